@@ -1,0 +1,49 @@
+//! The hardware implementation of [`crate::Arch`] for Realm EL2.
+//!
+//! Every `unsafe` block and every line of inline assembly of the platform crate is in
+//! this module's children, each with its `SAFETY` argument:
+//! - [`smc`]: SMC to EL3;
+//! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
+//! - [`mem`]: access to granules by physical address;
+//! - [`console`]: the PL011 console and the logger.
+
+pub mod console;
+pub mod mem;
+pub mod smc;
+pub mod sysreg;
+
+use crate::addr::PhysAddr;
+use crate::arch::{Arch, CpuId};
+use crate::sysreg::SysReg;
+
+/// The hardware. Zero-sized: the CPU's own registers and memory are the state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hw;
+
+impl Arch for Hw {
+    type Mapped<'a> = mem::Mapped<'a>;
+
+    fn el3_call(&self, _cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
+        smc::smc(fid, args)
+    }
+
+    fn map_realm(&self, pa: PhysAddr) -> mem::Mapped<'_> {
+        mem::map_realm(pa)
+    }
+
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+        mem::read_ns(pa, offset, buf)
+    }
+
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) {
+        mem::write_ns(pa, offset, buf)
+    }
+
+    fn read_sysreg(&self, _cpu: CpuId, reg: SysReg) -> u64 {
+        sysreg::read(reg)
+    }
+
+    fn write_sysreg(&self, _cpu: CpuId, reg: SysReg, value: u64) {
+        sysreg::write(reg, value)
+    }
+}

@@ -1,0 +1,28 @@
+//! SMC to EL3 (SMCCC 1.2: arguments and results in x0..x17; the RMM-EL3 interface uses
+//! x0..x7).
+
+use core::arch::asm;
+
+/// Issues `smc #0` with x0 = `fid` and x1.. = `args` (at most 7; the rest zero), and
+/// returns x0..=x7.
+pub fn smc(fid: u32, args: &[u64]) -> [u64; 8] {
+    let mut r = [0u64; 8];
+    r[0] = fid as u64;
+    let n = args.len().min(7);
+    r[1..1 + n].copy_from_slice(&args[..n]);
+    // SAFETY: an SMC transfers control to EL3, which returns to the next instruction
+    // with results in x0..x17 and preserves every other register (SMCCC). The asm
+    // declares x0..x7 as in/out and x8..x17 as clobbered, and touches no memory the
+    // compiler knows about.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
+            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
+            options(nostack),
+        );
+    }
+    r
+}

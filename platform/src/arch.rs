@@ -1,0 +1,88 @@
+//! The architecture interface the RMM core is written against.
+//!
+//! It is deliberately narrow: calls to EL3, access to a granule of physical memory in a
+//! given physical address space (PAS), and the system registers of the CPU the RMM runs
+//! on. There are two implementations, chosen at compile time: the firmware one
+//! (AArch64, `aarch64-unknown-none`) and the hosted simulation ([`crate::sim`]).
+//!
+//! The RMM core is generic over [`Arch`] (static dispatch; no trait objects), which lets a
+//! test process hold several independent simulated machines at once.
+
+use core::ops::{Deref, DerefMut};
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+use crate::addr::{PhysAddr, GRANULE_SIZE};
+use crate::sysreg::SysReg;
+
+/// A physical address space (Arm RME): the granule protection table assigns one to
+/// every granule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Pas {
+    /// Non-secure PAS: the normal world's memory.
+    NonSecure = 0,
+    /// Secure PAS.
+    Secure = 1,
+    /// Realm PAS: memory of the RMM and of realms.
+    Realm = 2,
+    /// Root PAS: EL3's memory.
+    Root = 3,
+}
+
+/// The linear index of a CPU (the `x0` boot argument of the RMM-EL3 interface).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct CpuId(pub usize);
+
+/// The contents of one granule, aligned so that any RMM structure can be laid over it.
+#[derive(Clone, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[repr(C, align(4096))]
+pub struct GranuleMem(pub [u8; GRANULE_SIZE]);
+
+impl GranuleMem {
+    /// A zeroed granule.
+    pub const ZERO: Self = Self([0; GRANULE_SIZE]);
+}
+
+impl Default for GranuleMem {
+    fn default() -> Self {
+        Self::ZERO
+    }
+}
+
+/// The architecture as the RMM sees it.
+///
+/// Contract for every memory access: the RMM names the PAS it expects the granule to be
+/// in (its own mapping's NS attribute). On hardware an access through the wrong PAS is a
+/// granule protection fault; the simulation treats it as a fatal error naming the
+/// address.
+pub trait Arch: Sync {
+    /// A granule of Realm PAS memory mapped for the RMM's exclusive use. Dropping it
+    /// unmaps the granule.
+    type Mapped<'a>: Deref<Target = GranuleMem> + DerefMut
+    where
+        Self: 'a;
+
+    /// Issues an SMC to EL3 (the RMM-EL3 interface) from CPU `cpu` (on hardware: the
+    /// current CPU) with `x0 = fid` and `x1..` from `args` (at most 7, the rest zero);
+    /// returns `x0..=x7` as EL3 leaves them.
+    fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8];
+
+    /// Maps the Realm PAS granule at `pa` (granule aligned) into the RMM.
+    fn map_realm(&self, pa: PhysAddr) -> Self::Mapped<'_>;
+
+    /// Copies `buf.len()` bytes from the Non-secure granule at `pa`, starting at
+    /// `offset` within it, into `buf`. The range must not cross the granule.
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]);
+
+    /// Copies `buf` into the Non-secure granule at `pa`, starting at `offset`.
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]);
+
+    /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
+    /// `cpu`).
+    fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64;
+
+    /// Writes a system register of CPU `cpu`.
+    fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64);
+}

@@ -1,0 +1,32 @@
+//! The RMM's platform layer.
+//!
+//! - [`arch`]: the narrow architecture interface the RMM core is written against
+//!   (EL3 calls, granule access in a given physical address space, system registers).
+//! - [`el3`]: the RMM-EL3 interface (SMC identifiers, error codes, boot arguments).
+//! - [`manifest`]: the boot manifest EL3 places in the shared buffer.
+//! - [`layout`]: the physical memory layouts of the supported platforms.
+//! - [`sim`] (feature `sim`): the hosted simulation machine used by `cargo test`.
+//! - `aarch64` (firmware builds only): the hardware implementation of [`Arch`]: SMC to
+//!   EL3, system registers, granule access, the console. All of the platform's `unsafe`
+//!   code and inline assembly lives there.
+
+#![cfg_attr(not(any(test, feature = "sim")), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod addr;
+pub mod arch;
+pub mod el3;
+pub mod layout;
+pub mod manifest;
+#[macro_use]
+pub mod sysreg;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod aarch64;
+
+pub use addr::{GranuleIdx, PhysAddr};
+pub use arch::{Arch, CpuId, GranuleMem, Pas};
+pub use sysreg::SysReg;

@@ -1,0 +1,210 @@
+//! The hosted simulation machine: the architecture, modelled strictly, for `cargo test`.
+//!
+//! - [`memory`]: physical memory with a granule protection table (GPT). Every access
+//!   names the physical address space (PAS) it is made through; an access to a granule in
+//!   another PAS is a granule protection fault, which panics the test with the address.
+//! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
+//!   token, boot completion).
+//! - [`cpu`]: a system-register file per CPU.
+//!
+//! [`SimHw`] puts them together and implements [`crate::Arch`], so the RMM core runs on
+//! it unchanged. It is `Sync`: several threads may drive several simulated CPUs at once.
+
+pub mod cpu;
+pub mod el3;
+pub mod memory;
+
+use std::sync::Arc;
+
+use crate::addr::PhysAddr;
+use crate::arch::{Arch, CpuId, Pas};
+use crate::layout::{Layout, QEMU_VIRT};
+use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
+use crate::sysreg::SysReg;
+
+pub use cpu::{SysRegDefaults, SysRegFile};
+pub use el3::SimEl3;
+pub use memory::{GpFault, PhysMem};
+
+/// How to build a simulated machine.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Platform layout (the default is QEMU `virt`, as TF-A lays it out).
+    pub layout: Layout,
+    /// Size of simulated DRAM, starting at `layout.dram_base`.
+    pub dram_size: u64,
+    /// Number of simulated CPUs.
+    pub num_cpus: usize,
+    /// The CPU count EL3 reports at boot (TF-A reports the platform maximum).
+    pub boot_num_cpus: usize,
+    /// Initial system-register values of every CPU.
+    pub sysregs: SysRegDefaults,
+    /// Consoles described in the boot manifest.
+    pub consoles: Vec<ConsoleInfo>,
+    /// The RMM-EL3 interface version EL3 passes at cold boot (TF-A v2.12: 0.4).
+    pub ifc_version: rmi_abi::AbiVersion,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            layout: QEMU_VIRT,
+            dram_size: 256 << 20,
+            num_cpus: 4,
+            boot_num_cpus: 4,
+            sysregs: SysRegDefaults::default(),
+            consoles: vec![QEMU_PL011],
+            ifc_version: rmi_abi::AbiVersion::new(0, 4),
+        }
+    }
+}
+
+impl SimConfig {
+    /// The Non-secure DRAM bank EL3 describes in the manifest: all of simulated DRAM.
+    pub fn dram_bank(&self) -> DramBank {
+        DramBank {
+            base: self.layout.dram_base.0,
+            size: self.dram_size,
+        }
+    }
+}
+
+/// The simulated hardware: memory with GPT, EL3, CPUs.
+pub struct SimHw {
+    config: SimConfig,
+    mem: PhysMem,
+    el3: SimEl3,
+    cpus: Vec<SysRegFile>,
+}
+
+impl SimHw {
+    /// Builds a machine as EL3 leaves it just before it boots the RMM: the RMM carve-out
+    /// and the shared buffer are in the Realm PAS, everything else in DRAM is Non-secure,
+    /// and the boot manifest is in the shared buffer.
+    pub fn new(config: SimConfig) -> Arc<Self> {
+        assert!(config.num_cpus >= 1, "a machine needs a CPU");
+        let l = &config.layout;
+        let mem = PhysMem::new(l.dram_base, config.dram_size);
+        let end = l.dram_base.0 + config.dram_size;
+        assert!(
+            l.shared_buf.0 < end,
+            "DRAM too small for the platform layout"
+        );
+        mem.set_pas_range(l.rmm_base, l.shared_buf.0 + 4096 - l.rmm_base.0, Pas::Realm);
+        let cpus = (0..config.num_cpus)
+            .map(|i| SysRegFile::new(&config.sysregs, i))
+            .collect();
+        let el3 = SimEl3::new(config.num_cpus);
+        let hw = Self {
+            mem,
+            el3,
+            cpus,
+            config,
+        };
+        hw.el3.write_boot_manifest(&hw.mem, &hw.config);
+        Arc::new(hw)
+    }
+
+    /// The configuration this machine was built with.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// Physical memory and GPT.
+    pub fn mem(&self) -> &PhysMem {
+        &self.mem
+    }
+
+    /// The simulated EL3.
+    pub fn el3(&self) -> &SimEl3 {
+        &self.el3
+    }
+
+    /// The register file of CPU `cpu`.
+    ///
+    /// # Panics
+    /// If the CPU does not exist.
+    pub fn cpu(&self, cpu: CpuId) -> &SysRegFile {
+        self.cpus
+            .get(cpu.0)
+            .unwrap_or_else(|| panic!("no simulated CPU {}", cpu.0))
+    }
+
+    /// Number of CPUs.
+    pub fn num_cpus(&self) -> usize {
+        self.cpus.len()
+    }
+
+    /// The cold-boot arguments EL3 passes to the RMM on `cpu` (x0..=x3).
+    pub fn cold_boot_args(&self, cpu: CpuId) -> crate::el3::ColdBootArgs {
+        crate::el3::ColdBootArgs {
+            cpu_id: cpu.0 as u64,
+            ifc_version: self.config.ifc_version.encode(),
+            num_cpus: self.config.boot_num_cpus as u64,
+            shared_buf: self.config.layout.shared_buf.0,
+        }
+    }
+}
+
+/// The [`Arch`] implementation of the simulation: a shared handle on [`SimHw`].
+#[derive(Clone)]
+pub struct SimArch(pub Arc<SimHw>);
+
+impl core::ops::Deref for SimArch {
+    type Target = SimHw;
+    fn deref(&self) -> &SimHw {
+        &self.0
+    }
+}
+
+impl Arch for SimArch {
+    type Mapped<'a> = memory::Mapped<'a>;
+
+    fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
+        let mut a = [0u64; 4];
+        assert!(args.len() <= 7, "an SMC has at most 7 argument registers");
+        let n = args.len().min(4);
+        a[..n].copy_from_slice(&args[..n]);
+        let [x0, x1, x2, x3] = self.0.el3.call(&self.0.mem, cpu, fid, a);
+        [x0, x1, x2, x3, 0, 0, 0, 0]
+    }
+
+    fn map_realm(&self, pa: PhysAddr) -> memory::Mapped<'_> {
+        self.0
+            .mem
+            .map(pa, Pas::Realm)
+            .unwrap_or_else(|f| f.raise("RMM"))
+    }
+
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+        assert!(
+            offset + buf.len() <= 4096,
+            "RMM NS read crosses a granule at {pa}"
+        );
+        let at = PhysAddr(pa.0 + offset as u64);
+        self.0
+            .mem
+            .read(at, Pas::NonSecure, buf)
+            .unwrap_or_else(|f| f.raise("RMM"))
+    }
+
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) {
+        assert!(
+            offset + buf.len() <= 4096,
+            "RMM NS write crosses a granule at {pa}"
+        );
+        let at = PhysAddr(pa.0 + offset as u64);
+        self.0
+            .mem
+            .write(at, Pas::NonSecure, buf)
+            .unwrap_or_else(|f| f.raise("RMM"))
+    }
+
+    fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {
+        self.0.cpu(cpu).read(reg)
+    }
+
+    fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
+        self.0.cpu(cpu).write(reg, value)
+    }
+}

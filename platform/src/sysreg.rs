@@ -1,0 +1,201 @@
+//! The system registers the RMM reads or writes through [`crate::Arch`].
+//!
+//! One enum names them all, so that the firmware accessor (an `mrs`/`msr` per register)
+//! and the simulated register file (an array per CPU) are generated from one list.
+//! The GIC virtual CPU interface registers (`ICH_*_EL2` other than `ICH_VTR_EL2`) are
+//! handled by the `vgic` crate's own interface. Each entry gives the register's name
+//! and its generic `S<op0>_<op1>_C<n>_C<m>_<op2>` encoding, which every assembler
+//! accepts whatever architecture extensions it is told about.
+
+macro_rules! define_sysreg_enum {
+    ($( $(#[$m:meta])* $name:ident => $asm:literal, $enc:literal ),* $(,)?) => {
+        /// A system register.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        #[allow(non_camel_case_types)]
+        pub enum SysReg {
+            $( $(#[$m])* $name, )*
+        }
+
+        impl SysReg {
+            /// Every register, in declaration order.
+            pub const ALL: &'static [SysReg] = &[$(SysReg::$name),*];
+            /// The number of registers.
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The architectural name (lower case).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( SysReg::$name => $asm, )*
+                }
+            }
+
+            /// Position in [`SysReg::ALL`].
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+/// Invokes `$callback!` with the register list (doc comments, variant name, assembler
+/// name), so that the enum and each implementation's accessors come from one list.
+macro_rules! with_sysreg_list {
+    ($callback:ident) => {
+        $callback! {
+        // --- Identification (read-only) ---
+        /// Processor feature register 0 (EL2/EL3/SVE/GIC fields).
+        ID_AA64PFR0_EL1 => "id_aa64pfr0_el1", "S3_0_C0_C4_0",
+        /// Processor feature register 1.
+        ID_AA64PFR1_EL1 => "id_aa64pfr1_el1", "S3_0_C0_C4_1",
+        /// Memory model feature register 0 (PARange, granule support).
+        ID_AA64MMFR0_EL1 => "id_aa64mmfr0_el1", "S3_0_C0_C7_0",
+        /// Memory model feature register 1.
+        ID_AA64MMFR1_EL1 => "id_aa64mmfr1_el1", "S3_0_C0_C7_1",
+        /// Memory model feature register 2.
+        ID_AA64MMFR2_EL1 => "id_aa64mmfr2_el1", "S3_0_C0_C7_2",
+        /// Debug feature register 0 (BRPs, WRPs, PMUVer).
+        ID_AA64DFR0_EL1 => "id_aa64dfr0_el1", "S3_0_C0_C5_0",
+        /// Debug feature register 1.
+        ID_AA64DFR1_EL1 => "id_aa64dfr1_el1", "S3_0_C0_C5_1",
+        /// Instruction set attribute register 0 (SHA2/SHA512).
+        ID_AA64ISAR0_EL1 => "id_aa64isar0_el1", "S3_0_C0_C6_0",
+        /// SVE feature register 0.
+        ID_AA64ZFR0_EL1 => "id_aa64zfr0_el1", "S3_0_C0_C4_4",
+        /// Multiprocessor affinity.
+        MPIDR_EL1 => "mpidr_el1", "S3_0_C0_C0_5",
+        /// PMU control (N = number of event counters).
+        PMCR_EL0 => "pmcr_el0", "S3_3_C9_C12_0",
+        /// GIC virtual CPU interface type: number of LRs, priority/preemption/ID bits.
+        ICH_VTR_EL2 => "ich_vtr_el2", "S3_4_C12_C11_1",
+        /// GIC CPU interface control (ExtRange).
+        ICC_CTLR_EL1 => "icc_ctlr_el1", "S3_0_C12_C12_4",
+        // --- EL1 context of a realm ---
+        /// EL1 system control.
+        SCTLR_EL1 => "sctlr_el1", "S3_0_C1_C0_0",
+        /// EL1 translation control.
+        TCR_EL1 => "tcr_el1", "S3_0_C2_C0_2",
+        /// EL1 translation table base 0.
+        TTBR0_EL1 => "ttbr0_el1", "S3_0_C2_C0_0",
+        /// EL1 translation table base 1.
+        TTBR1_EL1 => "ttbr1_el1", "S3_0_C2_C0_1",
+        /// EL1 memory attribute indirection.
+        MAIR_EL1 => "mair_el1", "S3_0_C10_C2_0",
+        /// EL1 auxiliary memory attribute indirection.
+        AMAIR_EL1 => "amair_el1", "S3_0_C10_C3_0",
+        /// EL1 vector base.
+        VBAR_EL1 => "vbar_el1", "S3_0_C12_C0_0",
+        /// EL1 exception link register.
+        ELR_EL1 => "elr_el1", "S3_0_C4_C0_1",
+        /// EL1 saved program status.
+        SPSR_EL1 => "spsr_el1", "S3_0_C4_C0_0",
+        /// EL1 exception syndrome.
+        ESR_EL1 => "esr_el1", "S3_0_C5_C2_0",
+        /// EL1 fault address.
+        FAR_EL1 => "far_el1", "S3_0_C6_C0_0",
+        /// EL1 auxiliary fault status 0.
+        AFSR0_EL1 => "afsr0_el1", "S3_0_C5_C1_0",
+        /// EL1 auxiliary fault status 1.
+        AFSR1_EL1 => "afsr1_el1", "S3_0_C5_C1_1",
+        /// Context ID.
+        CONTEXTIDR_EL1 => "contextidr_el1", "S3_0_C13_C0_1",
+        /// Architectural feature access control.
+        CPACR_EL1 => "cpacr_el1", "S3_0_C1_C0_2",
+        /// Cache size selection.
+        CSSELR_EL1 => "csselr_el1", "S3_2_C0_C0_0",
+        /// Physical address register.
+        PAR_EL1 => "par_el1", "S3_0_C7_C4_0",
+        /// Stack pointer (EL0).
+        SP_EL0 => "sp_el0", "S3_0_C4_C1_0",
+        /// Stack pointer (EL1).
+        SP_EL1 => "sp_el1", "S3_4_C4_C1_0",
+        /// EL0 read/write software thread ID.
+        TPIDR_EL0 => "tpidr_el0", "S3_3_C13_C0_2",
+        /// EL0 read-only software thread ID.
+        TPIDRRO_EL0 => "tpidrro_el0", "S3_3_C13_C0_3",
+        /// EL1 software thread ID.
+        TPIDR_EL1 => "tpidr_el1", "S3_0_C13_C0_4",
+        /// EL1 timer control.
+        CNTKCTL_EL1 => "cntkctl_el1", "S3_0_C14_C1_0",
+        /// Debug system control.
+        MDSCR_EL1 => "mdscr_el1", "S2_0_C0_C2_2",
+        // --- Timers ---
+        /// Virtual timer control.
+        CNTV_CTL_EL0 => "cntv_ctl_el0", "S3_3_C14_C3_1",
+        /// Virtual timer compare value.
+        CNTV_CVAL_EL0 => "cntv_cval_el0", "S3_3_C14_C3_2",
+        /// Physical timer control.
+        CNTP_CTL_EL0 => "cntp_ctl_el0", "S3_3_C14_C2_1",
+        /// Physical timer compare value.
+        CNTP_CVAL_EL0 => "cntp_cval_el0", "S3_3_C14_C2_2",
+        /// Virtual counter offset.
+        CNTVOFF_EL2 => "cntvoff_el2", "S3_4_C14_C0_3",
+        /// Physical counter offset (FEAT_ECV).
+        CNTPOFF_EL2 => "cntpoff_el2", "S3_4_C14_C0_6",
+        /// Hypervisor timer control.
+        CNTHCTL_EL2 => "cnthctl_el2", "S3_4_C14_C1_0",
+        // --- EL2 control of the realm ---
+        /// Hypervisor configuration.
+        HCR_EL2 => "hcr_el2", "S3_4_C1_C1_0",
+        /// Stage-2 translation control.
+        VTCR_EL2 => "vtcr_el2", "S3_4_C2_C1_2",
+        /// Stage-2 translation table base (and VMID).
+        VTTBR_EL2 => "vttbr_el2", "S3_4_C2_C1_0",
+        /// Virtualization multiprocessor ID (the realm's MPIDR).
+        VMPIDR_EL2 => "vmpidr_el2", "S3_4_C0_C0_5",
+        /// Monitor debug configuration.
+        MDCR_EL2 => "mdcr_el2", "S3_4_C1_C1_1",
+        /// Architectural feature trap.
+        CPTR_EL2 => "cptr_el2", "S3_4_C1_C1_2",
+        /// EL2 exception link register.
+        ELR_EL2 => "elr_el2", "S3_4_C4_C0_1",
+        /// EL2 saved program status.
+        SPSR_EL2 => "spsr_el2", "S3_4_C4_C0_0",
+        /// EL2 exception syndrome.
+        ESR_EL2 => "esr_el2", "S3_4_C5_C2_0",
+        /// EL2 fault address.
+        FAR_EL2 => "far_el2", "S3_4_C6_C0_0",
+        /// Hypervisor IPA fault address.
+        HPFAR_EL2 => "hpfar_el2", "S3_4_C6_C0_4",
+            }
+    };
+}
+
+with_sysreg_list!(define_sysreg_enum);
+
+/// Whether the architecture makes `reg` read-only (identification registers).
+pub const fn is_read_only(reg: SysReg) -> bool {
+    matches!(
+        reg,
+        SysReg::ID_AA64PFR0_EL1
+            | SysReg::ID_AA64PFR1_EL1
+            | SysReg::ID_AA64MMFR0_EL1
+            | SysReg::ID_AA64MMFR1_EL1
+            | SysReg::ID_AA64MMFR2_EL1
+            | SysReg::ID_AA64DFR0_EL1
+            | SysReg::ID_AA64DFR1_EL1
+            | SysReg::ID_AA64ISAR0_EL1
+            | SysReg::ID_AA64ZFR0_EL1
+            | SysReg::MPIDR_EL1
+            | SysReg::ICH_VTR_EL2
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_matches_position_and_names_are_unique() {
+        for (i, r) in SysReg::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
+        for (i, a) in SysReg::ALL.iter().enumerate() {
+            for b in &SysReg::ALL[i + 1..] {
+                assert_ne!(a.name(), b.name());
+            }
+        }
+        assert_eq!(SysReg::ICH_VTR_EL2.name(), "ich_vtr_el2");
+        assert_eq!(SysReg::COUNT, SysReg::ALL.len());
+    }
+}

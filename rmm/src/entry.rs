@@ -1,0 +1,79 @@
+//! The image's entry point, per-CPU stacks, and the panic handler: the firmware binary's
+//! only assembly and its only `unsafe`.
+
+use core::arch::global_asm;
+use core::sync::atomic::AtomicU32;
+
+use platform::aarch64::console;
+
+/// Size of each CPU's stack (must match `RMM_STACK_SIZE` in `linker/rmm.ld`).
+pub const STACK_SIZE: usize = 0x4000;
+/// CPUs with a stack (must match `RMM_MAX_CPUS` in `linker/rmm.ld`).
+pub const MAX_CPUS: usize = 32;
+
+const _: () = assert!(MAX_CPUS == platform::layout::QEMU_VIRT.max_cpus);
+
+// rmm_entry: offset 0 of rmm.img.
+// - x0 = CPU id; CPUs without a stack slot park.
+// - The first entry is the cold boot: it zeroes .bss and marks cold boot as done (the
+//   flag lives in .data, which .bss zeroing does not touch). Later entries are warm boots.
+// - sp = top of this CPU's stack; then the Rust entry for the boot kind.
+global_asm!(
+    ".section .text.entry, \"ax\"",
+    ".global rmm_entry",
+    "rmm_entry:",
+    "    msr daifset, #0xf",
+    "    cmp x0, #{max_cpus}",
+    "    b.hs 9f",
+    // sp = __stacks_start + (x0 + 1) * STACK_SIZE
+    "    adrp x9, __stacks_start",
+    "    add x9, x9, :lo12:__stacks_start",
+    "    add x10, x0, #1",
+    "    mov x11, #{stack_size}",
+    "    madd x9, x10, x11, x9",
+    "    mov sp, x9",
+    "    adrp x9, {cold_done}",
+    "    add x9, x9, :lo12:{cold_done}",
+    "    ldr w10, [x9]",
+    "    cbnz w10, 2f",
+    "    mov w10, #1",
+    "    str w10, [x9]",
+    "    adrp x9, __bss_start",
+    "    add x9, x9, :lo12:__bss_start",
+    "    adrp x10, __bss_end",
+    "    add x10, x10, :lo12:__bss_end",
+    "1:  cmp x9, x10",
+    "    b.hs 3f",
+    "    stp xzr, xzr, [x9], #16",
+    "    b 1b",
+    "3:  bl rmm_cold_boot",
+    "2:  bl rmm_warm_boot",
+    "9:  wfe",
+    "    b 9b",
+    max_cpus = const MAX_CPUS,
+    stack_size = const STACK_SIZE,
+    cold_done = sym COLD_BOOT_DONE,
+);
+
+/// Non-zero once the first (cold) boot has started. In `.data` so that zeroing `.bss`
+/// leaves it alone.
+#[unsafe(link_section = ".data")]
+static COLD_BOOT_DONE: AtomicU32 = AtomicU32::new(0);
+
+/// Stops this CPU for good.
+pub fn park() -> ! {
+    loop {
+        aarch64_wfe();
+    }
+}
+
+fn aarch64_wfe() {
+    // SAFETY: `wfe` only waits for an event; it has no effect on memory or registers.
+    unsafe { core::arch::asm!("wfe", options(nomem, nostack, preserves_flags)) }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    console::write_fmt(format_args!("RMM panic: {info}\n"));
+    park()
+}

@@ -1,0 +1,390 @@
+//! Granule metadata: one 16-bit atomic word per 4 KiB granule of tracked memory.
+//!
+//! | bits | field |
+//! |---|---|
+//! | 15 | lock (spin) |
+//! | 14:10 | [`GranuleState`] |
+//! | 9:0 | reference count |
+//!
+//! That is 512 KiB of metadata per GiB of delegable memory (2 bytes per 4 KiB granule).
+//! The state only changes under the lock. The reference count may change without the
+//! lock (for example when a REC is entered), so every update is a read-modify-write on
+//! the whole word that never disturbs the other fields.
+
+use core::ops::Deref;
+use core::sync::atomic::{AtomicU16, Ordering};
+
+use platform::addr::GRANULE_SHIFT;
+use platform::manifest::DramBank;
+use platform::{GranuleIdx, PhysAddr};
+
+const LOCK: u16 = 1 << 15;
+const STATE_SHIFT: u32 = 10;
+const STATE_MASK: u16 = 0x1F << STATE_SHIFT;
+const REFCOUNT_MASK: u16 = (1 << STATE_SHIFT) - 1;
+
+/// The largest reference count a granule can hold (10 bits).
+pub const REFCOUNT_MAX: u16 = REFCOUNT_MASK;
+
+/// The state of a granule (DEN0137 1.0, `RmmGranuleState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum GranuleState {
+    /// Not delegated: Non-secure PAS, owned by the host.
+    Ns = 0,
+    /// Delegated to the realm world, not in use; always zero-filled.
+    Delegated = 1,
+    /// A realm descriptor.
+    Rd = 2,
+    /// A realm execution context.
+    Rec = 3,
+    /// An auxiliary REC granule.
+    RecAux = 4,
+    /// Realm data.
+    Data = 5,
+    /// A realm translation table.
+    Rtt = 6,
+}
+
+impl GranuleState {
+    const fn from_bits(v: u16) -> Self {
+        match (v & STATE_MASK) >> STATE_SHIFT {
+            0 => Self::Ns,
+            1 => Self::Delegated,
+            2 => Self::Rd,
+            3 => Self::Rec,
+            4 => Self::RecAux,
+            5 => Self::Data,
+            _ => Self::Rtt,
+        }
+    }
+}
+
+/// The metadata word of one granule.
+#[derive(Default)]
+#[repr(transparent)]
+pub struct Granule(AtomicU16);
+
+const _: () = assert!(core::mem::size_of::<Granule>() == 2);
+
+impl Granule {
+    /// A granule in state NS, unlocked, reference count 0.
+    pub const fn new() -> Self {
+        Granule(AtomicU16::new(0))
+    }
+
+    /// The current state (a snapshot; only stable while locked).
+    pub fn state(&self) -> GranuleState {
+        GranuleState::from_bits(self.0.load(Ordering::Acquire))
+    }
+
+    /// The current reference count.
+    pub fn refcount(&self) -> u16 {
+        self.0.load(Ordering::Acquire) & REFCOUNT_MASK
+    }
+
+    /// Acquires the granule's lock, spinning while another CPU holds it.
+    fn lock(&self) {
+        while self.0.fetch_or(LOCK, Ordering::Acquire) & LOCK != 0 {
+            while self.0.load(Ordering::Relaxed) & LOCK != 0 {
+                core::hint::spin_loop();
+            }
+        }
+    }
+
+    fn unlock(&self) {
+        self.0.fetch_and(!LOCK, Ordering::Release);
+    }
+
+    /// Applies `f` to the word atomically.
+    fn update(&self, f: impl Fn(u16) -> u16) {
+        let mut cur = self.0.load(Ordering::Relaxed);
+        loop {
+            match self
+                .0
+                .compare_exchange_weak(cur, f(cur), Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(v) => cur = v,
+            }
+        }
+    }
+
+    /// Adds `n` to the reference count; `false` (and no change) if it would overflow.
+    pub fn try_get(&self, n: u16) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                let rc = (w & REFCOUNT_MASK)
+                    .checked_add(n)
+                    .filter(|&rc| rc <= REFCOUNT_MAX)?;
+                Some(w & !REFCOUNT_MASK | rc)
+            })
+            .is_ok()
+    }
+
+    /// Subtracts `n` from the reference count.
+    ///
+    /// # Panics
+    /// On underflow: an RMM bookkeeping bug.
+    pub fn put(&self, n: u16) {
+        let ok = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                let rc = (w & REFCOUNT_MASK).checked_sub(n)?;
+                Some(w & !REFCOUNT_MASK | rc)
+            })
+            .is_ok();
+        assert!(ok, "granule reference count underflow");
+    }
+}
+
+/// A locked granule. The lock is released when the guard is dropped.
+pub struct GranuleGuard<'a> {
+    granule: &'a Granule,
+    pa: PhysAddr,
+}
+
+impl GranuleGuard<'_> {
+    /// The granule's physical address.
+    pub fn pa(&self) -> PhysAddr {
+        self.pa
+    }
+
+    /// The granule's state.
+    pub fn state(&self) -> GranuleState {
+        self.granule.state()
+    }
+
+    /// The granule's reference count.
+    pub fn refcount(&self) -> u16 {
+        self.granule.refcount()
+    }
+
+    /// Changes the state.
+    pub fn set_state(&mut self, state: GranuleState) {
+        self.granule
+            .update(|w| w & !STATE_MASK | (state as u16) << STATE_SHIFT);
+    }
+
+    /// The metadata word, for reference-count updates.
+    pub fn granule(&self) -> &Granule {
+        self.granule
+    }
+}
+
+impl Drop for GranuleGuard<'_> {
+    fn drop(&mut self) {
+        self.granule.unlock();
+    }
+}
+
+/// A range of tracked memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Region {
+    base: u64,
+    end: u64,
+    first: usize,
+}
+
+/// Maximum number of tracked regions (one per manifest DRAM bank).
+pub const MAX_REGIONS: usize = platform::manifest::MAX_DRAM_BANKS;
+
+/// Why a granule table cannot be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// The banks describe more granules than the storage holds.
+    TooManyGranules {
+        /// Granules described.
+        needed: usize,
+        /// Granules the storage holds.
+        available: usize,
+    },
+    /// More banks than [`MAX_REGIONS`].
+    TooManyBanks,
+}
+
+/// The metadata of every granule of the memory the host may delegate: the DRAM banks of
+/// the boot manifest.
+pub struct GranuleTable<S: Deref<Target = [Granule]>> {
+    regions: [Region; MAX_REGIONS],
+    num_regions: usize,
+    storage: S,
+}
+
+impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
+    /// Covers `banks` (sorted, granule aligned) with `storage`, whose words must all be
+    /// [`Granule::new`].
+    pub fn new(banks: &[DramBank], storage: S) -> Result<Self, TableError> {
+        if banks.len() > MAX_REGIONS {
+            return Err(TableError::TooManyBanks);
+        }
+        let mut regions = [Region {
+            base: 0,
+            end: 0,
+            first: 0,
+        }; MAX_REGIONS];
+        let mut next = 0usize;
+        for (r, b) in regions.iter_mut().zip(banks) {
+            *r = Region {
+                base: b.base,
+                end: b.base + b.size,
+                first: next,
+            };
+            next += (b.size >> GRANULE_SHIFT) as usize;
+        }
+        if next > storage.len() {
+            return Err(TableError::TooManyGranules {
+                needed: next,
+                available: storage.len(),
+            });
+        }
+        Ok(Self {
+            regions,
+            num_regions: banks.len(),
+            storage,
+        })
+    }
+
+    /// The index of the granule at `pa` (granule aligned), or `None` if `pa` is not
+    /// tracked memory.
+    pub fn index(&self, pa: PhysAddr) -> Option<GranuleIdx> {
+        self.regions[..self.num_regions]
+            .iter()
+            .find(|r| r.base <= pa.0 && pa.0 < r.end)
+            .map(|r| GranuleIdx(r.first + ((pa.0 - r.base) >> GRANULE_SHIFT) as usize))
+    }
+
+    /// The metadata of the granule at `pa`, or `None` if it is unaligned or untracked.
+    pub fn get(&self, pa: PhysAddr) -> Option<&Granule> {
+        if !pa.is_granule_aligned() {
+            return None;
+        }
+        self.index(pa).map(|i| &self.storage[i.0])
+    }
+
+    /// Locks the granule at `pa`; `None` if it is unaligned or untracked.
+    pub fn lock(&self, pa: PhysAddr) -> Option<GranuleGuard<'_>> {
+        let granule = self.get(pa)?;
+        granule.lock();
+        Some(GranuleGuard { granule, pa })
+    }
+
+    /// Number of granules tracked.
+    pub fn len(&self) -> usize {
+        self.regions[..self.num_regions]
+            .iter()
+            .map(|r| ((r.end - r.base) >> GRANULE_SHIFT) as usize)
+            .sum()
+    }
+
+    /// Whether no memory is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    fn storage(n: usize) -> Vec<Granule> {
+        (0..n).map(|_| Granule::new()).collect()
+    }
+
+    #[test]
+    fn indexes_across_banks() {
+        let banks = [
+            DramBank {
+                base: 0x4000_0000,
+                size: 0x4000,
+            },
+            DramBank {
+                base: 0x8000_0000,
+                size: 0x2000,
+            },
+        ];
+        let t = GranuleTable::new(&banks, storage(6)).unwrap();
+        assert_eq!(t.len(), 6);
+        assert_eq!(t.index(PhysAddr(0x4000_0000)), Some(GranuleIdx(0)));
+        assert_eq!(t.index(PhysAddr(0x4000_3000)), Some(GranuleIdx(3)));
+        assert_eq!(t.index(PhysAddr(0x4000_4000)), None);
+        assert_eq!(t.index(PhysAddr(0x8000_1000)), Some(GranuleIdx(5)));
+        assert_eq!(t.index(PhysAddr(0x3FFF_F000)), None);
+        assert!(t.get(PhysAddr(0x4000_0800)).is_none());
+        assert_eq!(
+            GranuleTable::new(&banks, storage(5)).err(),
+            Some(TableError::TooManyGranules {
+                needed: 6,
+                available: 5
+            })
+        );
+    }
+
+    #[test]
+    fn state_and_refcount_share_a_word_without_interference() {
+        let t = GranuleTable::new(
+            &[DramBank {
+                base: 0x4000_0000,
+                size: 0x1000,
+            }],
+            storage(1),
+        )
+        .unwrap();
+        let pa = PhysAddr(0x4000_0000);
+        {
+            let mut g = t.lock(pa).unwrap();
+            assert_eq!(g.state(), GranuleState::Ns);
+            g.set_state(GranuleState::Rtt);
+            assert!(g.granule().try_get(512));
+            assert_eq!(g.refcount(), 512);
+            assert_eq!(g.state(), GranuleState::Rtt);
+        }
+        let g = t.get(pa).unwrap();
+        assert_eq!(
+            g.0.load(Ordering::Relaxed),
+            6 << 10 | 512,
+            "unlocked, RTT, 512"
+        );
+        assert!(!g.try_get(REFCOUNT_MAX - 511));
+        assert!(g.try_get(REFCOUNT_MAX - 512));
+        assert_eq!(g.refcount(), REFCOUNT_MAX);
+        g.put(REFCOUNT_MAX);
+        assert_eq!(g.refcount(), 0);
+        assert_eq!(g.state(), GranuleState::Rtt);
+    }
+
+    #[test]
+    #[should_panic(expected = "underflow")]
+    fn refcount_underflow_is_a_bug() {
+        Granule::new().put(1);
+    }
+
+    #[test]
+    fn the_lock_excludes_other_threads() {
+        let t = GranuleTable::new(
+            &[DramBank {
+                base: 0x4000_0000,
+                size: 0x1000,
+            }],
+            storage(1),
+        )
+        .unwrap();
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..200 {
+                        let _g = t.lock(PhysAddr(0x4000_0000)).unwrap();
+                        // A non-atomic read-modify-write made safe only by the lock.
+                        let v = counter.load(Ordering::Relaxed);
+                        std::thread::yield_now();
+                        counter.store(v + 1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(counter.load(Ordering::Relaxed), 800);
+    }
+}

@@ -1,0 +1,72 @@
+//! The Realm Management Monitor core.
+//!
+//! The same code runs as firmware at Realm EL2 and hosted on the simulation machine: it is
+//! generic over [`platform::Arch`], the narrow interface to the hardware. [`Rmm`] holds
+//! the monitor's global state; [`Rmm::cold_boot`] brings it up per the RMM-EL3 interface
+//! and [`Rmm::handle_rmi`] serves one RMI call.
+
+#![cfg_attr(not(any(test, feature = "sim")), no_std)]
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod cpu_features;
+pub mod granule;
+pub mod rmi;
+
+pub use rmi::Completion;
+
+#[cfg(feature = "sim")]
+pub mod hosted;
+
+use core::ops::Deref;
+
+use platform::el3::BootInfo;
+use platform::manifest::Manifest;
+use platform::{Arch, CpuId};
+
+use cpu_features::CpuFeatures;
+use granule::{Granule, GranuleTable};
+
+/// The RMM: the architecture it runs on and its global state.
+///
+/// `S` is the storage of the granule metadata table: a static array in firmware, an
+/// owned allocation per simulated machine.
+pub struct Rmm<A: Arch, S: Deref<Target = [Granule]>> {
+    arch: A,
+    boot: BootInfo,
+    manifest: Manifest,
+    granules: GranuleTable<S>,
+    features: CpuFeatures,
+}
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// The architecture.
+    pub fn arch(&self) -> &A {
+        &self.arch
+    }
+
+    /// The validated cold-boot arguments.
+    pub fn boot_info(&self) -> &BootInfo {
+        &self.boot
+    }
+
+    /// The validated boot manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The granule metadata table.
+    pub fn granules(&self) -> &GranuleTable<S> {
+        &self.granules
+    }
+
+    /// The CPU features read at boot.
+    pub fn features(&self) -> &CpuFeatures {
+        &self.features
+    }
+
+    /// Whether `cpu` is a CPU this RMM was booted for.
+    pub fn has_cpu(&self, cpu: CpuId) -> bool {
+        cpu.0 < self.boot.num_cpus
+    }
+}

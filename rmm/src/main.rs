@@ -1,0 +1,83 @@
+//! `rmm.img`: the RMM as Realm EL2 firmware for QEMU `virt` with RME.
+//!
+//! EL3 enters at offset 0 of the image (`rmm_entry`, in [`entry`]) on every CPU: first on
+//! the primary CPU for cold boot (x0..x3 = CPU id, RMM-EL3 interface version, CPU count,
+//! shared buffer), later on each CPU it brings up (warm boot, x0 = CPU id). Each CPU then
+//! reports `RMM_BOOT_COMPLETE` and serves RMI requests for ever.
+
+#![no_std]
+#![no_main]
+
+mod entry;
+
+use platform::aarch64::{console, Hw};
+use platform::el3::ColdBootArgs;
+use platform::layout::QEMU_VIRT;
+use platform::CpuId;
+use rmm::boot::RmiRequest;
+use rmm::granule::Granule;
+use rmm::Rmm;
+
+/// Granules the RMM can track: 3 GiB of DRAM, what TF-A describes on QEMU `virt`.
+const MAX_GRANULES: usize = (3 << 30) / 4096;
+
+/// Granule metadata (1.5 MiB of zero-initialised memory).
+static GRANULES: [Granule; MAX_GRANULES] = [const { Granule::new() }; MAX_GRANULES];
+
+/// The RMM, once cold boot has succeeded.
+static RMM: spin::Once<Rmm<Hw, &'static [Granule]>> = spin::Once::new();
+
+/// Cold boot on the primary CPU. Called by `rmm_entry` with the EL3 arguments, on this
+/// CPU's stack, with `.bss` zeroed.
+#[unsafe(no_mangle)]
+extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
+    // SAFETY: the UART on QEMU virt is a PL011 at this address, reachable with the MMU
+    // off, and only the console module drives it.
+    unsafe { console::init(QEMU_VIRT.uart) };
+    console::init_logger(log::LevelFilter::Info);
+    log::info!(
+        "RMM for Arm CCA (DEN0137 1.0), {} {}",
+        env!("CARGO_PKG_VERSION"),
+        QEMU_VIRT.name
+    );
+    let args = ColdBootArgs {
+        cpu_id: x0,
+        ifc_version: x1,
+        num_cpus: x2,
+        shared_buf: x3,
+    };
+    let cpu = CpuId(x0 as usize);
+    match Rmm::cold_boot(Hw, cpu, args, QEMU_VIRT.max_cpus, &GRANULES[..]) {
+        Ok(rmm) => {
+            let rmm = RMM.call_once(|| rmm);
+            let first = rmm.boot_complete(cpu);
+            serve(rmm, cpu, first)
+        }
+        // Reported to EL3 already; EL3 does not come back to a failed RMM.
+        Err(_) => entry::park(),
+    }
+}
+
+/// Warm boot of a CPU EL3 brings up after cold boot.
+#[unsafe(no_mangle)]
+extern "C" fn rmm_warm_boot(x0: u64) -> ! {
+    let cpu = CpuId(x0 as usize);
+    match RMM.get() {
+        Some(rmm) if rmm.has_cpu(cpu) => {
+            let first = rmm.boot_complete(cpu);
+            serve(rmm, cpu, first)
+        }
+        _ => {
+            log::error!("warm boot of CPU {} without a booted RMM", x0);
+            entry::park()
+        }
+    }
+}
+
+/// The RMI loop of one CPU.
+fn serve(rmm: &Rmm<Hw, &'static [Granule]>, cpu: CpuId, mut req: RmiRequest) -> ! {
+    loop {
+        let result = rmm.handle_rmi(cpu, req.fid, req.args);
+        req = rmm.rmi_complete(cpu, result);
+    }
+}

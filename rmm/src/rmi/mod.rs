@@ -1,0 +1,100 @@
+//! The RMI dispatcher: decodes a call once and hands typed arguments to the command's
+//! handler.
+//!
+//! Handlers live in one module per command group and read like the specification: each
+//! checks the command's failure conditions in the specification's order and returns the
+//! first that fails, before any side effect.
+
+mod granule;
+mod version;
+
+use core::ops::Deref;
+
+use platform::{Arch, CpuId, PhysAddr};
+use rmi_abi::{status, RmiError, RmiFid};
+
+use crate::granule::Granule;
+use crate::Rmm;
+
+/// `x0` of a call the RMM does not implement (SMCCC `NOT_SUPPORTED`, -1).
+pub const SMC_NOT_SUPPORTED: u64 = u64::MAX;
+
+/// The registers a command returns: `x0` and up to four outputs in `x1..=x4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The command's status.
+    pub status: Result<(), RmiError>,
+    /// Output values for x1..=x4.
+    pub out: [u64; 4],
+    /// How many of `out` are outputs of this command.
+    pub n_out: usize,
+}
+
+impl Completion {
+    /// Success with the given outputs.
+    pub fn ok<const N: usize>(out: [u64; N]) -> Self {
+        Self::new(Ok(()), out)
+    }
+
+    /// A status with outputs (some commands return outputs whatever the status).
+    pub fn new<const N: usize>(status: Result<(), RmiError>, out: [u64; N]) -> Self {
+        const { assert!(N <= 4) };
+        let mut o = [0; 4];
+        o[..N].copy_from_slice(&out);
+        Self {
+            status,
+            out: o,
+            n_out: N,
+        }
+    }
+
+    /// The registers x0..=x4 returned to the caller whose x4 was `caller_x4`. An x4 that
+    /// is not an output of the command is preserved (SMCCC 1.2).
+    pub fn registers(&self, caller_x4: u64) -> [u64; 5] {
+        let [x1, x2, x3, x4] = self.out;
+        let x4 = if self.n_out == 4 { x4 } else { caller_x4 };
+        [status::return_code(&self.status), x1, x2, x3, x4]
+    }
+}
+
+impl<const N: usize> From<Result<[u64; N], RmiError>> for Completion {
+    fn from(r: Result<[u64; N], RmiError>) -> Self {
+        match r {
+            Ok(out) => Self::ok(out),
+            Err(e) => Self::new(Err(e), [0u64; N]),
+        }
+    }
+}
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// Serves one RMI call made on `cpu`: `x0` is the function identifier and `args`
+    /// holds x1..=x6. Returns x0..=x4.
+    pub fn handle_rmi(&self, cpu: CpuId, x0: u64, args: [u64; 6]) -> [u64; 5] {
+        match RmiFid::decode(x0).and_then(|fid| Some((fid, self.dispatch(cpu, fid, args)?))) {
+            Some((fid, done)) => {
+                log::trace!("RMI {fid:?} {:x?} -> {:?}", &args, done.status);
+                done.registers(args[3])
+            }
+            None => {
+                log::debug!("RMI {x0:#x}: not supported");
+                [SMC_NOT_SUPPORTED, 0, 0, 0, args[3]]
+            }
+        }
+    }
+
+    /// Calls the handler of `fid`; `None` for a command this RMM does not implement.
+    fn dispatch(&self, cpu: CpuId, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
+        Some(match fid {
+            RmiFid::Version => self.rmi_version(a[0]),
+            RmiFid::GranuleDelegate => self
+                .granule_delegate(cpu, PhysAddr(a[0]))
+                .map(|()| [])
+                .into(),
+            RmiFid::GranuleUndelegate => self
+                .granule_undelegate(cpu, PhysAddr(a[0]))
+                .map(|()| [])
+                .into(),
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! RSI function identifiers (DEN0137 1.0, B5.3 "RSI commands").
+//!
+//! RSI commands are SMC64 fast calls owned by the standard secure service (OEN 4).
+//! Decoding follows the same rule as RMI ([`rmi_abi::define_fids`]): the SMCCC SVE hint
+//! bit is ignored and bits `[63:32]` must be zero.
+
+pub use rmi_abi::fid::SMCCC_SVE_HINT;
+
+/// First function identifier of the range reserved for RSI.
+pub const RSI_RANGE_START: u32 = 0xC400_0190;
+/// Last function identifier of the range reserved for RSI (inclusive).
+pub const RSI_RANGE_END: u32 = 0xC400_01AF;
+
+rmi_abi::define_fids! {
+    /// An RSI command, decoded from its function identifier.
+    pub enum RsiFid {
+        /// RSI_VERSION
+        Version = RSI_VERSION = 0xC400_0190,
+        /// RSI_FEATURES
+        Features = RSI_FEATURES = 0xC400_0191,
+        /// RSI_MEASUREMENT_READ
+        MeasurementRead = RSI_MEASUREMENT_READ = 0xC400_0192,
+        /// RSI_MEASUREMENT_EXTEND
+        MeasurementExtend = RSI_MEASUREMENT_EXTEND = 0xC400_0193,
+        /// RSI_ATTESTATION_TOKEN_INIT
+        AttestTokenInit = RSI_ATTEST_TOKEN_INIT = 0xC400_0194,
+        /// RSI_ATTESTATION_TOKEN_CONTINUE
+        AttestTokenContinue = RSI_ATTEST_TOKEN_CONTINUE = 0xC400_0195,
+        /// RSI_REALM_CONFIG
+        RealmConfig = RSI_REALM_CONFIG = 0xC400_0196,
+        /// RSI_IPA_STATE_SET
+        IpaStateSet = RSI_IPA_STATE_SET = 0xC400_0197,
+        /// RSI_IPA_STATE_GET
+        IpaStateGet = RSI_IPA_STATE_GET = 0xC400_0198,
+        /// RSI_HOST_CALL
+        HostCall = RSI_HOST_CALL = 0xC400_0199,
+    }
+}
+
+/// The spec's full name of [`RSI_ATTEST_TOKEN_INIT`].
+pub const RSI_ATTESTATION_TOKEN_INIT: u32 = RSI_ATTEST_TOKEN_INIT;
+/// The spec's full name of [`RSI_ATTEST_TOKEN_CONTINUE`].
+pub const RSI_ATTESTATION_TOKEN_CONTINUE: u32 = RSI_ATTEST_TOKEN_CONTINUE;
+
+/// Whether `x0` lies in the RSI function-identifier range (SVE hint ignored).
+pub const fn is_rsi_range(x0: u64) -> bool {
+    let x0 = x0 & !SMCCC_SVE_HINT;
+    x0 >= RSI_RANGE_START as u64 && x0 <= RSI_RANGE_END as u64
+}

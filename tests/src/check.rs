@@ -1,0 +1,144 @@
+//! Numbered checks and test outcomes.
+
+use core::fmt;
+
+use rmi_abi::{status, RmiError};
+
+/// Why a check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The check's number within its test (1-based).
+    pub check: u32,
+    /// What was checked.
+    pub what: &'static str,
+    /// The value observed.
+    pub got: u64,
+    /// The value expected.
+    pub want: u64,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "check {}: {}: got {:#x}, want {:#x}",
+            self.check, self.what, self.got, self.want
+        )
+    }
+}
+
+/// How a test ended, when it did not pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A check failed.
+    Failed(Failure),
+    /// The test does not apply to this machine.
+    Skipped(&'static str),
+}
+
+impl From<Failure> for Outcome {
+    fn from(f: Failure) -> Self {
+        Outcome::Failed(f)
+    }
+}
+
+/// The check counter of one test.
+#[derive(Debug, Default)]
+pub struct Checks {
+    n: u32,
+}
+
+impl Checks {
+    /// A fresh counter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of checks made so far.
+    pub fn count(&self) -> u32 {
+        self.n
+    }
+
+    /// One check: `got` must equal `want`.
+    pub fn eq(&mut self, what: &'static str, got: u64, want: u64) -> Result<(), Failure> {
+        self.n += 1;
+        if got == want {
+            Ok(())
+        } else {
+            Err(Failure {
+                check: self.n,
+                what,
+                got,
+                want,
+            })
+        }
+    }
+
+    /// One check of a command's packed return code in x0.
+    pub fn status(
+        &mut self,
+        what: &'static str,
+        x0: u64,
+        want: Result<(), RmiError>,
+    ) -> Result<(), Failure> {
+        self.eq(what, x0, status::return_code(&want))
+    }
+
+    /// One check of a boolean condition.
+    pub fn holds(&mut self, what: &'static str, cond: bool) -> Result<(), Failure> {
+        self.eq(what, cond as u64, 1)
+    }
+}
+
+/// A conformance test.
+pub struct TestDef {
+    /// Name, `<command or scenario>_<aspect>`.
+    pub name: &'static str,
+    /// The test body.
+    pub run: fn(&dyn crate::Host, &mut Checks) -> Result<(), Outcome>,
+}
+
+/// Totals of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Tests passed.
+    pub passed: u32,
+    /// Tests failed.
+    pub failed: u32,
+    /// Tests skipped.
+    pub skipped: u32,
+}
+
+/// Runs `tests`, each on the host `host_for` gives it, writing one line per test and the
+/// summary to `out`.
+pub fn run<'t, H: crate::Host>(
+    tests: impl IntoIterator<Item = &'t TestDef>,
+    mut host_for: impl FnMut(&TestDef) -> H,
+    out: &mut dyn fmt::Write,
+) -> Result<Summary, fmt::Error> {
+    let mut s = Summary::default();
+    for t in tests {
+        let host = host_for(t);
+        let mut c = Checks::new();
+        match (t.run)(&host, &mut c) {
+            Ok(()) => {
+                s.passed += 1;
+                writeln!(out, "Test={} checks={} Result=Passed", t.name, c.count())?;
+            }
+            Err(Outcome::Failed(f)) => {
+                s.failed += 1;
+                writeln!(out, "Test={} Result=Failed ({f})", t.name)?;
+            }
+            Err(Outcome::Skipped(why)) => {
+                s.skipped += 1;
+                writeln!(out, "Test={} Result=Skipped ({why})", t.name)?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "conformance: {} passed, {} failed, {} skipped",
+        s.passed, s.failed, s.skipped
+    )?;
+    Ok(s)
+}

@@ -1,0 +1,34 @@
+//! The conformance [`Host`](crate::Host) on the hosted simulation machine.
+
+use rmm::hosted::Machine;
+
+impl crate::Host for Machine {
+    fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5] {
+        Machine::smc(self, cpu, fid, args)
+    }
+
+    fn write_ns(&self, pa: u64, data: &[u8]) -> bool {
+        self.host_write(pa, data).is_ok()
+    }
+
+    fn read_ns(&self, pa: u64, data: &mut [u8]) -> bool {
+        self.host_read(pa, data).is_ok()
+    }
+
+    fn ns_granule(&self, n: usize) -> u64 {
+        Machine::ns_granule(self, n)
+    }
+
+    fn non_memory_addr(&self) -> u64 {
+        let c = self.hw().config();
+        c.layout.dram_base.0 + c.dram_size
+    }
+
+    fn rmm_carveout_addr(&self) -> u64 {
+        self.hw().config().layout.rmm_base.0
+    }
+
+    fn num_cpus(&self) -> usize {
+        self.hw().num_cpus()
+    }
+}

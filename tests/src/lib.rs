@@ -1,0 +1,52 @@
+//! The RMM conformance suite, in the style of Arm's ACS.
+//!
+//! Each test is a sequence of numbered checks; each check is one stimulus and one exact
+//! expected result (status and index, output registers, granule states). A test reports
+//! `Test=<name> ... Result=Passed`, `Result=Failed (check N: ...)` or
+//! `Result=Skipped (why)`, and a run ends with a summary line.
+//!
+//! The tests are written against [`Host`], the Normal-world view of the machine (issue an
+//! SMC, touch Non-secure memory), so the same tests run on the hosted simulation and, on
+//! a Normal-world test host, against the real image. The crate is `no_std` apart from the
+//! hosted runner.
+
+#![cfg_attr(not(feature = "hosted"), no_std)]
+
+pub mod check;
+pub mod suites;
+
+#[cfg(feature = "hosted")]
+pub mod hosted;
+
+pub use check::{Checks, Failure, Outcome, TestDef};
+
+/// The Normal-world host as the conformance tests see it.
+pub trait Host {
+    /// Issues an SMC on CPU `cpu` with x0 = `fid`, x1..=x6 = `args`; returns x0..=x4.
+    fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5];
+
+    /// Writes Non-secure memory; `false` if the access faulted (granule protection).
+    fn write_ns(&self, pa: u64, data: &[u8]) -> bool;
+
+    /// Reads Non-secure memory; `false` if the access faulted (granule protection).
+    fn read_ns(&self, pa: u64, data: &mut [u8]) -> bool;
+
+    /// The address of the `n`th granule of Non-secure DRAM the tests may use.
+    fn ns_granule(&self, n: usize) -> u64;
+
+    /// An address that is not memory at all (no DRAM there).
+    fn non_memory_addr(&self) -> u64;
+
+    /// An address in the RMM's own carve-out (Realm PAS, not delegable).
+    fn rmm_carveout_addr(&self) -> u64;
+
+    /// Number of CPUs the host may issue calls on.
+    fn num_cpus(&self) -> usize;
+
+    /// Issues an RMI command with up to six arguments on CPU 0.
+    fn rmi(&self, fid: rmi_abi::RmiFid, args: &[u64]) -> [u64; 5] {
+        let mut a = [0u64; 6];
+        a[..args.len()].copy_from_slice(args);
+        self.smc(0, fid.id() as u64, a)
+    }
+}

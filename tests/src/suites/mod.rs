@@ -1,0 +1,15 @@
+//! The conformance tests, one module per command group.
+
+mod dispatch;
+mod granule;
+mod version;
+
+use crate::TestDef;
+
+/// Every conformance test, in run order.
+pub const ALL: &[&[TestDef]] = &[version::TESTS, dispatch::TESTS, granule::TESTS];
+
+/// Iterates over every test.
+pub fn all() -> impl Iterator<Item = &'static TestDef> {
+    ALL.iter().flat_map(|s| s.iter())
+}

@@ -1,0 +1,196 @@
+//! Tests that need the simulation's inside view: boot through the RMM-EL3 interface,
+//! the GPT and EL3 as the RMM drives them, and concurrency.
+
+use platform::el3::{
+    BootError, ColdBootArgs, RMM_BOOT_COMPLETE, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE,
+};
+use platform::sim::{SimConfig, SimHw};
+use platform::{CpuId, Pas, PhysAddr};
+use rmi_abi::{RmiError, RmiFid};
+use rmm::granule::GranuleState;
+use rmm::hosted::Machine;
+
+const NOT_SUPPORTED: u64 = u64::MAX;
+
+#[test]
+fn boots_on_every_cpu_and_reports_success() {
+    let m = Machine::with_defaults();
+    let rmm = m.rmm().expect("booted");
+    assert_eq!(rmm.boot_info().num_cpus, 4);
+    assert_eq!(rmm.manifest().dram_banks()[0].base, 0x4000_0000);
+    assert_eq!(rmm.manifest().dram_banks()[0].size, 256 << 20);
+    assert_eq!(rmm.granules().len(), (256 << 20) / 4096);
+    assert_eq!(m.hw().el3().boot_status(), vec![Some(0); 4]);
+    let calls = m.hw().el3().calls();
+    assert!(calls
+        .iter()
+        .all(|c| c.fid == RMM_BOOT_COMPLETE && c.args[0] == 0));
+    assert_eq!(
+        calls.iter().map(|c| c.cpu.0).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3]
+    );
+}
+
+/// Each bad boot argument is reported to EL3 with its code, and the RMM stays disabled:
+/// RMI calls get NOT_SUPPORTED.
+#[test]
+fn boot_argument_failures_are_reported_and_disable_the_rmm() {
+    type Corrupt = fn(&mut ColdBootArgs);
+    let cases: [(Corrupt, BootError); 5] = [
+        (|a| a.ifc_version = 0x2, BootError::VersionNotValid),
+        (|a| a.ifc_version = 0x1_0000, BootError::VersionNotValid),
+        (|a| a.num_cpus = 33, BootError::CpusOutOfRange),
+        (|a| a.cpu_id = 4, BootError::CpuIdOutOfRange),
+        (
+            |a| a.shared_buf = 0x418F_F800,
+            BootError::InvalidSharedBuffer,
+        ),
+    ];
+    for (bad, want) in cases {
+        let hw = SimHw::new(SimConfig::default());
+        let mut args = hw.cold_boot_args(CpuId(0));
+        bad(&mut args);
+        let m = Machine::boot(hw, args);
+        assert_eq!(m.rmm().err(), Some(want));
+        assert_eq!(m.hw().el3().boot_status()[0], Some(want.code()), "{want:?}");
+        assert_eq!(
+            m.hw().el3().boot_status()[1],
+            None,
+            "no warm boot after a failure"
+        );
+        assert_eq!(m.rmi(0, RmiFid::Version, &[0x1_0000])[0], NOT_SUPPORTED);
+    }
+}
+
+#[test]
+fn a_corrupt_manifest_is_reported() {
+    let hw = SimHw::new(SimConfig::default());
+    // Flip a byte of the DRAM bank: its checksum no longer matches.
+    hw.mem()
+        .write(PhysAddr(0x418F_F048), Pas::Root, &[0x55])
+        .unwrap();
+    let args = hw.cold_boot_args(CpuId(0));
+    let m = Machine::boot(hw, args);
+    assert_eq!(m.rmm().err(), Some(BootError::ManifestDataError));
+    assert_eq!(
+        m.hw().el3().boot_status()[0],
+        Some(BootError::ManifestDataError.code())
+    );
+
+    let hw = SimHw::new(SimConfig::default());
+    hw.mem()
+        .write(PhysAddr(0x418F_F000), Pas::Root, &[2])
+        .unwrap();
+    let args = hw.cold_boot_args(CpuId(0));
+    let m = Machine::boot(hw, args);
+    assert_eq!(m.rmm().err(), Some(BootError::ManifestVersionNotSupported));
+}
+
+#[test]
+fn boots_with_the_cpu_count_tf_a_passes() {
+    // TF-A passes the platform maximum (32 on QEMU), not the CPUs present.
+    let m = Machine::new(SimConfig {
+        boot_num_cpus: 32,
+        ..SimConfig::default()
+    });
+    assert_eq!(m.rmm().unwrap().boot_info().num_cpus, 32);
+    assert_eq!(m.hw().el3().boot_status(), vec![Some(0); 4]);
+}
+
+#[test]
+fn delegate_drives_gtsi_and_scrubs() {
+    let m = Machine::with_defaults();
+    let pa = m.ns_granule(5);
+    m.host_write(pa, &[0xFF; 4096]).unwrap();
+    assert_eq!(m.granule_state(pa), Some(GranuleState::Ns));
+    assert_eq!(m.rmi(1, RmiFid::GranuleDelegate, &[pa])[0], 0);
+    assert_eq!(m.pas(pa), Some(Pas::Realm));
+    assert_eq!(m.granule_state(pa), Some(GranuleState::Delegated));
+    assert!(
+        m.hw().mem().is_zero(PhysAddr(pa)),
+        "a DELEGATED granule is zero"
+    );
+    let last = *m.hw().el3().calls().last().unwrap();
+    assert_eq!(
+        (last.cpu, last.fid, last.args[0], last.ret),
+        (CpuId(1), RMM_GTSI_DELEGATE, pa, 0)
+    );
+
+    assert_eq!(m.rmi(2, RmiFid::GranuleUndelegate, &[pa])[0], 0);
+    assert_eq!(m.pas(pa), Some(Pas::NonSecure));
+    assert_eq!(m.granule_state(pa), Some(GranuleState::Ns));
+    let last = *m.hw().el3().calls().last().unwrap();
+    assert_eq!(
+        (last.cpu, last.fid, last.args[0]),
+        (CpuId(2), RMM_GTSI_UNDELEGATE, pa)
+    );
+}
+
+/// A granule the GPT has in another world (Secure here) is refused by EL3: gran_gpt.
+#[test]
+fn delegate_of_a_secure_granule_fails_without_state_change() {
+    let m = Machine::with_defaults();
+    let pa = m.ns_granule(6);
+    m.hw().mem().set_pas(PhysAddr(pa), Pas::Secure);
+    let calls_before = m.hw().el3().calls().len();
+    let r = m.rmi(0, RmiFid::GranuleDelegate, &[pa]);
+    assert_eq!(r[0], RmiError::Input.return_code());
+    assert_eq!(m.pas(pa), Some(Pas::Secure));
+    assert_eq!(m.granule_state(pa), Some(GranuleState::Ns));
+    let calls = m.hw().el3().calls();
+    assert_eq!(calls.len(), calls_before + 1);
+    assert_eq!(
+        calls.last().unwrap().ret,
+        (-3i64) as u64,
+        "EL3 answered BAD_PAS"
+    );
+}
+
+/// Failure conditions checked before EL3 is asked: no GTSI call at all.
+#[test]
+fn failed_checks_have_no_side_effects() {
+    let m = Machine::with_defaults();
+    let before = m.hw().el3().calls().len();
+    let pa = m.ns_granule(7);
+    assert_eq!(m.rmi(0, RmiFid::GranuleDelegate, &[pa + 4])[0], 1);
+    assert_eq!(m.rmi(0, RmiFid::GranuleUndelegate, &[pa])[0], 1);
+    assert_eq!(m.rmi(0, RmiFid::GranuleDelegate, &[0x8000_0000_0000])[0], 1);
+    assert_eq!(m.hw().el3().calls().len(), before);
+}
+
+/// Several CPUs delegating and undelegating overlapping granules concurrently: every
+/// call succeeds or fails with ERROR_INPUT, and at the end the RMM's state, the GPT and
+/// the contents agree for every granule.
+#[test]
+fn concurrent_delegation_on_overlapping_granules() {
+    let m = Machine::with_defaults();
+    let granules: Vec<u64> = (0..8).map(|i| m.ns_granule(100 + i)).collect();
+    std::thread::scope(|s| {
+        for cpu in 0..4 {
+            let m = &m;
+            let granules = &granules;
+            s.spawn(move || {
+                for round in 0..200 {
+                    let pa = granules[(round * (cpu + 1)) % granules.len()];
+                    let fid = if (round + cpu) % 2 == 0 {
+                        RmiFid::GranuleDelegate
+                    } else {
+                        RmiFid::GranuleUndelegate
+                    };
+                    let r = m.rmi(cpu, fid, &[pa])[0];
+                    assert!(r == 0 || r == 1, "unexpected status {r:#x}");
+                }
+            });
+        }
+    });
+    for &pa in &granules {
+        match m.granule_state(pa).unwrap() {
+            GranuleState::Ns => assert_eq!(m.pas(pa), Some(Pas::NonSecure)),
+            GranuleState::Delegated => {
+                assert_eq!(m.pas(pa), Some(Pas::Realm));
+                assert!(m.hw().mem().is_zero(PhysAddr(pa)));
+            }
+            other => panic!("granule {pa:#x} in state {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! GICv3 virtual CPU interface support for the RMM.
+
+#![no_std]

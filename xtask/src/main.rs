@@ -1,0 +1,75 @@
+//! `cargo xtask <command>`: build orchestration for the RMM.
+//!
+//! - `build [--debug]`: builds the firmware for `aarch64-unknown-none` and writes the flat
+//!   image `target/rmm.img` (entry at offset 0) with the ELF beside it as
+//!   `target/rmm.elf`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod image;
+
+const TARGET: &str = "aarch64-unknown-none";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build(args[1..].iter().any(|a| a == "--debug")).map(|_| ()),
+        _ => Err("usage: cargo xtask build [--debug]".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Builds the firmware and writes `target/rmm.img`; returns its path.
+fn build(debug: bool) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root).args([
+        "build",
+        "-p",
+        "rmm",
+        "--bin",
+        "rmm",
+        "--features",
+        "firmware",
+        "--target",
+        TARGET,
+    ]);
+    if !debug {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("firmware build failed ({status})"));
+    }
+    let profile = if debug { "debug" } else { "release" };
+    let elf_path = root.join("target").join(TARGET).join(profile).join("rmm");
+    let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let img = image::flatten(&elf)?;
+    let out = root.join("target");
+    std::fs::write(out.join("rmm.elf"), &elf).map_err(|e| e.to_string())?;
+    let img_path = out.join("rmm.img");
+    std::fs::write(&img_path, &img.bytes).map_err(|e| e.to_string())?;
+    println!(
+        "rmm.img: {} bytes, load address {:#x}, entry {:#x} ({})",
+        img.bytes.len(),
+        img.load_addr,
+        img.entry,
+        img_path.display()
+    );
+    Ok(img_path)
+}
