@@ -2,8 +2,7 @@
 
 use core::fmt;
 
-/// The size of a granule, the unit of memory the RMM tracks (DEN0137 1.0: 4 KiB).
-pub const GRANULE_SIZE: usize = 4096;
+pub use rmi_abi::GRANULE_SIZE;
 
 /// log2 of [`GRANULE_SIZE`].
 pub const GRANULE_SHIFT: u32 = 12;

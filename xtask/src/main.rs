@@ -1,8 +1,8 @@
 //! `cargo xtask <command>`: build orchestration for the RMM.
 //!
 //! - `build [--debug]`: builds the firmware for `aarch64-unknown-none` and writes the flat
-//!   image `target/rmm.img` (entry at offset 0) with the ELF beside it as
-//!   `target/rmm.elf`.
+//!   image `rmm.img` (entry at offset 0) with the ELF beside it as `rmm.elf`, in the
+//!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -57,10 +57,13 @@ fn build(debug: bool) -> Result<PathBuf, String> {
         return Err(format!("firmware build failed ({status})"));
     }
     let profile = if debug { "debug" } else { "release" };
-    let elf_path = root.join("target").join(TARGET).join(profile).join("rmm");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let elf_path = target_dir.join(TARGET).join(profile).join("rmm");
     let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let img = image::flatten(&elf)?;
-    let out = root.join("target");
+    let out = target_dir;
     std::fs::write(out.join("rmm.elf"), &elf).map_err(|e| e.to_string())?;
     let img_path = out.join("rmm.img");
     std::fs::write(&img_path, &img.bytes).map_err(|e| e.to_string())?;
