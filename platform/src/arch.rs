@@ -30,6 +30,13 @@ pub enum Pas {
     Root = 3,
 }
 
+/// A Non-secure access that faulted (granule protection fault or external abort).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NsFault {
+    /// The faulting address.
+    pub pa: PhysAddr,
+}
+
 /// The linear index of a CPU (the `x0` boot argument of the RMM-EL3 interface).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
@@ -74,10 +81,14 @@ pub trait Arch: Sync {
 
     /// Copies `buf.len()` bytes from the Non-secure granule at `pa`, starting at
     /// `offset` within it, into `buf`. The range must not cross the granule.
-    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]);
+    ///
+    /// The host chooses these addresses, so the access may fault (the granule is not
+    /// in the Non-secure PAS, or is not memory): that is reported, never fatal.
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault>;
 
-    /// Copies `buf` into the Non-secure granule at `pa`, starting at `offset`.
-    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]);
+    /// Copies `buf` into the Non-secure granule at `pa`, starting at `offset`; may
+    /// fault like [`Arch::read_ns`].
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault>;
 
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).

@@ -1,12 +1,25 @@
-//! Features of the CPU the RMM runs on, read once at boot from the ID registers.
+//! Features of the CPU the RMM runs on, read once at boot from the ID registers, and
+//! what the RMM offers realms on top of them (RMI_FEATURES register 0).
 
 use platform::{Arch, CpuId, SysReg};
+use rmi_abi::features::FeatureReg0;
+
+use crate::granule::REFCOUNT_MAX;
 
 /// What the RMM needs to know of the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CpuFeatures {
     /// Physical address width in bits (ID_AA64MMFR0_EL1.PARange).
     pub pa_bits: u32,
+    /// VMID width in bits: 16 with FEAT_VMID16 (ID_AA64MMFR1_EL1.VMIDBits = 0b0010),
+    /// else 8.
+    pub vmid_bits: u32,
+    /// Breakpoints minus one (ID_AA64DFR0_EL1.BRPs).
+    pub brps: u8,
+    /// Watchpoints minus one (ID_AA64DFR0_EL1.WRPs).
+    pub wrps: u8,
+    /// Implemented GIC list registers minus one (ICH_VTR_EL2.ListRegs).
+    pub gic_list_regs: u8,
 }
 
 /// Decodes ID_AA64MMFR0_EL1.PARange [3:0] into a width in bits; reserved encodings
@@ -24,13 +37,51 @@ pub const fn pa_range_bits(mmfr0: u64) -> Option<u32> {
     })
 }
 
+/// The largest IPA width the RMM supports without LPA2 (the 48-bit descriptor format).
+pub const MAX_IPA_BITS_NO_LPA2: u32 = 48;
+/// The smallest IPA width a realm may have (DEN0137 1.0: PARange 0b0000 width).
+pub const MIN_IPA_BITS: u32 = 32;
+
 impl CpuFeatures {
     /// Reads the features of `cpu`. A reserved PARange is treated as the smallest
     /// architectural width, 32 bits.
     pub fn read<A: Arch>(arch: &A, cpu: CpuId) -> Self {
         let mmfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64MMFR0_EL1);
+        let mmfr1 = arch.read_sysreg(cpu, SysReg::ID_AA64MMFR1_EL1);
+        let dfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64DFR0_EL1);
+        let vtr = arch.read_sysreg(cpu, SysReg::ICH_VTR_EL2);
         Self {
             pa_bits: pa_range_bits(mmfr0).unwrap_or(32),
+            vmid_bits: if (mmfr1 >> 4) & 0xF == 0b0010 { 16 } else { 8 },
+            brps: ((dfr0 >> 12) & 0xF) as u8,
+            wrps: ((dfr0 >> 20) & 0xF) as u8,
+            gic_list_regs: (vtr & 0xF) as u8,
+        }
+    }
+
+    /// The largest realm IPA width: the PA width, capped by the descriptor format
+    /// (LPA2 is not offered).
+    pub fn max_ipa_bits(&self) -> u32 {
+        self.pa_bits.min(MAX_IPA_BITS_NO_LPA2)
+    }
+
+    /// DEN0137 1.0, RmiFeatureRegister0 as this RMM reports it. LPA2, SVE and the PMU
+    /// are not offered to realms (the RMM does not yet switch their state); both hash
+    /// algorithms are; the REC count is bounded by the RD's 10-bit reference count.
+    pub fn feature_reg0(&self) -> FeatureReg0 {
+        FeatureReg0 {
+            s2sz: self.max_ipa_bits() as u8,
+            lpa2: false,
+            sve_en: false,
+            sve_vl: 0,
+            num_bps: self.brps,
+            num_wps: self.wrps,
+            pmu_en: false,
+            pmu_num_ctrs: 0,
+            hash_sha_256: true,
+            hash_sha_512: true,
+            gicv3_num_lrs: self.gic_list_regs,
+            max_recs_order: REFCOUNT_MAX.count_ones() as u8,
         }
     }
 }
@@ -47,5 +98,25 @@ mod tests {
         }
         assert_eq!(pa_range_bits(7), None);
         assert_eq!(pa_range_bits(0xF), None);
+    }
+
+    #[test]
+    fn feature_register() {
+        let f = CpuFeatures {
+            pa_bits: 52,
+            vmid_bits: 16,
+            brps: 5,
+            wrps: 3,
+            gic_list_regs: 15,
+        };
+        let r = f.feature_reg0();
+        assert_eq!(r.s2sz, 48, "capped without LPA2");
+        assert_eq!(r.max_recs_order, 10);
+        // S2SZ 48, NUM_BPS 5 at [19:14], NUM_WPS 3 at [25:20], both hashes [33:32],
+        // GICV3_NUM_LRS 15 at [37:34], MAX_RECS_ORDER 10 at [41:38].
+        let want = 48 | 5 << 14 | 3 << 20 | 3 << 32 | 15 << 34 | 10 << 38;
+        assert_eq!(r.encode(), Ok(want));
+        let f = CpuFeatures { pa_bits: 40, ..f };
+        assert_eq!(f.feature_reg0().s2sz, 40);
     }
 }

@@ -11,6 +11,7 @@
 pub mod boot;
 pub mod cpu_features;
 pub mod granule;
+pub mod measurement;
 pub mod rmi;
 
 pub use rmi::Completion;

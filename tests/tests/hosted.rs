@@ -194,3 +194,26 @@ fn concurrent_delegation_on_overlapping_granules() {
         }
     }
 }
+
+/// RMI_FEATURES register 0 on the default simulated CPU: 48-bit PA, 6 breakpoints,
+/// 4 watchpoints, 16 list registers, both hashes, MAX_RECS_ORDER 10.
+#[test]
+fn features_reflect_the_simulated_cpu() {
+    let m = Machine::with_defaults();
+    let r = m.rmi(0, RmiFid::Features, &[0]);
+    assert_eq!(r[0], 0);
+    assert_eq!(r[1], 48 | 5 << 14 | 3 << 20 | 3 << 32 | 15 << 34 | 10 << 38);
+
+    let mut config = SimConfig::default();
+    config.sysregs.set(
+        platform::SysReg::ICH_VTR_EL2,
+        platform::sim::cpu::ich_vtr(4, 5, 5),
+    );
+    config
+        .sysregs
+        .set(platform::SysReg::ID_AA64MMFR0_EL1, 0b0010); // 40-bit PA
+    let m = Machine::new(config);
+    let r = m.rmi(0, RmiFid::Features, &[0]);
+    assert_eq!(r[1] & 0xFF, 40);
+    assert_eq!((r[1] >> 34) & 0xF, 3);
+}

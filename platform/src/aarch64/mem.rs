@@ -11,7 +11,7 @@ use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 use crate::addr::PhysAddr;
-use crate::arch::GranuleMem;
+use crate::arch::{GranuleMem, NsFault};
 
 /// A Realm granule mapped for the RMM's exclusive use.
 pub struct Mapped<'a> {
@@ -48,12 +48,15 @@ pub fn map_realm<'a>(pa: PhysAddr) -> Mapped<'a> {
     }
 }
 
-/// Reads from a Non-secure granule. Needs the stage-1 MMU (an NS mapping).
-pub fn read_ns(pa: PhysAddr, _offset: usize, _buf: &mut [u8]) {
-    panic!("Non-secure access to {pa} before the RMM's NS mapping exists");
+/// Reads from a Non-secure granule. Needs the stage-1 MMU (an NS mapping), which is
+/// not enabled yet: until then every Non-secure access is refused as a fault.
+pub fn read_ns(pa: PhysAddr, _offset: usize, _buf: &mut [u8]) -> Result<(), NsFault> {
+    log::warn!("Non-secure read of {pa} refused: no NS mapping yet");
+    Err(NsFault { pa })
 }
 
-/// Writes to a Non-secure granule. Needs the stage-1 MMU (an NS mapping).
-pub fn write_ns(pa: PhysAddr, _offset: usize, _buf: &[u8]) {
-    panic!("Non-secure access to {pa} before the RMM's NS mapping exists");
+/// Writes to a Non-secure granule; refused like [`read_ns`] until the MMU is on.
+pub fn write_ns(pa: PhysAddr, _offset: usize, _buf: &[u8]) -> Result<(), NsFault> {
+    log::warn!("Non-secure write of {pa} refused: no NS mapping yet");
+    Err(NsFault { pa })
 }

@@ -13,7 +13,7 @@ pub mod smc;
 pub mod sysreg;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId};
+use crate::arch::{Arch, CpuId, NsFault};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -31,11 +31,11 @@ impl Arch for Hw {
         mem::map_realm(pa)
     }
 
-    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {
         mem::read_ns(pa, offset, buf)
     }
 
-    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) {
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault> {
         mem::write_ns(pa, offset, buf)
     }
 

@@ -13,11 +13,12 @@
 pub mod cpu;
 pub mod el3;
 pub mod memory;
+pub mod s2walk;
 
 use std::sync::Arc;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, Pas};
+use crate::arch::{Arch, CpuId, NsFault, Pas};
 use crate::layout::{Layout, QEMU_VIRT};
 use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
 use crate::sysreg::SysReg;
@@ -176,7 +177,7 @@ impl Arch for SimArch {
             .unwrap_or_else(|f| f.raise("RMM"))
     }
 
-    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+    fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {
         assert!(
             offset + buf.len() <= 4096,
             "RMM NS read crosses a granule at {pa}"
@@ -185,10 +186,10 @@ impl Arch for SimArch {
         self.0
             .mem
             .read(at, Pas::NonSecure, buf)
-            .unwrap_or_else(|f| f.raise("RMM"))
+            .map_err(|f| NsFault { pa: f.pa })
     }
 
-    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) {
+    fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault> {
         assert!(
             offset + buf.len() <= 4096,
             "RMM NS write crosses a granule at {pa}"
@@ -197,7 +198,7 @@ impl Arch for SimArch {
         self.0
             .mem
             .write(at, Pas::NonSecure, buf)
-            .unwrap_or_else(|f| f.raise("RMM"))
+            .map_err(|f| NsFault { pa: f.pa })
     }
 
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {

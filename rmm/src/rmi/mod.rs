@@ -5,6 +5,7 @@
 //! checks the command's failure conditions in the specification's order and returns the
 //! first that fails, before any side effect.
 
+mod features;
 mod granule;
 mod version;
 
@@ -86,6 +87,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     fn dispatch(&self, cpu: CpuId, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
         Some(match fid {
             RmiFid::Version => self.rmi_version(a[0]),
+            RmiFid::Features => self.rmi_features(a[0]),
             RmiFid::GranuleDelegate => self
                 .granule_delegate(cpu, PhysAddr(a[0]))
                 .map(|()| [])

@@ -1,13 +1,19 @@
 //! The conformance tests, one module per command group.
 
 mod dispatch;
+mod features;
 mod granule;
 mod version;
 
 use crate::TestDef;
 
 /// Every conformance test, in run order.
-pub const ALL: &[&[TestDef]] = &[version::TESTS, dispatch::TESTS, granule::TESTS];
+pub const ALL: &[&[TestDef]] = &[
+    version::TESTS,
+    dispatch::TESTS,
+    features::TESTS,
+    granule::TESTS,
+];
 
 /// Iterates over every test.
 pub fn all() -> impl Iterator<Item = &'static TestDef> {

@@ -1,0 +1,1 @@
+//! The stage-2 translation walker of the simulation.

@@ -1,0 +1,1 @@
+//! Realm measurements (RIM and REMs).
