@@ -90,6 +90,11 @@ pub trait Arch: Sync {
     /// fault like [`Arch::read_ns`].
     fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault>;
 
+    /// Invalidates cached stage-2 translations of the realm with VMID `vmid` on every
+    /// CPU: for `ipa` only, or for the whole VMID when `ipa` is `None`. Called after an
+    /// RTT entry that was valid stops being so (or changes its output).
+    fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>);
+
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64;

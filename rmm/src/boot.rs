@@ -61,6 +61,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                             granules.len()
                         );
                         Ok(Self {
+                            vmids: crate::vmid::VmidSet::new(features.vmid_bits),
                             arch,
                             boot,
                             manifest,

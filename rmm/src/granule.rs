@@ -11,6 +11,7 @@
 //! lock (for example when a REC is entered), so every update is a read-modify-write on
 //! the whole word that never disturbs the other fields.
 
+use core::marker::PhantomData;
 use core::ops::Deref;
 use core::sync::atomic::{AtomicU16, Ordering};
 
@@ -178,6 +179,84 @@ impl Drop for GranuleGuard<'_> {
     }
 }
 
+/// A granule state as a type, so that a lock guard says what it guards.
+pub trait Kind {
+    /// The state a granule of this kind is in.
+    const STATE: GranuleState;
+}
+
+macro_rules! kinds {
+    ($($(#[$m:meta])* $name:ident => $state:ident),* $(,)?) => {
+        $( $(#[$m])* #[derive(Debug)] pub enum $name {}
+           impl Kind for $name { const STATE: GranuleState = GranuleState::$state; } )*
+    };
+}
+
+kinds! {
+    /// A host (Non-secure) granule.
+    NsKind => Ns,
+    /// A delegated, unused granule.
+    DelegatedKind => Delegated,
+    /// A realm descriptor.
+    RdKind => Rd,
+    /// A REC.
+    RecKind => Rec,
+    /// An auxiliary REC granule.
+    RecAuxKind => RecAux,
+    /// A DATA granule.
+    DataKind => Data,
+    /// An RTT.
+    RttKind => Rtt,
+}
+
+/// Why a granule could not be locked as a given kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockError {
+    /// The address is unaligned or not tracked memory (`*_align`, `*_bound`).
+    Bound,
+    /// The granule is in another state (`*_state`).
+    State,
+}
+
+/// A locked granule known to be of kind `K`. Unlocks when dropped.
+pub struct Locked<'g, K: Kind> {
+    guard: GranuleGuard<'g>,
+    _kind: PhantomData<K>,
+}
+
+impl<'g, K: Kind> Locked<'g, K> {
+    /// Checks the state of a locked granule.
+    pub fn check(guard: GranuleGuard<'g>) -> Result<Self, LockError> {
+        if guard.state() == K::STATE {
+            Ok(Self {
+                guard,
+                _kind: PhantomData,
+            })
+        } else {
+            Err(LockError::State)
+        }
+    }
+
+    /// The granule's address.
+    pub fn pa(&self) -> PhysAddr {
+        self.guard.pa
+    }
+
+    /// The metadata word (for reference counts).
+    pub fn granule(&self) -> &'g Granule {
+        self.guard.granule
+    }
+
+    /// Changes the granule's state to `T`'s.
+    pub fn transition<T: Kind>(mut self) -> Locked<'g, T> {
+        self.guard.set_state(T::STATE);
+        Locked {
+            guard: self.guard,
+            _kind: PhantomData,
+        }
+    }
+}
+
 /// A range of tracked memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Region {
@@ -267,6 +346,41 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
         let granule = self.get(pa)?;
         granule.lock();
         Some(GranuleGuard { granule, pa })
+    }
+
+    /// Locks the granule at `pa` and checks that it is of kind `K`.
+    pub fn lock_as<K: Kind>(&self, pa: PhysAddr) -> Result<Locked<'_, K>, LockError> {
+        Locked::check(self.lock(pa).ok_or(LockError::Bound)?)
+    }
+
+    /// Locks two granules in ascending address order (DESIGN: external granules are
+    /// locked by address, so two CPUs naming the same pair in opposite orders cannot
+    /// deadlock), then checks their kinds, `a`'s first. The same address twice is a
+    /// state error for `b` (it cannot be of both kinds... nor locked twice).
+    pub fn lock_pair_as<KA: Kind, KB: Kind>(
+        &self,
+        a: PhysAddr,
+        b: PhysAddr,
+    ) -> Result<(Locked<'_, KA>, Locked<'_, KB>), LockError> {
+        if self.get(a).is_none() || self.get(b).is_none() {
+            return Err(LockError::Bound);
+        }
+        if a == b {
+            let g = self.lock(a).ok_or(LockError::Bound)?;
+            return match Locked::<KA>::check(g) {
+                Ok(_) => Err(LockError::State),
+                Err(e) => Err(e),
+            };
+        }
+        let (ga, gb) = if a < b {
+            let ga = self.lock(a).ok_or(LockError::Bound)?;
+            (ga, self.lock(b).ok_or(LockError::Bound)?)
+        } else {
+            let gb = self.lock(b).ok_or(LockError::Bound)?;
+            (self.lock(a).ok_or(LockError::Bound)?, gb)
+        };
+        let la = Locked::check(ga)?;
+        Ok((la, Locked::check(gb)?))
     }
 
     /// Number of granules tracked.

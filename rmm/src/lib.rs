@@ -12,7 +12,10 @@ pub mod boot;
 pub mod cpu_features;
 pub mod granule;
 pub mod measurement;
+pub mod realm;
 pub mod rmi;
+pub mod rtt;
+pub mod vmid;
 
 pub use rmi::Completion;
 
@@ -38,6 +41,7 @@ pub struct Rmm<A: Arch, S: Deref<Target = [Granule]>> {
     manifest: Manifest,
     granules: GranuleTable<S>,
     features: CpuFeatures,
+    vmids: vmid::VmidSet,
 }
 
 impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {

@@ -12,6 +12,7 @@
 
 #![cfg_attr(not(feature = "hosted"), no_std)]
 
+pub mod builder;
 pub mod check;
 pub mod suites;
 

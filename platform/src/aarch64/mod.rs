@@ -5,12 +5,14 @@
 //! - [`smc`]: SMC to EL3;
 //! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
 //! - [`mem`]: access to granules by physical address;
+//! - [`tlb`]: TLB maintenance;
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
 pub mod mem;
 pub mod smc;
 pub mod sysreg;
+pub mod tlb;
 
 use crate::addr::PhysAddr;
 use crate::arch::{Arch, CpuId, NsFault};
@@ -37,6 +39,12 @@ impl Arch for Hw {
 
     fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault> {
         mem::write_ns(pa, offset, buf)
+    }
+
+    fn invalidate_stage2(&self, _vmid: u16, _ipa: Option<u64>) {
+        // Until per-VMID invalidation (which needs the realm's VTTBR_EL2 loaded) is in
+        // place, invalidate all stage-1&2 EL1&0 entries: a correct superset.
+        tlb::invalidate_all_el1()
     }
 
     fn read_sysreg(&self, _cpu: CpuId, reg: SysReg) -> u64 {

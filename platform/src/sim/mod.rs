@@ -76,6 +76,7 @@ pub struct SimHw {
     mem: PhysMem,
     el3: SimEl3,
     cpus: Vec<SysRegFile>,
+    tlbi: std::sync::Mutex<Vec<(u16, Option<u64>)>>,
 }
 
 impl SimHw {
@@ -101,6 +102,7 @@ impl SimHw {
             el3,
             cpus,
             config,
+            tlbi: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -129,6 +131,13 @@ impl SimHw {
         self.cpus
             .get(cpu.0)
             .unwrap_or_else(|| panic!("no simulated CPU {}", cpu.0))
+    }
+
+    /// Every stage-2 invalidation the RMM requested, oldest first: (VMID, IPA or `None`
+    /// for the whole VMID). The simulation has no TLB; this lets tests check that the
+    /// RMM invalidates when it must.
+    pub fn stage2_invalidations(&self) -> Vec<(u16, Option<u64>)> {
+        self.tlbi.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Number of CPUs.
@@ -199,6 +208,14 @@ impl Arch for SimArch {
             .mem
             .write(at, Pas::NonSecure, buf)
             .map_err(|f| NsFault { pa: f.pa })
+    }
+
+    fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>) {
+        self.0
+            .tlbi
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((vmid, ipa));
     }
 
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {

@@ -5,9 +5,14 @@
 //! checks the command's failure conditions in the specification's order and returns the
 //! first that fails, before any side effect.
 
+mod data;
 mod features;
 mod granule;
+mod realm;
+mod rtt;
 mod version;
+
+pub use realm::REC_AUX_COUNT;
 
 use core::ops::Deref;
 
@@ -96,6 +101,39 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 .granule_undelegate(cpu, PhysAddr(a[0]))
                 .map(|()| [])
                 .into(),
+            RmiFid::RealmCreate => self
+                .realm_create(PhysAddr(a[0]), PhysAddr(a[1]))
+                .map(|()| [])
+                .into(),
+            RmiFid::RealmActivate => self.realm_activate(PhysAddr(a[0])).map(|()| []).into(),
+            RmiFid::RealmDestroy => self.realm_destroy(PhysAddr(a[0])).map(|()| []).into(),
+            RmiFid::RecAuxCount => self.rec_aux_count(PhysAddr(a[0])).into(),
+            RmiFid::RttCreate => self
+                .rtt_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], a[3] as i64)
+                .map(|()| [])
+                .into(),
+            RmiFid::RttDestroy => self.rtt_destroy(PhysAddr(a[0]), a[1], a[2] as i64),
+            RmiFid::RttFold => self.rtt_fold(PhysAddr(a[0]), a[1], a[2] as i64).into(),
+            RmiFid::RttReadEntry => self
+                .rtt_read_entry(PhysAddr(a[0]), a[1], a[2] as i64)
+                .into(),
+            RmiFid::RttMapUnprotected => self
+                .rtt_map_unprotected(PhysAddr(a[0]), a[1], a[2] as i64, a[3])
+                .map(|()| [])
+                .into(),
+            RmiFid::RttUnmapUnprotected => {
+                self.rtt_unmap_unprotected(PhysAddr(a[0]), a[1], a[2] as i64)
+            }
+            RmiFid::RttInitRipas => self.rtt_init_ripas(PhysAddr(a[0]), a[1], a[2]).into(),
+            RmiFid::DataCreate => self
+                .data_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], PhysAddr(a[3]), a[4])
+                .map(|()| [])
+                .into(),
+            RmiFid::DataCreateUnknown => self
+                .data_create_unknown(PhysAddr(a[0]), PhysAddr(a[1]), a[2])
+                .map(|()| [])
+                .into(),
+            RmiFid::DataDestroy => self.data_destroy(PhysAddr(a[0]), a[1]),
             _ => return None,
         })
     }

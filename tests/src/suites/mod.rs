@@ -1,8 +1,11 @@
 //! The conformance tests, one module per command group.
 
+mod data;
 mod dispatch;
 mod features;
 mod granule;
+mod realm;
+pub mod rtt;
 mod version;
 
 use crate::TestDef;
@@ -13,6 +16,9 @@ pub const ALL: &[&[TestDef]] = &[
     dispatch::TESTS,
     features::TESTS,
     granule::TESTS,
+    realm::TESTS,
+    rtt::TESTS,
+    data::TESTS,
 ];
 
 /// Iterates over every test.

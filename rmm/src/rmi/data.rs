@@ -1,0 +1,167 @@
+//! RMI_DATA_CREATE, RMI_DATA_CREATE_UNKNOWN and RMI_DATA_DESTROY.
+
+use core::ops::Deref;
+
+use platform::{Arch, GranuleMem, PhysAddr};
+use rmi_abi::enums::{RmiDataFlags, RmiRealmState, RmiRipas};
+use rmi_abi::RmiError;
+
+use super::Completion;
+use crate::granule::{DataKind, DelegatedKind, Granule, Locked, RdKind};
+use crate::measurement::Measurement;
+use crate::realm::rd_mut;
+use crate::rtt::geometry::PAGE_LEVEL;
+use crate::rtt::walk::{skip_non_live, walk};
+use crate::rtt::Rtte;
+use crate::Rmm;
+
+/// The largest PA a DATA granule may have without LPA2.
+const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// Locks the DATA (DELEGATED) and RD granules in address order; reports the first
+    /// failing condition of data_align, data_bound, data_state, data_bound2, rd_align,
+    /// rd_bound, rd_state (all ERROR_INPUT).
+    fn lock_data_and_rd(
+        &self,
+        data: PhysAddr,
+        rd: PhysAddr,
+    ) -> Result<(Locked<'_, DelegatedKind>, Locked<'_, RdKind>), RmiError> {
+        let pair = self
+            .granules
+            .lock_pair_as::<DelegatedKind, RdKind>(data, rd)?;
+        // data_bound2
+        if data.0 >= PA_LIMIT_NO_LPA2 {
+            return Err(RmiError::Input);
+        }
+        Ok(pair)
+    }
+
+    /// DEN0137 1.0, RMI_DATA_CREATE (x1 RD, x2 DATA, x3 IPA, x4 source, x5 flags).
+    ///
+    /// Failure conditions, in order: src_align, src_bound, src_pas, data_align,
+    /// data_bound, data_state, data_bound2, rd_align, rd_bound, rd_state, ipa_align,
+    /// ipa_bound (ERROR_INPUT); realm_state (ERROR_REALM); rtt_walk, rtte_state
+    /// (ERROR_RTT). Flags other than the two `RmiDataFlags` values are rejected with
+    /// ERROR_INPUT before anything else (an invalid encoding of the input).
+    ///
+    /// The source is copied into RMM memory once; that copy is what is measured and
+    /// what the DATA granule receives.
+    pub(super) fn data_create(
+        &self,
+        rd: PhysAddr,
+        data: PhysAddr,
+        ipa: u64,
+        src: PhysAddr,
+        flags: u64,
+    ) -> Result<(), RmiError> {
+        let flags = RmiDataFlags::decode(flags).map_err(|_| RmiError::Input)?;
+        // src_align, src_bound, src_pas
+        let mut content = GranuleMem::ZERO;
+        self.read_host_granule(src, &mut content.0)?;
+        let (data_lock, rd_lock) = self.lock_data_and_rd(data, rd)?;
+        let realm = self.realm_info(&rd_lock);
+        // ipa_align, ipa_bound
+        if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
+            return Err(RmiError::Input);
+        }
+        // realm_state
+        if realm.state != RmiRealmState::New {
+            return Err(RmiError::Realm(0));
+        }
+        let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
+        // rtt_walk, rtte_state
+        if w.level < PAGE_LEVEL || !matches!(w.entry, Rtte::Unassigned(_)) {
+            return Err(RmiError::Rtt(w.level));
+        }
+        self.arch.map_realm(data).0 = content.0;
+        {
+            let mut m = self.arch.map_realm(rd);
+            let d = rd_mut(&mut m);
+            let mut rim = Measurement::from_raw(realm.hash_algo.into(), d.measurements[0]);
+            let measured = (flags == RmiDataFlags::MeasureContent).then_some(&content.0);
+            rim.extend_data(ipa, flags, measured);
+            d.measurements[0] = *rim.as_bytes();
+        }
+        data_lock.transition::<DataKind>();
+        w.set(
+            &self.arch,
+            &realm,
+            ipa,
+            Rtte::Assigned {
+                pa: data.0,
+                ripas: RmiRipas::Ram,
+            },
+        );
+        Ok(())
+    }
+
+    /// DEN0137 1.0, RMI_DATA_CREATE_UNKNOWN (x1 RD, x2 DATA, x3 IPA). Failure
+    /// conditions: data_align, data_bound, data_state, data_bound2, rd_align, rd_bound,
+    /// rd_state, ipa_align, ipa_bound (ERROR_INPUT); rtt_walk, rtte_state (ERROR_RTT).
+    /// The granule keeps its zero contents and the entry its RIPAS; nothing is measured.
+    pub(super) fn data_create_unknown(
+        &self,
+        rd: PhysAddr,
+        data: PhysAddr,
+        ipa: u64,
+    ) -> Result<(), RmiError> {
+        let (data_lock, rd_lock) = self.lock_data_and_rd(data, rd)?;
+        let realm = self.realm_info(&rd_lock);
+        if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
+            return Err(RmiError::Input);
+        }
+        let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
+        let ripas = match w.entry {
+            Rtte::Unassigned(ripas) if w.level == PAGE_LEVEL => ripas,
+            _ => return Err(RmiError::Rtt(w.level)),
+        };
+        data_lock.transition::<DataKind>();
+        w.set(
+            &self.arch,
+            &realm,
+            ipa,
+            Rtte::Assigned { pa: data.0, ripas },
+        );
+        Ok(())
+    }
+
+    /// DEN0137 1.0, RMI_DATA_DESTROY (x1 RD, x2 IPA); returns x1 = the DATA granule and
+    /// x2 = top (the next live entry), top also on ERROR_RTT. Failure conditions:
+    /// rd_align, rd_bound, rd_state, ipa_align, ipa_bound (ERROR_INPUT); rtt_walk,
+    /// rtte_state (ERROR_RTT, top = walk_top). RIPAS RAM becomes DESTROYED; the granule
+    /// is zeroed and returns to DELEGATED.
+    pub(super) fn data_destroy(&self, rd: PhysAddr, ipa: u64) -> Completion {
+        let rd_lock = match self.lock_rd(rd) {
+            Ok(l) => l,
+            Err(e) => return Completion::new(Err(e), [0, 0]),
+        };
+        let realm = self.realm_info(&rd_lock);
+        if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
+            return Completion::new(Err(RmiError::Input), [0, 0]);
+        }
+        let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
+        let (pa, ripas) = match w.entry {
+            Rtte::Assigned { pa, ripas } if w.level == PAGE_LEVEL => (PhysAddr(pa), ripas),
+            _ => {
+                let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+                return Completion::new(Err(RmiError::Rtt(w.level)), [0, top]);
+            }
+        };
+        let new_ripas = if ripas == RmiRipas::Ram {
+            RmiRipas::Destroyed
+        } else {
+            ripas
+        };
+        w.set(&self.arch, &realm, ipa, Rtte::Unassigned(new_ripas));
+        // RTT before DATA in the internal locking order.
+        let data_lock = self
+            .granules
+            .lock_as::<DataKind>(pa)
+            .unwrap_or_else(|e| panic!("RTT maps {pa} which is not DATA ({e:?})"));
+        self.arch.map_realm(pa).0.fill(0);
+        data_lock.transition::<DelegatedKind>();
+        let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+        Completion::ok([pa.0, top])
+    }
+}

@@ -1,0 +1,244 @@
+//! RMI_REALM_CREATE, RMI_REALM_ACTIVATE, RMI_REALM_DESTROY and RMI_REC_AUX_COUNT.
+
+use core::ops::Deref;
+
+use platform::{Arch, PhysAddr};
+use rmi_abi::enums::{RmiHashAlgorithm, RmiRealmState};
+use rmi_abi::flags::RmiRealmFlags;
+use rmi_abi::{RmiError, RmiRealmParams, GRANULE_SIZE};
+use zerocopy::FromZeros;
+
+use crate::cpu_features::MIN_IPA_BITS;
+use crate::granule::{DelegatedKind, Granule, LockError, Locked, RdKind, RttKind};
+use crate::measurement::{Measurement, MeasurementAlgo};
+use crate::realm::{rd_mut, Rd};
+use crate::rtt::geometry::{entry_size, ENTRIES, MAX_START_TABLES};
+use crate::rtt::walk::entries_mut;
+use crate::rtt::{RttGeometry, Rtte};
+use crate::Rmm;
+
+/// Number of auxiliary granules each REC needs (DEN0137 1.0, `RecAuxCount`): room for
+/// per-REC state that does not fit the REC granule (attestation token and signing
+/// context).
+pub const REC_AUX_COUNT: u64 = 2;
+
+/// A lock failure on a granule the command names: ERROR_INPUT whichever it was.
+impl From<LockError> for RmiError {
+    fn from(_: LockError) -> Self {
+        RmiError::Input
+    }
+}
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// `*_align`, `*_bound`, `*_state` for a granule named by the host: locks it as an
+    /// RD.
+    pub(super) fn lock_rd(&self, rd: PhysAddr) -> Result<Locked<'_, RdKind>, RmiError> {
+        Ok(self.granules.lock_as::<RdKind>(rd)?)
+    }
+
+    /// Copies a host parameter granule in (`*_align`, `*_bound`, `*_pas`): the host
+    /// memory is read once, into RMM memory, before anything is validated.
+    pub(super) fn read_host_granule<T: zerocopy::FromBytes + zerocopy::IntoBytes>(
+        &self,
+        pa: PhysAddr,
+        out: &mut T,
+    ) -> Result<(), RmiError> {
+        if !pa.is_granule_aligned() || self.granules.get(pa).is_none() {
+            return Err(RmiError::Input);
+        }
+        self.arch
+            .read_ns(pa, 0, out.as_mut_bytes())
+            .map_err(|_| RmiError::Input)
+    }
+
+    /// DEN0137 1.0, `RealmParamsSupported` (and the parts of `RmiRealmParamsIsValid`
+    /// that concern values): the features requested are ones this RMM offers.
+    fn realm_params_supported(&self, p: &RmiRealmParams, flags: RmiRealmFlags) -> bool {
+        let f = self.features.feature_reg0();
+        let ipa_ok = (MIN_IPA_BITS..=f.s2sz as u32).contains(&(p.s2sz as u32));
+        let lpa2_ok = !flags.lpa2() || f.lpa2;
+        let sve_ok = !flags.sve() || (f.sve_en && p.sve_vl <= f.sve_vl);
+        let pmu_ok = !flags.pmu() || (f.pmu_en && p.pmu_num_ctrs <= f.pmu_num_ctrs);
+        let bps_ok = (1..=f.num_bps).contains(&p.num_bps);
+        let wps_ok = (1..=f.num_wps).contains(&p.num_wps);
+        let hash_ok = match RmiHashAlgorithm::decode(p.hash_algo as u64) {
+            Ok(RmiHashAlgorithm::Sha256) => f.hash_sha_256,
+            Ok(RmiHashAlgorithm::Sha512) => f.hash_sha_512,
+            Err(_) => false,
+        };
+        ipa_ok && lpa2_ok && sve_ok && pmu_ok && bps_ok && wps_ok && hash_ok
+    }
+
+    /// DEN0137 1.0, RMI_REALM_CREATE (x1 = RD, x2 = parameters). Failure conditions, in
+    /// the specification's order (all ERROR_INPUT): params_align, params_bound,
+    /// params_pas, params_valid, params_supp, alias, rd_align, rd_bound, rd_state,
+    /// rtt_align, rtt_num_level, rtt_state, vmid_valid.
+    pub(super) fn realm_create(&self, rd: PhysAddr, params_pa: PhysAddr) -> Result<(), RmiError> {
+        // params_align, params_bound, params_pas
+        let mut p = RmiRealmParams::new_zeroed();
+        self.read_host_granule(params_pa, &mut p)?;
+        // params_valid: reserved flag bits and encodings.
+        let flags = RmiRealmFlags::decode(p.flags).map_err(|_| RmiError::Input)?;
+        // params_supp
+        if !self.realm_params_supported(&p, flags) {
+            return Err(RmiError::Input);
+        }
+        // alias: the RD is one of the start-level RTTs.
+        let n = p.rtt_num_start as u64;
+        let rtt_span = n.saturating_mul(GRANULE_SIZE as u64);
+        if rd.0 >= p.rtt_base && rd.0 - p.rtt_base < rtt_span {
+            return Err(RmiError::Input);
+        }
+        // rd_align, rd_bound (rd_state is checked once locked, below)
+        if self.granules.get(rd).is_none() {
+            return Err(RmiError::Input);
+        }
+        // rtt_align
+        if n == 0 || n > MAX_START_TABLES as u64 || p.rtt_base % rtt_span != 0 {
+            return Err(RmiError::Input);
+        }
+        // rtt_num_level
+        let geometry = RttGeometry::new(p.s2sz as u32, p.rtt_level_start, n, self.features.pa_bits)
+            .ok_or(RmiError::Input)?;
+        // vmid_valid (validity; freedom is claimed last, once nothing else can fail)
+        if !self.vmids.is_valid(p.vmid) {
+            return Err(RmiError::Input);
+        }
+
+        // rd_state, rtt_state: lock the RD and the start-level RTTs in address order.
+        let (rd_lock, rtts) = self.lock_rd_and_rtts(rd, PhysAddr(p.rtt_base), n as usize)?;
+        // vmid_valid: free
+        if !self.vmids.try_reserve(p.vmid) {
+            return Err(RmiError::Input);
+        }
+
+        // Start-level entries: protected IPAs UNASSIGNED/EMPTY (the zero descriptor, and
+        // the granules are zero), unprotected IPAs UNASSIGNED_NS.
+        let level = geometry.start_level;
+        let unprotected = Rtte::UnassignedNs.encode(level);
+        for (t, rtt) in rtts.iter().flatten().enumerate() {
+            let mut m = self.arch.map_realm(rtt.pa());
+            for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
+                let ipa = ((t * ENTRIES + i) as u64) * entry_size(level);
+                if !geometry.is_protected(ipa) {
+                    *e = unprotected;
+                }
+            }
+        }
+        let algo = match RmiHashAlgorithm::decode(p.hash_algo as u64) {
+            Ok(RmiHashAlgorithm::Sha512) => MeasurementAlgo::Sha512,
+            _ => MeasurementAlgo::Sha256,
+        };
+        {
+            let mut m = self.arch.map_realm(rd);
+            let d: &mut Rd = rd_mut(&mut m);
+            d.state = RmiRealmState::New.raw();
+            d.hash_algo = p.hash_algo;
+            d.ipa_width = p.s2sz;
+            d.rtt_level_start = level;
+            d.rtt_num_start = n as u32;
+            d.rtt_base = p.rtt_base;
+            d.vmid = p.vmid;
+            d.num_bps = p.num_bps;
+            d.num_wps = p.num_wps;
+            d.rec_index = 0;
+            d.measurements = [[0; 64]; 5];
+            d.measurements[0] = *Measurement::realm_initial(&p, algo).as_bytes();
+            d.rpv = p.rpv;
+        }
+        for rtt in rtts.into_iter().flatten() {
+            rtt.transition::<RttKind>();
+        }
+        rd_lock.transition::<RdKind>();
+        Ok(())
+    }
+
+    /// Locks the RD (DELEGATED) and `n` start-level RTTs (DELEGATED) from `base`, all in
+    /// ascending address order.
+    #[allow(clippy::type_complexity)]
+    fn lock_rd_and_rtts(
+        &self,
+        rd: PhysAddr,
+        base: PhysAddr,
+        n: usize,
+    ) -> Result<
+        (
+            Locked<'_, DelegatedKind>,
+            [Option<Locked<'_, DelegatedKind>>; MAX_START_TABLES as usize],
+        ),
+        RmiError,
+    > {
+        let mut rtts: [Option<Locked<'_, DelegatedKind>>; MAX_START_TABLES as usize] =
+            Default::default();
+        let rtt_pa = |i: usize| PhysAddr(base.0 + (i * GRANULE_SIZE) as u64);
+        let mut rd_lock = None;
+        if rd < base {
+            rd_lock = Some(self.granules.lock_as::<DelegatedKind>(rd)?);
+        }
+        for (i, slot) in rtts.iter_mut().take(n).enumerate() {
+            *slot = Some(self.granules.lock_as::<DelegatedKind>(rtt_pa(i))?);
+        }
+        let rd_lock = match rd_lock {
+            Some(l) => l,
+            None => self.granules.lock_as::<DelegatedKind>(rd)?,
+        };
+        Ok((rd_lock, rtts))
+    }
+
+    /// DEN0137 1.0, RMI_REALM_ACTIVATE (x1 = RD). Failure conditions: rd_align,
+    /// rd_bound, rd_state (ERROR_INPUT), then realm_state (ERROR_REALM).
+    pub(super) fn realm_activate(&self, rd: PhysAddr) -> Result<(), RmiError> {
+        let rd_lock = self.lock_rd(rd)?;
+        let mut m = self.arch.map_realm(rd_lock.pa());
+        let d = rd_mut(&mut m);
+        // realm_state
+        if d.state != RmiRealmState::New.raw() {
+            return Err(RmiError::Realm(0));
+        }
+        d.state = RmiRealmState::Active.raw();
+        Ok(())
+    }
+
+    /// DEN0137 1.0, RMI_REALM_DESTROY (x1 = RD). Failure conditions: rd_align, rd_bound,
+    /// rd_state (ERROR_INPUT), then realm_live (ERROR_REALM): the realm has RECs, or a
+    /// start-level RTT is live.
+    pub(super) fn realm_destroy(&self, rd: PhysAddr) -> Result<(), RmiError> {
+        let rd_lock = self.lock_rd(rd)?;
+        let info = rd_mut(&mut self.arch.map_realm(rd)).clone();
+        let vmid = info.vmid;
+        let info = info.info();
+        // realm_live: RECs hold references on the RD; live start-level entries hold
+        // references on their RTT.
+        if rd_lock.granule().refcount() != 0 {
+            return Err(RmiError::Realm(0));
+        }
+        let rtt_pa = |i: u32| PhysAddr(info.rtt_base + (i as usize * GRANULE_SIZE) as u64);
+        let mut rtts: [Option<Locked<'_, RttKind>>; MAX_START_TABLES as usize] = Default::default();
+        for (i, slot) in rtts
+            .iter_mut()
+            .take(info.geometry.num_start as usize)
+            .enumerate()
+        {
+            let rtt = crate::rtt::walk::lock_rtt(&self.granules, rtt_pa(i as u32));
+            if rtt.granule().refcount() != 0 {
+                return Err(RmiError::Realm(0));
+            }
+            *slot = Some(rtt);
+        }
+        for rtt in rtts.into_iter().flatten() {
+            self.arch.map_realm(rtt.pa()).0.fill(0);
+            rtt.transition::<DelegatedKind>();
+        }
+        self.arch.map_realm(rd).0.fill(0);
+        self.vmids.release(vmid);
+        rd_lock.transition::<DelegatedKind>();
+        Ok(())
+    }
+
+    /// DEN0137 1.0, RMI_REC_AUX_COUNT (x1 = RD): rd_align, rd_bound, rd_state; returns
+    /// x1 = [`REC_AUX_COUNT`].
+    pub(super) fn rec_aux_count(&self, rd: PhysAddr) -> Result<[u64; 1], RmiError> {
+        let _rd = self.lock_rd(rd)?;
+        Ok([REC_AUX_COUNT])
+    }
+}

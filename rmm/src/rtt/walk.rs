@@ -1,0 +1,147 @@
+//! The RTT walk (DEN0137 1.0, A5.5.10): from the realm's start-level RTTs down to a
+//! target level, stopping early at an entry that is not TABLE.
+//!
+//! Locking: the caller holds the RD locked; the walk locks the start-level RTT, then
+//! each child before releasing its parent (hand over hand), and returns with the RTT
+//! it stopped in still locked.
+
+use core::ops::Deref;
+
+use platform::{Arch, PhysAddr};
+
+use super::entry::Rtte;
+use super::geometry::{entry_index, entry_size, Level, ENTRIES};
+use crate::granule::{Granule, GranuleTable, Locked, RttKind};
+use crate::realm::RealmInfo;
+
+/// The entries of a mapped RTT granule.
+pub fn entries_mut(g: &mut platform::GranuleMem) -> &mut [u64; ENTRIES] {
+    zerocopy::transmute_mut!(g)
+}
+
+/// Reads entry `index` of the RTT at `rtt`.
+pub fn read_desc<A: Arch>(arch: &A, rtt: PhysAddr, index: usize) -> u64 {
+    entries_mut(&mut arch.map_realm(rtt))[index]
+}
+
+/// Writes entry `index` of the RTT at `rtt`.
+pub fn write_desc<A: Arch>(arch: &A, rtt: PhysAddr, index: usize, desc: u64) {
+    entries_mut(&mut arch.map_realm(rtt))[index] = desc;
+}
+
+/// Where a walk stopped.
+pub struct Walk<'g> {
+    /// The level of the RTT the walk stopped in.
+    pub level: Level,
+    /// That RTT, locked.
+    pub rtt: Locked<'g, RttKind>,
+    /// The index of the entry for the IPA in that RTT.
+    pub index: usize,
+    /// That entry.
+    pub entry: Rtte,
+}
+
+impl Walk<'_> {
+    /// Replaces the entry the walk stopped at, keeping the RTT's reference count (its
+    /// TABLE and ASSIGNED entries: what makes an RTT live) and invalidating the old
+    /// translation if the hardware could have cached it.
+    pub fn set<A: Arch>(&mut self, arch: &A, realm: &RealmInfo, ipa: u64, entry: Rtte) {
+        let old = self.entry;
+        let old_desc = old.encode(self.level);
+        write_desc(arch, self.rtt.pa(), self.index, entry.encode(self.level));
+        match (counts(old), counts(entry)) {
+            (false, true) => {
+                // At most 512 entries count; the 10-bit count cannot overflow.
+                let ok = self.rtt.granule().try_get(1);
+                debug_assert!(ok);
+            }
+            (true, false) => self.rtt.granule().put(1),
+            _ => {}
+        }
+        if old_desc & 1 != 0 && old != entry {
+            arch.invalidate_stage2(realm.vmid, Some(ipa));
+        }
+        self.entry = entry;
+    }
+}
+
+/// Whether an entry counts towards its RTT's liveness (DEN0137 1.0, A5.5.8: an RTT is
+/// live if it has an ASSIGNED or TABLE entry).
+pub fn counts(e: Rtte) -> bool {
+    matches!(e, Rtte::Assigned { .. } | Rtte::Table(_))
+}
+
+/// DEN0137 1.0, `RttSkipNonLiveEntries`: the IPA of the first live entry at or after
+/// `ipa` in the level `level` RTT at `rtt`, or the end of that RTT's range.
+pub fn skip_non_live<A: Arch>(arch: &A, rtt: PhysAddr, level: Level, ipa: u64) -> u64 {
+    let size = entry_size(level);
+    let table_base = ipa & !(size * ENTRIES as u64 - 1);
+    let mut m = arch.map_realm(rtt);
+    let entries = entries_mut(&mut m);
+    let first = entry_index(ipa, level);
+    let live = entries[first..]
+        .iter()
+        .position(|&d| Rtte::decode(d, level).is_some_and(Rtte::is_live));
+    if let Some(i) = live {
+        return table_base + (first + i) as u64 * size;
+    }
+    table_base + ENTRIES as u64 * size
+}
+
+/// An RTT entry that does not decode: the tables hold only descriptors this RMM wrote,
+/// so this is a broken invariant, not a host error.
+fn corrupt(rtt: PhysAddr, index: usize, desc: u64) -> ! {
+    panic!("RTT {rtt} entry {index} holds an unknown descriptor {desc:#x}")
+}
+
+/// Decodes entry `index` of the level `level` RTT at `rtt`.
+pub fn read_entry<A: Arch>(arch: &A, rtt: PhysAddr, index: usize, level: Level) -> Rtte {
+    let desc = read_desc(arch, rtt, index);
+    Rtte::decode(desc, level).unwrap_or_else(|| corrupt(rtt, index, desc))
+}
+
+/// Walks the realm's RTTs for `ipa` (inside the IPA space) down to `target` (at least
+/// the start level).
+pub fn walk<'g, A: Arch, S: Deref<Target = [Granule]>>(
+    arch: &A,
+    granules: &'g GranuleTable<S>,
+    realm: &RealmInfo,
+    ipa: u64,
+    target: Level,
+) -> Walk<'g> {
+    let geo = &realm.geometry;
+    let root = geo.root_index(ipa);
+    let root_pa = PhysAddr(realm.rtt_base + (root / ENTRIES) as u64 * 4096);
+    let mut rtt = lock_rtt(granules, root_pa);
+    let mut level = geo.start_level;
+    let mut index = root % ENTRIES;
+    loop {
+        let entry = read_entry(arch, rtt.pa(), index, level);
+        match entry {
+            Rtte::Table(next) if level < target => {
+                // Lock the child before the parent is released.
+                rtt = lock_rtt(granules, PhysAddr(next));
+                level += 1;
+                index = entry_index(ipa, level);
+            }
+            _ => {
+                return Walk {
+                    level,
+                    rtt,
+                    index,
+                    entry,
+                }
+            }
+        }
+    }
+}
+
+/// Locks an RTT granule that the realm's tables point at.
+pub fn lock_rtt<S: Deref<Target = [Granule]>>(
+    granules: &GranuleTable<S>,
+    pa: PhysAddr,
+) -> Locked<'_, RttKind> {
+    granules
+        .lock_as::<RttKind>(pa)
+        .unwrap_or_else(|e| panic!("RTT invariant broken: {pa} is not an RTT ({e:?})"))
+}

@@ -1,0 +1,183 @@
+//! Host-side helpers for building realms in tests, in the style of a hypervisor:
+//! granule allocation, realm parameters, realm creation.
+
+use core::cell::Cell;
+
+use rmi_abi::{RmiError, RmiFid, RmiRealmParams};
+use zerocopy::{FromZeros, IntoBytes};
+
+use crate::{Checks, Failure, Host};
+
+/// Hands out Non-secure granules to a test, in address order, never the same twice.
+pub struct Pool<'h> {
+    host: &'h dyn Host,
+    next: Cell<usize>,
+}
+
+impl<'h> Pool<'h> {
+    /// A pool starting at the host's first usable granule.
+    pub fn new(host: &'h dyn Host) -> Self {
+        Self {
+            host,
+            next: Cell::new(0),
+        }
+    }
+
+    /// The next free Non-secure granule.
+    pub fn ns(&self) -> u64 {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        self.host.ns_granule(n)
+    }
+
+    /// `count` consecutive Non-secure granules whose first is aligned to `align` bytes.
+    pub fn ns_contiguous(&self, count: usize, align: u64) -> u64 {
+        loop {
+            let n = self.next.get();
+            let pa = self.host.ns_granule(n);
+            if pa.is_multiple_of(align) {
+                self.next.set(n + count);
+                return pa;
+            }
+            self.next.set(n + 1);
+        }
+    }
+
+    /// Delegates `pa` (a check).
+    pub fn delegate(&self, c: &mut Checks, pa: u64) -> Result<u64, Failure> {
+        c.status(
+            "delegate",
+            self.host.rmi(RmiFid::GranuleDelegate, &[pa])[0],
+            Ok(()),
+        )?;
+        Ok(pa)
+    }
+
+    /// A freshly delegated granule.
+    pub fn delegated(&self, c: &mut Checks) -> Result<u64, Failure> {
+        let pa = self.ns();
+        self.delegate(c, pa)
+    }
+}
+
+/// What a test asks of a realm.
+#[derive(Clone, Copy, Debug)]
+pub struct RealmSpec {
+    /// IPA width.
+    pub s2sz: u8,
+    /// RTT start level.
+    pub start_level: i64,
+    /// Concatenated start-level RTTs.
+    pub num_start: u32,
+    /// VMID.
+    pub vmid: u16,
+    /// Hash algorithm (0 SHA-256, 1 SHA-512).
+    pub hash_algo: u8,
+}
+
+impl Default for RealmSpec {
+    /// A 40-bit realm starting at level 1 with two concatenated tables, SHA-256.
+    fn default() -> Self {
+        Self {
+            s2sz: 40,
+            start_level: 1,
+            num_start: 2,
+            vmid: 1,
+            hash_algo: 0,
+        }
+    }
+}
+
+impl RealmSpec {
+    /// The parameters for this realm with its start tables at `rtt_base`.
+    pub fn params(&self, rtt_base: u64) -> RmiRealmParams {
+        let mut p = RmiRealmParams::new_zeroed();
+        p.s2sz = self.s2sz;
+        p.num_bps = 1;
+        p.num_wps = 1;
+        p.hash_algo = self.hash_algo;
+        p.vmid = self.vmid;
+        p.rtt_base = rtt_base;
+        p.rtt_level_start = self.start_level;
+        p.rtt_num_start = self.num_start;
+        p.rpv = [0x5A; 64];
+        p
+    }
+}
+
+/// A realm created by [`create_realm`].
+#[derive(Clone, Copy, Debug)]
+pub struct Realm {
+    /// The RD.
+    pub rd: u64,
+    /// The first start-level RTT.
+    pub rtt_base: u64,
+    /// The NS granule holding the parameters.
+    pub params_pa: u64,
+    /// The specification used.
+    pub spec: RealmSpec,
+}
+
+/// Writes parameters to a host granule.
+pub fn write_params(h: &dyn Host, pa: u64, p: &RmiRealmParams) -> bool {
+    h.write_ns(pa, p.as_bytes())
+}
+
+/// Delegates an RD and start tables, writes the parameters and creates the realm.
+pub fn create_realm(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    spec: RealmSpec,
+) -> Result<Realm, Failure> {
+    let rtt_base = pool.ns_contiguous(spec.num_start as usize, spec.num_start as u64 * 4096);
+    for i in 0..spec.num_start as u64 {
+        pool.delegate(c, rtt_base + i * 4096)?;
+    }
+    let rd = pool.delegated(c)?;
+    let params_pa = pool.ns();
+    c.holds(
+        "write params",
+        write_params(h, params_pa, &spec.params(rtt_base)),
+    )?;
+    c.status(
+        "realm create",
+        h.rmi(RmiFid::RealmCreate, &[rd, params_pa])[0],
+        Ok(()),
+    )?;
+    Ok(Realm {
+        rd,
+        rtt_base,
+        params_pa,
+        spec,
+    })
+}
+
+/// Destroys a realm with no RECs and no live start tables and undelegates its RD and
+/// start tables.
+pub fn destroy_realm(h: &dyn Host, c: &mut Checks, r: &Realm) -> Result<(), Failure> {
+    c.status(
+        "realm destroy",
+        h.rmi(RmiFid::RealmDestroy, &[r.rd])[0],
+        Ok(()),
+    )?;
+    c.status(
+        "undelegate rd",
+        h.rmi(RmiFid::GranuleUndelegate, &[r.rd])[0],
+        Ok(()),
+    )?;
+    for i in 0..r.spec.num_start as u64 {
+        let pa = r.rtt_base + i * 4096;
+        c.status(
+            "undelegate rtt",
+            h.rmi(RmiFid::GranuleUndelegate, &[pa])[0],
+            Ok(()),
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks a packed status against an expected error.
+pub fn expect_err(c: &mut Checks, what: &'static str, x0: u64, e: RmiError) -> Result<(), Failure> {
+    c.status(what, x0, Err(e))
+}
