@@ -353,10 +353,12 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
         Locked::check(self.lock(pa).ok_or(LockError::Bound)?)
     }
 
-    /// Locks two granules in ascending address order (DESIGN: external granules are
-    /// locked by address, so two CPUs naming the same pair in opposite orders cannot
-    /// deadlock), then checks their kinds, `a`'s first. The same address twice is a
-    /// state error for `b` (it cannot be of both kinds... nor locked twice).
+    /// Locks two granules named by one command, in ascending address order (two CPUs
+    /// naming the same pair in opposite orders cannot deadlock), checking each one's
+    /// kind as soon as it is locked: a granule in another state, in particular one a
+    /// realm uses internally (an RTT) and another CPU may be walking, is released at
+    /// once rather than held while the other lock is awaited. The same address twice is
+    /// a state error.
     pub fn lock_pair_as<KA: Kind, KB: Kind>(
         &self,
         a: PhysAddr,
@@ -366,21 +368,15 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
             return Err(LockError::Bound);
         }
         if a == b {
-            let g = self.lock(a).ok_or(LockError::Bound)?;
-            return match Locked::<KA>::check(g) {
-                Ok(_) => Err(LockError::State),
-                Err(e) => Err(e),
-            };
+            return Err(LockError::State);
         }
-        let (ga, gb) = if a < b {
-            let ga = self.lock(a).ok_or(LockError::Bound)?;
-            (ga, self.lock(b).ok_or(LockError::Bound)?)
+        if a < b {
+            let la = self.lock_as::<KA>(a)?;
+            Ok((la, self.lock_as::<KB>(b)?))
         } else {
-            let gb = self.lock(b).ok_or(LockError::Bound)?;
-            (self.lock(a).ok_or(LockError::Bound)?, gb)
-        };
-        let la = Locked::check(ga)?;
-        Ok((la, Locked::check(gb)?))
+            let lb = self.lock_as::<KB>(b)?;
+            Ok((self.lock_as::<KA>(a)?, lb))
+        }
     }
 
     /// Number of granules tracked.

@@ -1,0 +1,407 @@
+//! Hosted checks of the realm memory the RMM builds, against oracles that are not the
+//! RMM: the simulation's own stage-2 walker, hashes computed here from spec offsets, and
+//! the GPT and granule states after concurrent use.
+
+use platform::sim::s2walk::{self, Access, S2Config, S2FaultKind, MEMATTR_FWB_NORMAL_WB};
+use platform::{Pas, PhysAddr};
+use rmi_abi::{RmiError, RmiFid};
+use rmm::granule::GranuleState;
+use rmm::hosted::Machine;
+use rmm::realm::Rd;
+use rmm_conformance::builder::{create_realm, Pool, Realm, RealmSpec};
+use rmm_conformance::Checks;
+use sha2::{Digest, Sha256, Sha512};
+use zerocopy::FromBytes;
+
+const MIB2: u64 = 1 << 21;
+const UNPROTECTED: u64 = 1 << 39;
+
+fn rmi(m: &Machine, fid: RmiFid, args: &[u64]) -> [u64; 5] {
+    m.rmi(0, fid, args)
+}
+
+fn ok(m: &Machine, fid: RmiFid, args: &[u64]) -> [u64; 5] {
+    let r = rmi(m, fid, args);
+    assert_eq!(r[0], 0, "{fid:?} {args:x?}");
+    r
+}
+
+fn s2(r: &Realm) -> S2Config {
+    S2Config {
+        root: PhysAddr(r.rtt_base),
+        ipa_bits: r.spec.s2sz as u32,
+        start_level: r.spec.start_level as i8,
+        num_root_tables: r.spec.num_start,
+        lpa2: false,
+    }
+}
+
+fn rd_of(m: &Machine, r: &Realm) -> Rd {
+    Rd::read_from_prefix(&m.hw().mem().inspect(PhysAddr(r.rd)).0)
+        .unwrap()
+        .0
+}
+
+fn new_realm<'a>(m: &'a Machine, pool: &Pool<'a>, spec: RealmSpec) -> Realm {
+    let mut c = Checks::new();
+    create_realm(m, pool, &mut c, spec).expect("realm created")
+}
+
+/// What the RMM built is what the architecture walks: protected pages map the DATA
+/// granules as Normal Write-Back, read/write, Realm PAS, with the host's contents;
+/// unassigned and EMPTY entries fault; unprotected mappings output to the Non-secure
+/// PAS; a folded range is one 2 MiB block.
+#[test]
+fn stage2_tables_translate_as_the_architecture_walks_them() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let cfg = s2(&r);
+    assert_eq!(cfg.validate(), Ok(()));
+    let l2 = pool.ns();
+    let l3 = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[l2]);
+    ok(&m, RmiFid::GranuleDelegate, &[l3]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, l2, 0, 2]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, l3, 0, 3]);
+
+    let src = pool.ns();
+    let content: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+    m.host_write(src, &content).unwrap();
+    let data = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[data]);
+    ok(&m, RmiFid::DataCreate, &[r.rd, data, 0x5000, src, 1]);
+
+    let t = s2walk::walk(m.hw().mem(), &cfg, 0x5123, Access::Write).expect("mapped");
+    assert_eq!(t.pa, data + 0x123);
+    assert_eq!(t.level, 3);
+    assert_eq!(t.pas, Pas::Realm);
+    assert!(t.s2ap_read && t.s2ap_write);
+    assert_eq!(t.mem_attr, MEMATTR_FWB_NORMAL_WB);
+    assert_eq!(t.sh, 0b11);
+    let mut back = vec![0u8; 4096];
+    s2walk::read_ipa(m.hw().mem(), &cfg, 0x5000, &mut back).unwrap();
+    assert_eq!(back, content, "the realm sees the measured contents");
+
+    // Unassigned (EMPTY or RAM) and assigned-EMPTY entries are not translated.
+    for ipa in [0x4000u64, 0x6000, MIB2, 1 << 30] {
+        let f = s2walk::walk(m.hw().mem(), &cfg, ipa, Access::Read).unwrap_err();
+        assert_eq!(f.kind, S2FaultKind::Translation, "{ipa:#x}");
+    }
+    let f = s2walk::walk(m.hw().mem(), &cfg, 0x4000, Access::Read).unwrap_err();
+    assert_eq!(f.level, 3);
+    let f = s2walk::walk(m.hw().mem(), &cfg, 1 << 30, Access::Read).unwrap_err();
+    assert_eq!(f.level, 1);
+    let unknown = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[unknown]);
+    ok(&m, RmiFid::DataCreateUnknown, &[r.rd, unknown, 0x7000]);
+    assert!(
+        s2walk::walk(m.hw().mem(), &cfg, 0x7000, Access::Read).is_err(),
+        "RIPAS EMPTY"
+    );
+    // INIT_RIPAS makes the assigned page accessible (zero contents).
+    ok(&m, RmiFid::RttInitRipas, &[r.rd, 0x6000, 0x8000]);
+    let t = s2walk::walk(m.hw().mem(), &cfg, 0x7000, Access::Read).unwrap();
+    assert_eq!(t.pa, unknown);
+    assert!(
+        s2walk::walk(m.hw().mem(), &cfg, 0x6000, Access::Read).is_err(),
+        "unassigned RAM"
+    );
+
+    // Unprotected: host memory through the Non-secure PAS.
+    let shared = pool.ns();
+    m.host_write(shared, b"shared page").unwrap();
+    let ul2 = pool.ns();
+    let ul3 = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[ul2]);
+    ok(&m, RmiFid::GranuleDelegate, &[ul3]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, ul2, UNPROTECTED, 2]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, ul3, UNPROTECTED, 3]);
+    let desc = shared | 0b110 << 2 | 0b01 << 6; // read-only
+    ok(
+        &m,
+        RmiFid::RttMapUnprotected,
+        &[r.rd, UNPROTECTED + 0x2000, 3, desc],
+    );
+    let t = s2walk::walk(m.hw().mem(), &cfg, UNPROTECTED + 0x2004, Access::Read).unwrap();
+    assert_eq!((t.pa, t.pas), (shared + 4, Pas::NonSecure));
+    assert!(t.s2ap_read && !t.s2ap_write);
+    assert_eq!(t.xn, 0b10, "unprotected mappings are execute-never");
+    assert_eq!(t.sh, 0b11);
+    let mut b = [0u8; 11];
+    s2walk::read_ipa(m.hw().mem(), &cfg, UNPROTECTED + 0x2000, &mut b).unwrap();
+    assert_eq!(&b, b"shared page");
+    let f = s2walk::walk(m.hw().mem(), &cfg, UNPROTECTED + 0x2000, Access::Write).unwrap_err();
+    assert_eq!(f.kind, S2FaultKind::Permission);
+
+    // A folded, fully assigned 2 MiB range is one block descriptor at level 2.
+    let l3b = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[l3b]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, l3b, MIB2, 3]);
+    ok(&m, RmiFid::RttInitRipas, &[r.rd, MIB2, 2 * MIB2]);
+    let base = pool.ns_contiguous(512, MIB2);
+    for i in 0..512 {
+        ok(&m, RmiFid::GranuleDelegate, &[base + i * 4096]);
+        ok(
+            &m,
+            RmiFid::DataCreateUnknown,
+            &[r.rd, base + i * 4096, MIB2 + i * 4096],
+        );
+    }
+    ok(&m, RmiFid::RttFold, &[r.rd, MIB2, 3]);
+    let t = s2walk::walk(m.hw().mem(), &cfg, MIB2 + 0x12_3456, Access::Read).unwrap();
+    assert_eq!((t.pa, t.level, t.block_size), (base + 0x12_3456, 2, MIB2));
+    // Destroying the data behind it removes the translation.
+    ok(&m, RmiFid::RttCreate, &[r.rd, l3b, MIB2, 3]);
+    ok(&m, RmiFid::DataDestroy, &[r.rd, MIB2 + 0x12_3000]);
+    assert!(s2walk::walk(m.hw().mem(), &cfg, MIB2 + 0x12_3456, Access::Read).is_err());
+    assert!(
+        m.hw().mem().is_zero(PhysAddr(base + 0x12_3000)),
+        "destroyed data is scrubbed"
+    );
+}
+
+/// The realm's start tables pass the walker's own geometry checks for every start
+/// level the RMM accepts.
+#[test]
+fn start_table_geometry_is_architectural() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    for (i, (s2sz, level, n)) in [(48u8, 0i64, 1u32), (40, 1, 2), (43, 1, 16), (34, 2, 16)]
+        .into_iter()
+        .enumerate()
+    {
+        let spec = RealmSpec {
+            s2sz,
+            start_level: level,
+            num_start: n,
+            vmid: 20 + i as u16,
+            hash_algo: 1,
+        };
+        let r = new_realm(&m, &pool, spec);
+        assert_eq!(s2(&r).validate(), Ok(()), "{spec:?}");
+        let top = 1u64 << (s2sz - 1);
+        // The last protected IPA faults (unassigned); the first unprotected likewise.
+        for ipa in [top - 4096, top] {
+            let f = s2walk::walk(m.hw().mem(), &s2(&r), ipa, Access::Read).unwrap_err();
+            assert_eq!((f.kind, f.level), (S2FaultKind::Translation, level as i8));
+        }
+    }
+}
+
+fn params_image(r: &Realm) -> [u8; 4096] {
+    // DEN0137 1.0 B4.3.9.4: a zeroed RmiRealmParams keeping flags (0x0), s2sz (0x8),
+    // sve_vl (0x10), num_bps (0x18), num_wps (0x20), pmu_num_ctrs (0x28), hash_algo (0x30).
+    let mut img = [0u8; 4096];
+    img[0x8] = r.spec.s2sz;
+    img[0x18] = 1;
+    img[0x20] = 1;
+    img[0x30] = r.spec.hash_algo;
+    img
+}
+
+fn hash(algo: u8, parts: &[&[u8]]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    if algo == 0 {
+        let mut h = Sha256::new();
+        parts.iter().for_each(|p| h.update(p));
+        out[..32].copy_from_slice(&h.finalize());
+    } else {
+        let mut h = Sha512::new();
+        parts.iter().for_each(|p| h.update(p));
+        out.copy_from_slice(&h.finalize());
+    }
+    out
+}
+
+/// RIM after REALM_CREATE, DATA_CREATE and RTT_INIT_RIPAS equals a hash of descriptor
+/// bytes laid out here from the specification (C1.11, C1.13).
+#[test]
+fn rim_matches_independent_computation() {
+    for algo in [0u8, 1] {
+        let m = Machine::with_defaults();
+        let pool = Pool::new(&m);
+        let r = new_realm(
+            &m,
+            &pool,
+            RealmSpec {
+                hash_algo: algo,
+                ..RealmSpec::default()
+            },
+        );
+        let mut rim = hash(algo, &[&params_image(&r)]);
+        assert_eq!(rd_of(&m, &r).measurements[0], rim, "RIM after REALM_CREATE");
+        assert_eq!(rd_of(&m, &r).measurements[1], [0; 64], "REMs start at zero");
+
+        for _ in 0..2 {
+            let g = pool.ns();
+            ok(&m, RmiFid::GranuleDelegate, &[g]);
+            let level = if rmi(&m, RmiFid::RttReadEntry, &[r.rd, 0, 2])[1] == 1 {
+                2
+            } else {
+                3
+            };
+            ok(&m, RmiFid::RttCreate, &[r.rd, g, 0, level]);
+        }
+        // RTT_INIT_RIPAS of two pages: one descriptor per entry.
+        ok(&m, RmiFid::RttInitRipas, &[r.rd, 0x1000, 0x3000]);
+        for base in [0x1000u64, 0x2000] {
+            let mut d = [0u8; 0x100];
+            d[0] = 2;
+            d[0x8..0x10].copy_from_slice(&0x100u64.to_le_bytes());
+            d[0x10..0x50].copy_from_slice(&rim);
+            d[0x50..0x58].copy_from_slice(&base.to_le_bytes());
+            d[0x58..0x60].copy_from_slice(&(base + 0x1000).to_le_bytes());
+            rim = hash(algo, &[&d]);
+        }
+        assert_eq!(
+            rd_of(&m, &r).measurements[0],
+            rim,
+            "RIM after RTT_INIT_RIPAS"
+        );
+
+        // DATA_CREATE with content measured, then without.
+        let src = pool.ns();
+        m.host_write(src, &[0xAB; 4096]).unwrap();
+        for (ipa, flags) in [(0x5000u64, 1u64), (0x6000, 0)] {
+            let data = pool.ns();
+            ok(&m, RmiFid::GranuleDelegate, &[data]);
+            ok(&m, RmiFid::DataCreate, &[r.rd, data, ipa, src, flags]);
+            let mut d = [0u8; 0x100];
+            d[0] = 0;
+            d[0x8..0x10].copy_from_slice(&0x100u64.to_le_bytes());
+            d[0x10..0x50].copy_from_slice(&rim);
+            d[0x50..0x58].copy_from_slice(&ipa.to_le_bytes());
+            d[0x58..0x60].copy_from_slice(&flags.to_le_bytes());
+            if flags == 1 {
+                d[0x60..0xA0].copy_from_slice(&hash(algo, &[&[0xAB; 4096]]));
+            }
+            rim = hash(algo, &[&d]);
+            assert_eq!(
+                rd_of(&m, &r).measurements[0],
+                rim,
+                "RIM after DATA_CREATE {flags}"
+            );
+        }
+        // DATA_CREATE_UNKNOWN is not measured.
+        let data = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[data]);
+        ok(&m, RmiFid::DataCreateUnknown, &[r.rd, data, 0x7000]);
+        assert_eq!(rd_of(&m, &r).measurements[0], rim);
+        // A failed command does not measure.
+        assert_eq!(
+            rmi(&m, RmiFid::DataCreate, &[r.rd, data, 0x7000, src, 1])[0],
+            1
+        );
+        assert_eq!(rd_of(&m, &r).measurements[0], rim);
+    }
+}
+
+/// Several CPUs issue realm, RTT and delegation commands naming overlapping granules,
+/// in both address orders. Every call completes with an RMI status, nothing deadlocks,
+/// and at the end the RMM's granule states, the GPT and the contents agree.
+/// Aborts the test process if `flag` is not set within `secs`: a deadlock must fail
+/// the run, not hang it.
+fn watchdog(flag: std::sync::Arc<std::sync::atomic::AtomicBool>, secs: u64) {
+    std::thread::spawn(move || {
+        for _ in 0..secs * 10 {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        eprintln!("deadlock: concurrent RMI calls did not complete within {secs} s");
+        std::process::abort();
+    });
+}
+
+#[test]
+fn concurrent_commands_on_overlapping_granules() {
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    watchdog(finished.clone(), 120);
+    let m = Machine::with_defaults();
+    let pool: Vec<u64> = (0..6).map(|i| m.ns_granule(64 + i)).collect();
+    let params = m.ns_granule(200);
+    // One-table 39-bit realms, so any granule can be a start table.
+    let mut spec = RealmSpec {
+        s2sz: 39,
+        start_level: 1,
+        num_start: 1,
+        ..RealmSpec::default()
+    };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let successes: [std::sync::atomic::AtomicUsize; 7] = Default::default();
+    std::thread::scope(|s| {
+        for cpu in 0..4usize {
+            let (m, pool, done, successes) = (&m, &pool, &done, &successes);
+            s.spawn(move || {
+                let mut x = 0x9E37_79B9u64 + cpu as u64;
+                for _ in 0..3000 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let a = pool[(x % 6) as usize];
+                    let b = pool[((x >> 8) % 6) as usize];
+                    let op = ((x >> 16) % 7) as usize;
+                    let r = match op {
+                        0 | 1 => m.rmi(cpu, RmiFid::GranuleDelegate, &[a]),
+                        2 => m.rmi(cpu, RmiFid::GranuleUndelegate, &[a]),
+                        3 => m.rmi(cpu, RmiFid::RealmCreate, &[a, params]),
+                        4 => m.rmi(cpu, RmiFid::RealmDestroy, &[a]),
+                        5 => m.rmi(cpu, RmiFid::RttCreate, &[a, b, 0, 2]),
+                        _ => m.rmi(cpu, RmiFid::RttDestroy, &[a, 0, 2]),
+                    };
+                    let status = r[0] & 0xFF;
+                    assert!(status <= 4, "status {:#x}", r[0]);
+                    if r[0] == 0 {
+                        successes[op].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        // The parameters name pool[0] as the start table; the threads rewrite nothing.
+        spec.vmid = 3;
+        m.host_write(params, zerocopy::IntoBytes::as_bytes(&spec.params(pool[0])))
+            .unwrap();
+    });
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 4);
+    let ok_counts: Vec<usize> = successes
+        .iter()
+        .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    // Every kind of command succeeded at least once: the run really contended.
+    assert!(
+        ok_counts.iter().all(|&n| n > 0),
+        "successes per command: {ok_counts:?}"
+    );
+    // Tear everything down and check that every granule returns to the host, zeroed.
+    for _ in 0..3 {
+        for &g in &pool {
+            let _ = m.rmi(0, RmiFid::RttDestroy, &[g, 0, 2]);
+            let _ = m.rmi(0, RmiFid::RealmDestroy, &[g]);
+        }
+    }
+    for &g in &pool {
+        let state = m.granule_state(g).unwrap();
+        match state {
+            GranuleState::Ns => assert_eq!(m.pas(g), Some(Pas::NonSecure)),
+            GranuleState::Delegated | GranuleState::Rtt => assert_eq!(m.pas(g), Some(Pas::Realm)),
+            other => panic!("granule {g:#x} left in {other:?}"),
+        }
+        if state == GranuleState::Delegated {
+            assert!(
+                m.hw().mem().is_zero(PhysAddr(g)),
+                "DELEGATED granule {g:#x} not zero"
+            );
+            assert_eq!(m.rmi(0, RmiFid::GranuleUndelegate, &[g])[0], 0);
+        }
+    }
+    let leftover_rtts = pool
+        .iter()
+        .filter(|&&g| m.granule_state(g) == Some(GranuleState::Rtt))
+        .count();
+    assert_eq!(leftover_rtts, 0, "every RTT was destroyed with its realm");
+    let _ = RmiError::Input;
+}
