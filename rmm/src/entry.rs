@@ -32,6 +32,11 @@ global_asm!(
     "    mov x11, #{stack_size}",
     "    madd x9, x10, x11, x9",
     "    mov sp, x9",
+    "    msr tpidr_el2, x0",
+    // CPTR_EL2: RES1 bits, FP/SIMD and SVE not trapped (the compiler uses SIMD).
+    "    mov x9, #0x32ff",
+    "    msr cptr_el2, x9",
+    "    isb",
     "    adrp x9, {cold_done}",
     "    add x9, x9, :lo12:{cold_done}",
     "    ldr w10, [x9]",
@@ -59,6 +64,21 @@ global_asm!(
 /// leaves it alone.
 #[unsafe(link_section = ".data")]
 static COLD_BOOT_DONE: AtomicU32 = AtomicU32::new(0);
+
+unsafe extern "C" {
+    static __rmm_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
+}
+
+/// The image's section boundaries, from the link script.
+pub fn image_layout() -> platform::aarch64::mmu::ImageLayout {
+    platform::aarch64::mmu::ImageLayout {
+        text: core::ptr::addr_of!(__rmm_start) as u64,
+        text_end: core::ptr::addr_of!(__text_end) as u64,
+        rodata_end: core::ptr::addr_of!(__rodata_end) as u64,
+    }
+}
 
 /// Stops this CPU for good.
 pub fn park() -> ! {

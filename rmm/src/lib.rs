@@ -13,6 +13,7 @@ pub mod cpu_features;
 pub mod granule;
 pub mod measurement;
 pub mod realm;
+pub mod rec;
 pub mod rmi;
 pub mod rtt;
 pub mod vmid;

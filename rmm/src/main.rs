@@ -10,7 +10,7 @@
 
 mod entry;
 
-use platform::aarch64::{console, Hw};
+use platform::aarch64::{console, mmu, vectors, Hw};
 use platform::el3::ColdBootArgs;
 use platform::layout::QEMU_VIRT;
 use platform::CpuId;
@@ -31,6 +31,9 @@ static RMM: spin::Once<Rmm<Hw, &'static [Granule]>> = spin::Once::new();
 /// CPU's stack, with `.bss` zeroed.
 #[unsafe(no_mangle)]
 extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
+    vectors::install();
+    mmu::build(entry::image_layout());
+    mmu::enable();
     // SAFETY: the UART on QEMU virt is a PL011 at this address, reachable with the MMU
     // off, and only the console module drives it.
     unsafe { console::init(QEMU_VIRT.uart) };
@@ -61,6 +64,8 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
 /// Warm boot of a CPU EL3 brings up after cold boot.
 #[unsafe(no_mangle)]
 extern "C" fn rmm_warm_boot(x0: u64) -> ! {
+    vectors::install();
+    mmu::enable();
     let cpu = CpuId(x0 as usize);
     match RMM.get() {
         Some(rmm) if rmm.has_cpu(cpu) => {

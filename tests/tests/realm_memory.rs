@@ -294,6 +294,46 @@ fn rim_matches_independent_computation() {
             1
         );
         assert_eq!(rd_of(&m, &r).measurements[0], rim);
+
+        // REC_CREATE: runnable RECs extend the RIM (C1.12), others do not.
+        let aux_count = ok(&m, RmiFid::RecAuxCount, &[r.rd])[1] as usize;
+        for (index, runnable) in [(0u64, true), (1, false)] {
+            let rec = pool.ns();
+            ok(&m, RmiFid::GranuleDelegate, &[rec]);
+            let mut p = [0u8; 4096];
+            p[0] = runnable as u8;
+            p[0x100] = index as u8; // mpidr: Aff0
+            p[0x200..0x208].copy_from_slice(&0x8_0000u64.to_le_bytes());
+            for (i, g) in (0x300..0x340).step_by(8).enumerate() {
+                p[g..g + 8].copy_from_slice(&(0x1111 * (i as u64 + 1)).to_le_bytes());
+            }
+            p[0x800..0x808].copy_from_slice(&(aux_count as u64).to_le_bytes());
+            for i in 0..aux_count {
+                let a = pool.ns();
+                ok(&m, RmiFid::GranuleDelegate, &[a]);
+                p[0x808 + 8 * i..0x810 + 8 * i].copy_from_slice(&a.to_le_bytes());
+            }
+            let params = pool.ns();
+            m.host_write(params, &p).unwrap();
+            ok(&m, RmiFid::RecCreate, &[r.rd, rec, params]);
+            if runnable {
+                // Measured image: flags, pc and gprs only (B4.3.12.4).
+                let mut img = p;
+                img[0x100..0x108].fill(0);
+                img[0x800..].fill(0);
+                let mut d = [0u8; 0x100];
+                d[0] = 1;
+                d[0x8..0x10].copy_from_slice(&0x100u64.to_le_bytes());
+                d[0x10..0x50].copy_from_slice(&rim);
+                d[0x50..0x90].copy_from_slice(&hash(algo, &[&img]));
+                rim = hash(algo, &[&d]);
+            }
+            assert_eq!(
+                rd_of(&m, &r).measurements[0],
+                rim,
+                "RIM after REC_CREATE {index}"
+            );
+        }
     }
 }
 

@@ -1,15 +1,12 @@
-//! Access to granules by physical address.
-//!
-//! Until the RMM's stage-1 translation is enabled the MMU is off: R-EL2 data accesses
-//! then go to the Realm PAS at their physical address, so a Realm granule is reached at
-//! its own address. Non-secure memory can only be reached through a mapping with the NS
-//! attribute, which needs the stage-1 MMU; before that exists an NS access is reported
-//! as a fatal error rather than attempted in the wrong PAS.
+//! Access to granules by physical address, through the windows of [`super::mmu`]:
+//! Realm granules at VA = PA, Non-secure granules at VA = PA + `NS_ALIAS` with the
+//! fault-tolerant copy of [`super::vectors`].
 
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
+use super::{mmu, vectors};
 use crate::addr::PhysAddr;
 use crate::arch::{GranuleMem, NsFault};
 
@@ -48,15 +45,33 @@ pub fn map_realm<'a>(pa: PhysAddr) -> Mapped<'a> {
     }
 }
 
-/// Reads from a Non-secure granule. Needs the stage-1 MMU (an NS mapping), which is
-/// not enabled yet: until then every Non-secure access is refused as a fault.
-pub fn read_ns(pa: PhysAddr, _offset: usize, _buf: &mut [u8]) -> Result<(), NsFault> {
-    log::warn!("Non-secure read of {pa} refused: no NS mapping yet");
-    Err(NsFault { pa })
+/// Reads from a Non-secure granule through the Non-secure window.
+pub fn read_ns(pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {
+    let at = pa.0 + offset as u64;
+    if !mmu::ns_window_covers(at, buf.len() as u64) {
+        return Err(NsFault { pa });
+    }
+    // SAFETY: `buf` is valid for writes of its length; the source is inside the
+    // Non-secure window, where a granule protection fault is recovered by `ns_copy`.
+    let ok = unsafe { vectors::ns_copy(buf.as_mut_ptr(), mmu::ns_va(at) as *const u8, buf.len()) };
+    if ok {
+        Ok(())
+    } else {
+        Err(NsFault { pa })
+    }
 }
 
-/// Writes to a Non-secure granule; refused like [`read_ns`] until the MMU is on.
-pub fn write_ns(pa: PhysAddr, _offset: usize, _buf: &[u8]) -> Result<(), NsFault> {
-    log::warn!("Non-secure write of {pa} refused: no NS mapping yet");
-    Err(NsFault { pa })
+/// Writes to a Non-secure granule through the Non-secure window.
+pub fn write_ns(pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault> {
+    let at = pa.0 + offset as u64;
+    if !mmu::ns_window_covers(at, buf.len() as u64) {
+        return Err(NsFault { pa });
+    }
+    // SAFETY: as for `read_ns`, with the roles swapped.
+    let ok = unsafe { vectors::ns_copy(mmu::ns_va(at) as *mut u8, buf.as_ptr(), buf.len()) };
+    if ok {
+        Ok(())
+    } else {
+        Err(NsFault { pa })
+    }
 }

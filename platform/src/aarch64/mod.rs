@@ -6,13 +6,17 @@
 //! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
 //! - [`mem`]: access to granules by physical address;
 //! - [`tlb`]: TLB maintenance;
+//! - [`mmu`]: the RMM's stage-1 translation;
+//! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
 pub mod mem;
+pub mod mmu;
 pub mod smc;
 pub mod sysreg;
 pub mod tlb;
+pub mod vectors;
 
 use crate::addr::PhysAddr;
 use crate::arch::{Arch, CpuId, NsFault};

@@ -9,6 +9,7 @@ mod data;
 mod features;
 mod granule;
 mod realm;
+mod rec;
 mod rtt;
 mod version;
 
@@ -108,6 +109,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             RmiFid::RealmActivate => self.realm_activate(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RealmDestroy => self.realm_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RecAuxCount => self.rec_aux_count(PhysAddr(a[0])).into(),
+            RmiFid::RecCreate => self
+                .rec_create(PhysAddr(a[0]), PhysAddr(a[1]), PhysAddr(a[2]))
+                .map(|()| [])
+                .into(),
+            RmiFid::RecDestroy => self.rec_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RttCreate => self
                 .rtt_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], a[3] as i64)
                 .map(|()| [])

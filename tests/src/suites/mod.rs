@@ -5,6 +5,7 @@ mod dispatch;
 mod features;
 mod granule;
 mod realm;
+mod rec;
 pub mod rtt;
 mod version;
 
@@ -19,6 +20,7 @@ pub const ALL: &[&[TestDef]] = &[
     realm::TESTS,
     rtt::TESTS,
     data::TESTS,
+    rec::TESTS,
 ];
 
 /// Iterates over every test.

@@ -1,0 +1,176 @@
+//! The RMM's stage-1 translation at Realm EL2.
+//!
+//! One set of tables, built once at cold boot and used by every CPU (TTBR0_EL2, 4 KiB
+//! granule, 41-bit VA starting at level 0):
+//! - **Realm window** (VA = PA, output in the Realm PAS): the RMM image with per-section
+//!   permissions (text read-only executable, rodata read-only, everything else
+//!   read-write execute-never: nothing is both writable and executable, and
+//!   SCTLR_EL2.WXN enforces it), the rest of DRAM read-write execute-never (where
+//!   delegated granules are reached), and the platform's devices (console, GIC) as
+//!   Device-nGnRE.
+//! - **Non-secure window** (VA = PA + [`NS_ALIAS`], output in the Non-secure PAS): all of
+//!   DRAM, read-write execute-never, for copying host memory in and out. An access there
+//!   to a granule the GPT does not give to the Non-secure PAS faults, and the copy
+//!   routine recovers (see `vectors`).
+//!
+//! The tables live in `.bss`; descriptors are written with atomic stores (no `unsafe`);
+//! only turning the MMU on is assembly.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// VA offset of the Non-secure window.
+pub const NS_ALIAS: u64 = 1 << 40;
+
+const ENTRIES: usize = 512;
+const GIB: u64 = 1 << 30;
+const MIB2: u64 = 1 << 21;
+const PAGE: u64 = 1 << 12;
+
+/// DRAM covered by the windows (QEMU virt: 0x4000_0000..0x1_0000_0000).
+const DRAM_FIRST_GIB: usize = 1;
+const DRAM_LAST_GIB: usize = 3;
+/// Devices mapped: 0x0800_0000..0x0A00_0000 (GIC, UARTs).
+const DEVICE_BASE: u64 = 0x0800_0000;
+const DEVICE_END: u64 = 0x0A00_0000;
+/// Pages mapped one by one at the start of the image's GiB: 32 MiB, covering the
+/// carve-out 0x4010_0000..0x418F_FFFF.
+const FINE_TABLES: usize = 16;
+
+const VALID: u64 = 1 << 0;
+const TABLE: u64 = 1 << 1; // table at levels 0..=2, page at level 3
+const ATTR_DEVICE: u64 = 0 << 2;
+const ATTR_NORMAL: u64 = 1 << 2;
+const NS: u64 = 1 << 5;
+/// AP[1] is RES1 in a translation regime with one VA range.
+const AP_RES1: u64 = 1 << 6;
+const AP_RO: u64 = 1 << 7;
+const SH_INNER: u64 = 3 << 8;
+const AF: u64 = 1 << 10;
+const XN: u64 = 1 << 54;
+
+const BLOCK_RW: u64 = VALID | ATTR_NORMAL | AP_RES1 | SH_INNER | AF | XN;
+const PAGE_RW: u64 = BLOCK_RW | TABLE;
+const PAGE_RO: u64 = VALID | TABLE | ATTR_NORMAL | AP_RES1 | AP_RO | SH_INNER | AF | XN;
+const PAGE_RX: u64 = VALID | TABLE | ATTR_NORMAL | AP_RES1 | AP_RO | SH_INNER | AF;
+const BLOCK_DEVICE: u64 = VALID | ATTR_DEVICE | AP_RES1 | AF | XN;
+
+/// MAIR_EL2: attribute 0 Device-nGnRE, attribute 1 Normal Write-Back RA/WA.
+const MAIR: u64 = 0x04 | 0xFF << 8;
+/// TCR_EL2: T0SZ 23 (41-bit VA), inner/outer WB WA walks, inner shareable, 4 KiB
+/// granule, 40-bit PA, RES1 bits 23 and 31.
+const TCR: u64 = 23 | 1 << 8 | 1 << 10 | 3 << 12 | 2 << 16 | 1 << 23 | 1 << 31;
+/// SCTLR_EL2: RES1 bits, M, C, SA, I, WXN.
+const SCTLR: u64 = 0x30C5_0830 | 1 | 1 << 2 | 1 << 3 | 1 << 12 | 1 << 19;
+
+#[repr(C, align(4096))]
+struct Table([AtomicU64; ENTRIES]);
+
+impl Table {
+    const fn new() -> Self {
+        Self([const { AtomicU64::new(0) }; ENTRIES])
+    }
+
+    fn set(&self, i: usize, desc: u64) {
+        self.0[i].store(desc, Ordering::Relaxed);
+    }
+
+    fn pa(&self) -> u64 {
+        self as *const Self as u64
+    }
+}
+
+static L0: Table = Table::new();
+static L1_REALM: Table = Table::new();
+static L1_NS: Table = Table::new();
+static L2_DEVICE: Table = Table::new();
+static L2_IMAGE: Table = Table::new();
+static L3_IMAGE: [Table; FINE_TABLES] = [const { Table::new() }; FINE_TABLES];
+
+/// The image's section boundaries (linker symbols, as addresses).
+#[derive(Clone, Copy, Debug)]
+pub struct ImageLayout {
+    /// Start of `.text` (the image base).
+    pub text: u64,
+    /// End of `.text`, start of read-only data.
+    pub text_end: u64,
+    /// End of read-only data; everything after is read-write.
+    pub rodata_end: u64,
+}
+
+/// Builds the tables (cold boot, once, before any CPU enables the MMU).
+pub fn build(image: ImageLayout) {
+    L0.set(0, L1_REALM.pa() | VALID | TABLE);
+    L0.set((NS_ALIAS >> 39) as usize, L1_NS.pa() | VALID | TABLE);
+    L1_REALM.set(0, L2_DEVICE.pa() | VALID | TABLE);
+    let mut pa = DEVICE_BASE;
+    while pa < DEVICE_END {
+        L2_DEVICE.set((pa / MIB2) as usize, pa | BLOCK_DEVICE);
+        pa += MIB2;
+    }
+    let image_gib = image.text / GIB;
+    for gib in DRAM_FIRST_GIB..=DRAM_LAST_GIB {
+        let base = gib as u64 * GIB;
+        L1_NS.set(gib, base | BLOCK_RW | NS);
+        if gib as u64 == image_gib {
+            L1_REALM.set(gib, L2_IMAGE.pa() | VALID | TABLE);
+        } else {
+            L1_REALM.set(gib, base | BLOCK_RW);
+        }
+    }
+    let gib_base = image_gib * GIB;
+    for (i, t) in L3_IMAGE.iter().enumerate() {
+        let block = gib_base + i as u64 * MIB2;
+        for j in 0..ENTRIES {
+            let page = block + j as u64 * PAGE;
+            let attrs = if page >= image.text && page < image.text_end {
+                PAGE_RX
+            } else if page >= image.text_end && page < image.rodata_end {
+                PAGE_RO
+            } else {
+                PAGE_RW
+            };
+            t.set(j, page | attrs);
+        }
+        L2_IMAGE.set(i, t.pa() | VALID | TABLE);
+    }
+    for i in FINE_TABLES..ENTRIES {
+        L2_IMAGE.set(i, (gib_base + i as u64 * MIB2) | BLOCK_RW);
+    }
+}
+
+/// Turns on the MMU and caches on this CPU with the tables [`build`] wrote.
+pub fn enable() {
+    // SAFETY: the tables map the code and stack in use at their own addresses (VA = PA)
+    // with the same memory contents, so execution continues unchanged; stale TLB entries
+    // of EL2 are invalidated first. The barriers order the table writes before the walk.
+    unsafe {
+        asm!(
+            "dsb ish",
+            "msr mair_el2, {mair}",
+            "msr tcr_el2, {tcr}",
+            "msr ttbr0_el2, {ttbr}",
+            "isb",
+            "tlbi alle2",
+            "dsb ish",
+            "isb",
+            "msr sctlr_el2, {sctlr}",
+            "isb",
+            mair = in(reg) MAIR,
+            tcr = in(reg) TCR,
+            ttbr = in(reg) L0.pa(),
+            sctlr = in(reg) SCTLR,
+            options(nostack),
+        );
+    }
+}
+
+/// The virtual address through which Non-secure physical address `pa` is reached.
+pub const fn ns_va(pa: u64) -> u64 {
+    pa + NS_ALIAS
+}
+
+/// Whether `pa` is inside the Non-secure window.
+pub const fn ns_window_covers(pa: u64, len: u64) -> bool {
+    pa >= DRAM_FIRST_GIB as u64 * GIB && pa.saturating_add(len) <= (DRAM_LAST_GIB as u64 + 1) * GIB
+}

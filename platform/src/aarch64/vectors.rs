@@ -1,0 +1,184 @@
+//! Exception vectors at Realm EL2, the fault-tolerant copy from and to Non-secure
+//! memory, and the report of unexpected exceptions.
+//!
+//! `platform_ns_copy(dst, src, len)` copies bytes and returns 0, or 1 if an access
+//! faulted: a synchronous data abort taken at EL2 while the PC is inside the routine
+//! resumes at its fault exit instead of being reported. The routine and that fix-up use
+//! only x0..x5 and x16/x17 (which a call may clobber).
+//!
+//! Every other exception is reported on the console with its class, ESR, ELR, FAR and
+//! the CPU, and the CPU parks: nothing is ever returned to the host from a broken state.
+
+use core::arch::global_asm;
+
+use super::console;
+
+global_asm!(
+    ".section .text.vectors, \"ax\"",
+    ".balign 2048",
+    ".global platform_vectors",
+    "platform_vectors:",
+    // Current EL with SP_EL0: unexpected.
+    ".balign 128",
+    "mov x0, #0",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #1",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #2",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #3",
+    "b platform_unexpected",
+    // Current EL with SP_ELx: synchronous may be a Non-secure copy fault.
+    ".balign 128",
+    "b platform_sync_current",
+    ".balign 128",
+    "mov x0, #5",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #6",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #7",
+    "b platform_unexpected",
+    // Lower EL, AArch64 (realm exits: not yet entered).
+    ".balign 128",
+    "mov x0, #8",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #9",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #10",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #11",
+    "b platform_unexpected",
+    // Lower EL, AArch32.
+    ".balign 128",
+    "mov x0, #12",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #13",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #14",
+    "b platform_unexpected",
+    ".balign 128",
+    "mov x0, #15",
+    "b platform_unexpected",
+    "",
+    "platform_sync_current:",
+    "    mrs x16, elr_el2",
+    "    adr x17, platform_ns_copy",
+    "    cmp x16, x17",
+    "    b.lo 1f",
+    "    adr x17, platform_ns_copy_end",
+    "    cmp x16, x17",
+    "    b.hs 1f",
+    "    mrs x17, esr_el2",
+    "    lsr x17, x17, #26",
+    "    cmp x17, #0x25", // data abort taken without a change of EL
+    "    b.ne 1f",
+    "    adr x17, platform_ns_copy_fault",
+    "    msr elr_el2, x17",
+    "    eret",
+    "1:  mov x0, #4",
+    "platform_unexpected:",
+    "    mrs x1, esr_el2",
+    "    mrs x2, elr_el2",
+    "    mrs x3, far_el2",
+    "    mrs x4, spsr_el2",
+    "    mrs x5, tpidr_el2",
+    "    bl platform_exception_report",
+    "2:  wfe",
+    "    b 2b",
+    "",
+    ".text",
+    ".balign 8",
+    ".global platform_ns_copy",
+    "platform_ns_copy:",
+    "    cbz x2, 3f",
+    "4:  cmp x2, #8",
+    "    b.lo 5f",
+    "    ldr x3, [x1], #8",
+    "    str x3, [x0], #8",
+    "    sub x2, x2, #8",
+    "    cbnz x2, 4b",
+    "    b 3f",
+    "5:  ldrb w3, [x1], #1",
+    "    strb w3, [x0], #1",
+    "    subs x2, x2, #1",
+    "    b.ne 5b",
+    "3:  mov x0, #0",
+    "    ret",
+    "platform_ns_copy_fault:",
+    "    mov x0, #1",
+    "    ret",
+    "platform_ns_copy_end:",
+);
+
+unsafe extern "C" {
+    static platform_vectors: u8;
+    fn platform_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+}
+
+/// Installs the vectors on this CPU.
+pub fn install() {
+    let vbar = core::ptr::addr_of!(platform_vectors) as u64;
+    // SAFETY: the table is 2 KiB aligned code in this image, valid for the RMM's life.
+    unsafe { core::arch::asm!("msr vbar_el2, {}", "isb", in(reg) vbar, options(nostack)) }
+}
+
+/// Copies `len` bytes from `src` to `dst` where either side may be Non-secure memory
+/// that faults; `false` if it did (some bytes may have been copied).
+///
+/// # Safety
+/// `dst` must be valid for `len` bytes of writes and `src` for `len` bytes of reads,
+/// except for the granule protection faults this routine is there to catch; the two
+/// ranges must not overlap.
+pub unsafe fn ns_copy(dst: *mut u8, src: *const u8, len: usize) -> bool {
+    // SAFETY: guaranteed by the caller; faults are recovered by the vector code.
+    unsafe { platform_ns_copy(dst, src, len) == 0 }
+}
+
+/// Names of the 16 vector entries.
+const KINDS: [&str; 16] = [
+    "sync, current EL, SP_EL0",
+    "IRQ, current EL, SP_EL0",
+    "FIQ, current EL, SP_EL0",
+    "SError, current EL, SP_EL0",
+    "sync, current EL",
+    "IRQ, current EL",
+    "FIQ, current EL",
+    "SError, current EL",
+    "sync, lower EL (AArch64)",
+    "IRQ, lower EL (AArch64)",
+    "FIQ, lower EL (AArch64)",
+    "SError, lower EL (AArch64)",
+    "sync, lower EL (AArch32)",
+    "IRQ, lower EL (AArch32)",
+    "FIQ, lower EL (AArch32)",
+    "SError, lower EL (AArch32)",
+];
+
+#[unsafe(no_mangle)]
+extern "C" fn platform_exception_report(
+    kind: u64,
+    esr: u64,
+    elr: u64,
+    far: u64,
+    spsr: u64,
+    cpu: u64,
+) -> ! {
+    console::write_fmt(format_args!(
+        "RMM: unexpected exception on CPU {cpu}: {} (EC {:#x}), ESR {esr:#x}, ELR {elr:#x}, FAR {far:#x}, SPSR {spsr:#x}\n",
+        KINDS.get(kind as usize).copied().unwrap_or("?"),
+        esr >> 26,
+    ));
+    loop {
+        core::hint::spin_loop();
+    }
+}
