@@ -58,6 +58,35 @@ impl Default for GranuleMem {
     }
 }
 
+/// The realm's general-purpose registers, PC and PSTATE: what crosses a realm entry
+/// and exit besides system registers.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct RealmRegs {
+    /// x0..x30.
+    pub gprs: [u64; 31],
+    /// The PC to resume at (ELR_EL2).
+    pub pc: u64,
+    /// PSTATE to resume with (SPSR_EL2).
+    pub pstate: u64,
+}
+
+/// How a realm run ended: the exception taken to EL2. For `Sync`, ESR_EL2, FAR_EL2
+/// and HPFAR_EL2 hold the syndrome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RealmTrap {
+    /// A synchronous exception (SMC, trapped instruction, abort...).
+    Sync,
+    /// A physical IRQ.
+    Irq,
+    /// A physical FIQ.
+    Fiq,
+    /// An SError.
+    SError,
+}
+
 /// The architecture as the RMM sees it.
 ///
 /// Contract for every memory access: the RMM names the PAS it expects the granule to be
@@ -94,6 +123,20 @@ pub trait Arch: Sync {
     /// CPU: for `ipa` only, or for the whole VMID when `ipa` is `None`. Called after an
     /// RTT entry that was valid stops being so (or changes its output).
     fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>);
+
+    /// The GIC virtual CPU interface of CPU `cpu` (its ICH_*_EL2 registers).
+    type Gic<'a>: vgic::GicCpuIf
+    where
+        Self: 'a;
+
+    /// The GIC virtual CPU interface of CPU `cpu`.
+    fn gic(&self, cpu: CpuId) -> Self::Gic<'_>;
+
+    /// Runs the realm on `cpu` from `regs`, with the realm's EL1 and stage-2 system
+    /// registers already loaded, until it takes an exception to EL2; `regs` then holds
+    /// the realm's registers at that point. `None` if this implementation cannot run
+    /// realms.
+    fn run_realm(&self, cpu: CpuId, regs: &mut RealmRegs) -> Option<RealmTrap>;
 
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).

@@ -15,7 +15,9 @@ pub mod measurement;
 pub mod realm;
 pub mod rec;
 pub mod rmi;
+pub mod rsi;
 pub mod rtt;
+pub mod run;
 pub mod vmid;
 
 pub use rmi::Completion;

@@ -16,7 +16,16 @@ use crate::{MAX_APRS, MAX_LRS};
 /// implemented List registers, since only `new` writes those entries (this
 /// assumes one feature set for the whole system, as read at boot).
 #[repr(C)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::KnownLayout,
+    zerocopy::Immutable,
+)]
 pub struct VgicState {
     lrs: [u64; MAX_LRS],
     ap0r: [u64; MAX_APRS],

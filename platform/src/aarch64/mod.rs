@@ -45,6 +45,23 @@ impl Arch for Hw {
         mem::write_ns(pa, offset, buf)
     }
 
+    type Gic<'a> = vgic::hw::HwGicCpuIf;
+
+    fn gic(&self, _cpu: CpuId) -> vgic::hw::HwGicCpuIf {
+        // The RMM checks the GIC at boot before it offers realms; a failure here would
+        // be a CPU that changed its ICH_VTR_EL2.
+        vgic::hw::HwGicCpuIf::probe().unwrap_or_else(|e| panic!("GIC virtual CPU interface: {e:?}"))
+    }
+
+    fn run_realm(
+        &self,
+        _cpu: CpuId,
+        _regs: &mut crate::arch::RealmRegs,
+    ) -> Option<crate::arch::RealmTrap> {
+        // The world switch to R-EL1 is not written yet: REC entry is not offered.
+        None
+    }
+
     fn invalidate_stage2(&self, _vmid: u16, _ipa: Option<u64>) {
         // Until per-VMID invalidation (which needs the realm's VTTBR_EL2 loaded) is in
         // place, invalidate all stage-1&2 EL1&0 entries: a correct superset.

@@ -13,6 +13,7 @@
 pub mod cpu;
 pub mod el3;
 pub mod memory;
+pub mod realm;
 pub mod s2walk;
 
 use std::sync::Arc;
@@ -77,6 +78,9 @@ pub struct SimHw {
     el3: SimEl3,
     cpus: Vec<SysRegFile>,
     tlbi: std::sync::Mutex<Vec<(u16, Option<u64>)>>,
+    gics: Vec<std::sync::Mutex<vgic::sim::SimGicCpuIf>>,
+    irqs: Vec<std::sync::atomic::AtomicBool>,
+    realms: realm::RealmRuntime,
 }
 
 impl SimHw {
@@ -97,12 +101,30 @@ impl SimHw {
             .map(|i| SysRegFile::new(&config.sysregs, i))
             .collect();
         let el3 = SimEl3::new(config.num_cpus);
+        let vtr = config.sysregs.get(SysReg::ICH_VTR_EL2);
+        let gic = vgic::sim::SimConfig {
+            num_lrs: (vtr & 0x1F) as u8 + 1,
+            pri_bits: (vtr >> 29 & 7) as u8 + 1,
+            pre_bits: (vtr >> 26 & 7) as u8 + 1,
+            id_bits: if vtr >> 23 & 7 == 0 { 16 } else { 24 },
+            ext_range: config.sysregs.get(SysReg::ICC_CTLR_EL1) >> 19 & 1 == 1,
+        };
+        let gics = (0..config.num_cpus)
+            .map(|_| {
+                let model = vgic::sim::SimGicCpuIf::new(gic).expect("a valid ICH_VTR_EL2");
+                std::sync::Mutex::new(model)
+            })
+            .collect();
+        let irqs = (0..config.num_cpus).map(|_| Default::default()).collect();
         let hw = Self {
             mem,
             el3,
             cpus,
             config,
             tlbi: Default::default(),
+            gics,
+            irqs,
+            realms: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -138,6 +160,27 @@ impl SimHw {
     /// RMM invalidates when it must.
     pub fn stage2_invalidations(&self) -> Vec<(u16, Option<u64>)> {
         self.tlbi.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The GIC virtual CPU interface model of CPU `cpu`.
+    pub fn gic_model(&self, cpu: CpuId) -> std::sync::MutexGuard<'_, vgic::sim::SimGicCpuIf> {
+        self.gics[cpu.0].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes a physical IRQ pending on CPU `cpu`: a realm running there takes it (an
+    /// exit to EL2) at its next step.
+    pub fn raise_irq(&self, cpu: CpuId) {
+        self.irqs[cpu.0].store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Takes the pending physical IRQ of `cpu`, if any.
+    pub fn take_irq(&self, cpu: CpuId) -> bool {
+        self.irqs[cpu.0].swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Registers a realm program: a REC whose entry PC is `entry` runs it.
+    pub fn register_realm_program(&self, entry: u64, program: realm::RealmProgram) {
+        self.realms.register(entry, program);
     }
 
     /// Number of CPUs.
@@ -210,6 +253,20 @@ impl Arch for SimArch {
             .map_err(|f| NsFault { pa: f.pa })
     }
 
+    type Gic<'a> = SimGic<'a>;
+
+    fn gic(&self, cpu: CpuId) -> SimGic<'_> {
+        SimGic(self.0.gic_model(cpu))
+    }
+
+    fn run_realm(
+        &self,
+        cpu: CpuId,
+        regs: &mut crate::arch::RealmRegs,
+    ) -> Option<crate::arch::RealmTrap> {
+        Some(self.0.realms.run(&self.0, cpu, regs))
+    }
+
     fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>) {
         self.0
             .tlbi
@@ -224,5 +281,47 @@ impl Arch for SimArch {
 
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
         self.0.cpu(cpu).write(reg, value)
+    }
+}
+
+/// The simulated GIC virtual CPU interface of one CPU, as the RMM drives it.
+pub struct SimGic<'a>(std::sync::MutexGuard<'a, vgic::sim::SimGicCpuIf>);
+
+impl vgic::GicCpuIf for SimGic<'_> {
+    fn features(&self) -> vgic::GicFeatures {
+        self.0.features()
+    }
+    fn read_lr(&mut self, n: usize) -> u64 {
+        self.0.read_lr(n)
+    }
+    fn write_lr(&mut self, n: usize, value: u64) {
+        self.0.write_lr(n, value)
+    }
+    fn read_ap0r(&mut self, n: usize) -> u64 {
+        self.0.read_ap0r(n)
+    }
+    fn write_ap0r(&mut self, n: usize, value: u64) {
+        self.0.write_ap0r(n, value)
+    }
+    fn read_ap1r(&mut self, n: usize) -> u64 {
+        self.0.read_ap1r(n)
+    }
+    fn write_ap1r(&mut self, n: usize, value: u64) {
+        self.0.write_ap1r(n, value)
+    }
+    fn read_vmcr(&mut self) -> u64 {
+        self.0.read_vmcr()
+    }
+    fn write_vmcr(&mut self, value: u64) {
+        self.0.write_vmcr(value)
+    }
+    fn read_hcr(&mut self) -> u64 {
+        self.0.read_hcr()
+    }
+    fn write_hcr(&mut self, value: u64) {
+        self.0.write_hcr(value)
+    }
+    fn read_misr(&mut self) -> u64 {
+        self.0.read_misr()
     }
 }

@@ -11,6 +11,7 @@ mod granule;
 mod realm;
 mod rec;
 mod rtt;
+mod run;
 mod version;
 
 pub use realm::REC_AUX_COUNT;
@@ -114,6 +115,10 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 .map(|()| [])
                 .into(),
             RmiFid::RecDestroy => self.rec_destroy(PhysAddr(a[0])).map(|()| []).into(),
+            RmiFid::RecEnter => self
+                .rec_enter(cpu, PhysAddr(a[0]), PhysAddr(a[1]))?
+                .map(|()| [])
+                .into(),
             RmiFid::RttCreate => self
                 .rtt_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], a[3] as i64)
                 .map(|()| [])

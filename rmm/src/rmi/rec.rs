@@ -136,9 +136,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             r.index = d.rec_index;
             r.mpidr = p.mpidr;
             r.runnable = flags.runnable() as u8;
-            r.pc = p.pc;
-            r.gprs = [0; 31];
-            r.gprs[..8].copy_from_slice(&p.gprs);
+            r.reset(p.pc, &p.gprs);
             r.num_aux = REC_AUX_COUNT;
             r.aux = [0; 16];
             r.aux[..aux.len()].copy_from_slice(aux);

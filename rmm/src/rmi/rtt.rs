@@ -22,7 +22,7 @@ const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
 
 impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// The realm attributes of a locked RD.
-    pub(super) fn realm_info(&self, rd: &Locked<'_, RdKind>) -> RealmInfo {
+    pub(crate) fn realm_info(&self, rd: &Locked<'_, RdKind>) -> RealmInfo {
         rd_mut(&mut self.arch.map_realm(rd.pa())).info()
     }
 

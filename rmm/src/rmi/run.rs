@@ -1,0 +1,128 @@
+//! RMI_REC_ENTER.
+
+use core::ops::Deref;
+
+use platform::{Arch, CpuId, PhysAddr};
+use rmi_abi::enums::RmiRealmState;
+use rmi_abi::flags::RmiRecEnterFlags;
+use rmi_abi::{RmiError, RmiRecEnter};
+use zerocopy::{FromZeros, IntoBytes};
+
+use crate::granule::{Granule, RdKind, RecKind};
+use crate::rec::{rec_mut, LastExit};
+use crate::run::{gic_features, Entry};
+use crate::Rmm;
+
+/// Offset of the exit half of RmiRecRun.
+const REC_EXIT_OFFSET: usize = 0x800;
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// DEN0137 1.0, RMI_REC_ENTER (x1 REC, x2 RecRun).
+    ///
+    /// Failure conditions, in the specification's order: run_align, run_bound, run_pas,
+    /// rec_align, rec_bound, rec_gran_state (ERROR_INPUT); realm_new (ERROR_REALM 0),
+    /// system_off (ERROR_REALM 1); rec_state (running elsewhere), rec_runnable,
+    /// rec_mmio, rec_gicv3, rec_psci (ERROR_REC). The RecEnter half of RecRun is copied
+    /// in once before it is validated; the exit record is written back at the end.
+    /// Returns `None` if this platform cannot run realms yet.
+    pub(super) fn rec_enter(
+        &self,
+        cpu: CpuId,
+        rec: PhysAddr,
+        run: PhysAddr,
+    ) -> Option<Result<(), RmiError>> {
+        let mut enter = RmiRecEnter::new_zeroed();
+        // run_align, run_bound, run_pas
+        if let Err(e) = self.read_host_granule_part(run, enter.as_mut_bytes()) {
+            return Some(Err(e));
+        }
+        let (mut r, rec_lock) = match self.granules.lock_as::<RecKind>(rec) {
+            Ok(l) => (rec_mut(&mut self.arch.map_realm(rec)).clone(), l),
+            Err(e) => return Some(Err(e.into())),
+        };
+        let rd = PhysAddr(r.rd);
+        let realm = {
+            let rd_lock = self
+                .granules
+                .lock_as::<RdKind>(rd)
+                .unwrap_or_else(|e| panic!("REC {rec} names {rd} which is not an RD ({e:?})"));
+            self.realm_info(&rd_lock)
+        };
+        let flags = RmiRecEnterFlags::decode(enter.flags & RmiRecEnterFlags::DEFINED)
+            .unwrap_or(RmiRecEnterFlags::ZERO);
+        let check = || {
+            // realm_new, system_off
+            match realm.state {
+                RmiRealmState::New => return Err(RmiError::Realm(0)),
+                RmiRealmState::SystemOff => return Err(RmiError::Realm(1)),
+                RmiRealmState::Active => {}
+            }
+            // rec_state: running on another CPU
+            if rec_lock.granule().refcount() != 0 {
+                return Err(RmiError::Rec);
+            }
+            // rec_runnable
+            if r.runnable == 0 {
+                return Err(RmiError::Rec);
+            }
+            // rec_mmio
+            if flags.emul_mmio() && r.last_exit() != LastExit::EmulatableAbort {
+                return Err(RmiError::Rec);
+            }
+            // rec_gicv3
+            let gic = vgic::validate(
+                &gic_features(&self.arch, cpu),
+                enter.gicv3_hcr,
+                &enter.gicv3_lrs,
+            )
+            .map_err(|_| RmiError::Rec)?;
+            // rec_psci
+            if r.psci_pending != 0 {
+                return Err(RmiError::Rec);
+            }
+            Ok(gic)
+        };
+        let gic = match check() {
+            Ok(g) => g,
+            Err(e) => return Some(Err(e)),
+        };
+        // The REC is running: other CPUs see a reference on it.
+        let ok = rec_lock.granule().try_get(1);
+        debug_assert!(ok);
+        drop(rec_lock);
+
+        let exit = self.run_rec(
+            cpu,
+            &mut r,
+            rd,
+            realm,
+            Entry {
+                enter: &enter,
+                flags,
+                gic,
+            },
+        );
+        *rec_mut(&mut self.arch.map_realm(rec)) = r;
+        if let Some(g) = self.granules.get(rec) {
+            g.put(1);
+        }
+        let exit = exit?;
+        Some(
+            self.arch
+                .write_ns(run, REC_EXIT_OFFSET, exit.as_bytes())
+                .map_err(|_| RmiError::Input),
+        )
+    }
+
+    /// Copies the start of a host granule (`*_align`, `*_bound`, `*_pas`).
+    pub(super) fn read_host_granule_part(
+        &self,
+        pa: PhysAddr,
+        out: &mut [u8],
+    ) -> Result<(), RmiError> {
+        if !pa.is_granule_aligned() || self.granules.get(pa).is_none() {
+            return Err(RmiError::Input);
+        }
+        self.arch.read_ns(pa, 0, out).map_err(|_| RmiError::Input)
+    }
+}

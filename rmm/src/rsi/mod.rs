@@ -1,0 +1,82 @@
+//! SMCs from realms: the Realm Services Interface (DEN0137 1.0, B5), PSCI (B6) and the
+//! SMCCC architecture calls. Each call either completes in the RMM (results in the
+//! realm's x0.., then the realm resumes) or becomes a REC exit.
+
+mod config;
+mod host_call;
+mod measurement;
+mod psci;
+
+use core::ops::Deref;
+
+use platform::Arch;
+use rsi_abi::RSI_ABI_VERSION;
+use rsi_abi::{AbiVersion, RsiFid, RsiStatus};
+
+use crate::granule::Granule;
+use crate::run::{RunCtx, Step};
+use crate::Rmm;
+
+/// SMCCC NOT_SUPPORTED (-1).
+pub const SMCCC_NOT_SUPPORTED: u64 = u64::MAX;
+/// The SMCCC version this RMM implements for realms: 1.2.
+pub const SMCCC_VERSION_1_2: u64 = 0x1_0002;
+
+impl RunCtx<'_> {
+    /// Completes an SMC with `x0` (and leaves x1.. as set).
+    pub fn ret(&mut self, x0: u64) -> Step {
+        self.regs.gprs[0] = x0;
+        Step::Resume
+    }
+
+    /// Completes an RSI command with a status.
+    pub fn ret_status(&mut self, s: RsiStatus) -> Step {
+        self.ret(s.raw())
+    }
+
+    /// Argument register `n` of the SMC.
+    pub fn arg(&self, n: usize) -> u64 {
+        self.regs.gprs[n]
+    }
+}
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// Handles an SMC the realm executed (the PC is already past it).
+    pub(crate) fn handle_smc(&self, ctx: &mut RunCtx<'_>) -> Step {
+        let fid = ctx.arg(0);
+        if fid == smccc::arch::SMCCC_VERSION as u64 {
+            return ctx.ret(SMCCC_VERSION_1_2);
+        }
+        if let Some(step) = self.handle_psci(ctx, fid) {
+            return step;
+        }
+        match RsiFid::decode(fid) {
+            Some(RsiFid::Version) => self.rsi_version(ctx),
+            Some(RsiFid::Features) => {
+                // DEN0137 1.0, RSI_FEATURES: every feature register reads zero in 1.0.
+                ctx.regs.gprs[1] = 0;
+                ctx.ret_status(RsiStatus::Success)
+            }
+            Some(RsiFid::MeasurementRead) => self.rsi_measurement_read(ctx),
+            Some(RsiFid::MeasurementExtend) => self.rsi_measurement_extend(ctx),
+            Some(RsiFid::RealmConfig) => self.rsi_realm_config(ctx),
+            Some(RsiFid::HostCall) => self.rsi_host_call(ctx),
+            // Not yet implemented: RSI_ATTESTATION_TOKEN_*, RSI_IPA_STATE_*.
+            _ => ctx.ret(SMCCC_NOT_SUPPORTED),
+        }
+    }
+
+    /// DEN0137 1.0, RSI_VERSION: like RMI_VERSION, x1 = lower and x2 = higher
+    /// implemented revision; SUCCESS only for 1.0.
+    fn rsi_version(&self, ctx: &mut RunCtx<'_>) -> Step {
+        let ok = AbiVersion::decode(ctx.arg(1)) == Ok(RSI_ABI_VERSION);
+        let v = RSI_ABI_VERSION.encode();
+        ctx.regs.gprs[1] = v;
+        ctx.regs.gprs[2] = v;
+        ctx.ret_status(if ok {
+            RsiStatus::Success
+        } else {
+            RsiStatus::ErrorInput
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! Completing the previous REC exit on entry (DEN0137 1.0, A4.2): emulated MMIO,
+//! injected SEA, host call results.
+
+use core::ops::Deref;
+
+use platform::Arch;
+use rmi_abi::flags::RmiRecEnterFlags;
+use rmi_abi::RmiRecEnter;
+use rsi_abi::host_call::HOST_CALL_GPRS;
+use zerocopy::IntoBytes;
+
+use super::exit::esr;
+use super::realm_mem::RealmMemError;
+use super::{RunCtx, Step};
+use crate::granule::Granule;
+use crate::rec::LastExit;
+use crate::Rmm;
+
+/// Offset of `gprs` in RsiHostCall.
+const HOST_CALL_GPRS_OFFSET: u64 = 8;
+
+/// The value a load of the size and signedness in `esr` puts in its 64- or 32-bit
+/// target register, from the host's `value` (Arm ARM: LDR/LDRS*, ESR ISS SAS/SSE/SF).
+pub fn extend_load(esr_el2: u64, value: u64) -> u64 {
+    let bits = 8u32 << ((esr_el2 & esr::SAS_MASK) >> 22);
+    let v = if bits == 64 {
+        value
+    } else {
+        value & ((1u64 << bits) - 1)
+    };
+    let v = if esr_el2 & esr::SSE != 0 && bits < 64 && v >> (bits - 1) & 1 == 1 {
+        v | !((1u64 << bits) - 1)
+    } else {
+        v
+    };
+    if esr_el2 & esr::SF != 0 {
+        v
+    } else {
+        v & 0xFFFF_FFFF
+    }
+}
+
+impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+    /// Applies what the host supplied for the previous exit. Returns `Step::Exit` if
+    /// completing it needs the host again (the host call results cannot be written).
+    pub(super) fn complete_previous_exit(
+        &self,
+        ctx: &mut RunCtx<'_>,
+        enter: &RmiRecEnter,
+        flags: RmiRecEnterFlags,
+    ) -> Step {
+        let last = ctx.rec.last_exit();
+        ctx.rec.last_exit = LastExit::Other as u8;
+        let abort_at_unprotected =
+            matches!(last, LastExit::EmulatableAbort | LastExit::UnprotectedAbort);
+        if flags.inject_sea() && abort_at_unprotected {
+            // A4.2.3: a synchronous external abort instead of the access; emul_mmio is
+            // ignored.
+            self.inject_sea(ctx, ctx.rec.last_esr, 0);
+        } else if flags.emul_mmio() && last == LastExit::EmulatableAbort {
+            let e = ctx.rec.last_esr;
+            if e & esr::WNR == 0 {
+                let srt = ((e >> esr::SRT_SHIFT) & 0x1F) as usize;
+                if srt != 31 {
+                    ctx.regs.gprs[srt] = extend_load(e, enter.gprs[0]);
+                }
+            }
+            ctx.regs.pc += 4;
+        }
+        if ctx.rec.host_call_pending != 0 {
+            // A4.2.2: the host's x0..x30 go to the realm's RsiHostCall structure.
+            let gprs: &[u64; HOST_CALL_GPRS] = &enter.gprs;
+            let ipa = ctx.rec.host_call_ipa + HOST_CALL_GPRS_OFFSET;
+            match self.realm_write(ctx.rd, ipa, gprs.as_bytes()) {
+                Ok(()) => ctx.rec.host_call_pending = 0,
+                Err(e) => {
+                    // Still pending: the host maps the structure and enters again.
+                    let level = match e {
+                        RealmMemError::Unmapped(level) => level,
+                        RealmMemError::Empty => crate::rtt::geometry::PAGE_LEVEL,
+                    };
+                    ctx.exit_rsi_stage2_fault(ipa, level);
+                    return Step::Exit;
+                }
+            }
+        }
+        Step::Resume
+    }
+}

@@ -1,0 +1,115 @@
+//! REC exit records (DEN0137 1.0, A4.3): on an exit every field is zero unless the spec
+//! says otherwise; these helpers set exactly the fields each exit allows.
+
+use rmi_abi::enums::RmiRecExitReason;
+
+use super::RunCtx;
+
+/// ESR_EL2 fields (Arm ARM, ESR_EL2).
+pub mod esr {
+    /// Exception class [31:26].
+    pub const EC_MASK: u64 = 0x3F << 26;
+    /// Instruction length [25].
+    pub const IL: u64 = 1 << 25;
+    /// Instruction syndrome valid [24].
+    pub const ISV: u64 = 1 << 24;
+    /// Syndrome access size [23:22].
+    pub const SAS_MASK: u64 = 3 << 22;
+    /// Syndrome sign extend [21].
+    pub const SSE: u64 = 1 << 21;
+    /// Syndrome register transfer [20:16].
+    pub const SRT_SHIFT: u32 = 16;
+    /// Sixty-four-bit register [15].
+    pub const SF: u64 = 1 << 15;
+    /// Synchronous error type [12:11].
+    pub const SET_MASK: u64 = 3 << 11;
+    /// FAR not valid [10].
+    pub const FNV: u64 = 1 << 10;
+    /// External abort [9].
+    pub const EA: u64 = 1 << 9;
+    /// Write not read [6].
+    pub const WNR: u64 = 1 << 6;
+    /// Data/instruction fault status code [5:0].
+    pub const FSC_MASK: u64 = 0x3F;
+    /// Trapped instruction type for WFx [1:0] (WFI 00, WFE 01, WFIT 10, WFET 11).
+    pub const TI_MASK: u64 = 3;
+}
+
+impl RunCtx<'_> {
+    fn set_reason(&mut self, r: RmiRecExitReason) {
+        self.exit.exit_reason = r.raw();
+    }
+
+    /// DEN0137 1.0, A4.3.4.1: REC exit due to WFI or WFE (EC and TI only).
+    pub fn exit_wfx(&mut self, esr_el2: u64) {
+        self.set_reason(RmiRecExitReason::Sync);
+        self.exit.esr = esr_el2 & (esr::EC_MASK | esr::TI_MASK);
+    }
+
+    /// DEN0137 1.0, A4.3.4.3: REC exit due to an emulatable data abort: EC, SET, FnV,
+    /// EA, DFSC, ISV, SAS, SF, WnR; FAR within the granule; HPFAR; the value written in
+    /// gprs[0] for a store.
+    pub fn exit_emulatable_abort(&mut self, esr_el2: u64, far: u64, hpfar: u64, written: u64) {
+        self.set_reason(RmiRecExitReason::Sync);
+        let keep = esr::EC_MASK
+            | esr::SET_MASK
+            | esr::FNV
+            | esr::EA
+            | esr::FSC_MASK
+            | esr::ISV
+            | esr::SAS_MASK
+            | esr::SF
+            | esr::WNR;
+        self.exit.esr = esr_el2 & keep;
+        self.exit.far = far & 0xFFF;
+        self.exit.hpfar = hpfar;
+        if esr_el2 & esr::WNR != 0 {
+            self.exit.gprs[0] = written;
+        }
+    }
+
+    /// DEN0137 1.0, A4.3.4.3: REC exit due to a non-emulatable data abort: EC, SET,
+    /// FnV, EA, DFSC (and IL at an unprotected IPA); HPFAR.
+    pub fn exit_abort(&mut self, esr_el2: u64, hpfar: u64, unprotected: bool) {
+        self.set_reason(RmiRecExitReason::Sync);
+        let mut keep = esr::EC_MASK | esr::SET_MASK | esr::FNV | esr::EA | esr::FSC_MASK;
+        if unprotected {
+            keep |= esr::IL;
+        }
+        self.exit.esr = esr_el2 & keep;
+        self.exit.hpfar = hpfar;
+    }
+
+    /// DEN0137 1.0, A4.3.5/A4.3.6: REC exit due to IRQ or FIQ (ESR zero).
+    pub fn exit_interrupt(&mut self, fiq: bool) {
+        self.set_reason(if fiq {
+            RmiRecExitReason::Fiq
+        } else {
+            RmiRecExitReason::Irq
+        });
+    }
+
+    /// REC exit due to an SError: the syndrome's class and ISS.
+    pub fn exit_serror(&mut self, esr_el2: u64) {
+        self.set_reason(RmiRecExitReason::Serror);
+        self.exit.esr = esr_el2;
+    }
+
+    /// A REC exit due to a data abort the RMM met on the realm's behalf, accessing an
+    /// RSI buffer at `ipa` that is not mapped: a stage-2 translation fault at `level`
+    /// (ESR data abort, DFSC translation fault), HPFAR of the IPA. The realm's SMC is
+    /// not complete; it is retried when the host enters the REC again.
+    pub fn exit_rsi_stage2_fault(&mut self, ipa: u64, level: i8) {
+        self.set_reason(RmiRecExitReason::Sync);
+        self.exit.esr = 0x24 << 26 | esr::IL | (0b00_0100 | (level as u64 & 3));
+        self.exit.hpfar = (ipa >> 12) << 4;
+    }
+
+    /// DEN0137 1.0, A4.5: REC exit due to a host call: the immediate and x0..x30 from
+    /// the realm's RsiHostCall structure.
+    pub fn exit_host_call(&mut self, imm: u16, gprs: &[u64; 31]) {
+        self.set_reason(RmiRecExitReason::HostCall);
+        self.exit.imm = imm;
+        self.exit.gprs = *gprs;
+    }
+}

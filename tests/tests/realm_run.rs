@@ -1,0 +1,454 @@
+//! Realms running on the hosted machine: REC entry and exit, RSI, emulated MMIO,
+//! aborts, interrupts. Realm programs are Rust closures run by the simulation; the
+//! test plays the host.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use platform::sim::realm::{AccessSize, RealmCpu};
+use platform::{CpuId, SysReg};
+use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit, RmiRecParams};
+use rmm::hosted::Machine;
+use rmm_conformance::builder::{create_realm, Pool, Realm, RealmSpec};
+use rmm_conformance::Checks;
+use sha2::{Digest, Sha256};
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
+
+const ENTRY: u64 = 0x8_0000;
+const UNPROTECTED: u64 = 1 << 39;
+const RSI_VERSION: u64 = 0xC400_0190;
+const RSI_FEATURES: u64 = 0xC400_0191;
+const RSI_MEASUREMENT_READ: u64 = 0xC400_0192;
+const RSI_MEASUREMENT_EXTEND: u64 = 0xC400_0193;
+const RSI_REALM_CONFIG: u64 = 0xC400_0196;
+const RSI_HOST_CALL: u64 = 0xC400_0199;
+/// RecEnter flags.
+const EMUL_MMIO: u64 = 1;
+const INJECT_SEA: u64 = 2;
+const TRAP_WFI: u64 = 4;
+
+struct World {
+    m: Machine,
+    realm: Realm,
+    rec: u64,
+    run: u64,
+    next_ns: std::cell::Cell<usize>,
+}
+
+fn ok(m: &Machine, fid: RmiFid, args: &[u64]) -> [u64; 5] {
+    let r = m.rmi(0, fid, args);
+    assert_eq!(r[0], 0, "{fid:?} {args:x?}");
+    r
+}
+
+impl World {
+    /// An active 40-bit realm with 16 DATA pages (RIPAS RAM) at IPA 0..0x10000, RIPAS
+    /// RAM on the rest of [0, 2 MiB), and one runnable REC at `ENTRY` running `program`.
+    fn new(program: impl Fn(&mut RealmCpu) + Send + Sync + 'static) -> Self {
+        Self::with(program, true)
+    }
+
+    fn with(program: impl Fn(&mut RealmCpu) + Send + Sync + 'static, activate: bool) -> Self {
+        let m = Machine::with_defaults();
+        m.hw().register_realm_program(ENTRY, Arc::new(program));
+        let (realm, rec, run, next) = {
+            let pool = Pool::new(&m);
+            let mut c = Checks::new();
+            let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
+            for level in [2, 3] {
+                let t = pool.delegated(&mut c).unwrap();
+                ok(&m, RmiFid::RttCreate, &[realm.rd, t, 0, level]);
+            }
+            ok(&m, RmiFid::RttInitRipas, &[realm.rd, 0, 0x20_0000]);
+            let src = pool.ns();
+            for i in 0..16u64 {
+                let d = pool.delegated(&mut c).unwrap();
+                ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
+            }
+            let aux_n = ok(&m, RmiFid::RecAuxCount, &[realm.rd])[1] as usize;
+            let mut p = RmiRecParams::new_zeroed();
+            p.flags = 1;
+            p.pc = ENTRY;
+            p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
+            p.num_aux = aux_n as u64;
+            for i in 0..aux_n {
+                p.aux[i] = pool.delegated(&mut c).unwrap();
+            }
+            let rec = pool.delegated(&mut c).unwrap();
+            let pp = pool.ns();
+            m.host_write(pp, p.as_bytes()).unwrap();
+            ok(&m, RmiFid::RecCreate, &[realm.rd, rec, pp]);
+            if activate {
+                ok(&m, RmiFid::RealmActivate, &[realm.rd]);
+            }
+            let run = pool.ns();
+            (realm, rec, run, 1000)
+        };
+        World {
+            m,
+            realm,
+            rec,
+            run,
+            next_ns: std::cell::Cell::new(next),
+        }
+    }
+
+    fn ns(&self) -> u64 {
+        let n = self.next_ns.get();
+        self.next_ns.set(n + 1);
+        self.m.ns_granule(n)
+    }
+
+    /// RMI_REC_ENTER with `enter`; returns x0 and the exit record.
+    fn enter_with(&self, enter: &RmiRecEnter) -> (u64, RmiRecExit) {
+        self.m.host_write(self.run, enter.as_bytes()).unwrap();
+        let x0 = self.m.rmi(0, RmiFid::RecEnter, &[self.rec, self.run])[0];
+        let mut page = [0u8; 4096];
+        self.m.host_read(self.run, &mut page).unwrap();
+        (x0, RmiRecExit::read_from_bytes(&page[0x800..]).unwrap())
+    }
+
+    /// A successful REC_ENTER with `flags` (WFI trapped unless told otherwise).
+    fn enter(&self, flags: u64, gprs0: u64) -> RmiRecExit {
+        let mut e = RmiRecEnter::new_zeroed();
+        e.flags = flags;
+        e.gprs[0] = gprs0;
+        let (x0, exit) = self.enter_with(&e);
+        assert_eq!(x0, 0, "REC_ENTER failed");
+        exit
+    }
+}
+
+fn assert_wfi_exit(exit: &RmiRecExit) {
+    assert_eq!(exit.exit_reason, 0);
+    assert_eq!(exit.esr, 0x01 << 26, "EC WFx, TI 0, nothing else");
+    assert_eq!((exit.far, exit.hpfar), (0, 0));
+    assert_eq!(exit.gprs, [0; 31]);
+}
+
+#[test]
+fn rsi_version_features_smccc_and_wfi_exit() {
+    let w = World::new(|cpu| {
+        assert_eq!(cpu.regs().gprs[0], 0x11, "x0 from RecParams");
+        assert_eq!(cpu.regs().gprs[7], 0x88, "x7 from RecParams");
+        let r = cpu.smc(RSI_VERSION, &[0x1_0000]);
+        assert_eq!(&r[..3], &[0, 0x1_0000, 0x1_0000]);
+        let r = cpu.smc(RSI_VERSION, &[0x2_0000]);
+        assert_eq!(
+            &r[..3],
+            &[1, 0x1_0000, 0x1_0000],
+            "ERROR_INPUT, range reported"
+        );
+        let r = cpu.smc(RSI_FEATURES, &[0]);
+        assert_eq!(&r[..2], &[0, 0]);
+        assert_eq!(cpu.smc(0x8000_0000, &[])[0], 0x1_0002, "SMCCC 1.2");
+        assert_eq!(cpu.smc(0x8400_0000, &[])[0], 0x1_0001, "PSCI 1.1");
+        assert_eq!(
+            cpu.smc(0xC400_01A0, &[])[0],
+            u64::MAX,
+            "unknown: NOT_SUPPORTED"
+        );
+        cpu.regs();
+        cpu.wfi();
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    assert_eq!(exit.gicv3_hcr, 0, "no host HCR bits, EOIcount 0");
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+}
+
+#[test]
+fn host_call_round_trip() {
+    let w = World::new(|cpu| {
+        let mut call = [0u8; 256];
+        call[0..2].copy_from_slice(&0x42u16.to_le_bytes());
+        for i in 0..31u64 {
+            call[8 + 8 * i as usize..16 + 8 * i as usize]
+                .copy_from_slice(&(0xA0 + i).to_le_bytes());
+        }
+        cpu.write(0x1100, &call).unwrap();
+        let r = cpu.smc(RSI_HOST_CALL, &[0x1100]);
+        assert_eq!(r[0], 0, "RSI_SUCCESS");
+        let mut back = [0u8; 256];
+        cpu.read(0x1100, &mut back).unwrap();
+        for i in 0..31u64 {
+            let v = u64::from_le_bytes(
+                back[8 + 8 * i as usize..16 + 8 * i as usize]
+                    .try_into()
+                    .unwrap(),
+            );
+            assert_eq!(v, 1000 + i, "host result {i}");
+        }
+        assert_eq!(
+            cpu.smc(RSI_HOST_CALL, &[0x1180])[0],
+            1,
+            "unaligned: ERROR_INPUT"
+        );
+        assert_eq!(
+            cpu.smc(RSI_HOST_CALL, &[UNPROTECTED])[0],
+            1,
+            "unprotected: ERROR_INPUT"
+        );
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 5, "HOST_CALL");
+    assert_eq!(exit.imm, 0x42);
+    for i in 0..31 {
+        assert_eq!(exit.gprs[i], 0xA0 + i as u64);
+    }
+    assert_eq!((exit.esr, exit.far, exit.hpfar), (0, 0, 0));
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    for i in 0..31 {
+        e.gprs[i] = 1000 + i as u64;
+    }
+    let (x0, exit) = w.enter_with(&e);
+    assert_eq!(x0, 0);
+    assert_wfi_exit(&exit);
+}
+
+#[test]
+fn emulated_mmio_read_and_write() {
+    let w = World::new(|cpu| {
+        let dev = UNPROTECTED + 0x1000;
+        // LDRSH x5: sign-extended by the RMM from the host's value.
+        let v = cpu.load(dev + 0x24, AccessSize::B2, 5, true, true).unwrap();
+        assert_eq!(v, 0xFFFF_FFFF_FFFF_8001);
+        assert_eq!(cpu.regs().gprs[5], 0xFFFF_FFFF_FFFF_8001);
+        // LDR w6: zero-extended 32-bit.
+        let v = cpu
+            .load(dev + 0x28, AccessSize::B4, 6, false, false)
+            .unwrap();
+        assert_eq!(v, 0x8765_4321);
+        // STR w7.
+        cpu.store(dev + 0x30, AccessSize::B4, 7, 0x1234_5678)
+            .unwrap();
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 0);
+    // EC DABT lower, IL... not kept; ISV, SAS=1 (half), SF, WnR=0, DFSC translation L1.
+    // SSE and SRT are not exposed to the host.
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 24 | 1 << 22 | 1 << 15 | 0b00_0101
+    );
+    assert_eq!(exit.far, 0x24, "FAR within the granule");
+    assert_eq!(exit.hpfar, ((UNPROTECTED + 0x1000) >> 12) << 4);
+    assert_eq!(exit.gprs, [0; 31], "a read exposes no register");
+    let exit = w.enter(TRAP_WFI | EMUL_MMIO, 0xFFFF_8001);
+    assert_eq!(exit.esr & (1 << 22 | 3 << 22), 2 << 22, "SAS word");
+    assert_eq!(exit.esr & (1 << 15), 0, "SF 0 for a W register");
+    let exit = w.enter(TRAP_WFI | EMUL_MMIO, 0xDEAD_BEEF_8765_4321);
+    assert_eq!(exit.esr & (1 << 6), 1 << 6, "WnR");
+    assert_eq!(exit.gprs[0], 0x1234_5678, "the value written");
+    assert_eq!(exit.far, 0x30);
+    let exit = w.enter(TRAP_WFI | EMUL_MMIO, 0);
+    assert_wfi_exit(&exit);
+    // EMUL_MMIO after a WFI exit: rec_mmio.
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = EMUL_MMIO;
+    assert_eq!(w.enter_with(&e).0, RmiError::Rec.return_code());
+}
+
+#[test]
+fn aborts_inject_sea_or_exit() {
+    let w = World::new(|cpu| {
+        let mut b = [0u8; 8];
+        // Protected, RIPAS EMPTY (beyond the 2 MiB initialised): SEA, no exit.
+        let e = cpu.read(0x40_0000, &mut b).unwrap_err();
+        assert_eq!(e.esr >> 26, 0x25, "data abort, same EL");
+        assert_eq!(e.esr & 0x3F, 0b01_0000, "synchronous external abort");
+        // Outside the IPA space: SEA.
+        let e = cpu.read(1 << 40, &mut b).unwrap_err();
+        assert_eq!(e.esr & 0x3F, 0b01_0000);
+        // Protected, UNASSIGNED RAM: exit; the host maps data and the access succeeds.
+        cpu.read(0x10_0000, &mut b).unwrap();
+        assert_eq!(b, [0; 8]);
+        // Unprotected without a syndrome (ISV 0): exit; the host injects an SEA.
+        let e = cpu.read(UNPROTECTED + 0x5000, &mut b).unwrap_err();
+        assert_eq!(e.esr & 0x3F, 0b01_0000);
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 0);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 0b00_0111,
+        "translation fault level 3, nothing else"
+    );
+    assert_eq!(exit.hpfar, (0x10_0000 >> 12) << 4);
+    assert_eq!(exit.far, 0, "FAR hidden for a protected IPA");
+    let data = w.ns();
+    ok(&w.m, RmiFid::GranuleDelegate, &[data]);
+    ok(
+        &w.m,
+        RmiFid::DataCreateUnknown,
+        &[w.realm.rd, data, 0x10_0000],
+    );
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 25 | 0b00_0101,
+        "unprotected, ISV 0: IL kept"
+    );
+    let exit = w.enter(TRAP_WFI | INJECT_SEA, 0);
+    assert_wfi_exit(&exit);
+}
+
+#[test]
+fn physical_irq_exits_to_the_host() {
+    let w = World::new(|cpu| {
+        let r = cpu.smc(RSI_VERSION, &[0x1_0000]);
+        assert_eq!(r[0], 0);
+        cpu.wfi();
+    });
+    w.m.hw().raise_irq(CpuId(0));
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 1, "IRQ");
+    assert_eq!(exit.esr, 0);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+}
+
+#[test]
+fn virtual_interrupt_delivery_and_exit_report() {
+    use vgic::sim::Group;
+    let w = World::new(|cpu| {
+        cpu.gic(|g| g.set_group_enable(Group::Group1, true));
+        cpu.gic(|g| g.set_priority_mask(0xFF));
+        let got = cpu.gic(|g| g.acknowledge(Group::Group1));
+        assert_eq!(got, Some(40));
+        cpu.gic(|g| g.eoi(Group::Group1, 40));
+        cpu.wfi();
+    });
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    // UIE | NPIE; LR0: pending, group 1, priority 0xA0, vINTID 40.
+    e.gicv3_hcr = 1 << 1 | 1 << 3;
+    e.gicv3_lrs[0] = 1 << 62 | 1 << 60 | 0xA0 << 48 | 40;
+    let (x0, exit) = w.enter_with(&e);
+    assert_eq!(x0, 0);
+    assert_eq!(exit.exit_reason, 0);
+    assert_eq!(
+        exit.gicv3_lrs[0] >> 62,
+        0,
+        "acknowledged and EOIed: invalid"
+    );
+    assert_eq!(exit.gicv3_lrs[0] & 0xFFFF_FFFF, 40);
+    assert_eq!(
+        exit.gicv3_hcr,
+        1 << 1 | 1 << 3,
+        "the host's bits, EOIcount 0"
+    );
+    assert_eq!(exit.gicv3_misr & 0b1010, 0b1010, "U and NP");
+    assert_eq!(exit.gicv3_vmcr >> 1 & 1, 1, "VENG1 set by the realm");
+}
+
+#[test]
+fn invalid_gic_state_is_rejected_and_nothing_runs() {
+    let steps = Arc::new(AtomicUsize::new(0));
+    let s = steps.clone();
+    let w = World::new(move |cpu| loop {
+        s.fetch_add(1, Ordering::SeqCst);
+        cpu.wfi();
+    });
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    e.gicv3_hcr = 1; // En: not the host's to set
+    assert_eq!(w.enter_with(&e).0, RmiError::Rec.return_code());
+    e.gicv3_hcr = 0;
+    e.gicv3_lrs[0] = 1 << 62 | 40;
+    e.gicv3_lrs[1] = 1 << 62 | 40; // duplicate vINTID
+    assert_eq!(w.enter_with(&e).0, RmiError::Rec.return_code());
+    e.gicv3_lrs[1] = 1 << 62 | 1 << 61 | 41; // HW bit
+    assert_eq!(w.enter_with(&e).0, RmiError::Rec.return_code());
+    assert_eq!(steps.load(Ordering::SeqCst), 0, "the realm never ran");
+    e.gicv3_lrs[1] = 0;
+    assert_eq!(w.enter_with(&e).0, 0);
+    assert_eq!(steps.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn rec_enter_failure_conditions() {
+    let w = World::with(|cpu| cpu.wfi(), false);
+    let run = w.run;
+    let e = |rec: u64, run: u64| w.m.rmi(0, RmiFid::RecEnter, &[rec, run])[0];
+    let input = RmiError::Input.return_code();
+    w.m.host_write(run, RmiRecEnter::new_zeroed().as_bytes())
+        .unwrap();
+    assert_eq!(e(w.rec, run + 8), input, "run_align");
+    assert_eq!(e(w.rec, 0x1_0000_0000), input, "run_bound");
+    assert_eq!(e(w.rec, w.realm.rd), input, "run_pas");
+    assert_eq!(e(w.rec + 8, run), input, "rec_align");
+    assert_eq!(e(0x1_0000_0000, run), input, "rec_bound");
+    assert_eq!(e(w.realm.rd, run), input, "rec_gran_state");
+    assert_eq!(e(w.rec, run), RmiError::Realm(0).return_code(), "realm_new");
+    // Precedence: run_pas before realm_new.
+    assert_eq!(e(w.rec, w.realm.rd), input);
+    ok(&w.m, RmiFid::RealmActivate, &[w.realm.rd]);
+    assert_eq!(e(w.rec, run), 0);
+}
+
+#[test]
+fn realm_config_and_measurements() {
+    let w = World::new(|cpu| {
+        assert_eq!(cpu.smc(RSI_REALM_CONFIG, &[0x2000])[0], 0);
+        let mut cfg = [0u8; 4096];
+        cpu.read(0x2000, &mut cfg).unwrap();
+        assert_eq!(
+            u64::from_le_bytes(cfg[0..8].try_into().unwrap()),
+            40,
+            "ipa_width"
+        );
+        assert_eq!(cfg[8], 0, "hash_algo SHA-256");
+        assert_eq!(&cfg[0x200..0x240], &[0x5A; 64], "rpv");
+        assert_eq!(cpu.smc(RSI_REALM_CONFIG, &[0x2100])[0], 1, "unaligned");
+        assert_eq!(
+            cpu.smc(RSI_REALM_CONFIG, &[UNPROTECTED])[0],
+            1,
+            "unprotected"
+        );
+
+        let data: [u64; 8] = [0x0102_0304_0506_0708, 0x1111, 0, 0, 0, 0, 0, 0];
+        let mut args = vec![1u64, 12];
+        args.extend_from_slice(&data);
+        assert_eq!(cpu.smc(RSI_MEASUREMENT_EXTEND, &args)[0], 0);
+        let r = cpu.smc(RSI_MEASUREMENT_READ, &[1]);
+        assert_eq!(r[0], 0);
+        let mut bytes = Vec::new();
+        for w in &r[1..9] {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        let mut h = Sha256::new();
+        h.update([0u8; 32]);
+        h.update(&data.as_bytes()[..12]);
+        let want = h.finalize();
+        assert_eq!(&bytes[..32], &want[..], "REM1 = H(0^32 || 12 bytes)");
+        assert_eq!(&bytes[32..], &[0; 32]);
+        assert_eq!(
+            cpu.smc(RSI_MEASUREMENT_EXTEND, &[0, 8])[0],
+            1,
+            "index 0 (RIM) is not extendable"
+        );
+        assert_eq!(cpu.smc(RSI_MEASUREMENT_EXTEND, &[5, 8])[0], 1, "index 5");
+        assert_eq!(cpu.smc(RSI_MEASUREMENT_EXTEND, &[1, 65])[0], 1, "size 65");
+        assert_eq!(cpu.smc(RSI_MEASUREMENT_READ, &[5])[0], 1, "index 5");
+        let rim = cpu.smc(RSI_MEASUREMENT_READ, &[0]);
+        assert_eq!(rim[0], 0);
+        let _ = rim;
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    // The RIM the realm read is the RD's.
+    let rd =
+        rmm::realm::Rd::read_from_prefix(&w.m.hw().mem().inspect(platform::PhysAddr(w.realm.rd)).0)
+            .unwrap()
+            .0;
+    assert_ne!(rd.measurements[0], [0; 64]);
+    let _ = SysReg::VBAR_EL1;
+}
