@@ -44,6 +44,10 @@ pub trait Host {
     /// Number of CPUs the host may issue calls on.
     fn num_cpus(&self) -> usize;
 
+    /// The VMID width of the platform (8, or 16 with FEAT_VMID16): what
+    /// `VmidIsValid` depends on, and RMI does not report.
+    fn vmid_bits(&self) -> u32;
+
     /// Issues an RMI command with up to six arguments on CPU 0.
     fn rmi(&self, fid: rmi_abi::RmiFid, args: &[u64]) -> [u64; 5] {
         let mut a = [0u64; 6];

@@ -217,3 +217,26 @@ fn features_reflect_the_simulated_cpu() {
     assert_eq!(r[1] & 0xFF, 40);
     assert_eq!((r[1] >> 34) & 0xF, 3);
 }
+
+/// With FEAT_VMID16 (ID_AA64MMFR1_EL1.VMIDBits = 0b0010) every 16-bit VMID is valid;
+/// without it VMIDs stop at 255.
+#[test]
+fn vmid_width_follows_the_cpu() {
+    use rmm_conformance::builder::{Pool, RealmSpec};
+    for (mmfr1, vmid, want) in [(0u64, 0x100u16, 1u64), (0b0010 << 4, 0xFFFF, 0)] {
+        let mut config = SimConfig::default();
+        config.sysregs.set(platform::SysReg::ID_AA64MMFR1_EL1, mmfr1);
+        let m = Machine::new(config);
+        let pool = Pool::new(&m);
+        let base = pool.ns_contiguous(2, 0x2000);
+        for pa in [base, base + 0x1000] {
+            assert_eq!(m.rmi(0, RmiFid::GranuleDelegate, &[pa])[0], 0);
+        }
+        let rd = pool.ns();
+        assert_eq!(m.rmi(0, RmiFid::GranuleDelegate, &[rd])[0], 0);
+        let params = pool.ns();
+        let spec = RealmSpec { vmid, ..RealmSpec::default() };
+        m.host_write(params, zerocopy::IntoBytes::as_bytes(&spec.params(base))).unwrap();
+        assert_eq!(m.rmi(0, RmiFid::RealmCreate, &[rd, params])[0], want, "VMID {vmid:#x}");
+    }
+}

@@ -3,11 +3,14 @@
 //! - `build [--debug]`: builds the firmware for `aarch64-unknown-none` and writes the flat
 //!   image `rmm.img` (entry at offset 0) with the ELF beside it as `rmm.elf`, in the
 //!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
+//! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
+//!   runs them in QEMU (see `qemu.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod image;
+mod qemu;
 
 const TARGET: &str = "aarch64-unknown-none";
 
@@ -15,7 +18,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("build") => build(args[1..].iter().any(|a| a == "--debug")).map(|_| ()),
-        _ => Err("usage: cargo xtask build [--debug]".to_string()),
+        Some("run") => return qemu::run(&args[1..]),
+        _ => Err(format!(
+            "usage: cargo xtask build [--debug]\n       {}",
+            qemu::USAGE
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,3 +1,48 @@
-//! Test fixture for running rmm.img in QEMU (bare metal, aarch64-unknown-none).
+//! A Normal-world test host for running the conformance suite against `rmm.img` in
+//! QEMU (a test fixture, not product code).
+//!
+//! The EL3 test monitor enters it at NS-EL2 at 0x6000_0000, on CPU 0, once the RMM
+//! has booted. It implements [`rmm_conformance::Host`] on the real machine ([`host`]):
+//! RMI calls are `smc #0`, Non-secure memory is accessed directly with a fix-up that
+//! turns a granule protection fault into a failed access ([`asm`]). It runs an explicit
+//! GPT check ([`gpt_check`]), a check of the SMC path ([`smc_check`]) and the selected conformance tests ([`params`]), prints
+//! every `Test=... Result=...` line and the summary on UART0, reports granules a test
+//! left behind and tears down what they left ([`leaks`], [`teardown`]), and ends QEMU through the monitor with status 0 if
+//! everything passed, 1 otherwise ([`run`]).
+//!
+//! All `unsafe` code and assembly lives in [`asm`], [`uart`] and [`params`].
+//!
+//! On the host this crate builds to a stub that says what it is.
 
-fn main() {}
+#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", deny(unsafe_op_in_unsafe_fn))]
+
+#[cfg(target_os = "none")]
+mod asm;
+#[cfg(target_os = "none")]
+mod fault;
+#[cfg(target_os = "none")]
+mod gpt_check;
+#[cfg(target_os = "none")]
+mod host;
+#[cfg(target_os = "none")]
+mod leaks;
+#[cfg(target_os = "none")]
+mod params;
+#[cfg(target_os = "none")]
+mod run;
+#[cfg(target_os = "none")]
+mod smc_check;
+#[cfg(target_os = "none")]
+mod teardown;
+#[cfg(target_os = "none")]
+mod uart;
+
+/// Host build: this is bare-metal code for QEMU; there is nothing to run here.
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!(
+        "rmm-test-ns-host is a Normal-world (NS-EL2) fixture for QEMU (aarch64-unknown-none); \
+         run it with `cargo xtask run`"
+    );
+}

@@ -1,0 +1,282 @@
+//! Entry, exception vectors, SMC, and physical memory copies with a fault fix-up.
+//!
+//! Entry (NS-EL2, MMU off, from the EL3 monitor): mask interrupts, stop trapping
+//! FP/SIMD at EL2 (Rust code uses it), install the vectors, zero `.bss` (which holds
+//! the stack), take the stack and call [`crate::run::ns_main`].
+//!
+//! Memory accesses the tests make to Non-secure physical addresses go through
+//! `ns_copy`, a byte loop. A data abort taken at NS-EL2 whose return address lies inside
+//! that loop (a granule protection fault on a delegated granule, or an external abort
+//! where there is no memory) is fixed up by the vector code: it records ESR_EL2 and
+//! FAR_EL2 in [`LAST_FAULT`] and resumes at `ns_copy_fault`, which returns 1 to the
+//! caller. Only caller-saved registers (x9..x12) are used by the fix-up: the fault can
+//! only happen inside a call to `ns_copy`. Any other exception is fatal
+//! ([`crate::fault::unexpected`]).
+
+use core::arch::{asm, global_asm};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// ESR_EL2 and FAR_EL2 of the last fixed-up fault (written by the vector code).
+pub static LAST_FAULT: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+const STACK_SIZE: usize = 0x10000;
+
+/// The stack (in `.bss`).
+#[repr(C, align(16))]
+pub struct Stack(UnsafeCell<[u8; STACK_SIZE]>);
+
+// SAFETY: only used as the single CPU's stack, through SP.
+unsafe impl Sync for Stack {}
+
+/// The test host's stack.
+pub static STACK: Stack = Stack(UnsafeCell::new([0; STACK_SIZE]));
+
+/// CPTR_EL2 (HCR_EL2.E2H = 0): RES1 bits and TZ/TSM set (SVE and SME trapped, unused
+/// here), TFP clear (FP/SIMD not trapped).
+const CPTR_EL2: u64 = 0x33FF;
+
+global_asm!(
+    ".section .text.entry, \"ax\"",
+    ".global ns_entry",
+    "ns_entry:",
+    "    msr daifset, #0xf",
+    "    mov x0, #{cptr}",
+    "    msr cptr_el2, x0",
+    "    isb",
+    "    adrp x0, ns_vectors",
+    "    add x0, x0, :lo12:ns_vectors",
+    "    msr vbar_el2, x0",
+    "    isb",
+    "    adrp x0, __bss_start",
+    "    add x0, x0, :lo12:__bss_start",
+    "    adrp x1, __bss_end",
+    "    add x1, x1, :lo12:__bss_end",
+    "1:  cmp x0, x1",
+    "    b.hs 2f",
+    "    stp xzr, xzr, [x0], #16",
+    "    b 1b",
+    "2:  adrp x0, {stack}",
+    "    add x0, x0, :lo12:{stack}",
+    "    mov x1, #{stack_size}",
+    "    add x0, x0, x1",
+    "    mov sp, x0",
+    "    bl {main}",
+    "3:  wfi",
+    "    b 3b",
+    cptr = const CPTR_EL2,
+    stack = sym STACK,
+    stack_size = const STACK_SIZE,
+    main = sym crate::run::ns_main,
+);
+
+global_asm!(
+    ".section .text.vectors, \"ax\"",
+    ".balign 2048",
+    "ns_vectors:",
+    ".irp idx, 0, 1, 2, 3",
+    ".balign 128",
+    "    mov x0, #\\idx",
+    "    b ns_fatal",
+    ".endr",
+    // Current EL with SP_EL2, synchronous: the only exception expected.
+    ".balign 128",
+    "    b ns_sync_spx",
+    ".irp idx, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15",
+    ".balign 128",
+    "    mov x0, #\\idx",
+    "    b ns_fatal",
+    ".endr",
+    "ns_sync_spx:",
+    "    mrs x9, esr_el2",
+    "    lsr x10, x9, #26",
+    "    cmp x10, #0x25",
+    "    b.ne 1f",
+    "    mrs x10, elr_el2",
+    "    adrp x11, ns_copy_start",
+    "    add x11, x11, :lo12:ns_copy_start",
+    "    cmp x10, x11",
+    "    b.lo 1f",
+    "    adrp x11, ns_copy_end",
+    "    add x11, x11, :lo12:ns_copy_end",
+    "    cmp x10, x11",
+    "    b.hs 1f",
+    "    adrp x11, {fault}",
+    "    add x11, x11, :lo12:{fault}",
+    "    mrs x12, far_el2",
+    "    stp x9, x12, [x11]",
+    "    adrp x10, ns_copy_fault",
+    "    add x10, x10, :lo12:ns_copy_fault",
+    "    msr elr_el2, x10",
+    "    eret",
+    "1:  mov x0, #4",
+    "ns_fatal:",
+    "    bl {fatal}",
+    "    b .",
+    fault = sym LAST_FAULT,
+    fatal = sym crate::fault::unexpected,
+);
+
+// ns_copy(dst = x0, src = x1, len = x2) -> x0 = 0, or 1 if an access faulted.
+global_asm!(
+    ".section .text.ns_copy, \"ax\"",
+    ".global ns_copy",
+    "ns_copy:",
+    "ns_copy_start:",
+    "    cbz x2, 2f",
+    "1:  ldrb w3, [x1], #1",
+    "    strb w3, [x0], #1",
+    "    subs x2, x2, #1",
+    "    b.ne 1b",
+    "2:  mov x0, #0",
+    "    ret",
+    "ns_copy_end:",
+    "ns_copy_fault:",
+    "    mov x0, #1",
+    "    ret",
+);
+
+unsafe extern "C" {
+    fn ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+}
+
+/// Where the test host itself lives; tests must not write there.
+const IMAGE: core::ops::Range<u64> = 0x6000_0000..0x6100_0000;
+
+/// Reads `buf.len()` bytes at physical address `pa`; `false` if an access faulted.
+pub fn read_phys(pa: u64, buf: &mut [u8]) -> bool {
+    // SAFETY: `buf` is valid for writes of its length; reads of `pa..` either succeed
+    // or fault, and a fault is fixed up (the copy stops and returns 1).
+    unsafe { ns_copy(buf.as_mut_ptr(), pa as *const u8, buf.len()) == 0 }
+}
+
+/// Writes `data` at physical address `pa`; `false` if an access faulted.
+///
+/// # Panics
+/// If the range overlaps the test host's own image, stack or data.
+pub fn write_phys(pa: u64, data: &[u8]) -> bool {
+    let end = pa.saturating_add(data.len() as u64);
+    assert!(
+        end <= IMAGE.start || pa >= IMAGE.end,
+        "a test wrote into the test host's own memory at {pa:#x}"
+    );
+    // SAFETY: `data` is valid for reads; the destination is outside this program's
+    // memory (checked above), so the write cannot change any Rust object; a fault is
+    // fixed up.
+    unsafe { ns_copy(pa as *mut u8, data.as_ptr(), data.len()) == 0 }
+}
+
+/// Forgets the last recorded fault.
+pub fn clear_fault() {
+    LAST_FAULT[0].store(0, Ordering::Relaxed);
+    LAST_FAULT[1].store(0, Ordering::Relaxed);
+}
+
+/// ESR_EL2 and FAR_EL2 of the last fixed-up fault (0 if none since [`clear_fault`]).
+pub fn last_fault() -> (u64, u64) {
+    (
+        LAST_FAULT[0].load(Ordering::Relaxed),
+        LAST_FAULT[1].load(Ordering::Relaxed),
+    )
+}
+
+/// `smc #0` with x0 = `fid`, x1..x6 = `args`; returns x0..x4. x5..x17 are treated as
+/// clobbered (SMCCC 1.2 allows results there).
+pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
+    let (r0, r1, r2, r3, r4);
+    // SAFETY: the EL3 monitor returns to the next instruction with results in x0..x4
+    // and every other register preserved or, at worst, x5..x17 changed, which the asm
+    // declares; the call touches no memory of this program.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
+            inout("x3") args[2] => r3, inout("x4") args[3] => r4,
+            inout("x5") args[4] => _, inout("x6") args[5] => _,
+            out("x7") _, out("x8") _, out("x9") _, out("x10") _, out("x11") _,
+            out("x12") _, out("x13") _, out("x14") _, out("x15") _, out("x16") _,
+            out("x17") _,
+            options(nostack),
+        );
+    }
+    [r0, r1, r2, r3, r4]
+}
+
+/// ID_AA64MMFR1_EL1 (VMIDBits and friends).
+pub fn id_aa64mmfr1() -> u64 {
+    let v: u64;
+    // SAFETY: reading an identification register has no side effect.
+    unsafe { asm!("mrs {}, id_aa64mmfr1_el1", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
+/// ESR_EL2, ELR_EL2 and FAR_EL2 (for fatal exception reports).
+pub fn exception_regs() -> (u64, u64, u64) {
+    let (esr, elr, far): (u64, u64, u64);
+    // SAFETY: reading EL2 syndrome registers at EL2 has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, esr_el2",
+            "mrs {}, elr_el2",
+            "mrs {}, far_el2",
+            out(reg) esr, out(reg) elr, out(reg) far,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    (esr, elr, far)
+}
+
+/// Issues `smc #0` with x0 = `fid`, x1 = `x1`, x2 = x3 = 0 and a distinct pattern in
+/// x4..x17 and x20..x28; returns x0 and the registers among those that came back
+/// changed, as a bit mask (bit n = xn).
+pub fn smc_clobbered(fid: u64, x1: u64) -> (u64, u32) {
+    let p = |n: u64| 0x5A5A_0000_0000_0000 | (n << 8) | n;
+    let (r0, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17);
+    let (r20, r21, r22, r23, r24, r25, r26, r27, r28);
+    // SAFETY: as for `smc`; every register the call may change is an operand here.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") fid => r0, inout("x1") x1 => _, inout("x2") 0u64 => _,
+            inout("x3") 0u64 => _, inout("x4") p(4) => r4, inout("x5") p(5) => r5,
+            inout("x6") p(6) => r6, inout("x7") p(7) => r7, inout("x8") p(8) => r8,
+            inout("x9") p(9) => r9, inout("x10") p(10) => r10, inout("x11") p(11) => r11,
+            inout("x12") p(12) => r12, inout("x13") p(13) => r13, inout("x14") p(14) => r14,
+            inout("x15") p(15) => r15, inout("x16") p(16) => r16, inout("x17") p(17) => r17,
+            inout("x20") p(20) => r20, inout("x21") p(21) => r21, inout("x22") p(22) => r22,
+            inout("x23") p(23) => r23, inout("x24") p(24) => r24, inout("x25") p(25) => r25,
+            inout("x26") p(26) => r26, inout("x27") p(27) => r27, inout("x28") p(28) => r28,
+            options(nostack),
+        );
+    }
+    let back: [(u64, u64); 23] = [
+        (4, r4),
+        (5, r5),
+        (6, r6),
+        (7, r7),
+        (8, r8),
+        (9, r9),
+        (10, r10),
+        (11, r11),
+        (12, r12),
+        (13, r13),
+        (14, r14),
+        (15, r15),
+        (16, r16),
+        (17, r17),
+        (20, r20),
+        (21, r21),
+        (22, r22),
+        (23, r23),
+        (24, r24),
+        (25, r25),
+        (26, r26),
+        (27, r27),
+        (28, r28),
+    ];
+    let changed = back
+        .iter()
+        .filter(|&&(n, v)| v != p(n))
+        .fold(0u32, |m, &(n, _)| m | 1 << n);
+    (r0, changed)
+}

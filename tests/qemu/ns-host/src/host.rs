@@ -1,0 +1,84 @@
+//! [`rmm_conformance::Host`] on the real machine: RMI through `smc #0` to the EL3 test
+//! monitor (which forwards it to the RMM), direct Non-secure memory accesses.
+
+use rmm_conformance::Host;
+
+use crate::asm;
+
+/// Start of the pool of granules the tests draw from: Non-secure DRAM, well above the
+/// test host's image.
+pub const NS_POOL_BASE: u64 = 0x7000_0000;
+/// End of the pool.
+pub const NS_POOL_END: u64 = 0xF000_0000;
+/// The first address past DRAM (`-m 3G`): no memory, outside the RMM's DRAM bank.
+pub const NON_MEMORY_ADDR: u64 = 0x1_0000_0000;
+/// The base of the RMM carve-out (Realm PAS, never delegable).
+pub const RMM_CARVEOUT: u64 = 0x4010_0000;
+
+/// SMCCC `NOT_SUPPORTED`.
+const SMCCC_NOT_SUPPORTED: u64 = -1i64 as u64;
+
+/// The Normal world of QEMU `virt`, CPU 0 only. `ns_granule(n)` is the `n`th granule
+/// from `pool_base`.
+#[derive(Clone, Copy, Debug)]
+pub struct QemuHost {
+    pool_base: u64,
+}
+
+impl QemuHost {
+    /// A host whose tests use granules from [`NS_POOL_BASE`].
+    pub const fn new() -> Self {
+        Self {
+            pool_base: NS_POOL_BASE,
+        }
+    }
+
+    /// The same host with its pool starting `granules` further on (past granules an
+    /// earlier test left with the RMM).
+    pub fn moved_on(self, granules: usize) -> Self {
+        Self {
+            pool_base: self.pool_base + granules as u64 * 4096,
+        }
+    }
+}
+
+impl Host for QemuHost {
+    fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5] {
+        if cpu != 0 {
+            // Only CPU 0 runs the Normal world; `num_cpus` says so.
+            return [SMCCC_NOT_SUPPORTED, 0, 0, 0, 0];
+        }
+        asm::smc(fid, args)
+    }
+
+    fn write_ns(&self, pa: u64, data: &[u8]) -> bool {
+        asm::write_phys(pa, data)
+    }
+
+    fn read_ns(&self, pa: u64, data: &mut [u8]) -> bool {
+        asm::read_phys(pa, data)
+    }
+
+    fn ns_granule(&self, n: usize) -> u64 {
+        let pa = self.pool_base + n as u64 * 4096;
+        assert!(pa < NS_POOL_END, "granule {n} is beyond the test pool");
+        pa
+    }
+
+    fn non_memory_addr(&self) -> u64 {
+        NON_MEMORY_ADDR
+    }
+
+    fn rmm_carveout_addr(&self) -> u64 {
+        RMM_CARVEOUT
+    }
+
+    fn num_cpus(&self) -> usize {
+        1
+    }
+
+    fn vmid_bits(&self) -> u32 {
+        // ID_AA64MMFR1_EL1.VMIDBits [7:4]: 0b0010 means 16-bit VMIDs.
+        if (asm::id_aa64mmfr1() >> 4) & 0xF == 0b0010 { 16 } else { 8 }
+    }
+}

@@ -1,0 +1,66 @@
+//! Between tests: finds granules of the test pool that a test left inaccessible to the
+//! host (the tests are meant to clean up after themselves) and reports them. It then
+//! tears down what was left ([`crate::teardown`]: RECs, realms with their RTTs and data)
+//! and undelegates every granule it can. If the RMM still holds some, the pool moves
+//! past them, so that one failing test does not make the following ones fail at their
+//! first delegation.
+
+use core::fmt::Write;
+
+use rmi_abi::RmiFid;
+use rmm_conformance::Host;
+
+use crate::host::QemuHost;
+use crate::teardown;
+use crate::uart::Uart;
+
+/// How many pool granules are checked (the tests use far fewer).
+const WINDOW: usize = 256;
+
+/// Granules of the window the host cannot access.
+fn inaccessible(host: &QemuHost) -> impl Iterator<Item = u64> + '_ {
+    (0..WINDOW).map(|n| host.ns_granule(n)).filter(|&pa| {
+        let mut b = [0u8; 1];
+        !host.read_ns(pa, &mut b)
+    })
+}
+
+/// Checks the pool of `host` after the test `name`; returns the host the next test
+/// should use and whether the test leaked granules.
+pub fn after_test(name: &str, host: QemuHost) -> (QemuHost, bool) {
+    let found = inaccessible(&host).count();
+    if found == 0 {
+        return (host, false);
+    }
+    let first = inaccessible(&host).next().unwrap_or(0);
+    let recs = inaccessible(&host)
+        .filter(|&pa| teardown::destroy_rec(&host, pa))
+        .count();
+    let realms = inaccessible(&host)
+        .filter(|&pa| teardown::destroy_realm(&host, pa))
+        .count();
+    for pa in inaccessible(&host) {
+        host.rmi(RmiFid::GranuleUndelegate, &[pa]);
+    }
+    let held = inaccessible(&host).count();
+    let next = if held == 0 {
+        host
+    } else {
+        host.moved_on(WINDOW)
+    };
+    let _ = write!(
+        Uart,
+        "Note: {name} left {found} pool granule(s) inaccessible to the host (first {first:#x}); \
+         the host destroyed {recs} REC(s) and {realms} realm(s) and undelegated the rest; \
+         {held} still held by the RMM"
+    );
+    if held != 0 {
+        let _ = write!(
+            Uart,
+            ", later tests use granules from {:#x}",
+            next.ns_granule(0)
+        );
+    }
+    let _ = writeln!(Uart);
+    (next, true)
+}

@@ -1,0 +1,60 @@
+//! Run parameters from `cargo xtask run`, which loads a small block into Non-secure
+//! memory at [`PARAMS_ADDR`]: the magic `RMMQEMU1`, a little-endian u32 length, then
+//! that many bytes of UTF-8: a comma-separated list of test-name prefixes. A test runs
+//! if its name starts with one of the plain prefixes (or there are none) and with none
+//! of the prefixes written `-prefix`.
+
+/// Where the parameter block is loaded (Non-secure DRAM just below the test host).
+pub const PARAMS_ADDR: u64 = 0x5FFF_F000;
+const MAGIC: &[u8; 8] = b"RMMQEMU1";
+const MAX_LEN: usize = 4096 - 12;
+
+/// The tests to run.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    filter: &'static str,
+}
+
+impl Params {
+    /// Reads the block; without a valid one every test runs.
+    pub fn read() -> Params {
+        // SAFETY: PARAMS_ADDR is a page of Non-secure DRAM that QEMU's loader fills
+        // before the machine starts (or leaves zero); nothing writes it afterwards and
+        // it is not part of any Rust object, so a shared 'static view is sound.
+        let page: &'static [u8; 4096] = unsafe { &*(PARAMS_ADDR as *const [u8; 4096]) };
+        let filter = (|| {
+            if &page[..8] != MAGIC {
+                return None;
+            }
+            let len = u32::from_le_bytes(page[8..12].try_into().ok()?) as usize;
+            if len > MAX_LEN {
+                return None;
+            }
+            core::str::from_utf8(&page[12..12 + len]).ok()
+        })();
+        Params {
+            filter: filter.unwrap_or("").trim(),
+        }
+    }
+
+    /// The filter as given (empty: everything).
+    pub fn filter(&self) -> &'static str {
+        self.filter
+    }
+
+    /// Whether the test `name` is selected.
+    pub fn selected(&self, name: &str) -> bool {
+        let prefixes = || {
+            self.filter
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+        };
+        let mut include = prefixes().filter(|p| !p.starts_with('-')).peekable();
+        let included = include.peek().is_none() || include.any(|p| name.starts_with(p));
+        let excluded = prefixes()
+            .filter_map(|p| p.strip_prefix('-'))
+            .any(|p| name.starts_with(p));
+        included && !excluded
+    }
+}

@@ -1,0 +1,90 @@
+//! The test host's main flow: banner, GPT check, conformance tests, summary, exit.
+
+use core::fmt::Write;
+
+use rmm_conformance::{check, suites, TestDef};
+
+use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
+use crate::params::Params;
+use crate::uart::Uart;
+use crate::{asm, gpt_check, leaks, smc_check};
+
+/// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
+const TEST_EXIT: u64 = 0xC200_0100;
+
+/// Exit status: every test passed.
+pub const EXIT_PASS: u32 = 0;
+/// Exit status: at least one test failed.
+pub const EXIT_FAIL: u32 = 1;
+/// Exit status: an unexpected exception at NS-EL2.
+pub const EXIT_NS_FAULT: u32 = 6;
+/// Exit status: the test host panicked.
+pub const EXIT_NS_PANIC: u32 = 7;
+
+/// Ends the run: QEMU exits with `status`.
+pub fn exit(status: u32) -> ! {
+    asm::smc(TEST_EXIT, [status as u64, 0, 0, 0, 0, 0]);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Entry from [`crate::asm`] with `.bss` zeroed and the stack set.
+pub extern "C" fn ns_main() -> ! {
+    let mut out = Uart;
+    let params = Params::read();
+    let _ = writeln!(
+        out,
+        "NS test host at NS-EL2: RMI through SMC, test granules from {NS_POOL_BASE:#x}, \
+         non-memory address {NON_MEMORY_ADDR:#x}, RMM carve-out {RMM_CARVEOUT:#x}, 1 CPU"
+    );
+    let filter = params.filter();
+    let _ = writeln!(
+        out,
+        "tests: {}",
+        if filter.is_empty() { "all" } else { filter }
+    );
+    let fixture_checks = [&gpt_check::TEST, &smc_check::TEST];
+    let tests = fixture_checks
+        .into_iter()
+        .chain(suites::all().filter(|t: &&TestDef| params.selected(t.name)));
+    // One host for every test; between tests, what a test left behind is reported and
+    // torn down (see `leaks`).
+    let mut host = QemuHost::new();
+    let mut previous: Option<&'static str> = None;
+    let mut leaked_tests = 0u32;
+    let mut after = |name: &str, host: &mut QemuHost| {
+        let (next, leaked) = leaks::after_test(name, *host);
+        *host = next;
+        leaked_tests += u32::from(leaked);
+    };
+    let host_for = |t: &TestDef| {
+        if let Some(p) = previous {
+            after(p, &mut host);
+        }
+        previous = Some(t.name);
+        host
+    };
+    let summary = check::run(tests, host_for, &mut out);
+    if let Some(p) = previous {
+        after(p, &mut host);
+    }
+    let Ok(summary) = summary else {
+        exit(EXIT_FAIL)
+    };
+    let status = if summary.failed == 0 {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    };
+    let _ = writeln!(
+        out,
+        "NS test host: {} ({} passed, {} failed, {} skipped; {} test(s) did not clean up)",
+        if status == EXIT_PASS { "PASS" } else { "FAIL" },
+        summary.passed,
+        summary.failed,
+        summary.skipped,
+        leaked_tests
+    );
+    exit(status)
+}
