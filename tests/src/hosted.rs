@@ -33,7 +33,15 @@ impl crate::Host for Machine {
     }
 
     fn vmid_bits(&self) -> u32 {
-        let mmfr1 = self.hw().config().sysregs.get(platform::SysReg::ID_AA64MMFR1_EL1);
-        if (mmfr1 >> 4) & 0xF == 0b0010 { 16 } else { 8 }
+        let mmfr1 = self
+            .hw()
+            .config()
+            .sysregs
+            .get(platform::SysReg::ID_AA64MMFR1_EL1);
+        if (mmfr1 >> 4) & 0xF == 0b0010 {
+            16
+        } else {
+            8
+        }
     }
 }

@@ -225,7 +225,9 @@ fn vmid_width_follows_the_cpu() {
     use rmm_conformance::builder::{Pool, RealmSpec};
     for (mmfr1, vmid, want) in [(0u64, 0x100u16, 1u64), (0b0010 << 4, 0xFFFF, 0)] {
         let mut config = SimConfig::default();
-        config.sysregs.set(platform::SysReg::ID_AA64MMFR1_EL1, mmfr1);
+        config
+            .sysregs
+            .set(platform::SysReg::ID_AA64MMFR1_EL1, mmfr1);
         let m = Machine::new(config);
         let pool = Pool::new(&m);
         let base = pool.ns_contiguous(2, 0x2000);
@@ -235,8 +237,16 @@ fn vmid_width_follows_the_cpu() {
         let rd = pool.ns();
         assert_eq!(m.rmi(0, RmiFid::GranuleDelegate, &[rd])[0], 0);
         let params = pool.ns();
-        let spec = RealmSpec { vmid, ..RealmSpec::default() };
-        m.host_write(params, zerocopy::IntoBytes::as_bytes(&spec.params(base))).unwrap();
-        assert_eq!(m.rmi(0, RmiFid::RealmCreate, &[rd, params])[0], want, "VMID {vmid:#x}");
+        let spec = RealmSpec {
+            vmid,
+            ..RealmSpec::default()
+        };
+        m.host_write(params, zerocopy::IntoBytes::as_bytes(&spec.params(base)))
+            .unwrap();
+        assert_eq!(
+            m.rmi(0, RmiFid::RealmCreate, &[rd, params])[0],
+            want,
+            "VMID {vmid:#x}"
+        );
     }
 }

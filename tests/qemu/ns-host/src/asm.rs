@@ -206,7 +206,9 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
 pub fn id_aa64mmfr1() -> u64 {
     let v: u64;
     // SAFETY: reading an identification register has no side effect.
-    unsafe { asm!("mrs {}, id_aa64mmfr1_el1", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("mrs {}, id_aa64mmfr1_el1", out(reg) v, options(nomem, nostack, preserves_flags))
+    }
     v
 }
 

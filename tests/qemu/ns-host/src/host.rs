@@ -79,6 +79,10 @@ impl Host for QemuHost {
 
     fn vmid_bits(&self) -> u32 {
         // ID_AA64MMFR1_EL1.VMIDBits [7:4]: 0b0010 means 16-bit VMIDs.
-        if (asm::id_aa64mmfr1() >> 4) & 0xF == 0b0010 { 16 } else { 8 }
+        if (asm::id_aa64mmfr1() >> 4) & 0xF == 0b0010 {
+            16
+        } else {
+            8
+        }
     }
 }
