@@ -128,6 +128,10 @@ macro_rules! with_sysreg_list {
         CNTP_CTL_EL0 => "cntp_ctl_el0", "S3_3_C14_C2_1",
         /// Physical timer compare value.
         CNTP_CVAL_EL0 => "cntp_cval_el0", "S3_3_C14_C2_2",
+        /// Physical count (read-only).
+        CNTPCT_EL0 => "cntpct_el0", "S3_3_C14_C0_1",
+        /// Virtual count (read-only).
+        CNTVCT_EL0 => "cntvct_el0", "S3_3_C14_C0_2",
         /// Virtual counter offset.
         CNTVOFF_EL2 => "cntvoff_el2", "S3_4_C14_C0_3",
         /// Physical counter offset (FEAT_ECV).
@@ -178,6 +182,8 @@ pub const fn is_read_only(reg: SysReg) -> bool {
             | SysReg::ID_AA64ZFR0_EL1
             | SysReg::MPIDR_EL1
             | SysReg::ICH_VTR_EL2
+            | SysReg::CNTPCT_EL0
+            | SysReg::CNTVCT_EL0
     )
 }
 

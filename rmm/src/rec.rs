@@ -97,7 +97,9 @@ pub struct Rec {
     pub ripas_change_destroyed: u8,
     /// RIPAS requested.
     pub ripas_value: u8,
-    _pad: u8,
+    /// The EL1 timers' outputs as the host last saw them in an exit record: bit 0 the
+    /// virtual timer, bit 1 the physical timer (asserted = ENABLE, ISTATUS, not IMASK).
+    pub timer_asserted: u8,
     /// Program counter on next entry.
     pub pc: u64,
     /// PSTATE on next entry.
@@ -110,7 +112,8 @@ pub struct Rec {
     pub vgic: vgic::VgicState,
     /// ESR_EL2 of the last exit (for completing an emulated access).
     pub last_esr: u64,
-    /// Base of the pending RIPAS change.
+    /// How far the pending RIPAS change has got (the spec's `rec.ripas_addr`): the
+    /// base of the part not yet changed.
     pub ripas_base: u64,
     /// Top of the pending RIPAS change.
     pub ripas_top: u64,

@@ -452,3 +452,86 @@ fn realm_config_and_measurements() {
     assert_ne!(rd.measurements[0], [0; 64]);
     let _ = SysReg::VBAR_EL1;
 }
+
+/// REC entry on one CPU while another names the same REC and RD in commands that lock
+/// both (in address order): no deadlock, and every call completes with a status.
+#[test]
+fn rec_enter_races_commands_naming_the_rec() {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = done.clone();
+    std::thread::spawn(move || {
+        for _ in 0..1200 {
+            if watchdog.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        eprintln!("deadlock: REC_ENTER racing RTT_SET_RIPAS/RTT_CREATE did not finish");
+        std::process::abort();
+    });
+    let w = World::new(|cpu| loop {
+        cpu.wfi();
+    });
+    let (m, rec, rd) = (&w.m, w.rec, w.realm.rd);
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    m.host_write(w.run, e.as_bytes()).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..300 {
+                let x0 = m.rmi(0, RmiFid::RecEnter, &[rec, w.run])[0];
+                assert_eq!(x0, 0);
+            }
+        });
+        s.spawn(|| {
+            for i in 0..300u64 {
+                let x0 = if i % 2 == 0 {
+                    m.rmi(1, RmiFid::RttSetRipas, &[rd, rec, 0, 0x1000])[0]
+                } else {
+                    m.rmi(1, RmiFid::RttCreate, &[rd, rec, 0x4000_0000, 2])[0]
+                };
+                assert!(x0 == 1 || x0 == 3 || x0 & 0xFF == 4, "status {x0:#x}");
+            }
+        });
+    });
+    done.store(true, Ordering::SeqCst);
+}
+
+/// DEN0137 1.0, A6.2: a realm timer that starts asserting exits the REC (IRQ) with
+/// its state in the exit record; on the next entry it is masked so that the realm runs;
+/// when the realm stops the timer the host sees that too.
+#[test]
+fn realm_timer_assertion_exits_then_is_masked() {
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::CNTV_CVAL_EL0, 1000);
+        cpu.write_sysreg(SysReg::CNTV_CTL_EL0, 1); // ENABLE
+        cpu.wfi();
+        cpu.wfi();
+        cpu.write_sysreg(SysReg::CNTV_CTL_EL0, 0); // the handler stops the timer
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    assert_eq!(
+        (exit.cntv_ctl, exit.cntv_cval),
+        (1, 1000),
+        "enabled, not yet firing"
+    );
+    w.m.hw().set_counter(2000);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 1, "IRQ: the timer output changed");
+    assert_eq!(exit.esr, 0);
+    assert_eq!(exit.cntv_ctl, 0b101, "ENABLE and ISTATUS");
+    // The host would inject the timer's virtual interrupt; the realm now runs.
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    assert_eq!(exit.cntv_ctl, 0b101);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    assert_eq!(exit.cntv_ctl, 0, "stopped");
+    assert_eq!(
+        w.m.hw().read_reg(CpuId(0), SysReg::CNTHCTL_EL2) & (1 << 18),
+        0,
+        "host CNTHCTL_EL2 restored"
+    );
+}

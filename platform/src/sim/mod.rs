@@ -81,6 +81,7 @@ pub struct SimHw {
     gics: Vec<std::sync::Mutex<vgic::sim::SimGicCpuIf>>,
     irqs: Vec<std::sync::atomic::AtomicBool>,
     realms: realm::RealmRuntime,
+    counter: std::sync::atomic::AtomicU64,
 }
 
 impl SimHw {
@@ -125,6 +126,7 @@ impl SimHw {
             gics,
             irqs,
             realms: Default::default(),
+            counter: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -176,6 +178,44 @@ impl SimHw {
     /// Takes the pending physical IRQ of `cpu`, if any.
     pub fn take_irq(&self, cpu: CpuId) -> bool {
         self.irqs[cpu.0].swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sets the system counter (CNTPCT_EL0) all CPUs read.
+    pub fn set_counter(&self, value: u64) {
+        self.counter
+            .store(value, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Reads a register of `cpu` as software sees it: the counters come from the system
+    /// counter (the virtual one less CNTVOFF_EL2), and the timers' ISTATUS bits (bit 2
+    /// of CNTV_CTL_EL0/CNTP_CTL_EL0) reflect whether the timer condition is met.
+    pub fn read_reg(&self, cpu: CpuId, reg: SysReg) -> u64 {
+        let file = self.cpu(cpu);
+        let count = self.counter.load(std::sync::atomic::Ordering::SeqCst);
+        let voff = file.read(SysReg::CNTVOFF_EL2);
+        match reg {
+            SysReg::CNTPCT_EL0 => count,
+            SysReg::CNTVCT_EL0 => count.wrapping_sub(voff),
+            SysReg::CNTV_CTL_EL0 => timer_ctl(
+                file.read(reg),
+                count.wrapping_sub(voff),
+                file.read(SysReg::CNTV_CVAL_EL0),
+            ),
+            SysReg::CNTP_CTL_EL0 => {
+                timer_ctl(file.read(reg), count, file.read(SysReg::CNTP_CVAL_EL0))
+            }
+            _ => file.read(reg),
+        }
+    }
+
+    /// Whether an EL1 timer of `cpu` asserts its interrupt and CNTHCTL_EL2 does not mask
+    /// it (CNTVMASK, bit 18; CNTPMASK, bit 19): a physical IRQ to EL2.
+    pub fn timer_irq(&self, cpu: CpuId) -> bool {
+        let cnthctl = self.cpu(cpu).read(SysReg::CNTHCTL_EL2);
+        let asserted = |ctl: u64| ctl & 0b111 == 0b101;
+        let v = asserted(self.read_reg(cpu, SysReg::CNTV_CTL_EL0)) && cnthctl & (1 << 18) == 0;
+        let p = asserted(self.read_reg(cpu, SysReg::CNTP_CTL_EL0)) && cnthctl & (1 << 19) == 0;
+        v || p
     }
 
     /// Registers a realm program: a REC whose entry PC is `entry` runs it.
@@ -276,7 +316,7 @@ impl Arch for SimArch {
     }
 
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {
-        self.0.cpu(cpu).read(reg)
+        self.0.read_reg(cpu, reg)
     }
 
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
@@ -324,4 +364,12 @@ impl vgic::GicCpuIf for SimGic<'_> {
     fn read_misr(&mut self) -> u64 {
         self.0.read_misr()
     }
+}
+
+/// A timer control register as read: ENABLE and IMASK as written, ISTATUS set when the
+/// timer is enabled and `count` has reached `cval` (Arm ARM, CNTV_CTL_EL0).
+fn timer_ctl(written: u64, count: u64, cval: u64) -> u64 {
+    let enabled = written & 1 != 0;
+    let istatus = enabled && count >= cval;
+    (written & 0b11) | (istatus as u64) << 2
 }

@@ -210,7 +210,7 @@ impl RealmCpu {
 
     /// Reads one of the realm's EL1 system registers.
     pub fn read_sysreg(&self, reg: SysReg) -> u64 {
-        self.hw().cpu(self.cpu).read(reg)
+        self.hw().read_reg(self.cpu, reg)
     }
 
     /// Writes one of the realm's EL1 system registers.
@@ -243,9 +243,15 @@ impl RealmCpu {
         }
     }
 
-    /// Takes a pending physical IRQ for this CPU, if the test raised one.
+    /// Takes a pending physical IRQ for this CPU: one the test raised, or an EL1 timer
+    /// whose output CNTHCTL_EL2 does not mask.
     fn take_interrupts(&mut self) {
-        while self.hw().take_irq(self.cpu) {
+        loop {
+            let hw = self.hw();
+            if !hw.take_irq(self.cpu) && !hw.timer_irq(self.cpu) {
+                return;
+            }
+            drop(hw);
             self.trap(RealmTrap::Irq, 0, 0, 0);
         }
     }

@@ -8,8 +8,10 @@
 mod data;
 mod features;
 mod granule;
+mod psci_complete;
 mod realm;
 mod rec;
+mod ripas;
 mod rtt;
 mod run;
 mod version;
@@ -90,7 +92,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
     }
 
-    /// Calls the handler of `fid`; `None` for a command this RMM does not implement.
+    /// Calls the handler of `fid`; `None` if it cannot be served here (RMI_REC_ENTER on a
+    /// platform that cannot run realms).
     fn dispatch(&self, cpu: CpuId, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
         Some(match fid {
             RmiFid::Version => self.rmi_version(a[0]),
@@ -145,7 +148,13 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 .map(|()| [])
                 .into(),
             RmiFid::DataDestroy => self.data_destroy(PhysAddr(a[0]), a[1]),
-            _ => return None,
+            RmiFid::RttSetRipas => self
+                .rtt_set_ripas(PhysAddr(a[0]), PhysAddr(a[1]), a[2], a[3])
+                .into(),
+            RmiFid::PsciComplete => self
+                .psci_complete(PhysAddr(a[0]), PhysAddr(a[1]), a[2])
+                .map(|()| [])
+                .into(),
         })
     }
 }

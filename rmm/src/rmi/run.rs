@@ -36,17 +36,28 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if let Err(e) = self.read_host_granule_part(run, enter.as_mut_bytes()) {
             return Some(Err(e));
         }
-        let (mut r, rec_lock) = match self.granules.lock_as::<RecKind>(rec) {
-            Ok(l) => (rec_mut(&mut self.arch.map_realm(rec)).clone(), l),
-            Err(e) => return Some(Err(e.into())),
-        };
-        let rd = PhysAddr(r.rd);
-        let realm = {
-            let rd_lock = self
-                .granules
-                .lock_as::<RdKind>(rd)
-                .unwrap_or_else(|e| panic!("REC {rec} names {rd} which is not an RD ({e:?})"));
-            self.realm_info(&rd_lock)
+        // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
+        // granules, so they are locked together in address order (holding the REC while
+        // waiting for the RD would deadlock against a command locking the pair).
+        let (mut r, rd, realm, rec_lock) = loop {
+            let rd = match self.granules.lock_as::<RecKind>(rec) {
+                Ok(_l) => PhysAddr(rec_mut(&mut self.arch.map_realm(rec)).rd),
+                Err(e) => return Some(Err(e.into())),
+            };
+            let (rd_lock, rec_lock) = match self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec) {
+                Ok(pair) => pair,
+                // The REC was destroyed in between: report it as the REC check would.
+                Err(_) => match self.granules.lock_as::<RecKind>(rec) {
+                    Ok(_) => continue,
+                    Err(e) => return Some(Err(e.into())),
+                },
+            };
+            let r = rec_mut(&mut self.arch.map_realm(rec)).clone();
+            if r.rd != rd.0 {
+                // Destroyed and created again for another realm in between: start over.
+                continue;
+            }
+            break (r, rd, self.realm_info(&rd_lock), rec_lock);
         };
         let flags = RmiRecEnterFlags::decode(enter.flags & RmiRecEnterFlags::DEFINED)
             .unwrap_or(RmiRecEnterFlags::ZERO);

@@ -4,8 +4,9 @@
 
 mod config;
 mod host_call;
+pub(crate) mod ipa_state;
 mod measurement;
-mod psci;
+pub mod psci;
 
 use core::ops::Deref;
 
@@ -61,8 +62,16 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             Some(RsiFid::MeasurementExtend) => self.rsi_measurement_extend(ctx),
             Some(RsiFid::RealmConfig) => self.rsi_realm_config(ctx),
             Some(RsiFid::HostCall) => self.rsi_host_call(ctx),
-            // Not yet implemented: RSI_ATTESTATION_TOKEN_*, RSI_IPA_STATE_*.
-            _ => ctx.ret(SMCCC_NOT_SUPPORTED),
+            Some(RsiFid::IpaStateGet) => self.rsi_ipa_state_get(ctx),
+            Some(RsiFid::IpaStateSet) => self.rsi_ipa_state_set(ctx),
+            // Not implemented yet: SMCCC NOT_SUPPORTED, the answer for a function the
+            // callee does not implement. RSI_ERROR_UNKNOWN would claim that an
+            // implemented command failed, and RSI_ERROR_STATE that no token is in
+            // progress; neither is true.
+            Some(RsiFid::AttestTokenInit | RsiFid::AttestTokenContinue) => {
+                ctx.ret(SMCCC_NOT_SUPPORTED)
+            }
+            None => ctx.ret(SMCCC_NOT_SUPPORTED),
         }
     }
 

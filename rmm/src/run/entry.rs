@@ -1,12 +1,14 @@
 //! Completing the previous REC exit on entry (DEN0137 1.0, A4.2): emulated MMIO,
-//! injected SEA, host call results.
+//! injected SEA, RIPAS change results, PSCI results, host call results.
 
 use core::ops::Deref;
 
 use platform::Arch;
+use rmi_abi::enums::{RmiResponse, RmiRipas};
 use rmi_abi::flags::RmiRecEnterFlags;
 use rmi_abi::RmiRecEnter;
 use rsi_abi::host_call::HOST_CALL_GPRS;
+use rsi_abi::{RsiResponse, RsiStatus};
 use zerocopy::IntoBytes;
 
 use super::exit::esr;
@@ -67,6 +69,41 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             }
             ctx.regs.pc += 4;
         }
+
+        // ---- RSI_IPA_STATE_SET (A5.4, B5.3.6, B3.40 RecRipasChangeResponse) ----
+        if ctx.rec.ripas_pending != 0 {
+            // x1 = new_base: how far RMI_RTT_SET_RIPAS got (rec.ripas_addr). x2 = the
+            // response: REJECT only for a request to RAM that is not complete and that
+            // the host rejected with enter.flags.ripas_response.
+            let rec = &mut *ctx.rec;
+            let reject = rec.ripas_value == RmiRipas::Ram.raw()
+                && rec.ripas_base != rec.ripas_top
+                && flags.ripas_response() == RmiResponse::Reject;
+            let response = if reject {
+                RsiResponse::Reject
+            } else {
+                RsiResponse::Accept
+            };
+            ctx.regs.gprs[0] = RsiStatus::Success.raw();
+            ctx.regs.gprs[1] = rec.ripas_base;
+            ctx.regs.gprs[2] = response.raw() as u64;
+            // A4.3.8: on any later exit rec.ripas_addr and rec.ripas_top are zero, so
+            // RMI_RTT_SET_RIPAS names no request until the next RSI_IPA_STATE_SET.
+            rec.ripas_pending = 0;
+            rec.ripas_base = 0;
+            rec.ripas_top = 0;
+            rec.ripas_value = 0;
+            rec.ripas_change_destroyed = 0;
+        }
+
+        // ---- PSCI (A4.2.2) ----
+        // After a REC exit due to PSCI, x0..x6 already hold the PSCI results in the REC:
+        // the exit wrote them for the calls the host does not complete, and
+        // RMI_PSCI_COMPLETE wrote them for the others (RMI_REC_ENTER refuses the REC
+        // until then: rec_psci). x7..x30 are the REC's.
+        debug_assert!(last != LastExit::Psci || ctx.rec.psci_pending == 0);
+
+        // ---- RSI_HOST_CALL (A4.2.2, A4.5) ----
         if ctx.rec.host_call_pending != 0 {
             // A4.2.2: the host's x0..x30 go to the realm's RsiHostCall structure.
             let gprs: &[u64; HOST_CALL_GPRS] = &enter.gprs;

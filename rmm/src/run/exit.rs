@@ -1,7 +1,7 @@
 //! REC exit records (DEN0137 1.0, A4.3): on an exit every field is zero unless the spec
 //! says otherwise; these helpers set exactly the fields each exit allows.
 
-use rmi_abi::enums::RmiRecExitReason;
+use rmi_abi::enums::{RmiRecExitReason, RmiRipas};
 
 use super::RunCtx;
 
@@ -111,5 +111,23 @@ impl RunCtx<'_> {
         self.set_reason(RmiRecExitReason::HostCall);
         self.exit.imm = imm;
         self.exit.gprs = *gprs;
+    }
+
+    /// DEN0137 1.0, A4.3.7 and A4.3.3: REC exit due to PSCI: `gprs[0]` the PSCI FID,
+    /// `gprs[1..=3]` the call's arguments (zero where the call has fewer than three);
+    /// nothing else.
+    pub fn exit_psci(&mut self, fid: u64, args: [u64; 3]) {
+        self.set_reason(RmiRecExitReason::Psci);
+        self.exit.gprs[0] = fid;
+        self.exit.gprs[1..4].copy_from_slice(&args);
+    }
+
+    /// DEN0137 1.0, A4.3.8: REC exit due to RIPAS change pending: the requested region
+    /// `[base, top)` and RIPAS; nothing else.
+    pub fn exit_ripas_change(&mut self, base: u64, top: u64, ripas: RmiRipas) {
+        self.set_reason(RmiRecExitReason::RipasChange);
+        self.exit.ripas_base = base;
+        self.exit.ripas_top = top;
+        self.exit.ripas_value = ripas.raw();
     }
 }

@@ -128,6 +128,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             *v = self.arch.read_sysreg(cpu, r);
         }
         let host_hcr = self.arch.read_sysreg(cpu, SysReg::HCR_EL2);
+        let host_cnthctl = self.arch.read_sysreg(cpu, SysReg::CNTHCTL_EL2);
         for (&r, &v) in EL1_REGS.iter().zip(ctx.rec.el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
@@ -158,6 +159,9 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let mut ran = true;
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
             loop {
+                if let Step::Exit = self.check_timers(&mut ctx) {
+                    break;
+                }
                 let Some(t) = self.arch.run_realm(cpu, &mut ctx.regs) else {
                     ran = false;
                     break;
@@ -178,11 +182,33 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             self.arch.write_sysreg(cpu, r, v);
         }
         self.arch.write_sysreg(cpu, SysReg::HCR_EL2, host_hcr);
+        self.arch
+            .write_sysreg(cpu, SysReg::CNTHCTL_EL2, host_cnthctl);
         if !ran {
             return None;
         }
         self.finish_exit(&mut ctx);
         Some(ctx.exit)
+    }
+
+    /// DEN0137 1.0, A6.2: before the realm runs, an EL1 timer whose output is asserted
+    /// is masked (CNTHCTL_EL2.CNTVMASK/CNTPMASK) so that the realm can make progress
+    /// while the host delivers its virtual interrupt; if a timer's output differs from
+    /// what the host last saw, the REC exits (IRQ) so that the host can update the
+    /// virtual interrupt.
+    fn check_timers(&self, ctx: &mut RunCtx<'_>) -> Step {
+        let v = self.arch.read_sysreg(ctx.cpu, SysReg::CNTV_CTL_EL0);
+        let p = self.arch.read_sysreg(ctx.cpu, SysReg::CNTP_CTL_EL0);
+        let now = timer_asserted(v) as u8 | (timer_asserted(p) as u8) << 1;
+        if now != ctx.rec.timer_asserted {
+            ctx.exit_interrupt(false);
+            return Step::Exit;
+        }
+        let mask = (now as u64 & 1) << CNTHCTL_CNTVMASK_SHIFT
+            | (now as u64 >> 1) << CNTHCTL_CNTPMASK_SHIFT;
+        self.arch
+            .write_sysreg(ctx.cpu, SysReg::CNTHCTL_EL2, CNTHCTL_EL1_ACCESS | mask);
+        Step::Resume
     }
 
     /// Fields every exit carries: the GIC report and the timers; saves the registers.
@@ -197,10 +223,25 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ctx.exit.cntv_cval = el1(SysReg::CNTV_CVAL_EL0);
         ctx.exit.cntp_ctl = el1(SysReg::CNTP_CTL_EL0);
         ctx.exit.cntp_cval = el1(SysReg::CNTP_CVAL_EL0);
+        ctx.rec.timer_asserted = timer_asserted(ctx.exit.cntv_ctl) as u8
+            | (timer_asserted(ctx.exit.cntp_ctl) as u8) << 1;
         ctx.rec.gprs = ctx.regs.gprs;
         ctx.rec.pc = ctx.regs.pc;
         ctx.rec.pstate = ctx.regs.pstate;
     }
+}
+
+/// CNTHCTL_EL2.CNTVMASK (FEAT_RME): masks the EL1 virtual timer's output.
+const CNTHCTL_CNTVMASK_SHIFT: u32 = 18;
+/// CNTHCTL_EL2.CNTPMASK (FEAT_RME): masks the EL1 physical timer's output.
+const CNTHCTL_CNTPMASK_SHIFT: u32 = 19;
+/// CNTHCTL_EL2.EL1PCTEN | EL1PCEN: EL1 may use the physical counter and timer.
+const CNTHCTL_EL1_ACCESS: u64 = 0b11;
+
+/// Whether a timer control value (CNTx_CTL_EL0) says the timer asserts its interrupt:
+/// ENABLE and ISTATUS set, IMASK clear.
+pub fn timer_asserted(ctl: u64) -> bool {
+    ctl & 0b111 == 0b101
 }
 
 /// The MPIDR_EL1 value a realm sees for a REC created with `RmiRecMpidr` `m`.

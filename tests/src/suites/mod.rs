@@ -4,8 +4,10 @@ mod data;
 mod dispatch;
 mod features;
 mod granule;
+mod psci;
 mod realm;
 mod rec;
+mod ripas;
 pub mod rtt;
 mod version;
 
@@ -21,6 +23,8 @@ pub const ALL: &[&[TestDef]] = &[
     rtt::TESTS,
     data::TESTS,
     rec::TESTS,
+    ripas::TESTS,
+    psci::TESTS,
 ];
 
 /// Iterates over every test.
