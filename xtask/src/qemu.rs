@@ -145,7 +145,24 @@ fn params_block(suite: &str) -> Vec<u8> {
     b
 }
 
+/// Makes sure QEMU is there, installing it on Debian if it is missing
+/// (`.ci/install-qemu`, the one place that knows how).
 fn check_qemu() -> Result<(), String> {
+    if !qemu_present() {
+        let script = crate::workspace_root().join(".ci/install-qemu");
+        eprintln!(
+            "xtask run: {QEMU} not found; installing it with {}",
+            script.display()
+        );
+        let ok = Command::new("bash")
+            .arg(&script)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!("xtask run: installing QEMU failed");
+        }
+    }
     match Command::new(QEMU)
         .arg("--version")
         .stdout(Stdio::null())
@@ -160,6 +177,15 @@ fn check_qemu() -> Result<(), String> {
         )),
         Err(e) => Err(format!("running {QEMU}: {e}")),
     }
+}
+
+fn qemu_present() -> bool {
+    Command::new(QEMU)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
 }
 
 /// `cargo xtask run ARGS`.
