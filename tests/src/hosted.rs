@@ -45,3 +45,41 @@ impl crate::Host for Machine {
         }
     }
 }
+
+impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
+    fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31] {
+        platform::sim::realm::RealmCpu::smc(self, fid, args)
+    }
+
+    fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64> {
+        platform::sim::realm::RealmCpu::read(self, ipa, buf).map_err(|e| e.esr)
+    }
+
+    fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64> {
+        platform::sim::realm::RealmCpu::write(self, ipa, buf).map_err(|e| e.esr)
+    }
+
+    fn wfi(&mut self) {
+        platform::sim::realm::RealmCpu::wfi(self)
+    }
+
+    fn mmio_read(&mut self, ipa: u64, size: usize) -> Result<u64, u64> {
+        self.load(ipa, access_size(size), 0, false, true)
+            .map_err(|e| e.esr)
+    }
+
+    fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64> {
+        self.store(ipa, access_size(size), 1, value)
+            .map_err(|e| e.esr)
+    }
+}
+
+fn access_size(size: usize) -> platform::sim::realm::AccessSize {
+    use platform::sim::realm::AccessSize;
+    match size {
+        1 => AccessSize::B1,
+        2 => AccessSize::B2,
+        4 => AccessSize::B4,
+        _ => AccessSize::B8,
+    }
+}

@@ -14,7 +14,9 @@
 
 pub mod builder;
 pub mod check;
+pub mod realm;
 pub mod suites;
+pub mod vmm;
 
 #[cfg(feature = "hosted")]
 pub mod hosted;

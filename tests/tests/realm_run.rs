@@ -535,3 +535,26 @@ fn realm_timer_assertion_exits_then_is_masked() {
         "host CNTHCTL_EL2 restored"
     );
 }
+
+/// FIQ and SError taken while the realm runs: exits with reason FIQ (ESR zero) and
+/// SERROR (the syndrome), every other field zero but the GIC and timer state.
+#[test]
+fn fiq_and_serror_exit_to_the_host() {
+    let w = World::new(|cpu| loop {
+        cpu.smc(RSI_FEATURES, &[0]);
+        cpu.wfi();
+    });
+    w.m.hw().raise_fiq(CpuId(0));
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 2, "FIQ");
+    assert_eq!((exit.esr, exit.far, exit.hpfar), (0, 0, 0));
+    assert_eq!(exit.gprs, [0; 31]);
+    let esr = 0x2F << 26 | 1 << 25 | 0x11;
+    w.m.hw().raise_serror(CpuId(0), esr);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 6, "SERROR");
+    assert_eq!(exit.esr, esr);
+    assert_eq!((exit.far, exit.hpfar), (0, 0));
+    assert_eq!(exit.gprs, [0; 31]);
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}

@@ -80,6 +80,8 @@ pub struct SimHw {
     tlbi: std::sync::Mutex<Vec<(u16, Option<u64>)>>,
     gics: Vec<std::sync::Mutex<vgic::sim::SimGicCpuIf>>,
     irqs: Vec<std::sync::atomic::AtomicBool>,
+    fiqs: Vec<std::sync::atomic::AtomicBool>,
+    serrors: Vec<std::sync::Mutex<Option<u64>>>,
     realms: realm::RealmRuntime,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -117,6 +119,8 @@ impl SimHw {
             })
             .collect();
         let irqs = (0..config.num_cpus).map(|_| Default::default()).collect();
+        let fiqs = (0..config.num_cpus).map(|_| Default::default()).collect();
+        let serrors = (0..config.num_cpus).map(|_| Default::default()).collect();
         let hw = Self {
             mem,
             el3,
@@ -124,6 +128,8 @@ impl SimHw {
             config,
             tlbi: Default::default(),
             gics,
+            fiqs,
+            serrors,
             irqs,
             realms: Default::default(),
             counter: Default::default(),
@@ -178,6 +184,31 @@ impl SimHw {
     /// Takes the pending physical IRQ of `cpu`, if any.
     pub fn take_irq(&self, cpu: CpuId) -> bool {
         self.irqs[cpu.0].swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes a physical FIQ pending on CPU `cpu` (taken like [`SimHw::raise_irq`]).
+    pub fn raise_fiq(&self, cpu: CpuId) {
+        self.fiqs[cpu.0].store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Takes the pending physical FIQ of `cpu`, if any.
+    pub fn take_fiq(&self, cpu: CpuId) -> bool {
+        self.fiqs[cpu.0].swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes an SError with syndrome `esr` pending on CPU `cpu`.
+    pub fn raise_serror(&self, cpu: CpuId, esr: u64) {
+        *self.serrors[cpu.0]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(esr);
+    }
+
+    /// Takes the pending SError of `cpu`, if any, with its syndrome.
+    pub fn take_serror(&self, cpu: CpuId) -> Option<u64> {
+        self.serrors[cpu.0]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Sets the system counter (CNTPCT_EL0) all CPUs read.

@@ -243,16 +243,22 @@ impl RealmCpu {
         }
     }
 
-    /// Takes a pending physical IRQ for this CPU: one the test raised, or an EL1 timer
-    /// whose output CNTHCTL_EL2 does not mask.
+    /// Takes pending physical exceptions for this CPU: an SError or FIQ the test raised,
+    /// an IRQ the test raised, or an EL1 timer whose output CNTHCTL_EL2 does not mask.
     fn take_interrupts(&mut self) {
         loop {
             let hw = self.hw();
-            if !hw.take_irq(self.cpu) && !hw.timer_irq(self.cpu) {
+            let (kind, esr) = if let Some(esr) = hw.take_serror(self.cpu) {
+                (RealmTrap::SError, esr)
+            } else if hw.take_fiq(self.cpu) {
+                (RealmTrap::Fiq, 0)
+            } else if hw.take_irq(self.cpu) || hw.timer_irq(self.cpu) {
+                (RealmTrap::Irq, 0)
+            } else {
                 return;
-            }
+            };
             drop(hw);
-            self.trap(RealmTrap::Irq, 0, 0, 0);
+            self.trap(kind, esr, 0, 0);
         }
     }
 

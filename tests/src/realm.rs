@@ -1,0 +1,113 @@
+//! Realm-side code for tests: the environment a realm program runs in, and thin
+//! wrappers for the RSI and PSCI calls it makes.
+//!
+//! A realm program is written once against [`RealmEnv`]. On the hosted simulation the
+//! environment is `platform::sim::realm::RealmCpu` (the realm runs on a thread and every
+//! call below becomes an exception to the RMM); a payload at R-EL1 in QEMU implements
+//! the same trait with real `smc`, loads and stores.
+
+use rsi_abi::fid;
+
+/// What realm code needs from the machine it runs on.
+pub trait RealmEnv {
+    /// `smc #0` with x0 = `fid` and x1.. = `args`; returns x0..x30 afterwards.
+    fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31];
+
+    /// Reads realm memory at `ipa`; `Err(esr)` if the access took an exception.
+    fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64>;
+
+    /// Writes realm memory at `ipa`; `Err(esr)` if the access took an exception.
+    fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64>;
+
+    /// Executes WFI.
+    fn wfi(&mut self);
+
+    /// A single load of `size` (1, 2, 4 or 8) bytes at `ipa` into x0, zero-extended, with
+    /// a valid syndrome (so that the host can emulate it): the value, or `Err(esr)`.
+    fn mmio_read(&mut self, ipa: u64, size: usize) -> Result<u64, u64>;
+
+    /// A single store of the low `size` bytes of `value` at `ipa` from x1.
+    fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64>;
+}
+
+/// RSI_VERSION: (status, lower, higher).
+pub fn rsi_version(r: &mut impl RealmEnv, requested: u64) -> (u64, u64, u64) {
+    let x = r.smc(fid::RSI_VERSION as u64, &[requested]);
+    (x[0], x[1], x[2])
+}
+
+/// RSI_MEASUREMENT_READ: (status, the 64 measurement bytes).
+pub fn measurement_read(r: &mut impl RealmEnv, index: u64) -> (u64, [u8; 64]) {
+    let x = r.smc(fid::RSI_MEASUREMENT_READ as u64, &[index]);
+    let mut m = [0u8; 64];
+    for (i, w) in x[1..9].iter().enumerate() {
+        m[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    (x[0], m)
+}
+
+/// RSI_MEASUREMENT_EXTEND with up to 64 bytes: the status.
+pub fn measurement_extend(r: &mut impl RealmEnv, index: u64, data: &[u8]) -> u64 {
+    let mut args = [0u64; 10];
+    args[0] = index;
+    args[1] = data.len() as u64;
+    let mut bytes = [0u8; 64];
+    let n = data.len().min(64);
+    bytes[..n].copy_from_slice(&data[..n]);
+    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
+        args[2 + i] = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+    }
+    r.smc(fid::RSI_MEASUREMENT_EXTEND as u64, &args)[0]
+}
+
+/// RSI_HOST_CALL with the RsiHostCall structure at `ipa` holding `imm` and `gprs`;
+/// returns the status and the structure's gprs after the host's answer.
+pub fn host_call(r: &mut impl RealmEnv, ipa: u64, imm: u16, gprs: &[u64; 31]) -> (u64, [u64; 31]) {
+    let mut call = [0u8; 256];
+    call[0..2].copy_from_slice(&imm.to_le_bytes());
+    for (i, g) in gprs.iter().enumerate() {
+        call[8 + 8 * i..16 + 8 * i].copy_from_slice(&g.to_le_bytes());
+    }
+    if r.write(ipa, &call).is_err() {
+        return (u64::MAX, [0; 31]);
+    }
+    let status = r.smc(fid::RSI_HOST_CALL as u64, &[ipa])[0];
+    let mut out = [0u64; 31];
+    if r.read(ipa, &mut call).is_ok() {
+        for (i, g) in out.iter_mut().enumerate() {
+            let b = &call[8 + 8 * i..16 + 8 * i];
+            *g = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        }
+    }
+    (status, out)
+}
+
+/// RSI_IPA_STATE_SET: (status, top reached, response).
+pub fn ipa_state_set(
+    r: &mut impl RealmEnv,
+    base: u64,
+    top: u64,
+    ripas: u64,
+    flags: u64,
+) -> (u64, u64, u64) {
+    let x = r.smc(fid::RSI_IPA_STATE_SET as u64, &[base, top, ripas, flags]);
+    (x[0], x[1], x[2])
+}
+
+/// RSI_IPA_STATE_GET: (status, top of the run found, RIPAS).
+pub fn ipa_state_get(r: &mut impl RealmEnv, base: u64, top: u64) -> (u64, u64, u64) {
+    let x = r.smc(fid::RSI_IPA_STATE_GET as u64, &[base, top]);
+    (x[0], x[1], x[2])
+}
+
+/// PSCI_CPU_ON (SMC64): the PSCI return code.
+pub fn psci_cpu_on(r: &mut impl RealmEnv, target_mpidr: u64, entry: u64, context: u64) -> u64 {
+    r.smc(0xC400_0003, &[target_mpidr, entry, context])[0]
+}
+
+/// PSCI_SYSTEM_OFF (does not return to the realm in a working system).
+pub fn psci_system_off(r: &mut impl RealmEnv) -> u64 {
+    r.smc(0x8400_0008, &[])[0]
+}
