@@ -73,6 +73,14 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         &self.features
     }
 
+    /// Returns a granule the RMM is done with to DELEGATED, zero-filled first: the one
+    /// place that keeps the invariant "a DELEGATED granule is all zero" on every path
+    /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY).
+    pub(crate) fn scrub<K: granule::Kind>(&self, lock: granule::Locked<'_, K>) {
+        self.arch.map_realm(lock.pa()).0.fill(0);
+        lock.transition::<granule::DelegatedKind>();
+    }
+
     /// Whether `cpu` is a CPU this RMM was booted for.
     pub fn has_cpu(&self, cpu: CpuId) -> bool {
         cpu.0 < self.boot.num_cpus

@@ -45,6 +45,16 @@ const IL: u64 = 1 << 25;
 /// Offset of the synchronous, current EL with SPx vector.
 pub const VECTOR_SYNC_CURRENT: u64 = 0x200;
 
+/// How the realm was resumed after a data abort it took to EL2.
+enum Resumed {
+    /// At its exception vector: the RMM injected this exception.
+    Injected(RealmException),
+    /// Past the faulting instruction: the access was emulated.
+    SteppedOver,
+    /// At the faulting instruction: try the access again.
+    Retry,
+}
+
 /// An exception the realm received (an abort the RMM injected).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RealmException {
@@ -351,6 +361,21 @@ impl RealmCpu {
         }
     }
 
+    /// Takes the data abort `f` of an access at `ipa` to EL2 with instruction syndrome
+    /// `iss` (0 when the access reports none) and says how the realm was resumed.
+    fn abort(&mut self, f: &AccessFault, ipa: u64, write: bool, iss: u64) -> Resumed {
+        let esr = Self::abort_syndrome(f, write, iss);
+        let pc = self.regs.pc;
+        self.trap_sync(esr, ipa, (ipa >> 12) << 4);
+        if let Some(e) = self.injected() {
+            Resumed::Injected(e)
+        } else if self.regs.pc == pc + 4 {
+            Resumed::SteppedOver
+        } else {
+            Resumed::Retry
+        }
+    }
+
     /// Reads (or writes, with `write`) memory at `ipa` with accesses that report no
     /// instruction syndrome (ISV = 0, like a load pair): a stage-2 fault exits to the
     /// RMM, and the access is retried when the realm is resumed, unless an exception
@@ -361,10 +386,7 @@ impl RealmCpu {
             match self.access_once(ipa, buf, write) {
                 Ok(()) => return Ok(()),
                 Err(f) => {
-                    let far = fault_ipa(&f, ipa);
-                    let esr = Self::abort_syndrome(&f, write, 0);
-                    self.trap_sync(esr, far, (far >> 12) << 4);
-                    if let Some(e) = self.injected() {
+                    if let Resumed::Injected(e) = self.abort(&f, ipa, write, 0) {
                         return Err(e);
                     }
                 }
@@ -414,16 +436,13 @@ impl RealmCpu {
                         | (sign_extend as u64) << 21
                         | (srt as u64) << 16
                         | (sf as u64) << 15;
-                    let esr = Self::abort_syndrome(&f, false, iss);
-                    let far = fault_ipa(&f, ipa);
-                    let pc = self.regs.pc;
-                    self.trap_sync(esr, far, (far >> 12) << 4);
-                    if let Some(e) = self.injected() {
-                        return Err(e);
-                    }
-                    if self.regs.pc == pc + 4 {
+                    match self.abort(&f, ipa, false, iss) {
+                        Resumed::Injected(e) => return Err(e),
                         // Emulated: the RMM wrote the register and stepped over the load.
-                        return Ok(if srt == 31 { 0 } else { self.regs.gprs[srt] });
+                        Resumed::SteppedOver => {
+                            return Ok(if srt == 31 { 0 } else { self.regs.gprs[srt] })
+                        }
+                        Resumed::Retry => {}
                     }
                 }
             }
@@ -454,15 +473,10 @@ impl RealmCpu {
                 }
                 Err(f) => {
                     let iss = 1 << 24 | (size as u64) << 22 | (srt as u64) << 16 | 1 << 15;
-                    let esr = Self::abort_syndrome(&f, true, iss);
-                    let far = fault_ipa(&f, ipa);
-                    let pc = self.regs.pc;
-                    self.trap_sync(esr, far, (far >> 12) << 4);
-                    if let Some(e) = self.injected() {
-                        return Err(e);
-                    }
-                    if self.regs.pc == pc + 4 {
-                        return Ok(());
+                    match self.abort(&f, ipa, true, iss) {
+                        Resumed::Injected(e) => return Err(e),
+                        Resumed::SteppedOver => return Ok(()),
+                        Resumed::Retry => {}
                     }
                 }
             }
@@ -474,13 +488,6 @@ impl RealmCpu {
         let hw = self.hw();
         let mut gic = hw.gic_model(self.cpu);
         f(&mut gic)
-    }
-}
-
-/// The IPA a fault reports (the translated access started at `ipa`).
-fn fault_ipa(f: &AccessFault, ipa: u64) -> u64 {
-    match f {
-        AccessFault::Stage2(_) | AccessFault::Gpf(_) => ipa,
     }
 }
 

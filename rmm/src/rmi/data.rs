@@ -159,8 +159,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             .granules
             .lock_as::<DataKind>(pa)
             .unwrap_or_else(|e| panic!("RTT maps {pa} which is not DATA ({e:?})"));
-        self.arch.map_realm(pa).0.fill(0);
-        data_lock.transition::<DelegatedKind>();
+        self.scrub(data_lock);
         let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
         Completion::ok([pa.0, top])
     }

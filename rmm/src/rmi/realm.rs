@@ -226,12 +226,10 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             *slot = Some(rtt);
         }
         for rtt in rtts.into_iter().flatten() {
-            self.arch.map_realm(rtt.pa()).0.fill(0);
-            rtt.transition::<DelegatedKind>();
+            self.scrub(rtt);
         }
-        self.arch.map_realm(rd).0.fill(0);
         self.vmids.release(vmid);
-        rd_lock.transition::<DelegatedKind>();
+        self.scrub(rd_lock);
         Ok(())
     }
 

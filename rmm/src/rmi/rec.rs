@@ -177,11 +177,9 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 .granules
                 .lock_as::<RecAuxKind>(a)
                 .unwrap_or_else(|e| panic!("REC {rec} names {a} which is not REC_AUX ({e:?})"));
-            self.arch.map_realm(a).0.fill(0);
-            g.transition::<DelegatedKind>();
+            self.scrub(g);
         }
-        self.arch.map_realm(rec).0.fill(0);
-        rec_lock.transition::<DelegatedKind>();
+        self.scrub(rec_lock);
         // The RD's reference count is atomic; the RD need not be locked.
         if let Some(g) = self.granules.get(rd) {
             debug_assert_eq!(g.state(), GranuleState::Rd);

@@ -166,8 +166,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         w.set(&self.arch, &realm, ipa, parent_entry);
         // The child may hold valid unprotected mappings: drop the whole VMID's entries.
         self.arch.invalidate_stage2(realm.vmid, None);
-        self.arch.map_realm(child).0.fill(0);
-        child_lock.transition::<DelegatedKind>();
+        self.scrub(child_lock);
         let top = walk_top(&w);
         Completion::ok([child.0, top])
     }
@@ -199,8 +198,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         w.set(&self.arch, &realm, ipa, folded);
         self.arch.invalidate_stage2(realm.vmid, None);
-        self.arch.map_realm(child).0.fill(0);
-        child_lock.transition::<DelegatedKind>();
+        self.scrub(child_lock);
         Ok([child.0])
     }
 

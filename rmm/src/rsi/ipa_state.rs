@@ -27,6 +27,16 @@ pub fn range_is_protected(geo: &RttGeometry, base: u64, top: u64) -> bool {
     top > base && geo.is_protected(base) && geo.is_protected(top - 1)
 }
 
+/// The range checks RSI_IPA_STATE_GET and RSI_IPA_STATE_SET share, in the
+/// specification's order (all RSI_ERROR_INPUT): `base` granule aligned, `top` granule
+/// aligned, `top > base`, the whole range protected.
+fn range_valid(geo: &RttGeometry, base: u64, top: u64) -> bool {
+    base.is_multiple_of(GRANULE)
+        && top.is_multiple_of(GRANULE)
+        && top > base
+        && range_is_protected(geo, base, top)
+}
+
 /// The RIPAS of an RTT entry at a Protected IPA (`None` for a TABLE entry, or an NS
 /// state, which a Protected IPA never has).
 pub fn entry_ripas(e: Rtte) -> Option<RmiRipas> {
@@ -48,20 +58,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// the call is bounded); the realm calls again from `out_top` for the rest.
     pub(super) fn rsi_ipa_state_get(&self, ctx: &mut RunCtx<'_>) -> Step {
         let (base, top) = (ctx.arg(1), ctx.arg(2));
-        // base_align
-        if !base.is_multiple_of(GRANULE) {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // end_align
-        if !top.is_multiple_of(GRANULE) {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // size_valid
-        if top <= base {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // rgn_bound
-        if !range_is_protected(&ctx.realm.geometry, base, top) {
+        // base_align, end_align, size_valid, rgn_bound
+        if !range_valid(&ctx.realm.geometry, base, top) {
             return ctx.ret_status(RsiStatus::ErrorInput);
         }
         let (out_top, ripas) = self.ripas_run(ctx, base, top);
@@ -114,20 +112,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let ripas = ctx.arg(3) & 0xFF;
         let flags = RsiRipasChangeFlags::decode(ctx.arg(4) & RsiRipasChangeFlags::DEFINED)
             .unwrap_or(RsiRipasChangeFlags::ZERO);
-        // base_align
-        if !base.is_multiple_of(GRANULE) {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // top_align
-        if !top.is_multiple_of(GRANULE) {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // size_valid
-        if top <= base {
-            return ctx.ret_status(RsiStatus::ErrorInput);
-        }
-        // rgn_bound
-        if !range_is_protected(&ctx.realm.geometry, base, top) {
+        // base_align, top_align, size_valid, rgn_bound
+        if !range_valid(&ctx.realm.geometry, base, top) {
             return ctx.ret_status(RsiStatus::ErrorInput);
         }
         // ripas_valid
