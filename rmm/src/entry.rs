@@ -8,10 +8,8 @@ use platform::aarch64::console;
 
 /// Size of each CPU's stack (must match `RMM_STACK_SIZE` in `linker/rmm.ld`).
 pub const STACK_SIZE: usize = 0x4000;
-/// CPUs with a stack (must match `RMM_MAX_CPUS` in `linker/rmm.ld`).
-pub const MAX_CPUS: usize = 32;
-
-const _: () = assert!(MAX_CPUS == platform::layout::QEMU_VIRT.max_cpus);
+/// CPUs with a stack (the link script reserves as many, from the same layout).
+pub const MAX_CPUS: usize = platform::layout::PLATFORM.max_cpus;
 
 // rmm_entry: offset 0 of rmm.img.
 // - x0 = CPU id; CPUs without a stack slot park.

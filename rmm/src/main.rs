@@ -1,4 +1,5 @@
-//! `rmm.img`: the RMM as Realm EL2 firmware for QEMU `virt` with RME.
+//! `rmm.img`: the RMM as Realm EL2 firmware for QEMU `virt` with RME (or, with the
+//! `fvp` feature, the Arm FVP Base RevC).
 //!
 //! EL3 enters at offset 0 of the image (`rmm_entry`, in [`entry`]) on every CPU: first on
 //! the primary CPU for cold boot (x0..x3 = CPU id, RMM-EL3 interface version, CPU count,
@@ -12,16 +13,16 @@ mod entry;
 
 use platform::aarch64::{console, mmu, vectors, Hw};
 use platform::el3::ColdBootArgs;
-use platform::layout::QEMU_VIRT;
+use platform::layout::PLATFORM;
 use platform::CpuId;
 use rmm::boot::RmiRequest;
 use rmm::granule::Granule;
 use rmm::Rmm;
 
-/// Granules the RMM can track: 3 GiB of DRAM, what TF-A describes on QEMU `virt`.
-const MAX_GRANULES: usize = (3 << 30) / 4096;
+/// Granules the RMM can track on this platform.
+const MAX_GRANULES: usize = PLATFORM.max_granules;
 
-/// Granule metadata (1.5 MiB of zero-initialised memory).
+/// Granule metadata (2 bytes per granule, zero-initialised).
 static GRANULES: [Granule; MAX_GRANULES] = [const { Granule::new() }; MAX_GRANULES];
 
 /// The RMM, once cold boot has succeeded.
@@ -36,12 +37,12 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     mmu::enable();
     // SAFETY: the UART on QEMU virt is a PL011 at this address, reachable with the MMU
     // off, and only the console module drives it.
-    unsafe { console::init(QEMU_VIRT.uart) };
+    unsafe { console::init(PLATFORM.uart) };
     console::init_logger(log::LevelFilter::Info);
     log::info!(
         "RMM for Arm CCA (DEN0137 1.0), {} {}",
         env!("CARGO_PKG_VERSION"),
-        QEMU_VIRT.name
+        PLATFORM.name
     );
     let args = ColdBootArgs {
         cpu_id: x0,
@@ -50,7 +51,7 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
         shared_buf: x3,
     };
     let cpu = CpuId(x0 as usize);
-    match Rmm::cold_boot(Hw, cpu, args, QEMU_VIRT.max_cpus, &GRANULES[..]) {
+    match Rmm::cold_boot(Hw, cpu, args, PLATFORM.max_cpus, &GRANULES[..]) {
         Ok(rmm) => {
             let rmm = RMM.call_once(|| rmm);
             let first = rmm.boot_complete(cpu);

@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: build orchestration for the RMM.
 //!
-//! - `build [--debug]`: builds the firmware for `aarch64-unknown-none` and writes the flat
-//!   image `rmm.img` (entry at offset 0) with the ELF beside it as `rmm.elf`, in the
+//! - `build [--debug] [--platform qemu|fvp]`: builds the firmware for
+//!   `aarch64-unknown-none` and writes the flat image `rmm.img` (QEMU `virt`, the default)
+//!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
 //!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
 //! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
 //!   runs them in QEMU (see `qemu.rs`).
@@ -17,10 +18,20 @@ const TARGET: &str = "aarch64-unknown-none";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("build") => build(args[1..].iter().any(|a| a == "--debug")).map(|_| ()),
+        Some("build") => {
+            let debug = args[1..].iter().any(|a| a == "--debug");
+            match args[1..].iter().position(|a| a == "--platform") {
+                None => build(debug, Platform::Qemu).map(|_| ()),
+                Some(i) => match args.get(i + 2).map(String::as_str) {
+                    Some("qemu") => build(debug, Platform::Qemu).map(|_| ()),
+                    Some("fvp") => build(debug, Platform::Fvp).map(|_| ()),
+                    _ => Err("--platform takes qemu or fvp".to_string()),
+                },
+            }
+        }
         Some("run") => return qemu::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug]\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       {}",
             qemu::USAGE
         )),
     };
@@ -40,8 +51,18 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the firmware and writes `target/rmm.img`; returns its path.
-fn build(debug: bool) -> Result<PathBuf, String> {
+/// The platform a firmware image is built for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// QEMU `virt` with RME: `rmm.img`.
+    Qemu,
+    /// Arm FVP Base RevC with RME: `rmm-fvp.img`.
+    Fvp,
+}
+
+/// Builds the firmware for `platform` and writes `rmm.img` (QEMU) or `rmm-fvp.img`
+/// with the ELF beside it into the target directory; returns the image's path.
+fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -52,7 +73,11 @@ fn build(debug: bool) -> Result<PathBuf, String> {
         "--bin",
         "rmm",
         "--features",
-        "firmware",
+        if platform == Platform::Fvp {
+            "firmware,fvp"
+        } else {
+            "firmware"
+        },
         "--target",
         TARGET,
     ]);
@@ -71,11 +96,16 @@ fn build(debug: bool) -> Result<PathBuf, String> {
     let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let img = image::flatten(&elf)?;
     let out = target_dir;
-    std::fs::write(out.join("rmm.elf"), &elf).map_err(|e| e.to_string())?;
-    let img_path = out.join("rmm.img");
+    let name = if platform == Platform::Fvp {
+        "rmm-fvp"
+    } else {
+        "rmm"
+    };
+    std::fs::write(out.join(format!("{name}.elf")), &elf).map_err(|e| e.to_string())?;
+    let img_path = out.join(format!("{name}.img"));
     std::fs::write(&img_path, &img.bytes).map_err(|e| e.to_string())?;
     println!(
-        "rmm.img: {} bytes, load address {:#x}, entry {:#x} ({})",
+        "{name}.img: {} bytes, load address {:#x}, entry {:#x} ({})",
         img.bytes.len(),
         img.load_addr,
         img.entry,

@@ -203,7 +203,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     let opts = parse(args).map_err(|e| format!("{e}\nusage: {USAGE}"))?;
     check_qemu()?;
     let root = workspace_root();
-    let rmm_img = crate::build(false)?;
+    let rmm_img = crate::build(false, crate::Platform::Qemu)?;
     let out = target_dir(&root).join("qemu");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (monitor, ns_host) = build_fixtures(&root, &out)?;

@@ -8,8 +8,8 @@
 //!   SCTLR_EL2.WXN enforces it), the rest of DRAM read-write execute-never (where
 //!   delegated granules are reached), and the platform's devices (console, GIC) as
 //!   Device-nGnRE.
-//! - **Non-secure window** (VA = PA + [`NS_ALIAS`], output in the Non-secure PAS): all of
-//!   DRAM, read-write execute-never, for copying host memory in and out. An access there
+//! - **Non-secure window** (VA = PA + [`NS_ALIAS`], output in the Non-secure PAS): the
+//!   platform's DRAM, read-write execute-never, for copying host memory in and out. An access there
 //!   to a granule the GPT does not give to the Non-secure PAS faults, and the copy
 //!   routine recovers (see `vectors`).
 //!
@@ -27,14 +27,10 @@ const GIB: u64 = 1 << 30;
 const MIB2: u64 = 1 << 21;
 const PAGE: u64 = 1 << 12;
 
-/// DRAM covered by the windows (QEMU virt: 0x4000_0000..0x1_0000_0000).
-const DRAM_FIRST_GIB: usize = 1;
-const DRAM_LAST_GIB: usize = 3;
-/// Devices mapped: 0x0800_0000..0x0A00_0000 (GIC, UARTs).
-const DEVICE_BASE: u64 = 0x0800_0000;
-const DEVICE_END: u64 = 0x0A00_0000;
-/// Pages mapped one by one at the start of the image's GiB: 32 MiB, covering the
-/// carve-out 0x4010_0000..0x418F_FFFF.
+/// The platform whose DRAM and devices are mapped.
+const LAYOUT: crate::layout::Layout = crate::layout::PLATFORM;
+/// Level-3 tables for the 2 MiB blocks of the carve-out (and shared buffer), mapped page
+/// by page: up to 32 MiB.
 const FINE_TABLES: usize = 16;
 
 const VALID: u64 = 1 << 0;
@@ -103,24 +99,34 @@ pub fn build(image: ImageLayout) {
     L0.set(0, L1_REALM.pa() | VALID | TABLE);
     L0.set((NS_ALIAS >> 39) as usize, L1_NS.pa() | VALID | TABLE);
     L1_REALM.set(0, L2_DEVICE.pa() | VALID | TABLE);
-    let mut pa = DEVICE_BASE;
-    while pa < DEVICE_END {
+    let (mut pa, device_end) = LAYOUT.devices;
+    while pa < device_end {
         L2_DEVICE.set((pa / MIB2) as usize, pa | BLOCK_DEVICE);
         pa += MIB2;
     }
     let image_gib = image.text / GIB;
-    for gib in DRAM_FIRST_GIB..=DRAM_LAST_GIB {
-        let base = gib as u64 * GIB;
-        L1_NS.set(gib, base | BLOCK_RW | NS);
-        if gib as u64 == image_gib {
-            L1_REALM.set(gib, L2_IMAGE.pa() | VALID | TABLE);
-        } else {
-            L1_REALM.set(gib, base | BLOCK_RW);
+    for &(base, end) in LAYOUT.dram_windows {
+        for gib in (base / GIB)..(end / GIB) {
+            let block = gib * GIB;
+            L1_NS.set(gib as usize, block | BLOCK_RW | NS);
+            if gib == image_gib {
+                L1_REALM.set(gib as usize, L2_IMAGE.pa() | VALID | TABLE);
+            } else {
+                L1_REALM.set(gib as usize, block | BLOCK_RW);
+            }
         }
     }
+    // The image's GiB: 2 MiB blocks, except the carve-out and shared buffer, page by page.
     let gib_base = image_gib * GIB;
-    for (i, t) in L3_IMAGE.iter().enumerate() {
+    let first = ((LAYOUT.rmm_base.0 - gib_base) / MIB2) as usize;
+    let fine = first..first + FINE_TABLES;
+    for i in 0..ENTRIES {
         let block = gib_base + i as u64 * MIB2;
+        if !fine.contains(&i) {
+            L2_IMAGE.set(i, block | BLOCK_RW);
+            continue;
+        }
+        let t = &L3_IMAGE[i - first];
         for j in 0..ENTRIES {
             let page = block + j as u64 * PAGE;
             let attrs = if page >= image.text && page < image.text_end {
@@ -133,9 +139,6 @@ pub fn build(image: ImageLayout) {
             t.set(j, page | attrs);
         }
         L2_IMAGE.set(i, t.pa() | VALID | TABLE);
-    }
-    for i in FINE_TABLES..ENTRIES {
-        L2_IMAGE.set(i, (gib_base + i as u64 * MIB2) | BLOCK_RW);
     }
 }
 
@@ -170,7 +173,19 @@ pub const fn ns_va(pa: u64) -> u64 {
     pa + NS_ALIAS
 }
 
-/// Whether `pa` is inside the Non-secure window.
-pub const fn ns_window_covers(pa: u64, len: u64) -> bool {
-    pa >= DRAM_FIRST_GIB as u64 * GIB && pa.saturating_add(len) <= (DRAM_LAST_GIB as u64 + 1) * GIB
+/// Whether `[pa, pa + len)` is inside the Non-secure window.
+pub fn ns_window_covers(pa: u64, len: u64) -> bool {
+    let end = pa.saturating_add(len);
+    LAYOUT
+        .dram_windows
+        .iter()
+        .any(|&(b, e)| b <= pa && end <= e)
 }
+
+// The carve-out and shared buffer fit the fine-mapped blocks, within one GiB.
+const _: () = {
+    let gib = LAYOUT.rmm_base.0 / GIB * GIB;
+    let first = (LAYOUT.rmm_base.0 - gib) / MIB2;
+    let last = (LAYOUT.shared_buf.0 + PAGE - 1 - gib) / MIB2;
+    assert!(last - first < FINE_TABLES as u64 && last < ENTRIES as u64);
+};
