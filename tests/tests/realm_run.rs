@@ -558,3 +558,37 @@ fn fiq_and_serror_exit_to_the_host() {
     assert_eq!(exit.gprs, [0; 31]);
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }
+
+/// Instruction fetches (A4.3.4.2, A5.2.6): from a protected IPA that is UNASSIGNED with
+/// RIPAS RAM the REC exits (EC, IFSC, HPFAR); from RIPAS EMPTY or an unprotected IPA the
+/// realm takes an SEA.
+#[test]
+fn instruction_aborts() {
+    let w = World::new(|cpu| {
+        cpu.fetch(0x2000).unwrap();
+        let e = cpu.fetch(UNPROTECTED + 0x1000).unwrap_err();
+        assert_eq!(e.esr >> 26, 0x21, "instruction abort, same EL");
+        assert_eq!(e.esr & 0x3F, 0b01_0000, "SEA");
+        let e = cpu.fetch(0x40_0000).unwrap_err();
+        assert_eq!(e.esr & 0x3F, 0b01_0000, "RIPAS EMPTY: SEA");
+        cpu.fetch(0x10_0000).unwrap();
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 0);
+    assert_eq!(
+        exit.esr,
+        0x20 << 26 | 0b00_0111,
+        "instruction abort, translation level 3"
+    );
+    assert_eq!(exit.hpfar, (0x10_0000 >> 12) << 4);
+    assert_eq!((exit.far, exit.gprs), (0, [0; 31]));
+    let data = w.ns();
+    ok(&w.m, RmiFid::GranuleDelegate, &[data]);
+    ok(
+        &w.m,
+        RmiFid::DataCreateUnknown,
+        &[w.realm.rd, data, 0x10_0000],
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}

@@ -483,6 +483,28 @@ impl RealmCpu {
         }
     }
 
+    /// Fetches an instruction at `ipa` (stage-1 translation off: VA = IPA): a stage-2
+    /// fault is an instruction abort to EL2 (EC 0x20, IFSC, FAR, HPFAR), retried when
+    /// the realm is resumed unless an exception was injected. `Ok` when the fetch
+    /// translates to memory the realm may execute.
+    pub fn fetch(&mut self, ipa: u64) -> Result<(), RealmException> {
+        loop {
+            self.take_interrupts();
+            let hw = self.hw();
+            let cfg = self.s2();
+            let fault = match s2walk::walk(hw.mem(), &cfg, ipa, s2walk::Access::Execute) {
+                Ok(_) => return Ok(()),
+                Err(f) => f,
+            };
+            drop(hw);
+            let esr = ec::IABT_LOWER << 26 | IL | fault.fsc().unwrap_or(0) as u64;
+            self.trap_sync(esr, ipa, (ipa >> 12) << 4);
+            if let Some(e) = self.injected() {
+                return Err(e);
+            }
+        }
+    }
+
     /// Runs `f` on the GIC virtual CPU interface of the CPU this REC runs on.
     pub fn gic<R>(&mut self, f: impl FnOnce(&mut vgic::sim::SimGicCpuIf) -> R) -> R {
         let hw = self.hw();

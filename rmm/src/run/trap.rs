@@ -83,8 +83,14 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             self.inject_sea(ctx, e, far);
             return Step::Resume;
         }
+        let is_iabt = (e & esr::EC_MASK) >> 26 == ec::IABT_LOWER;
         if !geo.is_protected(ipa) {
-            if e & esr::ISV != 0 && (e & esr::EC_MASK) >> 26 == ec::DABT_LOWER {
+            // A5.2.6: the realm may not execute from an unprotected IPA: SEA.
+            if is_iabt {
+                self.inject_sea(ctx, e, far);
+                return Step::Resume;
+            }
+            if e & esr::ISV != 0 {
                 let written = if e & esr::WNR != 0 {
                     let srt = ((e >> esr::SRT_SHIFT) & 0x1F) as usize;
                     let v = if srt == 31 { 0 } else { ctx.regs.gprs[srt] };
@@ -116,7 +122,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 self.inject_sea(ctx, e, far);
                 Step::Resume
             }
-            // UNASSIGNED RAM or DESTROYED: the host must act.
+            // UNASSIGNED RAM or DESTROYED: the host must act (A4.3.4.2 for an instruction
+            // abort: EC, SET, EA, IFSC and HPFAR; A4.3.4.3 for a data abort).
             Err(RealmMemError::Unmapped(_)) => {
                 ctx.exit_abort(e, hpfar, false);
                 Step::Exit
