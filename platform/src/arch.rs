@@ -108,6 +108,10 @@ pub trait Arch: Sync {
     /// Maps the Realm PAS granule at `pa` (granule aligned) into the RMM.
     fn map_realm(&self, pa: PhysAddr) -> Self::Mapped<'_>;
 
+    /// Zeroes the Realm PAS granule at `pa` (granule aligned), which the caller owns
+    /// (holds its lock). On hardware this is `DC ZVA` per block rather than stores.
+    fn zero_granule(&self, pa: PhysAddr);
+
     /// Copies `buf.len()` bytes from the Non-secure granule at `pa`, starting at
     /// `offset` within it, into `buf`. The range must not cross the granule.
     ///

@@ -77,7 +77,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// place that keeps the invariant "a DELEGATED granule is all zero" on every path
     /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY).
     pub(crate) fn scrub<K: granule::Kind>(&self, lock: granule::Locked<'_, K>) {
-        self.arch.map_realm(lock.pa()).0.fill(0);
+        self.arch.zero_granule(lock.pa());
         lock.transition::<granule::DelegatedKind>();
     }
 

@@ -4,12 +4,14 @@
 //!   `aarch64-unknown-none` and writes the flat image `rmm.img` (QEMU `virt`, the default)
 //!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
 //!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
+//! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
 //! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
 //!   runs them in QEMU (see `qemu.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod image;
 mod qemu;
 
@@ -30,8 +32,9 @@ fn main() -> ExitCode {
             }
         }
         Some("run") => return qemu::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask bench [ITERATIONS]\n       {}",
             qemu::USAGE
         )),
     };

@@ -37,6 +37,10 @@ impl Arch for Hw {
         mem::map_realm(pa)
     }
 
+    fn zero_granule(&self, pa: PhysAddr) {
+        mem::zero_granule(pa)
+    }
+
     fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {
         mem::read_ns(pa, offset, buf)
     }

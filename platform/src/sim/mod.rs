@@ -270,7 +270,9 @@ impl SimHw {
     }
 }
 
-/// The [`Arch`] implementation of the simulation: a shared handle on [`SimHw`].
+/// The [`Arch`] implementation of the simulation: a shared handle on [`SimHw`]. Its
+/// methods are never inlined, so that an instruction count of the RMM can leave out
+/// the simulation's stand-ins for hardware (`cargo xtask bench`).
 #[derive(Clone)]
 pub struct SimArch(pub Arc<SimHw>);
 
@@ -284,6 +286,7 @@ impl core::ops::Deref for SimArch {
 impl Arch for SimArch {
     type Mapped<'a> = memory::Mapped<'a>;
 
+    #[inline(never)]
     fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
         let mut a = [0u64; 4];
         assert!(args.len() <= 7, "an SMC has at most 7 argument registers");
@@ -293,6 +296,7 @@ impl Arch for SimArch {
         [x0, x1, x2, x3, 0, 0, 0, 0]
     }
 
+    #[inline(never)]
     fn map_realm(&self, pa: PhysAddr) -> memory::Mapped<'_> {
         self.0
             .mem
@@ -300,6 +304,12 @@ impl Arch for SimArch {
             .unwrap_or_else(|f| f.raise("RMM"))
     }
 
+    #[inline(never)]
+    fn zero_granule(&self, pa: PhysAddr) {
+        self.map_realm(pa).0.fill(0);
+    }
+
+    #[inline(never)]
     fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {
         assert!(
             offset + buf.len() <= 4096,
@@ -312,6 +322,7 @@ impl Arch for SimArch {
             .map_err(|f| NsFault { pa: f.pa })
     }
 
+    #[inline(never)]
     fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault> {
         assert!(
             offset + buf.len() <= 4096,
@@ -326,10 +337,12 @@ impl Arch for SimArch {
 
     type Gic<'a> = SimGic<'a>;
 
+    #[inline(never)]
     fn gic(&self, cpu: CpuId) -> SimGic<'_> {
         SimGic(self.0.gic_model(cpu))
     }
 
+    #[inline(never)]
     fn run_realm(
         &self,
         cpu: CpuId,
@@ -338,6 +351,7 @@ impl Arch for SimArch {
         Some(self.0.realms.run(&self.0, cpu, regs))
     }
 
+    #[inline(never)]
     fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>) {
         self.0
             .tlbi
@@ -346,10 +360,12 @@ impl Arch for SimArch {
             .push((vmid, ipa));
     }
 
+    #[inline(never)]
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {
         self.0.read_reg(cpu, reg)
     }
 
+    #[inline(never)]
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
         self.0.cpu(cpu).write(reg, value)
     }

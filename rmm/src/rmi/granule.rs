@@ -37,7 +37,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             log::debug!("GTSI delegate {addr} refused: {e:?}");
             return Err(RmiError::Input);
         }
-        self.arch.map_realm(addr).0.fill(0);
+        self.arch.zero_granule(addr);
         g.set_state(GranuleState::Delegated);
         Ok(())
     }
