@@ -3,7 +3,7 @@
 
 use core::cell::Cell;
 
-use rmi_abi::{RmiError, RmiFid, RmiRealmParams};
+use rmi_abi::{RmiError, RmiFid, RmiRealmParams, RmiRecMpidr, RmiRecParams};
 use zerocopy::{FromZeros, IntoBytes};
 
 use crate::{Checks, Failure, Host};
@@ -175,6 +175,71 @@ pub fn destroy_realm(h: &dyn Host, c: &mut Checks, r: &Realm) -> Result<(), Fail
         )?;
     }
     Ok(())
+}
+
+/// Creates the level 2 and level 3 RTTs covering IPA 0 in the realm at `rd`, whose RTT
+/// start level must be 1, and, when `ram_top` is not 0, sets RIPAS RAM on
+/// `[0, ram_top)` with RMI_RTT_INIT_RIPAS (`ram_top` at most 2 MiB).
+pub fn map_low_ipa(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    rd: u64,
+    ram_top: u64,
+) -> Result<(), Failure> {
+    for level in [2, 3] {
+        let t = pool.delegated(c)?;
+        c.status(
+            "rtt create",
+            h.rmi(RmiFid::RttCreate, &[rd, t, 0, level])[0],
+            Ok(()),
+        )?;
+    }
+    if ram_top != 0 {
+        c.status(
+            "init ripas",
+            h.rmi(RmiFid::RttInitRipas, &[rd, 0, ram_top])[0],
+            Ok(()),
+        )?;
+    }
+    Ok(())
+}
+
+/// Parameters of REC `index`: its MPIDR from the index (DEN0137 1.0, A2.3.3); REC 0 is
+/// runnable and starts at `entry`, the others wait for PSCI_CPU_ON.
+pub fn rec_params(index: u64, entry: u64) -> RmiRecParams {
+    let mut p = RmiRecParams::new_zeroed();
+    p.flags = (index == 0) as u64;
+    p.mpidr = RmiRecMpidr::from_index(index).map_or(u64::MAX, RmiRecMpidr::bits);
+    p.pc = if index == 0 { entry } else { 0 };
+    p
+}
+
+/// Creates a REC of the realm at `rd` from `params`, with as many freshly delegated
+/// auxiliary granules as RMI_REC_AUX_COUNT asks for; returns the REC's address.
+pub fn create_rec(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    rd: u64,
+    mut params: RmiRecParams,
+) -> Result<u64, Failure> {
+    let r = h.rmi(RmiFid::RecAuxCount, &[rd]);
+    c.status("rec aux count", r[0], Ok(()))?;
+    let aux = r[1] as usize;
+    params.num_aux = aux as u64;
+    for a in params.aux.iter_mut().take(aux) {
+        *a = pool.delegated(c)?;
+    }
+    let params_pa = pool.ns();
+    c.holds("write rec params", h.write_ns(params_pa, params.as_bytes()))?;
+    let rec = pool.delegated(c)?;
+    c.status(
+        "rec create",
+        h.rmi(RmiFid::RecCreate, &[rd, rec, params_pa])[0],
+        Ok(()),
+    )?;
+    Ok(rec)
 }
 
 /// Checks a packed status against an expected error.

@@ -3,10 +3,10 @@
 //! PSCI requests) the way a KVM host would. Generic over [`Host`], so the same driver
 //! runs on the hosted simulation and over real SMCs.
 
-use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit, RmiRecParams};
+use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
-use crate::builder::{create_realm, Pool, Realm, RealmSpec};
+use crate::builder::{create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec};
 use crate::{Checks, Failure, Host};
 
 /// The most RECs a [`Vm`] has.
@@ -68,25 +68,7 @@ pub fn build(
     image: &RealmImage<'_>,
 ) -> Result<Vm, Failure> {
     let realm = create_realm(h, pool, c, image.spec)?;
-    for level in [2, 3] {
-        let t = pool.delegated(c)?;
-        ok(
-            h,
-            c,
-            "rtt create",
-            RmiFid::RttCreate,
-            &[realm.rd, t, 0, level],
-        )?;
-    }
-    if image.ram_top != 0 {
-        ok(
-            h,
-            c,
-            "init ripas",
-            RmiFid::RttInitRipas,
-            &[realm.rd, 0, image.ram_top],
-        )?;
-    }
+    map_low_ipa(h, pool, c, realm.rd, image.ram_top)?;
     let src = pool.ns();
     for (ipa, page) in image.pages {
         c.holds("write source page", h.write_ns(src, &page[..]))?;
@@ -99,7 +81,6 @@ pub fn build(
             &[realm.rd, data, *ipa, src, 1],
         )?;
     }
-    let aux = h.rmi(RmiFid::RecAuxCount, &[realm.rd])[1] as usize;
     let mut vm = Vm {
         realm,
         recs: [0; MAX_RECS],
@@ -107,24 +88,7 @@ pub fn build(
         runs: [0; MAX_RECS],
     };
     for i in 0..image.recs {
-        let mut p = RmiRecParams::new_zeroed();
-        p.flags = (i == 0) as u64;
-        p.mpidr = i as u64;
-        p.pc = if i == 0 { image.entry } else { 0 };
-        p.num_aux = aux as u64;
-        for a in p.aux.iter_mut().take(aux) {
-            *a = pool.delegated(c)?;
-        }
-        let params = pool.ns();
-        c.holds("write rec params", h.write_ns(params, p.as_bytes()))?;
-        vm.recs[i] = pool.delegated(c)?;
-        ok(
-            h,
-            c,
-            "rec create",
-            RmiFid::RecCreate,
-            &[realm.rd, vm.recs[i], params],
-        )?;
+        vm.recs[i] = create_rec(h, pool, c, realm.rd, rec_params(i as u64, image.entry))?;
         vm.runs[i] = pool.ns();
     }
     ok(h, c, "realm activate", RmiFid::RealmActivate, &[realm.rd])?;

@@ -10,9 +10,11 @@ use std::sync::{Arc, Barrier};
 
 use platform::sim::realm::{RealmCpu, RealmProgram};
 use platform::SysReg;
-use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit, RmiRecParams};
+use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
-use rmm_conformance::builder::{create_realm, Pool, RealmSpec};
+use rmm_conformance::builder::{
+    create_realm, create_rec, map_low_ipa, rec_params, Pool, RealmSpec,
+};
 use rmm_conformance::Checks;
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
@@ -94,24 +96,6 @@ fn ok(m: &Machine, fid: RmiFid, args: &[u64]) -> [u64; 5] {
     r
 }
 
-/// Creates REC `index` of the realm at `rd`.
-fn create_rec(m: &Machine, pool: &Pool<'_>, c: &mut Checks, rd: u64, index: u64) -> u64 {
-    let aux_n = ok(m, RmiFid::RecAuxCount, &[rd])[1] as usize;
-    let mut p = RmiRecParams::new_zeroed();
-    p.flags = (index == 0) as u64;
-    p.mpidr = (index & 0xF) | ((index >> 4) & 0xFF) << 8;
-    p.pc = if index == 0 { ENTRY } else { 0 };
-    p.num_aux = aux_n as u64;
-    for i in 0..aux_n {
-        p.aux[i] = pool.delegated(c).unwrap();
-    }
-    let rec = pool.delegated(c).unwrap();
-    let pp = pool.ns();
-    m.host_write(pp, p.as_bytes()).unwrap();
-    ok(m, RmiFid::RecCreate, &[rd, rec, pp]);
-    rec
-}
-
 impl World {
     fn new(n_recs: u64, programs: Vec<(u64, RealmProgram)>) -> Self {
         let m = Machine::with_defaults();
@@ -122,18 +106,14 @@ impl World {
             let pool = Pool::new(&m);
             let mut c = Checks::new();
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
-            for level in [2, 3] {
-                let t = pool.delegated(&mut c).unwrap();
-                ok(&m, RmiFid::RttCreate, &[realm.rd, t, 0, level]);
-            }
-            ok(&m, RmiFid::RttInitRipas, &[realm.rd, 0, 0x20_0000]);
+            map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
             for i in 0..16u64 {
                 let d = pool.delegated(&mut c).unwrap();
                 ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
             }
             let recs: Vec<u64> = (0..n_recs)
-                .map(|i| create_rec(&m, &pool, &mut c, realm.rd, i))
+                .map(|i| create_rec(&m, &pool, &mut c, realm.rd, rec_params(i, ENTRY)).unwrap())
                 .collect();
             ok(&m, RmiFid::RealmActivate, &[realm.rd]);
             let runs = (0..n_recs).map(|_| pool.ns()).collect();
@@ -143,7 +123,7 @@ impl World {
             };
             let other = create_realm(&m, &pool, &mut c, spec).unwrap();
             let other_recs = (0..2)
-                .map(|i| create_rec(&m, &pool, &mut c, other.rd, i))
+                .map(|i| create_rec(&m, &pool, &mut c, other.rd, rec_params(i, ENTRY)).unwrap())
                 .collect();
             (realm.rd, recs, runs, other.rd, other_recs)
         };

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use platform::sim::realm::{AccessSize, RealmCpu};
 use platform::{CpuId, SysReg};
-use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit, RmiRecParams};
+use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
-use rmm_conformance::builder::{create_realm, Pool, Realm, RealmSpec};
+use rmm_conformance::builder::{
+    create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
+};
 use rmm_conformance::Checks;
 use sha2::{Digest, Sha256};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
@@ -55,29 +57,15 @@ impl World {
             let pool = Pool::new(&m);
             let mut c = Checks::new();
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
-            for level in [2, 3] {
-                let t = pool.delegated(&mut c).unwrap();
-                ok(&m, RmiFid::RttCreate, &[realm.rd, t, 0, level]);
-            }
-            ok(&m, RmiFid::RttInitRipas, &[realm.rd, 0, 0x20_0000]);
+            map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
             for i in 0..16u64 {
                 let d = pool.delegated(&mut c).unwrap();
                 ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
             }
-            let aux_n = ok(&m, RmiFid::RecAuxCount, &[realm.rd])[1] as usize;
-            let mut p = RmiRecParams::new_zeroed();
-            p.flags = 1;
-            p.pc = ENTRY;
+            let mut p = rec_params(0, ENTRY);
             p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
-            p.num_aux = aux_n as u64;
-            for i in 0..aux_n {
-                p.aux[i] = pool.delegated(&mut c).unwrap();
-            }
-            let rec = pool.delegated(&mut c).unwrap();
-            let pp = pool.ns();
-            m.host_write(pp, p.as_bytes()).unwrap();
-            ok(&m, RmiFid::RecCreate, &[realm.rd, rec, pp]);
+            let rec = create_rec(&m, &pool, &mut c, realm.rd, p).unwrap();
             if activate {
                 ok(&m, RmiFid::RealmActivate, &[realm.rd]);
             }
