@@ -11,6 +11,7 @@ use crate::{Checks, Failure, Host};
 /// Hands out Non-secure granules to a test, in address order, never the same twice.
 pub struct Pool<'h> {
     host: &'h dyn Host,
+    base: u64,
     next: Cell<usize>,
 }
 
@@ -19,8 +20,25 @@ impl<'h> Pool<'h> {
     pub fn new(host: &'h dyn Host) -> Self {
         Self {
             host,
+            base: host.ns_granule(0),
             next: Cell::new(0),
         }
+    }
+
+    /// Undelegates every granule handed out so far that the host cannot access (each
+    /// undelegation a check): the end of a test, once its realms are destroyed.
+    pub fn release(&self, c: &mut Checks) -> Result<(), Failure> {
+        for n in 0..self.next.get() as u64 {
+            let pa = self.base + n * 4096;
+            if !self.host.read_ns(pa, &mut [0u8; 1]) {
+                c.status(
+                    "undelegate",
+                    self.host.rmi(RmiFid::GranuleUndelegate, &[pa])[0],
+                    Ok(()),
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The next free Non-secure granule.
@@ -240,6 +258,32 @@ pub fn create_rec(
         Ok(()),
     )?;
     Ok(rec)
+}
+
+/// The end of a test: destroys `recs` and then the realms `rds` with everything mapped
+/// in them ([`crate::teardown`]), and gives every granule of `pool` back to the host.
+/// Each REC_DESTROY and REALM_DESTROY is a check.
+pub fn teardown(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    rds: &[u64],
+    recs: &[u64],
+) -> Result<(), Failure> {
+    for &rec in recs {
+        c.status("rec destroy", h.rmi(RmiFid::RecDestroy, &[rec])[0], Ok(()))?;
+    }
+    for &rd in rds {
+        if let Some((start, ipa_bits)) = crate::teardown::probe_realm(h, rd) {
+            crate::teardown::clear_realm(h, rd, start, ipa_bits, &mut || Some(pool.ns()));
+        }
+        c.status(
+            "realm destroy",
+            h.rmi(RmiFid::RealmDestroy, &[rd])[0],
+            Ok(()),
+        )?;
+    }
+    pool.release(c)
 }
 
 /// Checks a packed status against an expected error.

@@ -109,8 +109,29 @@ pub struct Summary {
     pub skipped: u32,
 }
 
+/// How many granules of the test pool [`run`] checks after each test.
+pub const POOL_WINDOW: usize = 256;
+
+/// Fails unless the first [`POOL_WINDOW`] granules from `pool_base` are all accessible to
+/// the host again: a test destroys what it creates and undelegates what it delegates.
+fn cleaned_up(host: &dyn crate::Host, pool_base: u64, c: &Checks) -> Result<(), Outcome> {
+    let left = (0..POOL_WINDOW as u64)
+        .filter(|n| !host.read_ns(pool_base + n * 4096, &mut [0u8; 1]))
+        .count();
+    if left == 0 {
+        return Ok(());
+    }
+    Err(Outcome::Failed(Failure {
+        check: c.count() + 1,
+        what: "pool granules left inaccessible to the host after the test",
+        got: left as u64,
+        want: 0,
+    }))
+}
+
 /// Runs `tests`, each on the host `host_for` gives it, writing one line per test and the
-/// summary to `out`.
+/// summary to `out`. A test that passes its checks but leaves pool granules delegated
+/// fails ([`cleaned_up`]).
 pub fn run<'t, H: crate::Host>(
     tests: impl IntoIterator<Item = &'t TestDef>,
     mut host_for: impl FnMut(&TestDef) -> H,
@@ -119,8 +140,9 @@ pub fn run<'t, H: crate::Host>(
     let mut s = Summary::default();
     for t in tests {
         let host = host_for(t);
+        let pool_base = host.ns_granule(0);
         let mut c = Checks::new();
-        match (t.run)(&host, &mut c) {
+        match (t.run)(&host, &mut c).and_then(|()| cleaned_up(&host, pool_base, &c)) {
             Ok(()) => {
                 s.passed += 1;
                 writeln!(out, "Test={} checks={} Result=Passed", t.name, c.count())?;

@@ -3,7 +3,8 @@
 //! Each test is a sequence of numbered checks; each check is one stimulus and one exact
 //! expected result (status and index, output registers, granule states). A test reports
 //! `Test=<name> ... Result=Passed`, `Result=Failed (check N: ...)` or
-//! `Result=Skipped (why)`, and a run ends with a summary line.
+//! `Result=Skipped (why)`, and a run ends with a summary line. A test destroys what it
+//! creates ([`builder::teardown`]); the runner fails one that leaves granules delegated.
 //!
 //! The tests are written against [`Host`], the Normal-world view of the machine (issue an
 //! SMC, touch Non-secure memory), so the same tests run on the hosted simulation and, on
@@ -16,6 +17,7 @@ pub mod builder;
 pub mod check;
 pub mod realm;
 pub mod suites;
+pub mod teardown;
 pub mod vmm;
 
 #[cfg(feature = "hosted")]
@@ -34,7 +36,8 @@ pub trait Host {
     /// Reads Non-secure memory; `false` if the access faulted (granule protection).
     fn read_ns(&self, pa: u64, data: &mut [u8]) -> bool;
 
-    /// The address of the `n`th granule of Non-secure DRAM the tests may use.
+    /// The address of the `n`th granule of Non-secure DRAM the tests may use. The
+    /// granules are consecutive: granule `n` is at `ns_granule(0) + n * 4096`.
     fn ns_granule(&self, n: usize) -> u64;
 
     /// An address that is not memory at all (no DRAM there).

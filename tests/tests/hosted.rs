@@ -250,3 +250,47 @@ fn vmid_width_follows_the_cpu() {
         );
     }
 }
+
+/// The conformance runner fails a test that passes its checks but leaves granules
+/// delegated, and passes the same test once it gives them back.
+#[test]
+fn conformance_runner_fails_a_test_that_does_not_clean_up() {
+    use rmm_conformance::builder::Pool;
+    use rmm_conformance::check::{self, TestDef};
+    use rmm_conformance::{Checks, Host, Outcome};
+
+    fn leaks(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+        let pool = Pool::new(h);
+        pool.delegated(c)?;
+        pool.delegated(c)?;
+        Ok(())
+    }
+    fn cleans_up(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+        let pool = Pool::new(h);
+        pool.delegated(c)?;
+        pool.delegated(c)?;
+        pool.release(c)?;
+        Ok(())
+    }
+    let tests = [
+        TestDef {
+            name: "leaks",
+            run: leaks,
+        },
+        TestDef {
+            name: "cleans_up",
+            run: cleans_up,
+        },
+    ];
+    let mut out = String::new();
+    let s = check::run(&tests, |_| Machine::with_defaults(), &mut out).unwrap();
+    assert_eq!((s.passed, s.failed, s.skipped), (1, 1, 0), "{out}");
+    assert!(out.contains(
+        "Test=leaks Result=Failed (check 3: pool granules left inaccessible to the host \
+         after the test: got 0x2, want 0x0)"
+    ));
+    assert!(
+        out.contains("Test=cleans_up checks=4 Result=Passed"),
+        "{out}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use rmi_abi::{RmiError, RmiFid};
 
-use crate::builder::{create_realm, Pool, Realm, RealmSpec};
+use crate::builder::{create_realm, teardown, Pool, Realm, RealmSpec};
 use crate::suites::rtt::rtt_create;
 use crate::{Checks, Failure, Host, Outcome, TestDef};
 
@@ -109,6 +109,7 @@ fn create_destroy(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         Ok(()),
     )?;
     c.holds("scrubbed", h.read_ns(d1, &mut b) && b == [0; 16])?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -178,6 +179,7 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         dc(r.rd, data2, 0x4000_0000, src, 0),
         Err(RmiError::Realm(0)),
     )?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -197,6 +199,7 @@ fn unknown_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.status("create", du(r.rd, data, 0), Ok(()))?;
     let data2 = pool.delegated(c)?;
     c.status("rtte_state", du(r.rd, data2, 0), rtt_err(3))?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -225,5 +228,6 @@ fn destroy_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         h.rmi(RmiFid::RttDestroy, &[r.rd, 0, 3])[0],
         rtt_err(3),
     )?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }

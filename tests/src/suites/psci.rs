@@ -6,7 +6,7 @@
 use rmi_abi::{RmiError, RmiFid};
 
 use super::ripas::rec_create;
-use crate::builder::{create_realm, Pool, RealmSpec};
+use crate::builder::{create_realm, teardown, Pool, RealmSpec};
 use crate::{Checks, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -35,5 +35,6 @@ fn psci_complete_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.status("target_state (the RD)", pc(rec0, r.rd), INPUT)?;
     c.status("pending: no request", pc(rec0, rec1), INPUT)?;
     c.status("pending: no request", pc(rec1, rec0), INPUT)?;
+    teardown(h, &pool, c, &[r.rd], &[rec0, rec1])?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use rmi_abi::features::FeatureReg0;
 use rmi_abi::{RmiError, RmiFid};
 
-use crate::builder::{create_realm, destroy_realm, write_params, Pool, RealmSpec};
+use crate::builder::{create_realm, destroy_realm, teardown, write_params, Pool, RealmSpec};
 use crate::{Checks, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -168,6 +168,7 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         h.rmi(RmiFid::RealmCreate, &[rd2, params_pa])[0],
         INPUT,
     )?;
+    teardown(h, &pool, c, &[rd, rd2], &[])?;
     Ok(())
 }
 
@@ -240,5 +241,6 @@ fn activate_destroy_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome
         h.rmi(RmiFid::RealmDestroy, &[r.rd])[0],
         INPUT,
     )?;
+    pool.release(c)?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use rmi_abi::{RmiError, RmiFid, RmiRecParams};
 use zerocopy::{FromZeros, IntoBytes};
 
-use crate::builder::{create_realm, destroy_realm, Pool, Realm, RealmSpec};
+use crate::builder::{create_realm, destroy_realm, teardown, Pool, Realm, RealmSpec};
 use crate::{Checks, Failure, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -198,6 +198,7 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let mut p = params(5, &aux2[..n], false);
     p.num_aux = 17;
     create(c, "realm_state before mpidr_index", r.rd, rec2, &p, REALM)?;
+    teardown(h, &pool, c, &[r.rd], &[rec])?;
     Ok(())
 }
 
@@ -212,5 +213,6 @@ fn destroy_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.status("rec_gran_state (NS)", d(pool.ns()), INPUT)?;
     c.status("destroy", d(rec), Ok(()))?;
     c.status("rec_gran_state (destroyed)", d(rec), INPUT)?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }

@@ -7,7 +7,7 @@
 use rmi_abi::{RmiError, RmiFid, RmiRecParams};
 use zerocopy::{FromZeros, IntoBytes};
 
-use crate::builder::{create_realm, Pool, Realm, RealmSpec};
+use crate::builder::{create_realm, teardown, Pool, Realm, RealmSpec};
 use crate::{Checks, Failure, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -88,5 +88,6 @@ fn set_ripas_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         INPUT,
     )?;
     c.status("top_bound: no request", s(r.rd, rec, 0, 0x1000), INPUT)?;
+    teardown(h, &pool, c, &[r.rd, other.rd], &[rec, other_rec])?;
     Ok(())
 }

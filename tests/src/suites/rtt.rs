@@ -6,7 +6,7 @@
 
 use rmi_abi::{RmiError, RmiFid};
 
-use crate::builder::{create_realm, destroy_realm, Pool, Realm, RealmSpec};
+use crate::builder::{create_realm, destroy_realm, teardown, Pool, Realm, RealmSpec};
 use crate::{Checks, Failure, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -191,6 +191,7 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         Ok(()),
     )?;
     let _ = (l2, l3);
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -223,6 +224,7 @@ fn destroy_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let d = ds(r.rd, 0, 2);
     c.status("destroy L2", d[0], Ok(()))?;
     c.eq("destroyed", d[1], l2)?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -238,6 +240,7 @@ fn read_entry_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.status("ipa_align", rd(r.rd, 0x1000, 2), INPUT)?;
     c.status("ipa_bound", rd(r.rd, 1 << 40, 1), INPUT)?;
     c.status("start level is readable", rd(r.rd, GIB, 1), Ok(()))?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -270,6 +273,7 @@ fn init_ripas(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.status("init ripas, level 2", x[0], Ok(()))?;
     c.eq("top", x[1], 3 * MIB2)?;
     read(h, c, &r, MIB2, 2, [2, UNASSIGNED, 0, RAM])?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -315,6 +319,7 @@ fn init_ripas_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         INPUT,
     )?;
     c.status("realm_state", ir(r.rd, 0, 0x1000), Err(RmiError::Realm(0)))?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -362,6 +367,7 @@ fn fold_unassigned(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         h.rmi(RmiFid::RttFold, &[r.rd, 0x1000, 3])[0],
         INPUT,
     )?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -414,6 +420,7 @@ fn fold_assigned(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let d = h.rmi(RmiFid::RttDestroy, &[r.rd, MIB2, 3]);
     c.status("destroy L3", d[0], Ok(()))?;
     c.eq("destroyed", d[1], l3b)?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -468,6 +475,7 @@ fn map_unmap(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let u = h.rmi(RmiFid::RttUnmapUnprotected, &[r.rd, ipa + MIB2, 2]);
     c.status("unmap block", u[0], Ok(()))?;
     c.eq("top", u[1], ipa + GIB)?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
 
@@ -528,5 +536,6 @@ fn map_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         h.rmi(RmiFid::RttUnmapUnprotected, &[r.rd, ipa, 0])[0],
         INPUT,
     )?;
+    teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }

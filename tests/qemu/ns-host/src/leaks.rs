@@ -1,6 +1,7 @@
 //! Between tests: finds granules of the test pool that a test left inaccessible to the
 //! host (the tests are meant to clean up after themselves) and reports them. It then
-//! tears down what was left ([`crate::teardown`]: RECs, realms with their RTTs and data)
+//! tears down what was left ([`rmm_conformance::teardown`]: RECs, realms with their RTTs
+//! and data)
 //! and undelegates every granule it can. If the RMM still holds some, the pool moves
 //! past them, so that one failing test does not make the following ones fail at their
 //! first delegation.
@@ -8,11 +9,14 @@
 use core::fmt::Write;
 
 use rmi_abi::RmiFid;
-use rmm_conformance::Host;
+use rmm_conformance::{teardown, Host};
 
 use crate::host::QemuHost;
-use crate::teardown;
 use crate::uart::Uart;
+
+/// Scratch granules for unfolding blocks (Non-secure DRAM below the GPT-check granule).
+const SCRATCH: u64 = 0x6FE0_0000;
+const SCRATCH_GRANULES: u64 = 16;
 
 /// How many pool granules are checked (the tests use far fewer).
 const WINDOW: usize = 256;
@@ -36,8 +40,13 @@ pub fn after_test(name: &str, host: QemuHost) -> (QemuHost, bool) {
     let recs = inaccessible(&host)
         .filter(|&pa| teardown::destroy_rec(&host, pa))
         .count();
+    let mut used = 0;
+    let mut scratch = || {
+        used += 1;
+        (used <= SCRATCH_GRANULES).then(|| SCRATCH + (used - 1) * 4096)
+    };
     let realms = inaccessible(&host)
-        .filter(|&pa| teardown::destroy_realm(&host, pa))
+        .filter(|&pa| teardown::destroy_realm(&host, pa, &mut scratch))
         .count();
     for pa in inaccessible(&host) {
         host.rmi(RmiFid::GranuleUndelegate, &[pa]);

@@ -7,7 +7,7 @@
 //! turns a granule protection fault into a failed access ([`asm`]). It runs an explicit
 //! GPT check ([`gpt_check`]), a check of the SMC path ([`smc_check`]) and the selected conformance tests ([`params`]), prints
 //! every `Test=... Result=...` line and the summary on UART0, reports granules a test
-//! left behind and tears down what they left ([`leaks`], [`teardown`]), and ends QEMU through the monitor with status 0 if
+//! left behind and tears down what they left ([`leaks`]), and ends QEMU through the monitor with status 0 if
 //! everything passed, 1 otherwise ([`run`]).
 //!
 //! All `unsafe` code and assembly lives in [`asm`], [`uart`] and [`params`].
@@ -34,7 +34,6 @@ mod run;
 #[cfg(target_os = "none")]
 mod smc_check;
 #[cfg(target_os = "none")]
-mod teardown;
 #[cfg(target_os = "none")]
 mod uart;
 
