@@ -5,8 +5,8 @@
 
 use rmi_abi::{RmiError, RmiFid};
 
-use super::ripas::rec_create;
-use crate::builder::{create_realm, teardown, Pool, RealmSpec};
+use super::ripas::ENTRY;
+use crate::builder::{create_realm, create_rec, rec_params, teardown, Pool, RealmSpec};
 use crate::{Checks, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -20,8 +20,8 @@ const INPUT: Result<(), RmiError> = Err(RmiError::Input);
 fn psci_complete_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let pool = Pool::new(h);
     let r = create_realm(h, &pool, c, RealmSpec::default())?;
-    let rec0 = rec_create(h, &pool, c, &r, 0)?;
-    let rec1 = rec_create(h, &pool, c, &r, 1)?;
+    let rec0 = create_rec(h, &pool, c, r.rd, rec_params(0, ENTRY))?;
+    let rec1 = create_rec(h, &pool, c, r.rd, rec_params(1, ENTRY))?;
     let nm = h.non_memory_addr();
     let pc = |calling: u64, target: u64| h.rmi(RmiFid::PsciComplete, &[calling, target, 0])[0];
     c.status("alias", pc(rec0, rec0), INPUT)?;

@@ -4,11 +4,10 @@
 //! or top_bound; the conditions after those need a realm's request and are covered by
 //! the hosted realm tests.
 
-use rmi_abi::{RmiError, RmiFid, RmiRecParams};
-use zerocopy::{FromZeros, IntoBytes};
+use rmi_abi::{RmiError, RmiFid};
 
-use crate::builder::{create_realm, teardown, Pool, Realm, RealmSpec};
-use crate::{Checks, Failure, Host, Outcome, TestDef};
+use crate::builder::{create_realm, create_rec, rec_params, teardown, Pool, RealmSpec};
+use crate::{Checks, Host, Outcome, TestDef};
 
 /// The tests of this module.
 pub const TESTS: &[TestDef] = &[TestDef {
@@ -16,48 +15,21 @@ pub const TESTS: &[TestDef] = &[TestDef {
     run: set_ripas_failures,
 }];
 
-const INPUT: Result<(), RmiError> = Err(RmiError::Input);
+/// The entry point of the RECs these tests create.
+pub(super) const ENTRY: u64 = 0x8_0000;
 
-/// Creates REC `index` of `r` (runnable if `index` is 0), with the auxiliary granules
-/// RMI_REC_AUX_COUNT asks for (a check).
-pub(super) fn rec_create(
-    h: &dyn Host,
-    pool: &Pool<'_>,
-    c: &mut Checks,
-    r: &Realm,
-    index: u64,
-) -> Result<u64, Failure> {
-    let count = h.rmi(RmiFid::RecAuxCount, &[r.rd]);
-    c.status("aux count", count[0], Ok(()))?;
-    let mut p = RmiRecParams::new_zeroed();
-    p.flags = (index == 0) as u64;
-    p.mpidr = (index & 0xF) | ((index >> 4) & 0xFF) << 8;
-    p.pc = 0x8_0000;
-    p.num_aux = count[1];
-    for a in p.aux.iter_mut().take(count[1] as usize) {
-        *a = pool.delegated(c)?;
-    }
-    let rec = pool.delegated(c)?;
-    let pp = pool.ns();
-    c.holds("write params", h.write_ns(pp, p.as_bytes()))?;
-    c.status(
-        "rec create",
-        h.rmi(RmiFid::RecCreate, &[r.rd, rec, pp])[0],
-        Ok(()),
-    )?;
-    Ok(rec)
-}
+const INPUT: Result<(), RmiError> = Err(RmiError::Input);
 
 fn set_ripas_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let pool = Pool::new(h);
     let r = create_realm(h, &pool, c, RealmSpec::default())?;
-    let rec = rec_create(h, &pool, c, &r, 0)?;
+    let rec = create_rec(h, &pool, c, r.rd, rec_params(0, ENTRY))?;
     let other_spec = RealmSpec {
         vmid: 2,
         ..RealmSpec::default()
     };
     let other = create_realm(h, &pool, c, other_spec)?;
-    let other_rec = rec_create(h, &pool, c, &other, 0)?;
+    let other_rec = create_rec(h, &pool, c, other.rd, rec_params(0, ENTRY))?;
     let nm = h.non_memory_addr();
     let s = |rd: u64, rec: u64, base: u64, top: u64| {
         h.rmi(RmiFid::RttSetRipas, &[rd, rec, base, top])[0]
