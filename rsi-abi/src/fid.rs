@@ -42,6 +42,32 @@ pub const RSI_ATTESTATION_TOKEN_INIT: u32 = RSI_ATTEST_TOKEN_INIT;
 /// The spec's full name of [`RSI_ATTEST_TOKEN_CONTINUE`].
 pub const RSI_ATTESTATION_TOKEN_CONTINUE: u32 = RSI_ATTEST_TOKEN_CONTINUE;
 
+/// Registers X0 to X16 carry a command's results; DEN0137 1.0, B1.2: "On return from an
+/// RMI or RSI command, any of X0 - X16 which are not specified as output values in the
+/// command definition MBZ."
+pub const RSI_RESULT_REGS: usize = 17;
+
+impl RsiFid {
+    /// How many output values the command returns, in X0 upwards (DEN0137 1.0, the
+    /// "Output values" table of each command in B5.3): X0 is always the result.
+    pub const fn output_regs(self) -> usize {
+        match self {
+            // B5.3.10: result, lower, higher.
+            Self::Version => 3,
+            // B5.3.3: result, value.
+            Self::Features => 2,
+            // B5.3.8: result, value_0..value_7.
+            Self::MeasurementRead => 9,
+            // B5.3.7, B5.3.9, B5.3.4: result only.
+            Self::MeasurementExtend | Self::RealmConfig | Self::HostCall => 1,
+            // B5.3.2: result, size; B5.3.1: result, len.
+            Self::AttestTokenInit | Self::AttestTokenContinue => 2,
+            // B5.3.5: result, out_top, ripas; B5.3.6: result, new_base, response.
+            Self::IpaStateGet | Self::IpaStateSet => 3,
+        }
+    }
+}
+
 /// Whether `x0` lies in the RSI function-identifier range (SVE hint ignored).
 pub const fn is_rsi_range(x0: u64) -> bool {
     let x0 = x0 & !SMCCC_SVE_HINT;

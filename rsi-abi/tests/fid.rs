@@ -48,3 +48,25 @@ fn range_check() {
     assert!(!is_rsi_range(0xC400_01B0));
     assert!(!is_rsi_range(0xC400_0190 | 1 << 32));
 }
+
+/// DEN0137 1.0, B5.3: the output values of each command, X0 upwards.
+#[test]
+fn output_registers_per_command() {
+    let want = [
+        (RsiFid::Version, 3),
+        (RsiFid::Features, 2),
+        (RsiFid::MeasurementRead, 9),
+        (RsiFid::MeasurementExtend, 1),
+        (RsiFid::AttestTokenInit, 2),
+        (RsiFid::AttestTokenContinue, 2),
+        (RsiFid::RealmConfig, 1),
+        (RsiFid::IpaStateSet, 3),
+        (RsiFid::IpaStateGet, 3),
+        (RsiFid::HostCall, 1),
+    ];
+    for (fid, n) in want {
+        assert_eq!(fid.output_regs(), n, "{fid:?}");
+        assert!(fid.output_regs() <= RSI_RESULT_REGS);
+    }
+    assert_eq!(RSI_RESULT_REGS, 17);
+}

@@ -13,6 +13,7 @@ use rmm_conformance::builder::{
     create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
 };
 use rmm_conformance::Checks;
+use rsi_abi::fid;
 use sha2::{Digest, Sha256};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
@@ -143,6 +144,60 @@ fn rsi_version_features_smccc_and_wfi_exit() {
     let exit = w.enter(TRAP_WFI, 0);
     assert_wfi_exit(&exit);
     assert_eq!(exit.gicv3_hcr, 0, "no host HCR bits, EOIcount 0");
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+}
+
+/// DEN0137 1.0, B1.2: on return from an RSI command, X0-X16 that are not outputs of
+/// the command read zero; X17-X30 are the realm's own. Each call starts with junk in
+/// every register after its inputs.
+#[test]
+fn rsi_registers_other_than_outputs_read_zero() {
+    fn call(cpu: &mut RealmCpu, fid: u64, inputs: &[u64]) -> [u64; 31] {
+        let mut args = [0u64; 30];
+        for (i, a) in args.iter_mut().enumerate() {
+            *a = 0xDEAD_0000 + i as u64 + 1;
+        }
+        args[..inputs.len()].copy_from_slice(inputs);
+        cpu.smc(fid, &args)
+    }
+    fn check(r: &[u64; 31], outputs: usize, what: &str) {
+        for (i, &v) in r.iter().enumerate().take(17).skip(outputs) {
+            assert_eq!(v, 0, "{what}: x{i} is not an output and must read zero");
+        }
+        for (i, &v) in r.iter().enumerate().skip(17) {
+            assert_eq!(v, 0xDEAD_0000 + i as u64, "{what}: x{i} is the realm's");
+        }
+    }
+    let w = World::new(|cpu| {
+        let r = call(cpu, RSI_VERSION, &[0x1_0000]);
+        assert_eq!(&r[..3], &[0, 0x1_0000, 0x1_0000]);
+        check(&r, 3, "RSI_VERSION");
+        let r = call(cpu, RSI_FEATURES, &[0]);
+        assert_eq!(&r[..2], &[0, 0]);
+        check(&r, 2, "RSI_FEATURES");
+        let r = call(cpu, RSI_MEASUREMENT_READ, &[0]);
+        assert_eq!(r[0], 0, "RSI_MEASUREMENT_READ of the RIM");
+        check(&r, 9, "RSI_MEASUREMENT_READ");
+        let r = call(cpu, fid::RSI_IPA_STATE_GET as u64, &[0, 0x1000]);
+        assert_eq!(
+            &r[..3],
+            &[0, 0x1000, 1],
+            "RSI_IPA_STATE_GET: RAM up to 0x1000"
+        );
+        check(&r, 3, "RSI_IPA_STATE_GET");
+        let r = call(cpu, fid::RSI_ATTESTATION_TOKEN_INIT as u64, &[0]);
+        assert_eq!(r[0], u64::MAX, "attestation: NOT_SUPPORTED");
+        check(&r, 2, "RSI_ATTESTATION_TOKEN_INIT");
+        // Completed on the next REC entry.
+        cpu.write(0x1100, &[0u8; 256]).unwrap();
+        let r = call(cpu, RSI_HOST_CALL, &[0x1100]);
+        assert_eq!(r[0], 0);
+        check(&r, 1, "RSI_HOST_CALL");
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 5, "HOST_CALL");
     let exit = w.enter(TRAP_WFI, 0);
     assert_wfi_exit(&exit);
 }

@@ -11,6 +11,7 @@ pub mod psci;
 use core::ops::Deref;
 
 use platform::Arch;
+use rsi_abi::fid::RSI_RESULT_REGS;
 use rsi_abi::RSI_ABI_VERSION;
 use rsi_abi::{AbiVersion, RsiFid, RsiStatus};
 
@@ -51,28 +52,38 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if let Some(step) = self.handle_psci(ctx, fid) {
             return step;
         }
-        match RsiFid::decode(fid) {
-            Some(RsiFid::Version) => self.rsi_version(ctx),
-            Some(RsiFid::Features) => {
+        let Some(cmd) = RsiFid::decode(fid) else {
+            return ctx.ret(SMCCC_NOT_SUPPORTED);
+        };
+        let pc = ctx.regs.pc;
+        let step = match cmd {
+            RsiFid::Version => self.rsi_version(ctx),
+            RsiFid::Features => {
                 // DEN0137 1.0, RSI_FEATURES: every feature register reads zero in 1.0.
                 ctx.regs.gprs[1] = 0;
                 ctx.ret_status(RsiStatus::Success)
             }
-            Some(RsiFid::MeasurementRead) => self.rsi_measurement_read(ctx),
-            Some(RsiFid::MeasurementExtend) => self.rsi_measurement_extend(ctx),
-            Some(RsiFid::RealmConfig) => self.rsi_realm_config(ctx),
-            Some(RsiFid::HostCall) => self.rsi_host_call(ctx),
-            Some(RsiFid::IpaStateGet) => self.rsi_ipa_state_get(ctx),
-            Some(RsiFid::IpaStateSet) => self.rsi_ipa_state_set(ctx),
+            RsiFid::MeasurementRead => self.rsi_measurement_read(ctx),
+            RsiFid::MeasurementExtend => self.rsi_measurement_extend(ctx),
+            RsiFid::RealmConfig => self.rsi_realm_config(ctx),
+            RsiFid::HostCall => self.rsi_host_call(ctx),
+            RsiFid::IpaStateGet => self.rsi_ipa_state_get(ctx),
+            RsiFid::IpaStateSet => self.rsi_ipa_state_set(ctx),
             // Not implemented yet: SMCCC NOT_SUPPORTED, the answer for a function the
             // callee does not implement. RSI_ERROR_UNKNOWN would claim that an
             // implemented command failed, and RSI_ERROR_STATE that no token is in
             // progress; neither is true.
-            Some(RsiFid::AttestTokenInit | RsiFid::AttestTokenContinue) => {
-                ctx.ret(SMCCC_NOT_SUPPORTED)
-            }
-            None => ctx.ret(SMCCC_NOT_SUPPORTED),
+            RsiFid::AttestTokenInit | RsiFid::AttestTokenContinue => ctx.ret(SMCCC_NOT_SUPPORTED),
+        };
+        // DEN0137 1.0, B1.2: X0-X16 that are not output values of the command read zero
+        // on return. Not when the SMC is to be executed again (the PC was moved back to
+        // it, e.g. after an exit for an unmapped IPA): its inputs must still be there.
+        // A command that completes on the next REC entry (HOST_CALL, IPA_STATE_SET) has
+        // its inputs in the REC by now and writes only output registers then.
+        if ctx.regs.pc == pc {
+            ctx.regs.gprs[cmd.output_regs()..RSI_RESULT_REGS].fill(0);
         }
+        step
     }
 
     /// DEN0137 1.0, RSI_VERSION: like RMI_VERSION, x1 = lower and x2 = higher
