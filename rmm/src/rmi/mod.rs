@@ -58,8 +58,11 @@ impl Completion {
         }
     }
 
-    /// The registers x0..=x4 returned to the caller whose x4 was `caller_x4`. An x4 that
-    /// is not an output of the command is preserved (SMCCC 1.2).
+    /// The registers x0..=x4 returned to the caller whose x4 was `caller_x4`. x1..x3 that
+    /// are not outputs read zero (DEN0137 1.0, B1.2). An x4 that is not an output is
+    /// preserved instead: SMCCC 1.2 has the callee preserve X4-X17 that carry no result,
+    /// and hosts rely on it (an SMCCC 1.1 inline call, as the Linux KVM host makes, tells
+    /// the compiler that x4 still holds its input afterwards). EL3 writes only x0..x4.
     pub fn registers(&self, caller_x4: u64) -> [u64; 5] {
         let [x1, x2, x3, x4] = self.out;
         let x4 = if self.n_out == 4 { x4 } else { caller_x4 };
