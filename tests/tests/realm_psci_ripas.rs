@@ -16,6 +16,7 @@ use rmm_conformance::builder::{
     create_realm, create_rec, map_low_ipa, rec_params, Pool, RealmSpec,
 };
 use rmm_conformance::Checks;
+use rsi_abi::fid;
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 /// REC 0's entry point.
@@ -25,11 +26,11 @@ const ENTRY1: u64 = 0x9_0000;
 /// The first Unprotected IPA of a 40-bit realm.
 const UNPROTECTED: u64 = 1 << 39;
 
-const RSI_VERSION: u64 = 0xC400_0190;
-const RSI_ATTESTATION_TOKEN_INIT: u64 = 0xC400_0194;
-const RSI_ATTESTATION_TOKEN_CONTINUE: u64 = 0xC400_0195;
-const RSI_IPA_STATE_SET: u64 = 0xC400_0197;
-const RSI_IPA_STATE_GET: u64 = 0xC400_0198;
+const RSI_VERSION: u64 = fid::RSI_VERSION as u64;
+const RSI_ATTESTATION_TOKEN_INIT: u64 = fid::RSI_ATTESTATION_TOKEN_INIT as u64;
+const RSI_ATTESTATION_TOKEN_CONTINUE: u64 = fid::RSI_ATTESTATION_TOKEN_CONTINUE as u64;
+const RSI_IPA_STATE_SET: u64 = fid::RSI_IPA_STATE_SET as u64;
+const RSI_IPA_STATE_GET: u64 = fid::RSI_IPA_STATE_GET as u64;
 const RSI_ERROR_INPUT: u64 = 1;
 const EMPTY: u64 = 0;
 const RAM: u64 = 1;

@@ -19,12 +19,12 @@ use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 const ENTRY: u64 = 0x8_0000;
 const UNPROTECTED: u64 = 1 << 39;
-const RSI_VERSION: u64 = 0xC400_0190;
-const RSI_FEATURES: u64 = 0xC400_0191;
-const RSI_MEASUREMENT_READ: u64 = 0xC400_0192;
-const RSI_MEASUREMENT_EXTEND: u64 = 0xC400_0193;
-const RSI_REALM_CONFIG: u64 = 0xC400_0196;
-const RSI_HOST_CALL: u64 = 0xC400_0199;
+const RSI_VERSION: u64 = fid::RSI_VERSION as u64;
+const RSI_FEATURES: u64 = fid::RSI_FEATURES as u64;
+const RSI_MEASUREMENT_READ: u64 = fid::RSI_MEASUREMENT_READ as u64;
+const RSI_MEASUREMENT_EXTEND: u64 = fid::RSI_MEASUREMENT_EXTEND as u64;
+const RSI_REALM_CONFIG: u64 = fid::RSI_REALM_CONFIG as u64;
+const RSI_HOST_CALL: u64 = fid::RSI_HOST_CALL as u64;
 /// RecEnter flags.
 const EMUL_MMIO: u64 = 1;
 const INJECT_SEA: u64 = 2;
