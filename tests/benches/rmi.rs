@@ -6,15 +6,28 @@
 //! is informative only. Every status is checked: a failed call aborts the run.
 
 use std::collections::BTreeMap;
+use std::mem::offset_of;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use platform::CpuId;
-use rmi_abi::{RmiFid, RmiRealmParams, RmiRecEnter, RmiRecParams};
+use rmi_abi::{
+    RmiFid, RmiRealmParams, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecExitReason,
+    RmiRecParams, RmiRecRun,
+};
 use rmm::hosted::Machine;
+use rsi_abi::fid::{RSI_HOST_CALL, RSI_VERSION};
+use rsi_abi::RSI_ABI_VERSION;
 use zerocopy::{FromZeros, IntoBytes};
 
 const ENTRY: u64 = 0x8_0000;
+
+/// What the realm does before its WFI.
+static REALM_MODE: AtomicU8 = AtomicU8::new(MODE_WFI);
+const MODE_WFI: u8 = 0;
+const MODE_RSI_VERSION: u8 = 1;
+const MODE_HOST_CALL: u8 = 2;
 
 struct Bench {
     m: Machine,
@@ -77,6 +90,30 @@ fn bench_rec_enter_rejected_gic(m: &Machine, a: &[u64; 6]) -> [u64; 5] {
     m.smc(0, RmiFid::RecEnter.id() as u64, *a)
 }
 
+#[inline(never)]
+fn bench_rec_enter_rejected_dup_vintid(m: &Machine, a: &[u64; 6]) -> [u64; 5] {
+    std::hint::black_box(2);
+    m.smc(0, RmiFid::RecEnter.id() as u64, *a)
+}
+
+#[inline(never)]
+fn bench_rec_enter_rsi_version(m: &Machine, a: &[u64; 6]) -> [u64; 5] {
+    std::hint::black_box(3);
+    m.smc(0, RmiFid::RecEnter.id() as u64, *a)
+}
+
+#[inline(never)]
+fn bench_rec_enter_host_call(m: &Machine, a: &[u64; 6]) -> [u64; 5] {
+    std::hint::black_box(4);
+    m.smc(0, RmiFid::RecEnter.id() as u64, *a)
+}
+
+#[inline(never)]
+fn bench_rec_enter_host_call_complete(m: &Machine, a: &[u64; 6]) -> [u64; 5] {
+    std::hint::black_box(5);
+    m.smc(0, RmiFid::RecEnter.id() as u64, *a)
+}
+
 type Wrapper = fn(&Machine, &[u64; 6]) -> [u64; 5];
 
 impl Bench {
@@ -90,6 +127,28 @@ impl Bench {
         e.1 += t.elapsed();
         assert_eq!(r[0], want, "{name} {args:x?}");
         r
+    }
+
+    /// Enters the REC through `w` with `e` and checks the exit reason.
+    fn enter(
+        &mut self,
+        name: &'static str,
+        w: Wrapper,
+        rec: u64,
+        run: u64,
+        e: &RmiRecEnter,
+        want: RmiRecExitReason,
+    ) {
+        self.m.host_write(run, e.as_bytes()).unwrap();
+        self.call(name, w, &[rec, run], 0);
+        let mut exit = RmiRecExit::new_zeroed();
+        self.m
+            .host_read(
+                run + offset_of!(RmiRecRun, exit) as u64,
+                exit.as_mut_bytes(),
+            )
+            .unwrap();
+        assert_eq!(exit.exit_reason, want as u8, "{name}");
     }
 
     fn ns(&mut self) -> u64 {
@@ -209,6 +268,50 @@ impl Bench {
             &[rec, run],
             3,
         );
+        e.gicv3_hcr = 1 << 1;
+        e.gicv3_lrs[1] = e.gicv3_lrs[0];
+        self.m.host_write(run, e.as_bytes()).unwrap();
+        self.call(
+            "rec_enter_rejected_dup_vintid",
+            bench_rec_enter_rejected_dup_vintid,
+            &[rec, run],
+            3,
+        );
+
+        // The realm calls RSI_VERSION, then WFI (trapped): one RSI call inside the
+        // entry, then a WFI exit.
+        let mut e = RmiRecEnter::new_zeroed();
+        e.flags = RmiRecEnterFlags::ZERO.with_trap_wfi(true).bits();
+        REALM_MODE.store(MODE_RSI_VERSION, Ordering::SeqCst);
+        for _ in 0..4 {
+            let w = bench_rec_enter_rsi_version;
+            self.enter(
+                "rec_enter_rsi_version",
+                w,
+                rec,
+                run,
+                &e,
+                RmiRecExitReason::Sync,
+            );
+        }
+        // The realm makes a host call (exit), the next entry completes it and the realm
+        // reaches WFI (exit).
+        REALM_MODE.store(MODE_HOST_CALL, Ordering::SeqCst);
+        for _ in 0..4 {
+            let w = bench_rec_enter_host_call;
+            self.enter(
+                "rec_enter_host_call",
+                w,
+                rec,
+                run,
+                &e,
+                RmiRecExitReason::HostCall,
+            );
+            let w = bench_rec_enter_host_call_complete;
+            let name = "rec_enter_host_call_complete";
+            self.enter(name, w, rec, run, &e, RmiRecExitReason::Sync);
+        }
+        REALM_MODE.store(MODE_WFI, Ordering::SeqCst);
 
         self.call("rec_destroy", bench_rec_destroy, &[rec], 0);
         for a in aux {
@@ -236,10 +339,21 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(4);
     let m = Machine::with_defaults();
-    // The realm: exits at once (the test raises an IRQ before each entry).
+    // The realm: WFI (an IRQ exit when the bench raised one before the entry), or an
+    // RSI call first, as REALM_MODE says.
     m.hw().register_realm_program(
         ENTRY,
         Arc::new(|cpu| loop {
+            match REALM_MODE.load(Ordering::SeqCst) {
+                MODE_RSI_VERSION => {
+                    let r = cpu.smc(RSI_VERSION as u64, &[RSI_ABI_VERSION.encode()]);
+                    assert_eq!(r[0], 0, "RSI_VERSION");
+                }
+                MODE_HOST_CALL => {
+                    assert_eq!(cpu.smc(RSI_HOST_CALL as u64, &[0x1000])[0], 0);
+                }
+                _ => {}
+            }
             cpu.wfi();
         }),
     );
@@ -248,8 +362,10 @@ fn main() {
         next: 0,
         time: BTreeMap::new(),
     };
+    // Each lifecycle takes fresh granules: the simulation keeps a realm thread per
+    // (VTTBR, VMPIDR), and a new REC on the granules of a destroyed one would meet the
+    // old thread where it stopped.
     for i in 0..iterations {
-        b.next = 0;
         b.lifecycle((i % 2) as u8);
     }
     for (name, (calls, t)) in &b.time {

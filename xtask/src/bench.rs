@@ -32,6 +32,10 @@ const REFERENCE: &[(&str, u64)] = &[
     ("rec_enter_irq", 8_814),
     ("rec_enter_irq_16_lrs", 9_980),
     ("rec_enter_rejected_gic", 2_509),
+    ("rec_enter_rejected_dup_vintid", 2_655),
+    ("rec_enter_rsi_version", 9_439),
+    ("rec_enter_host_call", 12_165),
+    ("rec_enter_host_call_complete", 12_075),
     ("rtt_destroy", 9_540),
     ("data_destroy", 8_653),
     ("rec_destroy", 10_018),
@@ -150,7 +154,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("rmm-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     println!(
-        "{:<26} {:>8} {:>12} {:>12} {:>7}",
+        "{:<30} {:>8} {:>12} {:>12} {:>7}",
         "command", "calls", "Ir/call", "reference", "ratio"
     );
     for (name, n) in &calls {
@@ -171,10 +175,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let reference = REFERENCE.iter().find(|(r, _)| r == name).map(|(_, v)| *v);
         match reference {
             Some(r) => println!(
-                "{name:<26} {n:>8} {per_call:>12} {r:>12} {:>7.2}",
+                "{name:<30} {n:>8} {per_call:>12} {r:>12} {:>7.2}",
                 per_call as f64 / r as f64
             ),
-            None => println!("{name:<26} {n:>8} {per_call:>12} {:>12} {:>7}", "-", "-"),
+            None => println!("{name:<30} {n:>8} {per_call:>12} {:>12} {:>7}", "-", "-"),
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
