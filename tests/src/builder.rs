@@ -30,7 +30,7 @@ impl<'h> Pool<'h> {
     pub fn release(&self, c: &mut Checks) -> Result<(), Failure> {
         for n in 0..self.next.get() as u64 {
             let pa = self.base + n * 4096;
-            if !self.host.read_ns(pa, &mut [0u8; 1]) {
+            if !self.host.granule_accessible(pa) {
                 c.status(
                     "undelegate",
                     self.host.rmi(RmiFid::GranuleUndelegate, &[pa])[0],

@@ -116,7 +116,7 @@ pub const POOL_WINDOW: usize = 256;
 /// the host again: a test destroys what it creates and undelegates what it delegates.
 fn cleaned_up(host: &dyn crate::Host, pool_base: u64, c: &Checks) -> Result<(), Outcome> {
     let left = (0..POOL_WINDOW as u64)
-        .filter(|n| !host.read_ns(pool_base + n * 4096, &mut [0u8; 1]))
+        .filter(|n| !host.granule_accessible(pool_base + n * 4096))
         .count();
     if left == 0 {
         return Ok(());

@@ -53,6 +53,11 @@ pub trait Host {
     /// `VmidIsValid` depends on, and RMI does not report.
     fn vmid_bits(&self) -> u32;
 
+    /// Whether the host can access the granule at `pa` (false while it is delegated).
+    fn granule_accessible(&self, pa: u64) -> bool {
+        self.read_ns(pa, &mut [0u8; 1])
+    }
+
     /// Issues an RMI command with up to six arguments on CPU 0.
     fn rmi(&self, fid: rmi_abi::RmiFid, args: &[u64]) -> [u64; 5] {
         let mut a = [0u64; 6];

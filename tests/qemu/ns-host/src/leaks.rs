@@ -9,7 +9,7 @@
 use core::fmt::Write;
 
 use rmi_abi::RmiFid;
-use rmm_conformance::{teardown, Host};
+use rmm_conformance::{check, teardown, Host};
 
 use crate::host::QemuHost;
 use crate::uart::Uart;
@@ -18,15 +18,14 @@ use crate::uart::Uart;
 const SCRATCH: u64 = 0x6FE0_0000;
 const SCRATCH_GRANULES: u64 = 16;
 
-/// How many pool granules are checked (the tests use far fewer).
-const WINDOW: usize = 256;
+/// How many pool granules are checked: the window the runner checks after each test.
+const WINDOW: usize = check::POOL_WINDOW;
 
 /// Granules of the window the host cannot access.
 fn inaccessible(host: &QemuHost) -> impl Iterator<Item = u64> + '_ {
-    (0..WINDOW).map(|n| host.ns_granule(n)).filter(|&pa| {
-        let mut b = [0u8; 1];
-        !host.read_ns(pa, &mut b)
-    })
+    (0..WINDOW)
+        .map(|n| host.ns_granule(n))
+        .filter(|&pa| !host.granule_accessible(pa))
 }
 
 /// Checks the pool of `host` after the test `name`; returns the host the next test
