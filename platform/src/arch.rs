@@ -87,6 +87,28 @@ pub enum RealmTrap {
     SError,
 }
 
+/// Proof that its holder owns one granule of Realm PAS memory exclusively: the
+/// granule's lock is held, or a lock that pins the granule (the leaf RTT entry mapping
+/// a DATA granule), or the granule is memory no one else uses (the RMM's own).
+///
+/// [`Arch::map_realm`] and [`Arch::zero_granule`] take such a proof instead of a bare
+/// physical address, so that code which does not hold the lock a granule needs cannot
+/// reach its memory: a mapping is a borrow of the proof. The RMM implements this trait
+/// only for its lock guards (and the few proofs that stand for them), whose
+/// constructors are private to its granule and RTT-walk modules; the platform crate
+/// implements it for nothing, and a `PhysAddr` is not a proof:
+///
+/// ```compile_fail,E0277
+/// fn peek<A: platform::Arch>(arch: &A) -> u8 {
+///     let mut pa = platform::PhysAddr(0x4200_0000);
+///     arch.map_realm(&mut pa).0[0] // error: `PhysAddr` is not an `OwnedGranule`
+/// }
+/// ```
+pub trait OwnedGranule {
+    /// The physical address of the granule owned (granule aligned).
+    fn owned_pa(&self) -> PhysAddr;
+}
+
 /// The architecture as the RMM sees it.
 ///
 /// Contract for every memory access: the RMM names the PAS it expects the granule to be
@@ -105,12 +127,14 @@ pub trait Arch: Sync {
     /// returns `x0..=x7` as EL3 leaves them.
     fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8];
 
-    /// Maps the Realm PAS granule at `pa` (granule aligned) into the RMM.
-    fn map_realm(&self, pa: PhysAddr) -> Self::Mapped<'_>;
+    /// Maps the Realm PAS granule `owner` proves the caller owns into the RMM. The
+    /// mapping borrows the proof: it cannot outlive the lock, and the same proof cannot
+    /// map the granule twice at once.
+    fn map_realm<'a, G: OwnedGranule + ?Sized>(&'a self, owner: &'a mut G) -> Self::Mapped<'a>;
 
-    /// Zeroes the Realm PAS granule at `pa` (granule aligned), which the caller owns
-    /// (holds its lock). On hardware this is `DC ZVA` per block rather than stores.
-    fn zero_granule(&self, pa: PhysAddr);
+    /// Zeroes the Realm PAS granule `owner` proves the caller owns. On hardware this is
+    /// `DC ZVA` per block rather than stores.
+    fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G);
 
     /// Copies `buf.len()` bytes from the Non-secure granule at `pa`, starting at
     /// `offset` within it, into `buf`. The range must not cross the granule.

@@ -65,18 +65,30 @@ const_assert_eq!(offset_of!(RmiRealmParams, rtt_level_start), 0x810);
 const_assert_eq!(offset_of!(RmiRealmParams, rtt_num_start), 0x818);
 
 impl RmiRealmParams {
+    /// The fields of the image hashed into the RIM by RMI_REALM_CREATE (DEN0137 1.0,
+    /// B4.3.9.4), as (offset, bytes) in ascending offset order: `flags`, `s2sz`,
+    /// `sve_vl`, `num_bps`, `num_wps`, `pmu_num_ctrs` and `hash_algo`. Every other byte
+    /// of the 4 KiB image is zero (see [`RmiRealmParams::measured_image`]).
+    pub fn measured_fields(&self) -> [(usize, &[u8]); 7] {
+        [
+            (offset_of!(Self, flags), self.flags.as_bytes()),
+            (offset_of!(Self, s2sz), self.s2sz.as_bytes()),
+            (offset_of!(Self, sve_vl), self.sve_vl.as_bytes()),
+            (offset_of!(Self, num_bps), self.num_bps.as_bytes()),
+            (offset_of!(Self, num_wps), self.num_wps.as_bytes()),
+            (offset_of!(Self, pmu_num_ctrs), self.pmu_num_ctrs.as_bytes()),
+            (offset_of!(Self, hash_algo), self.hash_algo.as_bytes()),
+        ]
+    }
+
     /// The image hashed into the RIM by RMI_REALM_CREATE (DEN0137 1.0, B4.3.9.4): a
-    /// zero-filled `RmiRealmParams` holding only `flags`, `s2sz`, `sve_vl`, `num_bps`,
-    /// `num_wps`, `pmu_num_ctrs` and `hash_algo` copied from `self`.
+    /// zero-filled `RmiRealmParams` holding only the [`RmiRealmParams::measured_fields`]
+    /// copied from `self`.
     pub fn measured_image(&self) -> Self {
         let mut m = Self::new_zeroed();
-        m.flags = self.flags;
-        m.s2sz = self.s2sz;
-        m.sve_vl = self.sve_vl;
-        m.num_bps = self.num_bps;
-        m.num_wps = self.num_wps;
-        m.pmu_num_ctrs = self.pmu_num_ctrs;
-        m.hash_algo = self.hash_algo;
+        for (off, bytes) in self.measured_fields() {
+            m.as_mut_bytes()[off..off + bytes.len()].copy_from_slice(bytes);
+        }
         m
     }
 

@@ -47,14 +47,25 @@ const_assert_eq!(offset_of!(RmiRecParams, num_aux), 0x800);
 const_assert_eq!(offset_of!(RmiRecParams, aux), 0x808);
 
 impl RmiRecParams {
-    /// The image whose hash is the `content` of the REC measurement descriptor of
-    /// RMI_REC_CREATE (DEN0137 1.0, B4.3.12.4): a zero-filled `RmiRecParams` holding
-    /// only `flags`, `pc` and `gprs` copied from `self`.
+    /// The fields of the image whose hash is the `content` of the REC measurement
+    /// descriptor of RMI_REC_CREATE (DEN0137 1.0, B4.3.12.4), as (offset, bytes) in
+    /// ascending offset order: `flags`, `pc` and `gprs`. Every other byte of the 4 KiB
+    /// image is zero (see [`RmiRecParams::measured_image`]).
+    pub fn measured_fields(&self) -> [(usize, &[u8]); 3] {
+        [
+            (offset_of!(Self, flags), self.flags.as_bytes()),
+            (offset_of!(Self, pc), self.pc.as_bytes()),
+            (offset_of!(Self, gprs), self.gprs.as_bytes()),
+        ]
+    }
+
+    /// That image: a zero-filled `RmiRecParams` holding only the
+    /// [`RmiRecParams::measured_fields`] copied from `self`.
     pub fn measured_image(&self) -> Self {
         let mut m = Self::new_zeroed();
-        m.flags = self.flags;
-        m.pc = self.pc;
-        m.gprs = self.gprs;
+        for (off, bytes) in self.measured_fields() {
+            m.as_mut_bytes()[off..off + bytes.len()].copy_from_slice(bytes);
+        }
         m
     }
 

@@ -7,13 +7,13 @@
 //! (the primary first, then each warm-booted one) reports `RMM_BOOT_COMPLETE`; EL3
 //! answers that call with the CPU's first RMI request.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::el3::{BootError, ColdBootArgs, RMM_BOOT_COMPLETE, RMM_RMI_REQ_COMPLETE};
-use platform::{manifest, Arch, CpuId, PhysAddr};
+use platform::{manifest, Arch, CpuId, OwnedGranule, PhysAddr};
 
 use crate::cpu_features::CpuFeatures;
-use crate::granule::{Granule, GranuleTable};
+use crate::granule::GranuleTable;
 use crate::Rmm;
 
 /// An RMI request as EL3 hands it to the RMM: x0 (function identifier) and x1..=x6.
@@ -34,7 +34,7 @@ impl RmiRequest {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Cold boot on CPU `cpu` with the arguments EL3 passed in x0..=x3. `max_cpus` is the
     /// most CPUs this build supports; `storage` holds the granule metadata (all
     /// [`Granule::new`]).
@@ -61,7 +61,6 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                             granules.len()
                         );
                         Ok(Self {
-                            vmids: crate::vmid::VmidSet::new(features.vmid_bits),
                             arch,
                             boot,
                             manifest,
@@ -93,8 +92,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     ) -> Result<(platform::el3::BootInfo, manifest::Manifest, CpuFeatures), BootError> {
         let boot = args.validate(max_cpus)?;
         let features = CpuFeatures::read(arch, cpu);
-        let buf = arch.map_realm(PhysAddr(boot.shared_buf)).0;
-        let manifest = manifest::parse(&buf, boot.shared_buf, features.pa_bits)?;
+        // Parsed where EL3 wrote it: the shared buffer is the RMM's own memory, which only
+        // EL3 (now waiting for RMM_BOOT_COMPLETE) also writes.
+        let mut shared = SharedBuf(PhysAddr(boot.shared_buf));
+        let buf = arch.map_realm(&mut shared);
+        let manifest = manifest::parse(&buf.0, boot.shared_buf, features.pa_bits)?;
         Ok((boot, manifest, features))
     }
 
@@ -108,5 +110,15 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// request.
     pub fn rmi_complete(&self, cpu: CpuId, result: [u64; 5]) -> RmiRequest {
         RmiRequest::from_regs(self.arch.el3_call(cpu, RMM_RMI_REQ_COMPLETE, &result))
+    }
+}
+
+/// The RMM-EL3 shared buffer: a granule of the RMM's own memory (in its carve-out),
+/// which EL3 writes only while the RMM waits for it.
+struct SharedBuf(PhysAddr);
+
+impl OwnedGranule for SharedBuf {
+    fn owned_pa(&self) -> PhysAddr {
+        self.0
     }
 }

@@ -12,12 +12,11 @@
 //! the whole word that never disturbs the other fields.
 
 use core::marker::PhantomData;
-use core::ops::Deref;
 use core::sync::atomic::{AtomicU16, Ordering};
 
 use platform::addr::GRANULE_SHIFT;
 use platform::manifest::DramBank;
-use platform::{GranuleIdx, PhysAddr};
+use platform::{GranuleIdx, OwnedGranule, PhysAddr};
 
 const LOCK: u16 = 1 << 15;
 const STATE_SHIFT: u32 = 10;
@@ -173,6 +172,13 @@ impl GranuleGuard<'_> {
     }
 }
 
+/// A held lock proves ownership of its granule's memory.
+impl OwnedGranule for GranuleGuard<'_> {
+    fn owned_pa(&self) -> PhysAddr {
+        self.pa
+    }
+}
+
 impl Drop for GranuleGuard<'_> {
     fn drop(&mut self) {
         self.granule.unlock();
@@ -257,6 +263,12 @@ impl<'g, K: Kind> Locked<'g, K> {
     }
 }
 
+impl<K: Kind> OwnedGranule for Locked<'_, K> {
+    fn owned_pa(&self) -> PhysAddr {
+        self.guard.pa
+    }
+}
+
 /// A range of tracked memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Region {
@@ -284,13 +296,13 @@ pub enum TableError {
 
 /// The metadata of every granule of the memory the host may delegate: the DRAM banks of
 /// the boot manifest.
-pub struct GranuleTable<S: Deref<Target = [Granule]>> {
+pub struct GranuleTable<S: crate::Storage> {
     regions: [Region; MAX_REGIONS],
     num_regions: usize,
     storage: S,
 }
 
-impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
+impl<S: crate::Storage> GranuleTable<S> {
     /// Covers `banks` (sorted, granule aligned) with `storage`, whose words must all be
     /// [`Granule::new`].
     pub fn new(banks: &[DramBank], storage: S) -> Result<Self, TableError> {
@@ -311,10 +323,10 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
             };
             next += (b.size >> GRANULE_SHIFT) as usize;
         }
-        if next > storage.len() {
+        if next > storage.granules().len() {
             return Err(TableError::TooManyGranules {
                 needed: next,
-                available: storage.len(),
+                available: storage.granules().len(),
             });
         }
         Ok(Self {
@@ -338,7 +350,7 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
         if !pa.is_granule_aligned() {
             return None;
         }
-        self.index(pa).map(|i| &self.storage[i.0])
+        self.index(pa).map(|i| &self.storage.granules()[i.0])
     }
 
     /// Locks the granule at `pa`; `None` if it is unaligned or untracked.
@@ -379,6 +391,11 @@ impl<S: Deref<Target = [Granule]>> GranuleTable<S> {
         }
     }
 
+    /// The metadata storage the table was built on.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
     /// Number of granules tracked.
     pub fn len(&self) -> usize {
         self.regions[..self.num_regions]
@@ -399,8 +416,19 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    fn storage(n: usize) -> Vec<Granule> {
-        (0..n).map(|_| Granule::new()).collect()
+    struct TestStorage(Vec<Granule>, crate::vmid::VmidSet);
+
+    impl crate::Storage for TestStorage {
+        fn granules(&self) -> &[Granule] {
+            &self.0
+        }
+        fn vmids(&self) -> &crate::vmid::VmidSet {
+            &self.1
+        }
+    }
+
+    fn storage(n: usize) -> TestStorage {
+        TestStorage((0..n).map(|_| Granule::new()).collect(), Default::default())
     }
 
     #[test]

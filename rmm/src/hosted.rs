@@ -16,11 +16,28 @@ use rmi_abi::fid::is_rmi_range;
 use rmi_abi::RmiFid;
 
 use crate::granule::{Granule, GranuleState};
+use crate::percpu::{PerCpu, Scratch};
 use crate::rmi::SMC_NOT_SUPPORTED;
-use crate::Rmm;
+use crate::vmid::VmidSet;
+use crate::{Rmm, Storage};
+
+/// The metadata of an RMM on the simulation: allocations of the machine's own.
+pub struct SimStorage {
+    granules: Box<[Granule]>,
+    vmids: Box<VmidSet>,
+}
+
+impl Storage for SimStorage {
+    fn granules(&self) -> &[Granule] {
+        &self.granules
+    }
+    fn vmids(&self) -> &VmidSet {
+        &self.vmids
+    }
+}
 
 /// The RMM as instantiated on the simulation.
-pub type SimRmm = Rmm<SimArch, Box<[Granule]>>;
+pub type SimRmm = Rmm<SimArch, SimStorage>;
 
 /// The most CPUs the hosted build supports.
 pub const SIM_MAX_CPUS: usize = 32;
@@ -29,7 +46,8 @@ pub const SIM_MAX_CPUS: usize = 32;
 pub struct Machine {
     hw: Arc<SimHw>,
     rmm: Result<SimRmm, BootError>,
-    cpus: Vec<Mutex<()>>,
+    /// Each CPU's scratch memory; its lock serialises the calls made on that CPU.
+    cpus: Vec<Mutex<Box<Scratch>>>,
 }
 
 impl Machine {
@@ -50,14 +68,19 @@ impl Machine {
     /// On success every other CPU is warm booted.
     pub fn boot(hw: Arc<SimHw>, args: ColdBootArgs) -> Self {
         let granules = (hw.config().dram_size / 4096) as usize;
-        let storage: Box<[Granule]> = (0..granules).map(|_| Granule::new()).collect();
+        let storage = SimStorage {
+            granules: (0..granules).map(|_| Granule::new()).collect(),
+            vmids: Box::default(),
+        };
         let rmm = SimRmm::cold_boot(SimArch(hw.clone()), CpuId(0), args, SIM_MAX_CPUS, storage);
         if let Ok(rmm) = &rmm {
             for cpu in 0..hw.num_cpus().min(rmm.boot_info().num_cpus) {
                 rmm.boot_complete(CpuId(cpu));
             }
         }
-        let cpus = (0..hw.num_cpus()).map(|_| Mutex::new(())).collect();
+        let cpus = (0..hw.num_cpus())
+            .map(|_| Mutex::new(Box::new(Scratch::ZERO)))
+            .collect();
         Self { hw, rmm, cpus }
     }
 
@@ -78,10 +101,10 @@ impl Machine {
     /// # Panics
     /// If `cpu` does not exist.
     pub fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5] {
-        let _running = self.cpus[cpu].lock().unwrap_or_else(|e| e.into_inner());
+        let mut scratch = self.cpus[cpu].lock().unwrap_or_else(|e| e.into_inner());
         match &self.rmm {
             Ok(rmm) if is_rmi_range(fid) && rmm.has_cpu(CpuId(cpu)) => {
-                rmm.handle_rmi(CpuId(cpu), fid, args)
+                rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), fid, args)
             }
             _ => [SMC_NOT_SUPPORTED, 0, 0, 0, args[3]],
         }

@@ -12,6 +12,7 @@ pub mod boot;
 pub mod cpu_features;
 pub mod granule;
 pub mod measurement;
+pub mod percpu;
 pub mod realm;
 pub mod rec;
 pub mod rmi;
@@ -25,29 +26,36 @@ pub use rmi::Completion;
 #[cfg(feature = "sim")]
 pub mod hosted;
 
-use core::ops::Deref;
-
 use platform::el3::BootInfo;
 use platform::manifest::Manifest;
 use platform::{Arch, CpuId};
 
 use cpu_features::CpuFeatures;
 use granule::{Granule, GranuleTable};
+use vmid::VmidSet;
+
+/// Where the RMM keeps its global metadata: the words of the granule table (all
+/// [`Granule::new`] at boot) and the VMID set (all free at boot). Statics in firmware,
+/// allocations per simulated machine when hosted; either way never the stack.
+pub trait Storage: Sync {
+    /// The granule table's words.
+    fn granules(&self) -> &[Granule];
+    /// The VMID set.
+    fn vmids(&self) -> &VmidSet;
+}
 
 /// The RMM: the architecture it runs on and its global state.
 ///
-/// `S` is the storage of the granule metadata table: a static array in firmware, an
-/// owned allocation per simulated machine.
-pub struct Rmm<A: Arch, S: Deref<Target = [Granule]>> {
+/// `S` holds the metadata ([`Storage`]).
+pub struct Rmm<A: Arch, S: Storage> {
     arch: A,
     boot: BootInfo,
     manifest: Manifest,
     granules: GranuleTable<S>,
     features: CpuFeatures,
-    vmids: vmid::VmidSet,
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The architecture.
     pub fn arch(&self) -> &A {
         &self.arch
@@ -76,8 +84,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// Returns a granule the RMM is done with to DELEGATED, zero-filled first: the one
     /// place that keeps the invariant "a DELEGATED granule is all zero" on every path
     /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY).
-    pub(crate) fn scrub<K: granule::Kind>(&self, lock: granule::Locked<'_, K>) {
-        self.arch.zero_granule(lock.pa());
+    pub(crate) fn scrub<K: granule::Kind>(&self, mut lock: granule::Locked<'_, K>) {
+        self.arch.zero_granule(&mut lock);
         lock.transition::<granule::DelegatedKind>();
     }
 

@@ -9,6 +9,7 @@
 #![no_std]
 #![no_main]
 
+mod cpus;
 mod entry;
 
 use platform::aarch64::{console, mmu, vectors, Hw};
@@ -17,7 +18,9 @@ use platform::layout::PLATFORM;
 use platform::CpuId;
 use rmm::boot::RmiRequest;
 use rmm::granule::Granule;
-use rmm::Rmm;
+use rmm::percpu::PerCpu;
+use rmm::vmid::VmidSet;
+use rmm::{Rmm, Storage};
 
 /// Granules the RMM can track on this platform.
 const MAX_GRANULES: usize = PLATFORM.max_granules;
@@ -25,8 +28,23 @@ const MAX_GRANULES: usize = PLATFORM.max_granules;
 /// Granule metadata (2 bytes per granule, zero-initialised).
 static GRANULES: [Granule; MAX_GRANULES] = [const { Granule::new() }; MAX_GRANULES];
 
+/// The VMIDs in use (8 KiB, zero-initialised).
+static VMIDS: VmidSet = VmidSet::new();
+
+/// The RMM's metadata: the statics above.
+struct Statics;
+
+impl Storage for Statics {
+    fn granules(&self) -> &[Granule] {
+        &GRANULES
+    }
+    fn vmids(&self) -> &VmidSet {
+        &VMIDS
+    }
+}
+
 /// The RMM, once cold boot has succeeded.
-static RMM: spin::Once<Rmm<Hw, &'static [Granule]>> = spin::Once::new();
+static RMM: spin::Once<Rmm<Hw, Statics>> = spin::Once::new();
 
 /// Cold boot on the primary CPU. Called by `rmm_entry` with the EL3 arguments, on this
 /// CPU's stack, with `.bss` zeroed.
@@ -51,10 +69,12 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
         shared_buf: x3,
     };
     let cpu = CpuId(x0 as usize);
-    match Rmm::cold_boot(Hw, cpu, args, PLATFORM.max_cpus, &GRANULES[..]) {
+    match Rmm::cold_boot(Hw, cpu, args, PLATFORM.max_cpus, Statics) {
         Ok(rmm) => {
             let rmm = RMM.call_once(|| rmm);
-            let first = rmm.boot_complete(cpu);
+            // SAFETY: this is CPU `cpu`'s entry point; it never returns.
+            let cpu = unsafe { cpus::rmi_loop(cpu) };
+            let first = rmm.boot_complete(cpu.id());
             serve(rmm, cpu, first)
         }
         // Reported to EL3 already; EL3 does not come back to a failed RMM.
@@ -70,7 +90,9 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
     let cpu = CpuId(x0 as usize);
     match RMM.get() {
         Some(rmm) if rmm.has_cpu(cpu) => {
-            let first = rmm.boot_complete(cpu);
+            // SAFETY: this is CPU `cpu`'s entry point; it never returns.
+            let cpu = unsafe { cpus::rmi_loop(cpu) };
+            let first = rmm.boot_complete(cpu.id());
             serve(rmm, cpu, first)
         }
         _ => {
@@ -81,9 +103,9 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 }
 
 /// The RMI loop of one CPU.
-fn serve(rmm: &Rmm<Hw, &'static [Granule]>, cpu: CpuId, mut req: RmiRequest) -> ! {
+fn serve(rmm: &Rmm<Hw, Statics>, mut cpu: PerCpu<'static>, mut req: RmiRequest) -> ! {
     loop {
-        let result = rmm.handle_rmi(cpu, req.fid, req.args);
-        req = rmm.rmi_complete(cpu, result);
+        let result = rmm.handle_rmi(&mut cpu, req.fid, req.args);
+        req = rmm.rmi_complete(cpu.id(), result);
     }
 }

@@ -126,8 +126,7 @@ impl Measurement {
     /// `num_wps`, `pmu_num_ctrs` and `hash_algo` are kept and every other byte is zero.
     /// This is a hash, not an extension: no previous RIM enters it.
     pub fn realm_initial(params: &RmiRealmParams, algo: MeasurementAlgo) -> Self {
-        let image = params.measured_image();
-        hash(algo, &[image.as_bytes()])
+        hash_sparse(algo, GRANULE_SIZE, &params.measured_fields())
     }
 
     /// The RHA of this measurement (DEN0137 1.0, A7.1, `RmmRealm.hash_algo`).
@@ -196,8 +195,7 @@ impl Measurement {
     /// The spec extends the RIM only "if the new REC is runnable"; that check is the
     /// caller's.
     pub fn extend_rec(&mut self, params: &RmiRecParams) {
-        let image = params.measured_image();
-        let content = hash(self.algo, &[image.as_bytes()]);
+        let content = hash_sparse(self.algo, GRANULE_SIZE, &params.measured_fields());
         let desc = MeasurementDescriptorRec::new(self, &content);
         *self = hash(self.algo, &[desc.as_bytes()]);
     }
@@ -228,6 +226,46 @@ impl Measurement {
         );
         *self = hash(self.algo, &[self.digest(), data]);
     }
+}
+
+/// Zero bytes fed to a hash in chunks, so that no image of mostly zeros is ever built.
+static ZEROS: [u8; 256] = [0; 256];
+
+/// Hashes a `len`-byte image that is zero except for `fields` ((offset, bytes), in
+/// ascending offset order, not overlapping), without building the image: the fields
+/// and the zero runs between them are fed to the hash in order.
+fn hash_sparse(algo: MeasurementAlgo, len: usize, fields: &[(usize, &[u8])]) -> Measurement {
+    fn zeros(h: &mut impl Digest, mut n: usize) {
+        while n > 0 {
+            let k = n.min(ZEROS.len());
+            h.update(&ZEROS[..k]);
+            n -= k;
+        }
+    }
+    fn feed(h: &mut impl Digest, len: usize, fields: &[(usize, &[u8])]) {
+        let mut at = 0;
+        for &(off, bytes) in fields {
+            debug_assert!(off >= at && off + bytes.len() <= len, "fields out of order");
+            zeros(h, off - at);
+            h.update(bytes);
+            at = off + bytes.len();
+        }
+        zeros(h, len - at);
+    }
+    let mut bytes = [0u8; MEASUREMENT_SIZE];
+    match algo {
+        MeasurementAlgo::Sha256 => {
+            let mut h = Sha256::new();
+            feed(&mut h, len, fields);
+            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
+        }
+        MeasurementAlgo::Sha512 => {
+            let mut h = Sha512::new();
+            feed(&mut h, len, fields);
+            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
+        }
+    }
+    Measurement { bytes, algo }
 }
 
 /// Hashes the concatenation of `parts` with the RHA `algo`, giving a 512-bit

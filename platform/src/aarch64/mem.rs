@@ -20,8 +20,9 @@ impl Deref for Mapped<'_> {
     type Target = GranuleMem;
     fn deref(&self) -> &GranuleMem {
         // SAFETY: `ptr` is the identity address of a Realm granule that the caller of
-        // `map_realm` owns exclusively (it holds the granule's lock or the granule is the
-        // RMM's own), so no other reference to it exists while `self` lives.
+        // `Arch::map_realm` owns exclusively: the mapping borrows an `OwnedGranule`
+        // proof (a held lock, or the RMM's own memory) for its whole life, so no other
+        // reference to the granule exists while `self` lives.
         unsafe { self.ptr.as_ref() }
     }
 }
@@ -33,8 +34,9 @@ impl DerefMut for Mapped<'_> {
     }
 }
 
-/// Maps the Realm granule at `pa` (granule aligned).
-pub fn map_realm<'a>(pa: PhysAddr) -> Mapped<'a> {
+/// Maps the Realm granule at `pa` (granule aligned). Only for [`crate::Arch::map_realm`],
+/// which holds the proof of ownership for the mapping's lifetime.
+pub(super) fn map_realm<'a>(pa: PhysAddr) -> Mapped<'a> {
     assert!(
         pa.is_granule_aligned() && pa.0 != 0,
         "map of invalid granule {pa}"
@@ -46,8 +48,9 @@ pub fn map_realm<'a>(pa: PhysAddr) -> Mapped<'a> {
 }
 
 /// Zeroes the Realm granule at `pa` with `DC ZVA`, one block (`DCZID_EL0.BS`) at a time;
-/// with `DC ZVA` prohibited (`DCZID_EL0.DZP`) it falls back to stores.
-pub fn zero_granule(pa: PhysAddr) {
+/// with `DC ZVA` prohibited (`DCZID_EL0.DZP`) it falls back to stores. Only for
+/// [`crate::Arch::zero_granule`], whose caller proves it owns the granule.
+pub(super) fn zero_granule(pa: PhysAddr) {
     let dczid: u64;
     // SAFETY: reading DCZID_EL0 has no side effects.
     unsafe { core::arch::asm!("mrs {}, dczid_el0", out(reg) dczid, options(nomem, nostack)) };

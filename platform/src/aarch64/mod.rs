@@ -19,7 +19,7 @@ pub mod tlb;
 pub mod vectors;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault};
+use crate::arch::{Arch, CpuId, NsFault, OwnedGranule};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -33,12 +33,12 @@ impl Arch for Hw {
         smc::smc(fid, args)
     }
 
-    fn map_realm(&self, pa: PhysAddr) -> mem::Mapped<'_> {
-        mem::map_realm(pa)
+    fn map_realm<'a, G: OwnedGranule + ?Sized>(&'a self, owner: &'a mut G) -> mem::Mapped<'a> {
+        mem::map_realm(owner.owned_pa())
     }
 
-    fn zero_granule(&self, pa: PhysAddr) {
-        mem::zero_granule(pa)
+    fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G) {
+        mem::zero_granule(owner.owned_pa())
     }
 
     fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {

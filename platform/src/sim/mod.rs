@@ -12,6 +12,7 @@
 
 pub mod cpu;
 pub mod el3;
+pub mod gate;
 pub mod memory;
 pub mod realm;
 pub mod s2walk;
@@ -19,7 +20,7 @@ pub mod s2walk;
 use std::sync::Arc;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault, Pas};
+use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas};
 use crate::layout::{Layout, QEMU_VIRT};
 use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
 use crate::sysreg::SysReg;
@@ -84,6 +85,7 @@ pub struct SimHw {
     serrors: Vec<std::sync::Mutex<Option<u64>>>,
     realms: realm::RealmRuntime,
     counter: std::sync::atomic::AtomicU64,
+    gates: std::sync::Mutex<Vec<Arc<gate::MapGate>>>,
 }
 
 impl SimHw {
@@ -133,6 +135,7 @@ impl SimHw {
             irqs,
             realms: Default::default(),
             counter: Default::default(),
+            gates: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -254,6 +257,32 @@ impl SimHw {
         self.realms.register(entry, program);
     }
 
+    /// Arms a [`gate::MapGate`]: the RMM's next map of the granule at `pa` stops until
+    /// the gate is released.
+    pub fn gate_map(&self, pa: PhysAddr) -> Arc<gate::MapGate> {
+        let g = Arc::new(gate::MapGate::new(pa));
+        self.gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(g.clone());
+        g
+    }
+
+    /// Stops at any gate armed for `pa`.
+    fn pass_gates(&self, pa: PhysAddr) {
+        let gates: Vec<_> = self
+            .gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|g| g.pa() == pa)
+            .cloned()
+            .collect();
+        for g in gates {
+            g.pass(pa);
+        }
+    }
+
     /// Number of CPUs.
     pub fn num_cpus(&self) -> usize {
         self.cpus.len()
@@ -297,7 +326,9 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
-    fn map_realm(&self, pa: PhysAddr) -> memory::Mapped<'_> {
+    fn map_realm<'a, G: OwnedGranule + ?Sized>(&'a self, owner: &'a mut G) -> memory::Mapped<'a> {
+        let pa = owner.owned_pa();
+        self.0.pass_gates(pa);
         self.0
             .mem
             .map(pa, Pas::Realm)
@@ -305,8 +336,8 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
-    fn zero_granule(&self, pa: PhysAddr) {
-        self.map_realm(pa).0.fill(0);
+    fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G) {
+        self.map_realm(owner).0.fill(0);
     }
 
     #[inline(never)]

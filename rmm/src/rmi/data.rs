@@ -1,14 +1,15 @@
 //! RMI_DATA_CREATE, RMI_DATA_CREATE_UNKNOWN and RMI_DATA_DESTROY.
 
-use core::ops::Deref;
+use crate::Storage;
 
-use platform::{Arch, GranuleMem, PhysAddr};
+use platform::{Arch, PhysAddr};
 use rmi_abi::enums::{RmiDataFlags, RmiRealmState, RmiRipas};
 use rmi_abi::RmiError;
 
 use super::Completion;
-use crate::granule::{DataKind, DelegatedKind, Granule, Locked, RdKind};
+use crate::granule::{DataKind, DelegatedKind, Locked, RdKind};
 use crate::measurement::Measurement;
+use crate::percpu::Scratch;
 use crate::realm::rd_mut;
 use crate::rtt::geometry::PAGE_LEVEL;
 use crate::rtt::walk::{skip_non_live, walk};
@@ -18,7 +19,7 @@ use crate::Rmm;
 /// The largest PA a DATA granule may have without LPA2.
 const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Locks the DATA (DELEGATED) and RD granules in address order; reports the first
     /// failing condition of data_align, data_bound, data_state, data_bound2, rd_align,
     /// rd_bound, rd_state (all ERROR_INPUT).
@@ -49,6 +50,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// what the DATA granule receives.
     pub(super) fn data_create(
         &self,
+        scratch: &mut Scratch,
         rd: PhysAddr,
         data: PhysAddr,
         ipa: u64,
@@ -57,10 +59,10 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     ) -> Result<(), RmiError> {
         let flags = RmiDataFlags::decode(flags).map_err(|_| RmiError::Input)?;
         // src_align, src_bound, src_pas
-        let mut content = GranuleMem::ZERO;
+        let content = scratch.page();
         self.read_host_granule(src, &mut content.0)?;
-        let (data_lock, rd_lock) = self.lock_data_and_rd(data, rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let (mut data_lock, mut rd_lock) = self.lock_data_and_rd(data, rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         // ipa_align, ipa_bound
         if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
             return Err(RmiError::Input);
@@ -74,9 +76,12 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if w.level < PAGE_LEVEL || !matches!(w.entry, Rtte::Unassigned(_)) {
             return Err(RmiError::Rtt(w.level));
         }
-        self.arch.map_realm(data).0 = content.0;
+        self.arch
+            .map_realm(&mut data_lock)
+            .0
+            .copy_from_slice(&content.0);
         {
-            let mut m = self.arch.map_realm(rd);
+            let mut m = self.arch.map_realm(&mut rd_lock);
             let d = rd_mut(&mut m);
             let mut rim = Measurement::from_raw(realm.hash_algo.into(), d.measurements[0]);
             let measured = (flags == RmiDataFlags::MeasureContent).then_some(&content.0);
@@ -106,8 +111,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         data: PhysAddr,
         ipa: u64,
     ) -> Result<(), RmiError> {
-        let (data_lock, rd_lock) = self.lock_data_and_rd(data, rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let (data_lock, mut rd_lock) = self.lock_data_and_rd(data, rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
             return Err(RmiError::Input);
         }
@@ -132,11 +137,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// rtte_state (ERROR_RTT, top = walk_top). RIPAS RAM becomes DESTROYED; the granule
     /// is zeroed and returns to DELEGATED.
     pub(super) fn data_destroy(&self, rd: PhysAddr, ipa: u64) -> Completion {
-        let rd_lock = match self.lock_rd(rd) {
+        let mut rd_lock = match self.lock_rd(rd) {
             Ok(l) => l,
             Err(e) => return Completion::new(Err(e), [0, 0]),
         };
-        let realm = self.realm_info(&rd_lock);
+        let realm = self.realm_info(&mut rd_lock);
         if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
             return Completion::new(Err(RmiError::Input), [0, 0]);
         }
@@ -144,7 +149,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let (pa, ripas) = match w.entry {
             Rtte::Assigned { pa, ripas } if w.level == PAGE_LEVEL => (PhysAddr(pa), ripas),
             _ => {
-                let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+                let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
                 return Completion::new(Err(RmiError::Rtt(w.level)), [0, top]);
             }
         };
@@ -160,7 +165,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             .lock_as::<DataKind>(pa)
             .unwrap_or_else(|e| panic!("RTT maps {pa} which is not DATA ({e:?})"));
         self.scrub(data_lock);
-        let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+        let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
         Completion::ok([pa.0, top])
     }
 }

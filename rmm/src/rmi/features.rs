@@ -1,15 +1,14 @@
 //! RMI_FEATURES.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rmi_abi::features::RMI_FEATURE_REGISTER_0_INDEX;
 
 use super::Completion;
-use crate::granule::Granule;
 use crate::Rmm;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_FEATURES: x1 = feature register index; returns x1 = its value.
     /// Register 0 is [`crate::cpu_features::CpuFeatures::feature_reg0`]; every other
     /// index reads as zero. No failure conditions.

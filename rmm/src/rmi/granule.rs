@@ -1,15 +1,15 @@
 //! RMI_GRANULE_DELEGATE and RMI_GRANULE_UNDELEGATE.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::el3::{El3Error, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE};
 use platform::{Arch, CpuId, PhysAddr};
 use rmi_abi::RmiError;
 
-use crate::granule::{Granule, GranuleState};
+use crate::granule::GranuleState;
 use crate::Rmm;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_GRANULE_DELEGATE: NS -> DELEGATED.
     ///
     /// Failure conditions, in order:
@@ -37,7 +37,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             log::debug!("GTSI delegate {addr} refused: {e:?}");
             return Err(RmiError::Input);
         }
-        self.arch.zero_granule(addr);
+        self.arch.zero_granule(&mut g);
         g.set_state(GranuleState::Delegated);
         Ok(())
     }

@@ -18,12 +18,12 @@ mod version;
 
 pub use realm::REC_AUX_COUNT;
 
-use core::ops::Deref;
+use crate::Storage;
 
-use platform::{Arch, CpuId, PhysAddr};
+use platform::{Arch, PhysAddr};
 use rmi_abi::{status, RmiError, RmiFid};
 
-use crate::granule::Granule;
+use crate::percpu::PerCpu;
 use crate::Rmm;
 
 /// `x0` of a call the RMM does not implement (SMCCC `NOT_SUPPORTED`, -1).
@@ -79,10 +79,10 @@ impl<const N: usize> From<Result<[u64; N], RmiError>> for Completion {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
-    /// Serves one RMI call made on `cpu`: `x0` is the function identifier and `args`
-    /// holds x1..=x6. Returns x0..=x4.
-    pub fn handle_rmi(&self, cpu: CpuId, x0: u64, args: [u64; 6]) -> [u64; 5] {
+impl<A: Arch, S: Storage> Rmm<A, S> {
+    /// Serves one RMI call made on the CPU of the RMI loop `cpu`: `x0` is the function
+    /// identifier and `args` holds x1..=x6. Returns x0..=x4.
+    pub fn handle_rmi(&self, cpu: &mut PerCpu<'_>, x0: u64, args: [u64; 6]) -> [u64; 5] {
         match RmiFid::decode(x0).and_then(|fid| Some((fid, self.dispatch(cpu, fid, args)?))) {
             Some((fid, done)) => {
                 log::trace!("RMI {fid:?} {:x?} -> {:?}", &args, done.status);
@@ -97,7 +97,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
 
     /// Calls the handler of `fid`; `None` if it cannot be served here (RMI_REC_ENTER on a
     /// platform that cannot run realms).
-    fn dispatch(&self, cpu: CpuId, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
+    fn dispatch(&self, cpu: &mut PerCpu<'_>, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
+        let (cpu, scratch) = cpu.split();
         Some(match fid {
             RmiFid::Version => self.rmi_version(a[0]),
             RmiFid::Features => self.rmi_features(a[0]),
@@ -110,19 +111,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 .map(|()| [])
                 .into(),
             RmiFid::RealmCreate => self
-                .realm_create(PhysAddr(a[0]), PhysAddr(a[1]))
+                .realm_create(scratch, PhysAddr(a[0]), PhysAddr(a[1]))
                 .map(|()| [])
                 .into(),
             RmiFid::RealmActivate => self.realm_activate(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RealmDestroy => self.realm_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RecAuxCount => self.rec_aux_count(PhysAddr(a[0])).into(),
             RmiFid::RecCreate => self
-                .rec_create(PhysAddr(a[0]), PhysAddr(a[1]), PhysAddr(a[2]))
+                .rec_create(scratch, PhysAddr(a[0]), PhysAddr(a[1]), PhysAddr(a[2]))
                 .map(|()| [])
                 .into(),
             RmiFid::RecDestroy => self.rec_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RecEnter => self
-                .rec_enter(cpu, PhysAddr(a[0]), PhysAddr(a[1]))?
+                .rec_enter(cpu, scratch, PhysAddr(a[0]), PhysAddr(a[1]))?
                 .map(|()| [])
                 .into(),
             RmiFid::RttCreate => self
@@ -143,7 +144,14 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             }
             RmiFid::RttInitRipas => self.rtt_init_ripas(PhysAddr(a[0]), a[1], a[2]).into(),
             RmiFid::DataCreate => self
-                .data_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], PhysAddr(a[3]), a[4])
+                .data_create(
+                    scratch,
+                    PhysAddr(a[0]),
+                    PhysAddr(a[1]),
+                    a[2],
+                    PhysAddr(a[3]),
+                    a[4],
+                )
                 .map(|()| [])
                 .into(),
             RmiFid::DataCreateUnknown => self

@@ -1,13 +1,13 @@
 //! RMI_PSCI_COMPLETE (DEN0137 1.0, B4.3.7; A4.3.7 REC exit due to PSCI).
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, PhysAddr, SysReg};
 use rmi_abi::mpidr::RmiRecMpidr;
 use rmi_abi::RmiError;
 use smccc::psci;
 
-use crate::granule::{Granule, RecKind};
+use crate::granule::RecKind;
 use crate::rec::{el1_index, rec_mut};
 use crate::rsi::psci::{psci_error, PSCI_OFF, PSCI_SUCCESS};
 use crate::Rmm;
@@ -22,7 +22,23 @@ fn psci_return_code_permitted(cpu_on: bool, target_runnable: bool, status: u64) 
         || (cpu_on && !target_runnable && status == psci_error(psci::error::DENIED))
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+/// What RMI_PSCI_COMPLETE needs of the calling REC's pending request.
+struct PsciRequest {
+    /// The calling REC's realm (`rec.owner`).
+    rd: u64,
+    /// The MPIDR the request names.
+    target: u64,
+    /// The PSCI function (the caller's x0).
+    fid: u64,
+    /// PSCI_CPU_ON's entry point (x2).
+    entry: u64,
+    /// PSCI_CPU_ON's context ID (x3).
+    context: u64,
+    /// The caller's SCTLR_EL1 (its endianness passes to the target).
+    sctlr_el1: u64,
+}
+
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, B4.3.7 RMI_PSCI_COMPLETE (x1 calling REC, x2 target REC, x3 PSCI
     /// status): completes the calling REC's pending PSCI_CPU_ON or PSCI_AFFINITY_INFO
     /// with the REC the host says its MPIDR names.
@@ -62,20 +78,31 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         // calling_align, calling_bound, calling_state, target_align, target_bound,
         // target_state
-        let (calling_lock, target_lock) = self
+        let (mut calling_lock, mut target_lock) = self
             .granules
             .lock_pair_as::<RecKind, RecKind>(calling, target)?;
         // pending
         if calling_lock.granule().refcount() != 0 {
             return Err(RmiError::Input);
         }
-        let caller = rec_mut(&mut self.arch.map_realm(calling)).clone();
-        if caller.psci_pending == 0 {
-            return Err(RmiError::Input);
-        }
+        let caller = {
+            let mut m = self.arch.map_realm(&mut calling_lock);
+            let c = rec_mut(&mut m);
+            if c.psci_pending == 0 {
+                return Err(RmiError::Input);
+            }
+            PsciRequest {
+                rd: c.rd,
+                target: c.psci_target,
+                fid: c.gprs[0],
+                entry: c.gprs[2],
+                context: c.gprs[3],
+                sctlr_el1: c.el1[el1_index(SysReg::SCTLR_EL1)],
+            }
+        };
         let target_running = target_lock.granule().refcount() != 0;
         let (target_owner, target_mpidr, target_runnable) = {
-            let mut m = self.arch.map_realm(target);
+            let mut m = self.arch.map_realm(&mut target_lock);
             let t = rec_mut(&mut m);
             (t.rd, t.mpidr, target_running || t.runnable != 0)
         };
@@ -84,11 +111,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         // target: MpidrEqual(request's MPIDR, target's RmiRecMpidr)
-        if RmiRecMpidr::from_mpidr_el1(caller.psci_target).map(|m| m.bits()) != Ok(target_mpidr) {
+        if RmiRecMpidr::from_mpidr_el1(caller.target).map(|m| m.bits()) != Ok(target_mpidr) {
             return Err(RmiError::Input);
         }
         // status
-        let fid = caller.gprs[0];
+        let fid = caller.fid;
         let cpu_on = fid == psci::PSCI_CPU_ON_32 as u64 || fid == psci::PSCI_CPU_ON_64 as u64;
         if !psci_return_code_permitted(cpu_on, target_runnable, status) {
             return Err(RmiError::Input);
@@ -102,11 +129,10 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             psci_error(psci::error::ALREADY_ON)
         } else if cpu_on {
             // on_success: the target is neither runnable nor running.
-            let (entry, context) = (caller.gprs[2], caller.gprs[3]);
-            let ee = caller.el1[el1_index(SysReg::SCTLR_EL1)] & SCTLR_EE;
-            let mut m = self.arch.map_realm(target);
+            let ee = caller.sctlr_el1 & SCTLR_EE;
+            let mut m = self.arch.map_realm(&mut target_lock);
             let t = rec_mut(&mut m);
-            t.reset(entry, &[context, 0, 0, 0, 0, 0, 0, 0]);
+            t.reset(caller.entry, &[caller.context, 0, 0, 0, 0, 0, 0, 0]);
             t.el1[el1_index(SysReg::SCTLR_EL1)] |= ee;
             t.runnable = 1;
             PSCI_SUCCESS
@@ -117,7 +143,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             // affinity_off
             PSCI_OFF
         };
-        let mut m = self.arch.map_realm(calling);
+        let mut m = self.arch.map_realm(&mut calling_lock);
         let c = rec_mut(&mut m);
         c.gprs[0] = result;
         // args

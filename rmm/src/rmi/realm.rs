@@ -1,16 +1,16 @@
 //! RMI_REALM_CREATE, RMI_REALM_ACTIVATE, RMI_REALM_DESTROY and RMI_REC_AUX_COUNT.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, PhysAddr};
 use rmi_abi::enums::{RmiHashAlgorithm, RmiRealmState};
 use rmi_abi::flags::RmiRealmFlags;
 use rmi_abi::{RmiError, RmiRealmParams, GRANULE_SIZE};
-use zerocopy::FromZeros;
 
 use crate::cpu_features::MIN_IPA_BITS;
-use crate::granule::{DelegatedKind, Granule, LockError, Locked, RdKind, RttKind};
+use crate::granule::{DelegatedKind, LockError, Locked, RdKind, RttKind};
 use crate::measurement::{Measurement, MeasurementAlgo};
+use crate::percpu::Scratch;
 use crate::realm::{rd_mut, Rd};
 use crate::rtt::geometry::{entry_size, ENTRIES, MAX_START_TABLES};
 use crate::rtt::walk::entries_mut;
@@ -29,7 +29,7 @@ impl From<LockError> for RmiError {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// `*_align`, `*_bound`, `*_state` for a granule named by the host: locks it as an
     /// RD.
     pub(super) fn lock_rd(&self, rd: PhysAddr) -> Result<Locked<'_, RdKind>, RmiError> {
@@ -73,14 +73,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// the specification's order (all ERROR_INPUT): params_align, params_bound,
     /// params_pas, params_valid, params_supp, alias, rd_align, rd_bound, rd_state,
     /// rtt_align, rtt_num_level, rtt_state, vmid_valid.
-    pub(super) fn realm_create(&self, rd: PhysAddr, params_pa: PhysAddr) -> Result<(), RmiError> {
+    pub(super) fn realm_create(
+        &self,
+        scratch: &mut Scratch,
+        rd: PhysAddr,
+        params_pa: PhysAddr,
+    ) -> Result<(), RmiError> {
         // params_align, params_bound, params_pas
-        let mut p = RmiRealmParams::new_zeroed();
-        self.read_host_granule(params_pa, &mut p)?;
+        let p = scratch.realm_params();
+        self.read_host_granule(params_pa, p)?;
         // params_valid: reserved flag bits and encodings.
         let flags = RmiRealmFlags::decode(p.flags).map_err(|_| RmiError::Input)?;
         // params_supp
-        if !self.realm_params_supported(&p, flags) {
+        if !self.realm_params_supported(p, flags) {
             return Err(RmiError::Input);
         }
         // alias: the RD is one of the start-level RTTs.
@@ -94,21 +99,22 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         // rtt_align
-        if n == 0 || n > MAX_START_TABLES as u64 || p.rtt_base % rtt_span != 0 {
+        if n == 0 || n > MAX_START_TABLES as u64 || !p.rtt_base.is_multiple_of(rtt_span) {
             return Err(RmiError::Input);
         }
         // rtt_num_level
         let geometry = RttGeometry::new(p.s2sz as u32, p.rtt_level_start, n, self.features.pa_bits)
             .ok_or(RmiError::Input)?;
         // vmid_valid (validity; freedom is claimed last, once nothing else can fail)
-        if !self.vmids.is_valid(p.vmid) {
+        if !crate::vmid::is_valid(p.vmid, self.features.vmid_bits) {
             return Err(RmiError::Input);
         }
 
         // rd_state, rtt_state: lock the RD and the start-level RTTs in address order.
-        let (rd_lock, rtts) = self.lock_rd_and_rtts(rd, PhysAddr(p.rtt_base), n as usize)?;
+        let (mut rd_lock, mut rtts) =
+            self.lock_rd_and_rtts(rd, PhysAddr(p.rtt_base), n as usize)?;
         // vmid_valid: free
-        if !self.vmids.try_reserve(p.vmid) {
+        if !self.granules.storage().vmids().try_reserve(p.vmid) {
             return Err(RmiError::Input);
         }
 
@@ -116,8 +122,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         // the granules are zero), unprotected IPAs UNASSIGNED_NS.
         let level = geometry.start_level;
         let unprotected = Rtte::UnassignedNs.encode(level);
-        for (t, rtt) in rtts.iter().flatten().enumerate() {
-            let mut m = self.arch.map_realm(rtt.pa());
+        for (t, rtt) in rtts.iter_mut().flatten().enumerate() {
+            let mut m = self.arch.map_realm(rtt);
             for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
                 let ipa = ((t * ENTRIES + i) as u64) * entry_size(level);
                 if !geometry.is_protected(ipa) {
@@ -130,7 +136,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             _ => MeasurementAlgo::Sha256,
         };
         {
-            let mut m = self.arch.map_realm(rd);
+            let mut m = self.arch.map_realm(&mut rd_lock);
             let d: &mut Rd = rd_mut(&mut m);
             d.state = RmiRealmState::New.raw();
             d.hash_algo = p.hash_algo;
@@ -143,7 +149,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             d.num_wps = p.num_wps;
             d.rec_index = 0;
             d.measurements = [[0; 64]; 5];
-            d.measurements[0] = *Measurement::realm_initial(&p, algo).as_bytes();
+            d.measurements[0] = *Measurement::realm_initial(p, algo).as_bytes();
             d.rpv = p.rpv;
         }
         for rtt in rtts.into_iter().flatten() {
@@ -188,8 +194,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// DEN0137 1.0, RMI_REALM_ACTIVATE (x1 = RD). Failure conditions: rd_align,
     /// rd_bound, rd_state (ERROR_INPUT), then realm_state (ERROR_REALM).
     pub(super) fn realm_activate(&self, rd: PhysAddr) -> Result<(), RmiError> {
-        let rd_lock = self.lock_rd(rd)?;
-        let mut m = self.arch.map_realm(rd_lock.pa());
+        let mut rd_lock = self.lock_rd(rd)?;
+        let mut m = self.arch.map_realm(&mut rd_lock);
         let d = rd_mut(&mut m);
         // realm_state
         if d.state != RmiRealmState::New.raw() {
@@ -203,10 +209,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// rd_state (ERROR_INPUT), then realm_live (ERROR_REALM): the realm has RECs, or a
     /// start-level RTT is live.
     pub(super) fn realm_destroy(&self, rd: PhysAddr) -> Result<(), RmiError> {
-        let rd_lock = self.lock_rd(rd)?;
-        let info = rd_mut(&mut self.arch.map_realm(rd)).clone();
-        let vmid = info.vmid;
-        let info = info.info();
+        let mut rd_lock = self.lock_rd(rd)?;
+        let info = self.realm_info(&mut rd_lock);
         // realm_live: RECs hold references on the RD; live start-level entries hold
         // references on their RTT.
         if rd_lock.granule().refcount() != 0 {
@@ -228,7 +232,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         for rtt in rtts.into_iter().flatten() {
             self.scrub(rtt);
         }
-        self.vmids.release(vmid);
+        self.granules.storage().vmids().release(info.vmid);
         self.scrub(rd_lock);
         Ok(())
     }

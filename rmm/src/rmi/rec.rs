@@ -1,20 +1,20 @@
 //! RMI_REC_CREATE and RMI_REC_DESTROY.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, PhysAddr};
 use rmi_abi::enums::RmiRealmState;
 use rmi_abi::flags::RmiRecCreateFlags;
 use rmi_abi::mpidr::RmiRecMpidr;
-use rmi_abi::{RmiError, RmiRecParams};
-use zerocopy::FromZeros;
+use rmi_abi::RmiError;
 
 use super::realm::REC_AUX_COUNT;
 use crate::granule::{
-    DelegatedKind, Granule, GranuleGuard, GranuleState, Kind, Locked, RdKind, RecAuxKind, RecKind,
+    DelegatedKind, GranuleGuard, GranuleState, Kind, Locked, RdKind, RecAuxKind, RecKind,
     REFCOUNT_MAX,
 };
 use crate::measurement::Measurement;
+use crate::percpu::Scratch;
 use crate::realm::rd_mut;
 use crate::rec::rec_mut;
 use crate::Rmm;
@@ -30,7 +30,7 @@ enum Role {
     Aux,
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_REC_CREATE (x1 RD, x2 REC, x3 parameters).
     ///
     /// Failure conditions, in order: params_align, params_bound, params_pas (and an
@@ -43,12 +43,13 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// role needs, and the conditions are then evaluated in the specification's order.
     pub(super) fn rec_create(
         &self,
+        scratch: &mut Scratch,
         rd: PhysAddr,
         rec: PhysAddr,
         params_pa: PhysAddr,
     ) -> Result<(), RmiError> {
-        let mut p = RmiRecParams::new_zeroed();
-        self.read_host_granule(params_pa, &mut p)?;
+        let p = scratch.rec_params();
+        self.read_host_granule(params_pa, p)?;
         let flags = RmiRecCreateFlags::decode(p.flags).map_err(|_| RmiError::Input)?;
         let mpidr = RmiRecMpidr::decode(p.mpidr).map_err(|_| RmiError::Input)?;
         // rec_align, rec_bound, rd_align, rd_bound; the REC and RD must differ.
@@ -107,17 +108,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if !rec_ok || !rd_ok {
             return Err(RmiError::Input);
         }
-        let rd_lock = Locked::<RdKind>::check(take_guard(&mut guards, rd).ok_or(RmiError::Input)?)?;
-        let rec_lock =
+        let mut rd_lock =
+            Locked::<RdKind>::check(take_guard(&mut guards, rd).ok_or(RmiError::Input)?)?;
+        let mut rec_lock =
             Locked::<DelegatedKind>::check(take_guard(&mut guards, rec).ok_or(RmiError::Input)?)?;
-        let mut m = self.arch.map_realm(rd);
+        let num_recs = rd_lock.granule().refcount();
+        let mut m = self.arch.map_realm(&mut rd_lock);
         let d = rd_mut(&mut m);
         // realm_state
         if d.state != RmiRealmState::New.raw() {
             return Err(RmiError::Realm(0));
         }
         // num_recs
-        if rd_lock.granule().refcount() >= REFCOUNT_MAX {
+        if num_recs >= REFCOUNT_MAX {
             return Err(RmiError::Realm(0));
         }
         // mpidr_index
@@ -130,7 +133,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
 
         {
-            let mut rm = self.arch.map_realm(rec);
+            let mut rm = self.arch.map_realm(&mut rec_lock);
             let r = rec_mut(&mut rm);
             r.rd = rd.0;
             r.index = d.rec_index;
@@ -143,7 +146,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         if flags.runnable() {
             let mut rim = Measurement::from_raw(d.info().hash_algo.into(), d.measurements[0]);
-            rim.extend_rec(&p);
+            rim.extend_rec(p);
             d.measurements[0] = *rim.as_bytes();
         }
         d.rec_index += 1;
@@ -161,13 +164,13 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// rec_gran_state (ERROR_INPUT); rec_state: the REC is running (ERROR_REC). The REC
     /// and its auxiliary granules are scrubbed and return to DELEGATED.
     pub(super) fn rec_destroy(&self, rec: PhysAddr) -> Result<(), RmiError> {
-        let rec_lock = self.granules.lock_as::<RecKind>(rec)?;
+        let mut rec_lock = self.granules.lock_as::<RecKind>(rec)?;
         // rec_state: a running REC holds a reference on its granule.
         if rec_lock.granule().refcount() != 0 {
             return Err(RmiError::Rec);
         }
         let (rd, aux, num_aux) = {
-            let mut m = self.arch.map_realm(rec);
+            let mut m = self.arch.map_realm(&mut rec_lock);
             let r = rec_mut(&mut m);
             (PhysAddr(r.rd), r.aux, r.num_aux as usize)
         };

@@ -1,12 +1,12 @@
 //! RMI_RTT_SET_RIPAS (DEN0137 1.0, B4.3.21; A5.4 RIPAS change).
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, PhysAddr};
 use rmi_abi::enums::RmiRipas;
 use rmi_abi::RmiError;
 
-use crate::granule::{Granule, RdKind, RecKind};
+use crate::granule::{RdKind, RecKind};
 use crate::rec::rec_mut;
 use crate::rsi::ipa_state::entry_ripas;
 use crate::rtt::geometry::{entry_index, entry_size, is_level_aligned, ENTRIES, PAGE_LEVEL};
@@ -31,7 +31,7 @@ struct Request {
     change_destroyed: bool,
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, B4.3.21 RMI_RTT_SET_RIPAS (x1 RD, x2 REC, x3 base, x4 top); returns
     /// x1 = out_top, the top of the range whose RIPAS now is the requested one.
     ///
@@ -69,14 +69,14 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         top: u64,
     ) -> Result<[u64; 1], RmiError> {
         // rd_align, rd_bound, rd_state, rec_align, rec_bound, rec_gran_state
-        let (rd_lock, rec_lock) = self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec)?;
+        let (mut rd_lock, mut rec_lock) = self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec)?;
         // rec_state: a running REC holds a reference on its granule (and its contents
         // are written back when it exits, so they must not change meanwhile).
         if rec_lock.granule().refcount() != 0 {
             return Err(RmiError::Rec);
         }
         let req = {
-            let mut m = self.arch.map_realm(rec);
+            let mut m = self.arch.map_realm(&mut rec_lock);
             let r = rec_mut(&mut m);
             Request {
                 owner: r.rd,
@@ -104,8 +104,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         // From here `base` is the progress of a request RSI_IPA_STATE_SET validated:
         // granule aligned, and `[base, top)` within the Protected IPA space.
-        let realm = self.realm_info(&rd_lock);
-        let w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
+        let realm = self.realm_info(&mut rd_lock);
+        let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
         let ripas = entry_ripas(w.entry)
             .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry));
         // base_align
@@ -126,7 +126,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             if at >= top {
                 break;
             }
-            let stop = match read_entry(&self.arch, w.rtt.pa(), i, w.level) {
+            let stop = match read_entry(&self.arch, &mut w.rtt, i, w.level) {
                 Rtte::Table(_) => true,
                 e => !req.change_destroyed && entry_ripas(e) == Some(RmiRipas::Destroyed),
             };
@@ -146,7 +146,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let end = ((walk_top - table_base) / size) as usize;
         for i in first..end {
             let ipa = table_base + i as u64 * size;
-            let old = read_entry(&self.arch, w.rtt.pa(), i, w.level);
+            let old = read_entry(&self.arch, &mut w.rtt, i, w.level);
             let new = match old {
                 Rtte::Unassigned(r) if r != req.value => Rtte::Unassigned(req.value),
                 Rtte::Assigned { pa, ripas: r } if r != req.value => Rtte::Assigned {
@@ -155,7 +155,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 },
                 _ => continue,
             };
-            write_desc(&self.arch, w.rtt.pa(), i, new.encode(w.level));
+            write_desc(&self.arch, &mut w.rtt, i, new.encode(w.level));
             // A RAM mapping was a valid descriptor the TLBs may hold.
             if matches!(
                 old,
@@ -176,7 +176,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             walk_top
         };
         // ripas_addr
-        rec_mut(&mut self.arch.map_realm(rec)).ripas_base = out_top;
+        rec_mut(&mut self.arch.map_realm(&mut rec_lock)).ripas_base = out_top;
         Ok([out_top])
     }
 }

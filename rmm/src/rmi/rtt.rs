@@ -1,14 +1,14 @@
 //! RMI commands on Realm Translation Tables: RTT_CREATE, RTT_DESTROY, RTT_FOLD,
 //! RTT_READ_ENTRY, RTT_MAP_UNPROTECTED, RTT_UNMAP_UNPROTECTED, RTT_INIT_RIPAS.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, PhysAddr};
 use rmi_abi::enums::{RmiRealmState, RmiRipas};
 use rmi_abi::RmiError;
 
 use super::Completion;
-use crate::granule::{DelegatedKind, Granule, Locked, RdKind, RttKind};
+use crate::granule::{DelegatedKind, Locked, RdKind, RttKind};
 use crate::measurement::Measurement;
 use crate::realm::{rd_mut, RealmInfo};
 use crate::rtt::entry::{host_desc_addr, is_valid_for_unprotected};
@@ -20,10 +20,10 @@ use crate::Rmm;
 /// The largest PA an RTT or mapping may name without LPA2.
 const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The realm attributes of a locked RD.
-    pub(crate) fn realm_info(&self, rd: &Locked<'_, RdKind>) -> RealmInfo {
-        rd_mut(&mut self.arch.map_realm(rd.pa())).info()
+    pub(crate) fn realm_info(&self, rd: &mut Locked<'_, RdKind>) -> RealmInfo {
+        rd_mut(&mut self.arch.map_realm(rd)).info()
     }
 
     /// The checks RTT commands share after the RD: `level_bound` (a valid level;
@@ -75,16 +75,16 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         level: i64,
     ) -> Result<(), RmiError> {
         // The RD and the new RTT are both named by the host: locked in address order.
-        let (rd_lock, rtt_lock) = match self.granules.lock_pair_as::<RdKind, DelegatedKind>(rd, rtt)
-        {
-            Ok(pair) => pair,
-            Err(_) => {
-                // Report the first failing condition in the specification's order.
-                self.lock_rd(rd)?;
-                return Err(RmiError::Input);
-            }
-        };
-        let realm = self.realm_info(&rd_lock);
+        let (mut rd_lock, mut rtt_lock) =
+            match self.granules.lock_pair_as::<RdKind, DelegatedKind>(rd, rtt) {
+                Ok(pair) => pair,
+                Err(_) => {
+                    // Report the first failing condition in the specification's order.
+                    self.lock_rd(rd)?;
+                    return Err(RmiError::Input);
+                }
+            };
+        let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, true, false, true)?;
         // rtt_bound2
         if rtt.0 >= PA_LIMIT_NO_LPA2 {
@@ -104,7 +104,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let child_size = entry_size(level);
         let mut live = 0u16;
         {
-            let mut m = self.arch.map_realm(rtt);
+            let mut m = self.arch.map_realm(&mut rtt_lock);
             for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
                 let off = i as u64 * child_size;
                 let child = match w.entry {
@@ -135,22 +135,23 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// rtte_state (ERROR_RTT at the walk's level, top = walk_top); rtt_live (ERROR_RTT
     /// at `level`, top = `ipa`).
     pub(super) fn rtt_destroy(&self, rd: PhysAddr, ipa: u64, level: i64) -> Completion {
-        let rd_lock = match self.lock_rd(rd) {
+        let mut rd_lock = match self.lock_rd(rd) {
             Ok(l) => l,
             Err(e) => return Completion::new(Err(e), [0, 0]),
         };
-        let realm = self.realm_info(&rd_lock);
+        let realm = self.realm_info(&mut rd_lock);
         let level = match Self::check_level_ipa(&realm, level, ipa, true, false, true) {
             Ok(l) => l,
             Err(e) => return Completion::new(Err(e), [0, 0]),
         };
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level - 1);
-        let walk_top =
-            |w: &crate::rtt::walk::Walk<'_>| skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+        let walk_top = |w: &mut crate::rtt::walk::Walk<'_>| {
+            skip_non_live(&self.arch, &mut w.rtt, w.level, ipa)
+        };
         // rtt_walk, rtte_state
         let child = match w.entry {
             Rtte::Table(child) if w.level == level - 1 => PhysAddr(child),
-            _ => return Completion::new(Err(RmiError::Rtt(w.level)), [0, walk_top(&w)]),
+            _ => return Completion::new(Err(RmiError::Rtt(w.level)), [0, walk_top(&mut w)]),
         };
         // Internal granules after the RD and the parent: the child RTT.
         let child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
@@ -167,7 +168,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         // The child may hold valid unprotected mappings: drop the whole VMID's entries.
         self.arch.invalidate_stage2(realm.vmid, None);
         self.scrub(child_lock);
-        let top = walk_top(&w);
+        let top = walk_top(&mut w);
         Completion::ok([child.0, top])
     }
 
@@ -181,17 +182,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ipa: u64,
         level: i64,
     ) -> Result<[u64; 1], RmiError> {
-        let rd_lock = self.lock_rd(rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let mut rd_lock = self.lock_rd(rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, true, false, true)?;
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level - 1);
         let child = match w.entry {
             Rtte::Table(child) if w.level == level - 1 => PhysAddr(child),
             _ => return Err(RmiError::Rtt(w.level)),
         };
-        let child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
+        let mut child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
         // rtt_homo
-        let folded = self.fold_result(child, level).ok_or(RmiError::Rtt(level))?;
+        let folded = self
+            .fold_result(&mut child_lock, level)
+            .ok_or(RmiError::Rtt(level))?;
         let live = child_lock.granule().refcount();
         if live != 0 {
             child_lock.granule().put(live);
@@ -204,7 +207,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
 
     /// DEN0137 1.0, `RttIsHomogeneous` / `RttFold`: the parent entry replacing the
     /// level `level` RTT at `rtt`, if its entries allow it (A5.5.6).
-    fn fold_result(&self, rtt: PhysAddr, level: Level) -> Option<Rtte> {
+    fn fold_result(&self, rtt: &mut Locked<'_, RttKind>, level: Level) -> Option<Rtte> {
         let first = read_entry(&self.arch, rtt, 0, level);
         let size = entry_size(level);
         let parent_size = size * ENTRIES as u64;
@@ -252,8 +255,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ipa: u64,
         level: i64,
     ) -> Result<[u64; 4], RmiError> {
-        let rd_lock = self.lock_rd(rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let mut rd_lock = self.lock_rd(rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, false, false, false)?;
         let w = walk(&self.arch, &self.granules, &realm, ipa, level);
         let (state, desc, ripas) = w.entry.read_entry();
@@ -274,8 +277,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if !is_valid_for_unprotected(desc) {
             return Err(RmiError::Input);
         }
-        let rd_lock = self.lock_rd(rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let mut rd_lock = self.lock_rd(rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         // level_bound
         if !realm.geometry.level_is_block_or_page(level) {
             return Err(RmiError::Input);
@@ -304,11 +307,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// top, also on ERROR_RTT. Failure conditions: rd_*, level_bound, ipa_align,
     /// ipa_bound (ERROR_INPUT); rtt_walk, rtte_state (ERROR_RTT, top = walk_top).
     pub(super) fn rtt_unmap_unprotected(&self, rd: PhysAddr, ipa: u64, level: i64) -> Completion {
-        let rd_lock = match self.lock_rd(rd) {
+        let mut rd_lock = match self.lock_rd(rd) {
             Ok(l) => l,
             Err(e) => return Completion::new(Err(e), [0]),
         };
-        let realm = self.realm_info(&rd_lock);
+        let realm = self.realm_info(&mut rd_lock);
         let level = match Self::check_level_ipa(&realm, level, ipa, false, true, false) {
             Ok(l) if !realm.geometry.is_protected(ipa) => l,
             Ok(_) => return Completion::new(Err(RmiError::Input), [0]),
@@ -316,11 +319,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         };
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level);
         if w.level < level || !matches!(w.entry, Rtte::AssignedNs(_)) {
-            let top = skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa);
+            let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
             return Completion::new(Err(RmiError::Rtt(w.level)), [top]);
         }
         w.set(&self.arch, &realm, ipa, Rtte::UnassignedNs);
-        Completion::ok([skip_non_live(&self.arch, w.rtt.pa(), w.level, ipa)])
+        Completion::ok([skip_non_live(&self.arch, &mut w.rtt, w.level, ipa)])
     }
 
     /// DEN0137 1.0, RMI_RTT_INIT_RIPAS (x1 RD, x2 base, x3 top); returns x1 = the top of
@@ -337,8 +340,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         base: u64,
         top: u64,
     ) -> Result<[u64; 1], RmiError> {
-        let rd_lock = self.lock_rd(rd)?;
-        let realm = self.realm_info(&rd_lock);
+        let mut rd_lock = self.lock_rd(rd)?;
+        let realm = self.realm_info(&mut rd_lock);
         // size_valid
         if top <= base {
             return Err(RmiError::Input);
@@ -351,7 +354,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if realm.state != RmiRealmState::New {
             return Err(RmiError::Realm(0));
         }
-        let w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
+        let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
         // base_align
         if !is_level_aligned(base, w.level) {
             return Err(RmiError::Rtt(w.level));
@@ -370,7 +373,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let table_end = (base & !(size * ENTRIES as u64 - 1)) + size * ENTRIES as u64;
         let mut walk_top = table_end.min(top) & !(size - 1);
         for i in first..ENTRIES {
-            let e = read_entry(&self.arch, w.rtt.pa(), i, w.level);
+            let e = read_entry(&self.arch, &mut w.rtt, i, w.level);
             let at = base + (i - first) as u64 * size;
             if at >= walk_top {
                 break;
@@ -385,23 +388,23 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             return Err(RmiError::Rtt(w.level));
         }
         let mut rim = {
-            let mut m = self.arch.map_realm(rd);
+            let mut m = self.arch.map_realm(&mut rd_lock);
             Measurement::from_raw(realm.hash_algo.into(), rd_mut(&mut m).measurements[0])
         };
         let n = ((walk_top - base) / size) as usize;
         for i in first..first + n {
             let ipa = base + (i - first) as u64 * size;
-            let new = match read_entry(&self.arch, w.rtt.pa(), i, w.level) {
+            let new = match read_entry(&self.arch, &mut w.rtt, i, w.level) {
                 Rtte::Assigned { pa, .. } => Rtte::Assigned {
                     pa,
                     ripas: RmiRipas::Ram,
                 },
                 _ => Rtte::Unassigned(RmiRipas::Ram),
             };
-            write_desc(&self.arch, w.rtt.pa(), i, new.encode(w.level));
+            write_desc(&self.arch, &mut w.rtt, i, new.encode(w.level));
             rim.extend_ripas(ipa, ipa + size);
         }
-        rd_mut(&mut self.arch.map_realm(rd)).measurements[0] = *rim.as_bytes();
+        rd_mut(&mut self.arch.map_realm(&mut rd_lock)).measurements[0] = *rim.as_bytes();
         Ok([walk_top])
     }
 }

@@ -1,22 +1,23 @@
 //! RMI_REC_ENTER.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, CpuId, PhysAddr};
 use rmi_abi::enums::RmiRealmState;
 use rmi_abi::flags::RmiRecEnterFlags;
-use rmi_abi::{RmiError, RmiRecEnter};
-use zerocopy::{FromZeros, IntoBytes};
+use rmi_abi::RmiError;
+use zerocopy::IntoBytes;
 
-use crate::granule::{Granule, RdKind, RecKind};
-use crate::rec::{rec_mut, LastExit};
+use crate::granule::{RdKind, RecKind};
+use crate::percpu::Scratch;
+use crate::rec::{rec_mut, LastExit, Rec};
 use crate::run::{gic_features, Entry};
 use crate::Rmm;
 
 /// Offset of the exit half of RmiRecRun.
 const REC_EXIT_OFFSET: usize = 0x800;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_REC_ENTER (x1 REC, x2 RecRun).
     ///
     /// Failure conditions, in the specification's order: run_align, run_bound, run_pas,
@@ -24,14 +25,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// system_off (ERROR_REALM 1); rec_state (running elsewhere), rec_runnable,
     /// rec_mmio, rec_gicv3, rec_psci (ERROR_REC). The RecEnter half of RecRun is copied
     /// in once before it is validated; the exit record is written back at the end.
-    /// Returns `None` if this platform cannot run realms yet.
+    ///
+    /// The REC runs on a working copy in this CPU's scratch memory: it is copied in
+    /// with the REC locked, the REC then holds a reference instead of its lock while it
+    /// runs (other commands see it running), and the copy is written back with the REC
+    /// locked again. Returns `None` if this platform cannot run realms yet.
     pub(super) fn rec_enter(
         &self,
         cpu: CpuId,
+        scratch: &mut Scratch,
         rec: PhysAddr,
         run: PhysAddr,
     ) -> Option<Result<(), RmiError>> {
-        let mut enter = RmiRecEnter::new_zeroed();
+        let (enter, exit, r) = scratch.rec_run();
         // run_align, run_bound, run_pas
         if let Err(e) = self.read_host_granule_part(run, enter.as_mut_bytes()) {
             return Some(Err(e));
@@ -39,25 +45,26 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
         // granules, so they are locked together in address order (holding the REC while
         // waiting for the RD would deadlock against a command locking the pair).
-        let (mut r, rd, realm, rec_lock) = loop {
+        let (rd, realm, rec_lock) = loop {
             let rd = match self.granules.lock_as::<RecKind>(rec) {
-                Ok(_l) => PhysAddr(rec_mut(&mut self.arch.map_realm(rec)).rd),
+                Ok(mut l) => PhysAddr(rec_mut(&mut self.arch.map_realm(&mut l)).rd),
                 Err(e) => return Some(Err(e.into())),
             };
-            let (rd_lock, rec_lock) = match self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec) {
-                Ok(pair) => pair,
-                // The REC was destroyed in between: report it as the REC check would.
-                Err(_) => match self.granules.lock_as::<RecKind>(rec) {
-                    Ok(_) => continue,
-                    Err(e) => return Some(Err(e.into())),
-                },
-            };
-            let r = rec_mut(&mut self.arch.map_realm(rec)).clone();
+            let (mut rd_lock, mut rec_lock) =
+                match self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec) {
+                    Ok(pair) => pair,
+                    // The REC was destroyed in between: report it as the REC check would.
+                    Err(_) => match self.granules.lock_as::<RecKind>(rec) {
+                        Ok(_) => continue,
+                        Err(e) => return Some(Err(e.into())),
+                    },
+                };
+            copy_rec(r, rec_mut(&mut self.arch.map_realm(&mut rec_lock)));
             if r.rd != rd.0 {
                 // Destroyed and created again for another realm in between: start over.
                 continue;
             }
-            break (r, rd, self.realm_info(&rd_lock), rec_lock);
+            break (rd, self.realm_info(&mut rd_lock), rec_lock);
         };
         let flags = RmiRecEnterFlags::decode(enter.flags & RmiRecEnterFlags::DEFINED)
             .unwrap_or(RmiRecEnterFlags::ZERO);
@@ -102,22 +109,19 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         debug_assert!(ok);
         drop(rec_lock);
 
-        let exit = self.run_rec(
-            cpu,
-            &mut r,
-            rd,
-            realm,
-            Entry {
-                enter: &enter,
-                flags,
-                gic,
-            },
-        );
-        *rec_mut(&mut self.arch.map_realm(rec)) = r;
-        if let Some(g) = self.granules.get(rec) {
-            g.put(1);
+        let ran = self.run_rec(cpu, r, exit, rd, realm, Entry { enter, flags, gic });
+        // The running reference keeps the granule a REC; its lock orders the write-back
+        // against commands that read the REC meanwhile.
+        match self.granules.lock_as::<RecKind>(rec) {
+            Ok(mut l) => {
+                copy_rec(rec_mut(&mut self.arch.map_realm(&mut l)), r);
+                l.granule().put(1);
+            }
+            Err(e) => panic!("running REC {rec} is no longer a REC ({e:?})"),
         }
-        let exit = exit?;
+        if !ran {
+            return None;
+        }
         Some(
             self.arch
                 .write_ns(run, REC_EXIT_OFFSET, exit.as_bytes())
@@ -136,4 +140,9 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         self.arch.read_ns(pa, 0, out).map_err(|_| RmiError::Input)
     }
+}
+
+/// Copies a REC's state from `src` to `dst` byte for byte (no temporary on the stack).
+fn copy_rec(dst: &mut Rec, src: &Rec) {
+    dst.as_mut_bytes().copy_from_slice(src.as_bytes());
 }

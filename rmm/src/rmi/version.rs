@@ -1,16 +1,15 @@
 //! RMI_VERSION.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rmi_abi::version::RMI_ABI_VERSION;
 use rmi_abi::{AbiVersion, RmiError};
 
 use super::Completion;
-use crate::granule::Granule;
 use crate::Rmm;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_VERSION: x1 = requested version; returns x1 = lowest and x2 =
     /// highest implemented version whatever the status. The status is ERROR_INPUT unless
     /// the requested version is one this RMM implements (1.0 only); a value that is not a

@@ -1,19 +1,18 @@
 //! RSI_HOST_CALL (DEN0137 1.0, A4.5, B5.3.4).
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rsi_abi::host_call::HOST_CALL_SIZE;
 use rsi_abi::{RsiHostCall, RsiStatus};
 use zerocopy::{FromZeros, IntoBytes};
 
-use crate::granule::Granule;
 use crate::rec::LastExit;
 use crate::run::realm_mem::RealmMemError;
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RSI_HOST_CALL: x1 = IPA of an RsiHostCall structure (256-byte
     /// aligned, protected). Exits to the host with its immediate and x0..x30; the host's
     /// x0..x30 from the next RMI_REC_ENTER are written back into the structure.

@@ -4,13 +4,13 @@
 //! and exits to the host (A4.3.8), which applies it with RMI_RTT_SET_RIPAS; the result
 //! reaches the realm on the next RMI_REC_ENTER (`complete_previous_exit`).
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rmi_abi::enums::RmiRipas;
 use rsi_abi::{RsiRipas, RsiRipasChangeFlags, RsiStatus};
 
-use crate::granule::{Granule, RdKind};
+use crate::granule::RdKind;
 use crate::rec::LastExit;
 use crate::rtt::geometry::{entry_index, entry_size, ENTRIES, PAGE_LEVEL};
 use crate::rtt::walk::{read_entry, walk};
@@ -46,7 +46,7 @@ pub fn entry_ripas(e: Rtte) -> Option<RmiRipas> {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, B5.3.5 RSI_IPA_STATE_GET (x1 base, x2 top); returns x1 = out_top and
     /// x2 = the RIPAS of every IPA in `[base, out_top)`, with `base < out_top <= top`.
     ///
@@ -71,12 +71,12 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// The RIPAS at the Protected IPA `base` and the end of the run of entries sharing
     /// it in the RTT the walk reached, capped at `top`. Locks the RD, then walks.
     fn ripas_run(&self, ctx: &RunCtx<'_>, base: u64, top: u64) -> (u64, RmiRipas) {
-        let rd = self
+        let mut rd = self
             .granules
             .lock_as::<RdKind>(ctx.rd)
             .unwrap_or_else(|e| panic!("a running REC's RD {} is not an RD ({e:?})", ctx.rd));
-        let realm = self.realm_info(&rd);
-        let w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
+        let realm = self.realm_info(&mut rd);
+        let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
         let ripas = entry_ripas(w.entry)
             .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry));
         let size = entry_size(w.level);
@@ -87,7 +87,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             if at >= top {
                 break;
             }
-            if entry_ripas(read_entry(&self.arch, w.rtt.pa(), i, w.level)) != Some(ripas) {
+            if entry_ripas(read_entry(&self.arch, &mut w.rtt, i, w.level)) != Some(ripas) {
                 end = at;
                 break;
             }

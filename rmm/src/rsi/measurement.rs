@@ -1,18 +1,18 @@
 //! RSI_MEASUREMENT_READ and RSI_MEASUREMENT_EXTEND.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rsi_abi::measurement::{MAX_MEASUREMENT_SIZE, MEASUREMENT_SLOTS};
 use rsi_abi::RsiStatus;
 
-use crate::granule::{Granule, RdKind};
+use crate::granule::RdKind;
 use crate::measurement::Measurement;
 use crate::realm::rd_mut;
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RSI_MEASUREMENT_READ: x1 = index (0 RIM, 1..=4 REMs); returns the
     /// 64-byte measurement in x1..x8 (little-endian doublewords). An index above 4 is
     /// ERROR_INPUT.
@@ -55,10 +55,11 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ctx: &RunCtx<'_>,
         f: impl FnOnce(&mut crate::realm::Rd) -> R,
     ) -> R {
-        let _rd = self
+        let mut rd = self
             .granules
             .lock_as::<RdKind>(ctx.rd)
             .unwrap_or_else(|e| panic!("a running REC's RD {} is not an RD ({e:?})", ctx.rd));
-        f(rd_mut(&mut self.arch.map_realm(ctx.rd)))
+        let r = f(rd_mut(&mut self.arch.map_realm(&mut rd)));
+        r
     }
 }

@@ -8,14 +8,13 @@ pub(crate) mod ipa_state;
 mod measurement;
 pub mod psci;
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rsi_abi::fid::RSI_RESULT_REGS;
 use rsi_abi::RSI_ABI_VERSION;
 use rsi_abi::{AbiVersion, RsiFid, RsiStatus};
 
-use crate::granule::Granule;
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
 
@@ -42,7 +41,7 @@ impl RunCtx<'_> {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Handles an SMC the realm executed (the PC is already past it).
     pub(crate) fn handle_smc(&self, ctx: &mut RunCtx<'_>) -> Step {
         let fid = ctx.arg(0);

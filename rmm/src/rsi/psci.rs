@@ -16,14 +16,13 @@
 //! ignored); `power_state` and `lowest_affinity_level` are 32-bit for either (B6.3.1,
 //! B6.3.4). The values the RMM checks and forwards are these sanitised ones.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rmi_abi::enums::RmiRealmState;
 use rmi_abi::mpidr::RmiRecMpidr;
 use smccc::psci;
 
-use crate::granule::Granule;
 use crate::rec::LastExit;
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
@@ -123,7 +122,7 @@ impl RunCtx<'_> {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Handles `fid` if it is a PSCI function this RMM implements; `None` for any other
     /// SMC (an unimplemented PSCI function then gets NOT_SUPPORTED, which is also
     /// `PSCI_NOT_SUPPORTED`, as A4.3.7 requires).

@@ -3,15 +3,19 @@
 //!
 //! Locking: the caller holds the RD locked; the walk locks the start-level RTT, then
 //! each child before releasing its parent (hand over hand), and returns with the RTT
-//! it stopped in still locked.
+//! it stopped in still locked. RTT memory is only reached through a locked RTT
+//! (`&mut Locked<RttKind>`), and the memory an ASSIGNED entry maps only through the
+//! walk that holds that entry's RTT locked ([`Walk::target`]).
 
-use core::ops::Deref;
+use crate::Storage;
 
-use platform::{Arch, PhysAddr};
+use platform::{Arch, OwnedGranule, PhysAddr};
+use rmi_abi::enums::RmiRipas;
+use rmi_abi::GRANULE_SIZE;
 
 use super::entry::Rtte;
 use super::geometry::{entry_index, entry_size, Level, ENTRIES};
-use crate::granule::{Granule, GranuleTable, Locked, RttKind};
+use crate::granule::{GranuleTable, Locked, RttKind};
 use crate::realm::RealmInfo;
 
 /// The entries of a mapped RTT granule.
@@ -19,13 +23,13 @@ pub fn entries_mut(g: &mut platform::GranuleMem) -> &mut [u64; ENTRIES] {
     zerocopy::transmute_mut!(g)
 }
 
-/// Reads entry `index` of the RTT at `rtt`.
-pub fn read_desc<A: Arch>(arch: &A, rtt: PhysAddr, index: usize) -> u64 {
+/// Reads entry `index` of the locked RTT `rtt`.
+pub fn read_desc<A: Arch>(arch: &A, rtt: &mut Locked<'_, RttKind>, index: usize) -> u64 {
     entries_mut(&mut arch.map_realm(rtt))[index]
 }
 
-/// Writes entry `index` of the RTT at `rtt`.
-pub fn write_desc<A: Arch>(arch: &A, rtt: PhysAddr, index: usize, desc: u64) {
+/// Writes entry `index` of the locked RTT `rtt`.
+pub fn write_desc<A: Arch>(arch: &A, rtt: &mut Locked<'_, RttKind>, index: usize, desc: u64) {
     entries_mut(&mut arch.map_realm(rtt))[index] = desc;
 }
 
@@ -48,7 +52,7 @@ impl Walk<'_> {
     pub fn set<A: Arch>(&mut self, arch: &A, realm: &RealmInfo, ipa: u64, entry: Rtte) {
         let old = self.entry;
         let old_desc = old.encode(self.level);
-        write_desc(arch, self.rtt.pa(), self.index, entry.encode(self.level));
+        write_desc(arch, &mut self.rtt, self.index, entry.encode(self.level));
         match (counts(old), counts(entry)) {
             (false, true) => {
                 // At most 512 entries count; the 10-bit count cannot overflow.
@@ -65,6 +69,39 @@ impl Walk<'_> {
     }
 }
 
+/// The granule an ASSIGNED entry maps, owned through the walk that holds the entry's RTT
+/// locked: no command can unmap the entry (DATA_DESTROY, RTT_SET_RIPAS...) and so free
+/// or reassign the granule before this proof, which borrows the walk, is dropped.
+pub struct WalkTarget<'w, 'g> {
+    _walk: &'w mut Walk<'g>,
+    pa: PhysAddr,
+}
+
+impl OwnedGranule for WalkTarget<'_, '_> {
+    fn owned_pa(&self) -> PhysAddr {
+        self.pa
+    }
+}
+
+impl<'g> Walk<'g> {
+    /// The protected granule containing `ipa` that the entry the walk stopped at maps, if
+    /// it is ASSIGNED with RIPAS RAM, and the offset of `ipa` within that granule.
+    pub fn target(&mut self, ipa: u64) -> Option<(WalkTarget<'_, 'g>, usize)> {
+        match self.entry {
+            Rtte::Assigned {
+                pa,
+                ripas: RmiRipas::Ram,
+            } => {
+                let in_entry = ipa & (entry_size(self.level) - 1);
+                let pa = PhysAddr(pa + (in_entry & !(GRANULE_SIZE as u64 - 1)));
+                let offset = (in_entry & (GRANULE_SIZE as u64 - 1)) as usize;
+                Some((WalkTarget { _walk: self, pa }, offset))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Whether an entry counts towards its RTT's liveness (DEN0137 1.0, A5.5.8: an RTT is
 /// live if it has an ASSIGNED or TABLE entry).
 pub fn counts(e: Rtte) -> bool {
@@ -73,7 +110,12 @@ pub fn counts(e: Rtte) -> bool {
 
 /// DEN0137 1.0, `RttSkipNonLiveEntries`: the IPA of the first live entry at or after
 /// `ipa` in the level `level` RTT at `rtt`, or the end of that RTT's range.
-pub fn skip_non_live<A: Arch>(arch: &A, rtt: PhysAddr, level: Level, ipa: u64) -> u64 {
+pub fn skip_non_live<A: Arch>(
+    arch: &A,
+    rtt: &mut Locked<'_, RttKind>,
+    level: Level,
+    ipa: u64,
+) -> u64 {
     let size = entry_size(level);
     let table_base = ipa & !(size * ENTRIES as u64 - 1);
     let mut m = arch.map_realm(rtt);
@@ -94,15 +136,20 @@ fn corrupt(rtt: PhysAddr, index: usize, desc: u64) -> ! {
     panic!("RTT {rtt} entry {index} holds an unknown descriptor {desc:#x}")
 }
 
-/// Decodes entry `index` of the level `level` RTT at `rtt`.
-pub fn read_entry<A: Arch>(arch: &A, rtt: PhysAddr, index: usize, level: Level) -> Rtte {
+/// Decodes entry `index` of the locked level `level` RTT `rtt`.
+pub fn read_entry<A: Arch>(
+    arch: &A,
+    rtt: &mut Locked<'_, RttKind>,
+    index: usize,
+    level: Level,
+) -> Rtte {
     let desc = read_desc(arch, rtt, index);
-    Rtte::decode(desc, level).unwrap_or_else(|| corrupt(rtt, index, desc))
+    Rtte::decode(desc, level).unwrap_or_else(|| corrupt(rtt.pa(), index, desc))
 }
 
 /// Walks the realm's RTTs for `ipa` (inside the IPA space) down to `target` (at least
 /// the start level).
-pub fn walk<'g, A: Arch, S: Deref<Target = [Granule]>>(
+pub fn walk<'g, A: Arch, S: Storage>(
     arch: &A,
     granules: &'g GranuleTable<S>,
     realm: &RealmInfo,
@@ -116,7 +163,7 @@ pub fn walk<'g, A: Arch, S: Deref<Target = [Granule]>>(
     let mut level = geo.start_level;
     let mut index = root % ENTRIES;
     loop {
-        let entry = read_entry(arch, rtt.pa(), index, level);
+        let entry = read_entry(arch, &mut rtt, index, level);
         match entry {
             Rtte::Table(next) if level < target => {
                 // Lock the child before the parent is released.
@@ -137,10 +184,7 @@ pub fn walk<'g, A: Arch, S: Deref<Target = [Granule]>>(
 }
 
 /// Locks an RTT granule that the realm's tables point at.
-pub fn lock_rtt<S: Deref<Target = [Granule]>>(
-    granules: &GranuleTable<S>,
-    pa: PhysAddr,
-) -> Locked<'_, RttKind> {
+pub fn lock_rtt<S: Storage>(granules: &GranuleTable<S>, pa: PhysAddr) -> Locked<'_, RttKind> {
     granules
         .lock_as::<RttKind>(pa)
         .unwrap_or_else(|e| panic!("RTT invariant broken: {pa} is not an RTT ({e:?})"))

@@ -1,7 +1,7 @@
 //! Completing the previous REC exit on entry (DEN0137 1.0, A4.2): emulated MMIO,
 //! injected SEA, RIPAS change results, PSCI results, host call results.
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::Arch;
 use rmi_abi::enums::{RmiResponse, RmiRipas};
@@ -14,7 +14,6 @@ use zerocopy::IntoBytes;
 use super::exit::esr;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
-use crate::granule::Granule;
 use crate::rec::LastExit;
 use crate::Rmm;
 
@@ -42,7 +41,7 @@ pub fn extend_load(esr_el2: u64, value: u64) -> u64 {
     }
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Applies what the host supplied for the previous exit. Returns `Step::Exit` if
     /// completing it needs the host again (the host call results cannot be written).
     pub(super) fn complete_previous_exit(

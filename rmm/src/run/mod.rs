@@ -11,7 +11,7 @@ pub mod exit;
 pub mod realm_mem;
 pub mod trap;
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, CpuId, PhysAddr, RealmRegs, SysReg};
 use rmi_abi::flags::RmiRecEnterFlags;
@@ -19,7 +19,6 @@ use rmi_abi::{RmiRecEnter, RmiRecExit};
 use vgic::{GicCpuIf, ValidatedState};
 use zerocopy::FromZeros;
 
-use crate::granule::Granule;
 use crate::realm::RealmInfo;
 use crate::rec::{Rec, EL1_REGS};
 use crate::Rmm;
@@ -46,7 +45,7 @@ pub struct RunCtx<'a> {
     /// The realm's registers.
     pub regs: RealmRegs,
     /// The exit record.
-    pub exit: RmiRecExit,
+    pub exit: &'a mut RmiRecExit,
 }
 
 /// What the host supplied on entry, validated.
@@ -97,29 +96,32 @@ pub fn vtcr(realm: &RealmInfo, pa_bits: u32, vmid16: bool) -> u64 {
         | 1 << 31
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
-    /// Runs the REC until an exit the host must see; returns the exit record.
+impl<A: Arch, S: Storage> Rmm<A, S> {
+    /// Runs the REC until an exit the host must see, building its exit record in
+    /// `exit`; `false` if this platform cannot run realms (`exit` is then meaningless).
     pub(crate) fn run_rec(
         &self,
         cpu: CpuId,
         rec: &mut Rec,
+        exit: &mut RmiRecExit,
         rd: PhysAddr,
         realm: RealmInfo,
         entry: Entry<'_>,
-    ) -> Option<RmiRecExit> {
+    ) -> bool {
         let Entry { enter, flags, gic } = entry;
         let regs = RealmRegs {
             gprs: rec.gprs,
             pc: rec.pc,
             pstate: rec.pstate,
         };
+        exit.zero();
         let mut ctx = RunCtx {
             cpu,
             rec,
             rd,
             realm,
             regs,
-            exit: RmiRecExit::new_zeroed(),
+            exit,
         };
 
         // Host state of the registers the realm owns while it runs.
@@ -184,11 +186,10 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         self.arch.write_sysreg(cpu, SysReg::HCR_EL2, host_hcr);
         self.arch
             .write_sysreg(cpu, SysReg::CNTHCTL_EL2, host_cnthctl);
-        if !ran {
-            return None;
+        if ran {
+            self.finish_exit(&mut ctx);
         }
-        self.finish_exit(&mut ctx);
-        Some(ctx.exit)
+        ran
     }
 
     /// DEN0137 1.0, A6.2: before the realm runs, an EL1 timer whose output is asserted

@@ -1,16 +1,20 @@
 //! The RMM's own accesses to realm memory at an IPA (RSI buffers such as RsiHostCall and
-//! RsiRealmConfig): translated through the realm's RTTs with the RD locked.
+//! RsiRealmConfig): translated through the realm's RTTs with the RD locked, and done
+//! while the RTT entry that maps the memory stays locked.
+//!
+//! Holding the leaf RTT locked is what keeps the DATA granule the realm's for the
+//! duration of the access: DATA_DESTROY (and so UNDELEGATE, or DATA_CREATE into another
+//! realm) and RIPAS changes must lock that RTT first. The mapping borrows the walk
+//! ([`crate::rtt::walk::Walk::target`]), so it cannot outlive the lock.
 
-use core::ops::Deref;
-
-use platform::{Arch, PhysAddr};
+use platform::{Arch, GranuleMem, PhysAddr};
 use rmi_abi::enums::RmiRipas;
 
-use crate::granule::{Granule, RdKind};
-use crate::rtt::geometry::{entry_size, Level, PAGE_LEVEL};
-use crate::rtt::walk::walk;
+use crate::granule::RdKind;
+use crate::rtt::geometry::{Level, PAGE_LEVEL};
+use crate::rtt::walk::{walk, Walk};
 use crate::rtt::Rtte;
-use crate::Rmm;
+use crate::{Rmm, Storage};
 
 /// Why an IPA could not be accessed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,28 +25,56 @@ pub enum RealmMemError {
     Empty,
 }
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
-    /// The PA backing the protected `ipa` of the realm at `rd`, if its RIPAS is RAM and
-    /// a DATA granule is mapped there.
-    pub(crate) fn realm_pa(&self, rd: PhysAddr, ipa: u64) -> Result<PhysAddr, RealmMemError> {
-        let rd_lock = self
+/// What the entry a walk stopped at says about realm memory at its IPA.
+fn classify(w: &Walk<'_>) -> Result<(), RealmMemError> {
+    match w.entry {
+        Rtte::Assigned {
+            ripas: RmiRipas::Ram,
+            ..
+        } => Ok(()),
+        Rtte::Assigned {
+            ripas: RmiRipas::Empty,
+            ..
+        }
+        | Rtte::Unassigned(RmiRipas::Empty) => Err(RealmMemError::Empty),
+        _ => Err(RealmMemError::Unmapped(w.level)),
+    }
+}
+
+impl<A: Arch, S: Storage> Rmm<A, S> {
+    /// Runs `f` on the realm granule that backs the protected `ipa` of the realm at `rd`
+    /// (if its RIPAS is RAM and a DATA granule is mapped there), with the offset of `ipa`
+    /// in the granule. The RD and the RTT entry mapping the granule stay locked while `f`
+    /// runs, so `f` must not take either lock again.
+    pub(crate) fn with_realm_granule<R>(
+        &self,
+        rd: PhysAddr,
+        ipa: u64,
+        f: impl FnOnce(&mut GranuleMem, usize) -> R,
+    ) -> Result<R, RealmMemError> {
+        let mut rd_lock = self
             .granules
             .lock_as::<RdKind>(rd)
             .unwrap_or_else(|e| panic!("a running REC's RD {rd} is not an RD ({e:?})"));
-        let realm = self.realm_info(&rd_lock);
-        let w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
-        match w.entry {
-            Rtte::Assigned {
-                pa,
-                ripas: RmiRipas::Ram,
-            } => Ok(PhysAddr(pa + (ipa & (entry_size(w.level) - 1)))),
-            Rtte::Assigned {
-                ripas: RmiRipas::Empty,
-                ..
-            }
-            | Rtte::Unassigned(RmiRipas::Empty) => Err(RealmMemError::Empty),
-            _ => Err(RealmMemError::Unmapped(w.level)),
-        }
+        let realm = self.realm_info(&mut rd_lock);
+        let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
+        classify(&w)?;
+        let (mut target, offset) = w
+            .target(ipa)
+            .unwrap_or_else(|| unreachable!("an ASSIGNED RAM entry maps a granule"));
+        let r = f(&mut self.arch.map_realm(&mut target), offset);
+        Ok(r)
+    }
+
+    /// Whether the protected `ipa` of the realm at `rd` is mapped realm memory (RIPAS
+    /// RAM, ASSIGNED), as the RTT says now; nothing is accessed.
+    pub(crate) fn ipa_mapping(&self, rd: PhysAddr, ipa: u64) -> Result<(), RealmMemError> {
+        let mut rd_lock = self
+            .granules
+            .lock_as::<RdKind>(rd)
+            .unwrap_or_else(|e| panic!("a running REC's RD {rd} is not an RD ({e:?})"));
+        let realm = self.realm_info(&mut rd_lock);
+        classify(&walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL))
     }
 
     /// Reads `buf.len()` bytes of realm memory at `ipa` (within one granule).
@@ -52,10 +84,9 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ipa: u64,
         buf: &mut [u8],
     ) -> Result<(), RealmMemError> {
-        let pa = self.realm_pa(rd, ipa)?;
-        let off = (pa.0 & 0xFFF) as usize;
-        buf.copy_from_slice(&self.arch.map_realm(PhysAddr(pa.0 & !0xFFF)).0[off..off + buf.len()]);
-        Ok(())
+        self.with_realm_granule(rd, ipa, |g, off| {
+            buf.copy_from_slice(&g.0[off..off + buf.len()])
+        })
     }
 
     /// Writes `buf` to realm memory at `ipa` (within one granule).
@@ -65,9 +96,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         ipa: u64,
         buf: &[u8],
     ) -> Result<(), RealmMemError> {
-        let pa = self.realm_pa(rd, ipa)?;
-        let off = (pa.0 & 0xFFF) as usize;
-        self.arch.map_realm(PhysAddr(pa.0 & !0xFFF)).0[off..off + buf.len()].copy_from_slice(buf);
-        Ok(())
+        self.with_realm_granule(rd, ipa, |g, off| {
+            g.0[off..off + buf.len()].copy_from_slice(buf)
+        })
     }
 }

@@ -1,13 +1,12 @@
 //! Handling an exception the realm took to EL2 (DEN0137 1.0, A4.3.4).
 
-use core::ops::Deref;
+use crate::Storage;
 
 use platform::{Arch, RealmTrap, SysReg};
 
 use super::exit::esr;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
-use crate::granule::Granule;
 use crate::rec::{LastExit, PSTATE_EL1H_MASKED};
 use crate::Rmm;
 
@@ -28,7 +27,7 @@ const FSC_SEA: u64 = 0b01_0000;
 /// Offset of the "synchronous, current EL with SPx" vector.
 const VECTOR_SYNC_CURRENT: u64 = 0x200;
 
-impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
+impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Decides what an exception taken from the realm leads to.
     pub(super) fn handle_trap(&self, ctx: &mut RunCtx<'_>, trap: RealmTrap) -> Step {
         match trap {
@@ -114,7 +113,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             return Step::Exit;
         }
         // Protected: what the RTT says decides.
-        match self.realm_pa(ctx.rd, ipa) {
+        match self.ipa_mapping(ctx.rd, ipa) {
             // Mapped after all (another CPU just mapped it): run again.
             Ok(_) => Step::Resume,
             // RIPAS EMPTY: SEA to the realm.
