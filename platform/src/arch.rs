@@ -160,11 +160,14 @@ pub trait Arch: Sync {
     /// The GIC virtual CPU interface of CPU `cpu`.
     fn gic(&self, cpu: CpuId) -> Self::Gic<'_>;
 
+    /// Whether this implementation can run realms ([`Arch::run_realm`]). The RMM asks
+    /// before RMI_REC_ENTER touches anything.
+    fn runs_realms(&self) -> bool;
+
     /// Runs the realm on `cpu` from `regs`, with the realm's EL1 and stage-2 system
     /// registers already loaded, until it takes an exception to EL2; `regs` then holds
-    /// the realm's registers at that point. `None` if this implementation cannot run
-    /// realms.
-    fn run_realm(&self, cpu: CpuId, regs: &mut RealmRegs) -> Option<RealmTrap>;
+    /// the realm's registers at that point. Only called when [`Arch::runs_realms`].
+    fn run_realm(&self, cpu: CpuId, regs: &mut RealmRegs) -> RealmTrap;
 
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).

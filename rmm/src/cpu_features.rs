@@ -67,7 +67,7 @@ impl CpuFeatures {
 
     /// DEN0137 1.0, RmiFeatureRegister0 as this RMM reports it. LPA2, SVE and the PMU
     /// are not offered to realms (the RMM does not yet switch their state); both hash
-    /// algorithms are; the REC count is bounded by the RD's 10-bit reference count.
+    /// algorithms are; the REC count is bounded by [`MAX_RECS_ORDER`].
     pub fn feature_reg0(&self) -> FeatureReg0 {
         FeatureReg0 {
             s2sz: self.max_ipa_bits() as u8,
@@ -81,10 +81,18 @@ impl CpuFeatures {
             hash_sha_256: true,
             hash_sha_512: true,
             gicv3_num_lrs: self.gic_list_regs,
-            max_recs_order: REFCOUNT_MAX.count_ones() as u8,
+            max_recs_order: MAX_RECS_ORDER,
         }
     }
 }
+
+/// MAX_RECS_ORDER of RMI_FEATURES: a realm has at most 2^10 - 1 RECs at once
+/// (DEN0137 1.0, B4.3.12.2 `num_recs`: REC_CREATE fails when
+/// `realm.num_recs == 2 ^ max_recs_order - 1`). The RD's reference count holds
+/// `num_recs`, so it must reach that value.
+pub const MAX_RECS_ORDER: u8 = 10;
+
+const _: () = assert!((1 << MAX_RECS_ORDER) - 1 <= REFCOUNT_MAX as u32);
 
 #[cfg(test)]
 mod tests {

@@ -294,3 +294,119 @@ fn conformance_runner_fails_a_test_that_does_not_clean_up() {
         "{out}"
     );
 }
+
+/// DEN0137 1.0, B4.3.12.2 `num_recs`: RMI_REC_CREATE fails with ERROR_REALM once the
+/// realm has 2 ^ MAX_RECS_ORDER - 1 RECs (MAX_RECS_ORDER as RMI_FEATURES reports it),
+/// and succeeds again once one of them is destroyed (`num_recs` counts live RECs).
+#[test]
+fn rec_create_stops_at_the_advertised_rec_count() {
+    use rmi_abi::features::FeatureReg0;
+    use rmm_conformance::builder::{create_realm, rec_params, Pool, RealmSpec};
+    use rmm_conformance::Checks;
+    use zerocopy::IntoBytes;
+
+    let m = Machine::with_defaults();
+    let f = m.rmi(0, RmiFid::Features, &[0]);
+    let order = FeatureReg0::decode(f[1]).unwrap().max_recs_order;
+    let limit = (1u64 << order) - 1;
+    let pool = Pool::new(&m);
+    let mut c = Checks::new();
+    let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
+    let aux_count = m.rmi(0, RmiFid::RecAuxCount, &[realm.rd])[1] as usize;
+    let params_pa = pool.ns();
+    let create = |index: u64| {
+        let mut p = rec_params(index, 0x8_0000);
+        p.flags = 0; // not runnable: nothing to measure
+        p.num_aux = aux_count as u64;
+        for a in p.aux.iter_mut().take(aux_count) {
+            *a = pool.delegated(&mut Checks::new()).unwrap();
+        }
+        m.host_write(params_pa, p.as_bytes()).unwrap();
+        let rec = pool.delegated(&mut Checks::new()).unwrap();
+        (
+            rec,
+            m.rmi(0, RmiFid::RecCreate, &[realm.rd, rec, params_pa])[0],
+        )
+    };
+    let recs: Vec<u64> = (0..limit)
+        .map(|i| {
+            let (rec, x0) = create(i);
+            assert_eq!(x0, 0, "REC_CREATE of REC {i}");
+            rec
+        })
+        .collect();
+    let (_, x0) = create(limit);
+    assert_eq!(
+        x0,
+        RmiError::Realm(0).return_code(),
+        "num_recs: REC {limit} of a realm with {limit} RECs"
+    );
+    assert_eq!(m.rmi(0, RmiFid::RecDestroy, &[recs[0]])[0], 0);
+    let (_, x0) = create(limit);
+    assert_eq!(x0, 0, "REC_CREATE once a REC is destroyed");
+}
+
+/// On a platform that cannot run realms, RMI_REC_ENTER is refused (SMCCC
+/// NOT_SUPPORTED) before it loads anything: the CPU's stage-2, HCR, timer and GIC
+/// registers, the REC and the RecRun page are as they were.
+#[test]
+fn rec_enter_without_realm_support_changes_nothing() {
+    use platform::SysReg;
+    use rmm_conformance::builder::{create_realm, create_rec, rec_params, Pool, RealmSpec};
+    use rmm_conformance::Checks;
+    use zerocopy::{FromZeros, IntoBytes};
+
+    let m = Machine::new(SimConfig {
+        runs_realms: false,
+        ..SimConfig::default()
+    });
+    let pool = Pool::new(&m);
+    let mut c = Checks::new();
+    let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
+    let rec = create_rec(&m, &pool, &mut c, realm.rd, rec_params(0, 0x8_0000)).unwrap();
+    assert_eq!(m.rmi(0, RmiFid::RealmActivate, &[realm.rd])[0], 0);
+    // A valid entry: ICH_HCR_EL2 UIE and NPIE, and a pending virtual interrupt in LR 0
+    // (vINTID 40, group 1, priority 0xA0).
+    let run = pool.ns();
+    let mut enter = rmi_abi::RmiRecEnter::new_zeroed();
+    enter.gicv3_hcr = 1 << 1 | 1 << 3;
+    enter.gicv3_lrs[0] = 1 << 62 | 1 << 60 | 0xA0 << 48 | 40;
+    m.host_write(run, enter.as_bytes()).unwrap();
+    let mut run_before = [0u8; 4096];
+    m.host_read(run, &mut run_before).unwrap();
+
+    let regs = [
+        SysReg::HCR_EL2,
+        SysReg::VTTBR_EL2,
+        SysReg::VTCR_EL2,
+        SysReg::VMPIDR_EL2,
+        SysReg::CNTHCTL_EL2,
+        SysReg::SCTLR_EL1,
+    ];
+    let sysregs = |m: &Machine| regs.map(|r| m.hw().read_reg(CpuId(0), r));
+    let gic = |m: &Machine| {
+        let mut g = m.hw().gic_model(CpuId(0));
+        (g.lr(0), vgic::GicCpuIf::read_hcr(&mut *g))
+    };
+    let rec_bytes = |m: &Machine| {
+        let mut b = [0u8; 4096];
+        m.hw()
+            .mem()
+            .read(PhysAddr(rec), Pas::Realm, &mut b)
+            .unwrap();
+        b
+    };
+    let (regs_before, gic_before, rec_before) = (sysregs(&m), gic(&m), rec_bytes(&m));
+
+    let r = m.rmi(0, RmiFid::RecEnter, &[rec, run]);
+    assert_eq!(
+        r[0], NOT_SUPPORTED,
+        "REC_ENTER on a platform without realms"
+    );
+    assert_eq!(sysregs(&m), regs_before, "{regs:?}");
+    assert_eq!(gic(&m), gic_before, "ICH_LR0_EL2, ICH_HCR_EL2");
+    assert!(rec_bytes(&m) == rec_before, "the REC changed");
+    let mut run_after = [0u8; 4096];
+    m.host_read(run, &mut run_after).unwrap();
+    assert!(run_after == run_before, "the RecRun page changed");
+}

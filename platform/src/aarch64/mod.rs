@@ -57,13 +57,13 @@ impl Arch for Hw {
         vgic::hw::HwGicCpuIf::probe().unwrap_or_else(|e| panic!("GIC virtual CPU interface: {e:?}"))
     }
 
-    fn run_realm(
-        &self,
-        _cpu: CpuId,
-        _regs: &mut crate::arch::RealmRegs,
-    ) -> Option<crate::arch::RealmTrap> {
+    fn runs_realms(&self) -> bool {
         // The world switch to R-EL1 is not written yet: REC entry is not offered.
-        None
+        false
+    }
+
+    fn run_realm(&self, _cpu: CpuId, _regs: &mut crate::arch::RealmRegs) -> crate::arch::RealmTrap {
+        unreachable!("REC entry is refused before a realm would run")
     }
 
     fn invalidate_stage2(&self, _vmid: u16, _ipa: Option<u64>) {

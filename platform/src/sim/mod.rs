@@ -46,6 +46,9 @@ pub struct SimConfig {
     pub consoles: Vec<ConsoleInfo>,
     /// The RMM-EL3 interface version EL3 passes at cold boot (TF-A v2.12: 0.4).
     pub ifc_version: rmi_abi::AbiVersion,
+    /// Whether the machine can run realms ([`crate::Arch::runs_realms`]); `false` stands
+    /// for a platform without a world switch to R-EL1.
+    pub runs_realms: bool,
 }
 
 impl Default for SimConfig {
@@ -58,6 +61,7 @@ impl Default for SimConfig {
             sysregs: SysRegDefaults::default(),
             consoles: vec![QEMU_PL011],
             ifc_version: rmi_abi::AbiVersion::new(0, 4),
+            runs_realms: true,
         }
     }
 }
@@ -374,12 +378,17 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
-    fn run_realm(
-        &self,
-        cpu: CpuId,
-        regs: &mut crate::arch::RealmRegs,
-    ) -> Option<crate::arch::RealmTrap> {
-        Some(self.0.realms.run(&self.0, cpu, regs))
+    fn runs_realms(&self) -> bool {
+        self.0.config.runs_realms
+    }
+
+    #[inline(never)]
+    fn run_realm(&self, cpu: CpuId, regs: &mut crate::arch::RealmRegs) -> crate::arch::RealmTrap {
+        assert!(
+            self.0.config.runs_realms,
+            "the RMM ran a realm on a machine that says it cannot"
+        );
+        self.0.realms.run(&self.0, cpu, regs)
     }
 
     #[inline(never)]

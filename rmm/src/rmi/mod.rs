@@ -96,9 +96,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     }
 
     /// Calls the handler of `fid`; `None` if it cannot be served here (RMI_REC_ENTER on a
-    /// platform that cannot run realms).
+    /// platform that cannot run realms, refused before anything is read or written).
     fn dispatch(&self, cpu: &mut PerCpu<'_>, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
         let (cpu, scratch) = cpu.split();
+        if fid == RmiFid::RecEnter && !self.arch.runs_realms() {
+            return None;
+        }
         Some(match fid {
             RmiFid::Version => self.rmi_version(a[0]),
             RmiFid::Features => self.rmi_features(a[0]),
@@ -123,7 +126,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 .into(),
             RmiFid::RecDestroy => self.rec_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RecEnter => self
-                .rec_enter(cpu, scratch, PhysAddr(a[0]), PhysAddr(a[1]))?
+                .rec_enter(cpu, scratch, PhysAddr(a[0]), PhysAddr(a[1]))
                 .map(|()| [])
                 .into(),
             RmiFid::RttCreate => self

@@ -9,9 +9,9 @@ use rmi_abi::mpidr::RmiRecMpidr;
 use rmi_abi::RmiError;
 
 use super::realm::REC_AUX_COUNT;
+use crate::cpu_features::MAX_RECS_ORDER;
 use crate::granule::{
     DelegatedKind, GranuleGuard, GranuleState, Kind, Locked, RdKind, RecAuxKind, RecKind,
-    REFCOUNT_MAX,
 };
 use crate::measurement::Measurement;
 use crate::percpu::Scratch;
@@ -119,8 +119,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if d.state != RmiRealmState::New.raw() {
             return Err(RmiError::Realm(0));
         }
-        // num_recs
-        if num_recs >= REFCOUNT_MAX {
+        // num_recs: realm.num_recs == 2 ^ max_recs_order - 1
+        if num_recs as u32 == (1 << MAX_RECS_ORDER) - 1 {
             return Err(RmiError::Realm(0));
         }
         // mpidr_index

@@ -29,26 +29,25 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The REC runs on a working copy in this CPU's scratch memory: it is copied in
     /// with the REC locked, the REC then holds a reference instead of its lock while it
     /// runs (other commands see it running), and the copy is written back with the REC
-    /// locked again. Returns `None` if this platform cannot run realms yet.
+    /// locked again. The dispatcher has refused the call already if this platform
+    /// cannot run realms.
     pub(super) fn rec_enter(
         &self,
         cpu: CpuId,
         scratch: &mut Scratch,
         rec: PhysAddr,
         run: PhysAddr,
-    ) -> Option<Result<(), RmiError>> {
+    ) -> Result<(), RmiError> {
         let (enter, exit, r) = scratch.rec_run();
         // run_align, run_bound, run_pas
-        if let Err(e) = self.read_host_granule_part(run, enter.as_mut_bytes()) {
-            return Some(Err(e));
-        }
+        self.read_host_granule_part(run, enter.as_mut_bytes())?;
         // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
         // granules, so they are locked together in address order (holding the REC while
         // waiting for the RD would deadlock against a command locking the pair).
         let (rd, realm, rec_lock) = loop {
             let rd = match self.granules.lock_as::<RecKind>(rec) {
                 Ok(mut l) => PhysAddr(rec_mut(&mut self.arch.map_realm(&mut l)).rd),
-                Err(e) => return Some(Err(e.into())),
+                Err(e) => return Err(e.into()),
             };
             let (mut rd_lock, mut rec_lock) =
                 match self.granules.lock_pair_as::<RdKind, RecKind>(rd, rec) {
@@ -56,7 +55,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     // The REC was destroyed in between: report it as the REC check would.
                     Err(_) => match self.granules.lock_as::<RecKind>(rec) {
                         Ok(_) => continue,
-                        Err(e) => return Some(Err(e.into())),
+                        Err(e) => return Err(e.into()),
                     },
                 };
             copy_rec(r, rec_mut(&mut self.arch.map_realm(&mut rec_lock)));
@@ -100,16 +99,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
             Ok(gic)
         };
-        let gic = match check() {
-            Ok(g) => g,
-            Err(e) => return Some(Err(e)),
-        };
+        let gic = check()?;
         // The REC is running: other CPUs see a reference on it.
         let ok = rec_lock.granule().try_get(1);
         debug_assert!(ok);
         drop(rec_lock);
 
-        let ran = self.run_rec(cpu, r, exit, rd, realm, Entry { enter, flags, gic });
+        self.run_rec(cpu, r, exit, rd, realm, Entry { enter, flags, gic });
         // The running reference keeps the granule a REC; its lock orders the write-back
         // against commands that read the REC meanwhile.
         match self.granules.lock_as::<RecKind>(rec) {
@@ -119,14 +115,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
             Err(e) => panic!("running REC {rec} is no longer a REC ({e:?})"),
         }
-        if !ran {
-            return None;
-        }
-        Some(
-            self.arch
-                .write_ns(run, REC_EXIT_OFFSET, exit.as_bytes())
-                .map_err(|_| RmiError::Input),
-        )
+        self.arch
+            .write_ns(run, REC_EXIT_OFFSET, exit.as_bytes())
+            .map_err(|_| RmiError::Input)
     }
 
     /// Copies the start of a host granule (`*_align`, `*_bound`, `*_pas`).

@@ -98,7 +98,7 @@ pub fn vtcr(realm: &RealmInfo, pa_bits: u32, vmid16: bool) -> u64 {
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Runs the REC until an exit the host must see, building its exit record in
-    /// `exit`; `false` if this platform cannot run realms (`exit` is then meaningless).
+    /// `exit`.
     pub(crate) fn run_rec(
         &self,
         cpu: CpuId,
@@ -107,7 +107,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         rd: PhysAddr,
         realm: RealmInfo,
         entry: Entry<'_>,
-    ) -> bool {
+    ) {
         let Entry { enter, flags, gic } = entry;
         let regs = RealmRegs {
             gprs: rec.gprs,
@@ -158,16 +158,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu));
 
-        let mut ran = true;
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
             loop {
                 if let Step::Exit = self.check_timers(&mut ctx) {
                     break;
                 }
-                let Some(t) = self.arch.run_realm(cpu, &mut ctx.regs) else {
-                    ran = false;
-                    break;
-                };
+                let t = self.arch.run_realm(cpu, &mut ctx.regs);
                 if let Step::Exit = self.handle_trap(&mut ctx, t) {
                     break;
                 }
@@ -186,10 +182,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         self.arch.write_sysreg(cpu, SysReg::HCR_EL2, host_hcr);
         self.arch
             .write_sysreg(cpu, SysReg::CNTHCTL_EL2, host_cnthctl);
-        if ran {
-            self.finish_exit(&mut ctx);
-        }
-        ran
+        self.finish_exit(&mut ctx);
     }
 
     /// DEN0137 1.0, A6.2: before the realm runs, an EL1 timer whose output is asserted
