@@ -52,7 +52,15 @@ impl World {
     }
 
     fn with(program: impl Fn(&mut RealmCpu) + Send + Sync + 'static, activate: bool) -> Self {
-        let m = Machine::with_defaults();
+        Self::on(Machine::with_defaults(), program, activate)
+    }
+
+    /// [`World::with`] on machine `m`.
+    fn on(
+        m: Machine,
+        program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
+        activate: bool,
+    ) -> Self {
         m.hw().register_realm_program(ENTRY, Arc::new(program));
         let (realm, rec, run, next) = {
             let pool = Pool::new(&m);
@@ -632,6 +640,115 @@ fn instruction_aborts() {
         &w.m,
         RmiFid::DataCreateUnknown,
         &[w.realm.rd, data, 0x10_0000],
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// Realm vectors at this VBAR_EL1 in the exception tests.
+const VBAR: u64 = 0x4_0000;
+/// A protected IPA with RIPAS EMPTY (beyond the 2 MiB World initialises).
+const EMPTY_IPA: u64 = 0x40_0000;
+
+/// Arm ARM, D1.3.1 and AArch64.TakeException: the SEA the RMM injects for an access to
+/// RIPAS EMPTY memory is taken at the vector for where the realm was (EL1h +0x200, EL1t
+/// +0x000, EL0 +0x400), with the EC of that EL (0x25 current, 0x24 lower), ELR_EL1 the
+/// instruction, SPSR_EL1 the PSTATE it had, and the handler running at EL1h with D, A,
+/// I, F masked and N, Z, C, V kept. The same for an SEA the host asks for (INJECT_SEA)
+/// after an unprotected-IPA abort taken at EL0.
+#[test]
+fn injected_aborts_use_the_vector_and_syndrome_of_the_realm_el() {
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        let mut b = [0u8; 8];
+        let pc = cpu.regs().pc;
+        // EL1h (the REC's initial PSTATE).
+        let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x200, "EL1h: current EL with SP_ELx");
+        assert_eq!(
+            e.esr,
+            0x25 << 26 | 1 << 25 | 0b01_0000,
+            "DABT current EL, SEA"
+        );
+        assert_eq!(
+            (e.far, e.elr, e.spsr, e.pstate),
+            (EMPTY_IPA, pc, 0x3C5, 0x3C5)
+        );
+        // EL1t, NZCV set.
+        cpu.set_pstate(0xF000_03C4);
+        let pc = cpu.regs().pc;
+        let e = cpu.read(EMPTY_IPA + 8, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x000, "EL1t: current EL with SP_EL0");
+        assert_eq!(e.esr >> 26, 0x25);
+        assert_eq!((e.elr, e.spsr), (pc, 0xF000_03C4));
+        assert_eq!(e.pstate, 0xF000_03C5, "EL1h, DAIF masked, NZCV kept");
+        assert_eq!(
+            cpu.regs().pstate,
+            0xF000_03C4,
+            "the handler returned to EL1t"
+        );
+        // EL0 (AArch64), Z and C set, nothing masked.
+        cpu.set_pstate(0x6000_0000);
+        let pc = cpu.regs().pc;
+        let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x400, "EL0: lower EL using AArch64");
+        assert_eq!(
+            e.esr,
+            0x24 << 26 | 1 << 25 | 0b01_0000,
+            "DABT lower EL, SEA"
+        );
+        assert_eq!((e.far, e.elr, e.spsr), (EMPTY_IPA, pc, 0x6000_0000));
+        assert_eq!(e.pstate, 0x6000_03C5);
+        // A write at EL0 to an unprotected IPA without a syndrome: the host injects.
+        let e = cpu.write(UNPROTECTED + 0x5000, &b).unwrap_err();
+        assert_eq!(e.vector, 0x400);
+        assert_eq!(e.esr >> 26, 0x24, "lower EL");
+        assert_eq!(e.esr & (1 << 6 | 0x3F), 1 << 6 | 0b01_0000, "WnR, SEA");
+        assert_eq!(e.spsr, 0x6000_0000);
+        cpu.set_pstate(0x3C5);
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.esr >> 26, 0x24, "the unprotected write exits");
+    assert_wfi_exit(&w.enter(TRAP_WFI | INJECT_SEA, 0));
+}
+
+/// Arm ARM, AArch64.TakeException: on a CPU with FEAT_PAN, FEAT_SSBS and FEAT_MTE, the
+/// handler of an injected exception runs with PAN set (SCTLR_EL1.SPAN 0), SSBS =
+/// SCTLR_EL1.DSSBS, TCO set; UAO, BTYPE, SS and IL cleared; N, Z, C, V kept.
+#[test]
+fn injected_exception_entry_pstate_follows_the_architecture() {
+    let mut config = platform::sim::SimConfig::default();
+    // ID_AA64MMFR1_EL1.PAN [23:20] = 1; ID_AA64PFR1_EL1.SSBS [7:4] = 1, MTE [11:8] = 2.
+    config.sysregs.set(SysReg::ID_AA64MMFR1_EL1, 1 << 20);
+    config.sysregs.set(SysReg::ID_AA64PFR1_EL1, 1 << 4 | 2 << 8);
+    let w = World::on(
+        Machine::new(config),
+        |cpu| {
+            const SPAN: u64 = 1 << 23;
+            const DSSBS: u64 = 1 << 44;
+            cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+            let sctlr = cpu.read_sysreg(SysReg::SCTLR_EL1);
+            cpu.write_sysreg(SysReg::SCTLR_EL1, (sctlr & !SPAN) | DSSBS);
+            // N and V, UAO [23], SS [21], IL [20], BTYPE [11:10] = 0b11, EL1h masked.
+            let before = 0x9000_0000 | 1 << 23 | 1 << 21 | 1 << 20 | 3 << 10 | 0x3C5;
+            cpu.set_pstate(before);
+            let mut b = [0u8; 8];
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.spsr, before);
+            assert_eq!(
+                e.pstate,
+                0x9000_0000 | 1 << 25 | 1 << 22 | 1 << 12 | 0x3C5,
+                "NZCV kept, TCO, PAN, SSBS set, UAO/SS/IL/BTYPE clear"
+            );
+            // SPAN 1 leaves PAN as it was; DSSBS 0 clears SSBS.
+            cpu.write_sysreg(SysReg::SCTLR_EL1, sctlr | SPAN);
+            cpu.set_pstate(0x3C5 | 1 << 12);
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.pstate, 1 << 25 | 0x3C5, "PAN stays clear, SSBS cleared");
+            cpu.set_pstate(0x3C5);
+            cpu.wfi();
+        },
+        true,
     );
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }

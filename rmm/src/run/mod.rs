@@ -2,12 +2,14 @@
 //!
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
+//! - [`inject`]: taking a synchronous exception to the realm's EL1.
 //! - [`trap`]: deciding, for each exception the realm takes to EL2, whether the RMM
 //!   handles it and resumes the realm or exits to the host.
 //! - [`realm_mem`]: the RMM's own accesses to realm memory (RSI buffers).
 
 pub mod entry;
 pub mod exit;
+pub mod inject;
 pub mod realm_mem;
 pub mod trap;
 

@@ -5,10 +5,11 @@ use core::ops::Deref;
 use platform::{Arch, RealmTrap, SysReg};
 
 use super::exit::esr;
+use super::inject::Injection;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
 use crate::granule::Granule;
-use crate::rec::{LastExit, PSTATE_EL1H_MASKED};
+use crate::rec::LastExit;
 use crate::Rmm;
 
 /// ESR_EL2 exception classes the RMM handles.
@@ -17,16 +18,7 @@ mod ec {
     pub const SMC64: u64 = 0x17;
     pub const IABT_LOWER: u64 = 0x20;
     pub const DABT_LOWER: u64 = 0x24;
-    /// Data abort without a change in exception level (as seen by the realm's EL1).
-    pub const DABT_CURRENT: u64 = 0x25;
-    /// Instruction abort without a change in exception level.
-    pub const IABT_CURRENT: u64 = 0x21;
 }
-
-/// DFSC/IFSC of a synchronous external abort, not on a table walk.
-const FSC_SEA: u64 = 0b01_0000;
-/// Offset of the "synchronous, current EL with SPx" vector.
-const VECTOR_SYNC_CURRENT: u64 = 0x200;
 
 impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// Decides what an exception taken from the realm leads to.
@@ -80,14 +72,14 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         let geo = ctx.realm.geometry;
         // Outside the IPA space: SEA to the realm.
         if !geo.in_range(ipa) {
-            self.inject_sea(ctx, e, far);
+            self.inject(ctx, abort_injection(e, far));
             return Step::Resume;
         }
         let is_iabt = (e & esr::EC_MASK) >> 26 == ec::IABT_LOWER;
         if !geo.is_protected(ipa) {
             // A5.2.6: the realm may not execute from an unprotected IPA: SEA.
             if is_iabt {
-                self.inject_sea(ctx, e, far);
+                self.inject(ctx, abort_injection(e, far));
                 return Step::Resume;
             }
             if e & esr::ISV != 0 {
@@ -119,7 +111,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             Ok(_) => Step::Resume,
             // RIPAS EMPTY: SEA to the realm.
             Err(RealmMemError::Empty) => {
-                self.inject_sea(ctx, e, far);
+                self.inject(ctx, abort_injection(e, far));
                 Step::Resume
             }
             // UNASSIGNED RAM or DESTROYED: the host must act (A4.3.4.2 for an instruction
@@ -130,30 +122,17 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             }
         }
     }
+}
 
-    /// Takes a synchronous external abort to the realm's EL1 (Arm ARM, exception entry
-    /// to EL1 from EL1 or EL0): ESR_EL1, FAR_EL1, ELR_EL1, SPSR_EL1, then the vector.
-    pub(super) fn inject_sea(&self, ctx: &mut RunCtx<'_>, esr_el2: u64, far: u64) {
-        let cpu = ctx.cpu;
-        let from_el1 = (ctx.regs.pstate >> 2) & 3 == 1;
-        let is_iabt = matches!(
-            (esr_el2 & esr::EC_MASK) >> 26,
-            ec::IABT_LOWER | ec::IABT_CURRENT
-        );
-        let ec = match (is_iabt, from_el1) {
-            (true, true) => ec::IABT_CURRENT,
-            (true, false) => ec::IABT_LOWER,
-            (false, true) => ec::DABT_CURRENT,
-            (false, false) => ec::DABT_LOWER,
-        };
-        let esr_el1 = ec << 26 | esr::IL | (esr_el2 & esr::WNR) | FSC_SEA;
-        self.arch.write_sysreg(cpu, SysReg::ESR_EL1, esr_el1);
-        self.arch.write_sysreg(cpu, SysReg::FAR_EL1, far);
-        self.arch.write_sysreg(cpu, SysReg::ELR_EL1, ctx.regs.pc);
-        self.arch
-            .write_sysreg(cpu, SysReg::SPSR_EL1, ctx.regs.pstate);
-        let vbar = self.arch.read_sysreg(cpu, SysReg::VBAR_EL1);
-        ctx.regs.pc = vbar + VECTOR_SYNC_CURRENT;
-        ctx.regs.pstate = PSTATE_EL1H_MASKED;
+/// The synchronous external abort that reports the realm's stage-2 abort `esr_el2` at
+/// `far` to the realm.
+fn abort_injection(esr_el2: u64, far: u64) -> Injection {
+    if (esr_el2 & esr::EC_MASK) >> 26 == ec::IABT_LOWER {
+        Injection::InstructionAbort { far: Some(far) }
+    } else {
+        Injection::DataAbort {
+            far: Some(far),
+            write: esr_el2 & esr::WNR != 0,
+        }
     }
 }
