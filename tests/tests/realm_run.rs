@@ -752,3 +752,115 @@ fn injected_exception_entry_pstate_follows_the_architecture() {
     );
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }
+
+/// ICC_SGI1R_EL1 in the MSR/MRS ISS layout (op0 3, op1 0, CRn 12, CRm 11, op2 5).
+const ICC_SGI1R_EL1_ISS: u64 = 3 << 20 | 5 << 17 | 12 << 10 | 11 << 1;
+/// ESR of a trapped MSR/MRS (EC 0x18, IL).
+const SYSREG_TRAP: u64 = 0x18 << 26 | 1 << 25;
+/// ESR_EL1 of an Undefined Instruction exception: EC 0x00, IL 1.
+const UNDEFINED: u64 = 1 << 25;
+
+/// What the realm may not do at R-EL2 with HCR_REALM is UNDEFINED for it (an
+/// Undefined Instruction exception, EC 0x00, at its vector, returning to the
+/// instruction): HVC (realms use the SMC conduit), a trapped instruction of a class the
+/// realm cannot cause (here an FP/SIMD trap, EC 0x07), an MRS/MSR the RMM does not
+/// emulate. An SMC with a non-zero immediate is not an SMCCC call: NOT_SUPPORTED. A
+/// write to ICC_SGI1R_EL1 (trapped by HCR_EL2.IMO) exits to the host with the syndrome
+/// less Rt and the value in gprs[0], and the realm continues after it.
+#[test]
+fn realm_instructions_it_may_not_execute_are_undefined() {
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        let pc = cpu.regs().pc;
+        let e = cpu.hvc(0).unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "HVC: EC 0x00, IL");
+        assert_eq!(
+            (e.vector, e.elr, e.spsr),
+            (0x200, pc, 0x3C5),
+            "ELR: the HVC"
+        );
+        assert_eq!(cpu.regs().pc, pc + 4, "the handler returned past the HVC");
+        cpu.set_pstate(0x3C4);
+        let e = cpu.hvc(0x1234).unwrap_err();
+        assert_eq!((e.esr, e.vector), (UNDEFINED, 0x000), "HVC at EL1t");
+        cpu.set_pstate(0x3C5);
+
+        let r = cpu.smc_imm(1, RSI_VERSION, &[0x1_0000]);
+        assert_eq!(r[0], u64::MAX, "SMC #1: NOT_SUPPORTED");
+        assert_eq!(r[1], 0x1_0000, "SMC #1: nothing else changed");
+
+        let pc = cpu.regs().pc;
+        let e = cpu.trapped(0x07 << 26 | 1 << 25).unwrap_err();
+        assert_eq!((e.esr, e.elr), (UNDEFINED, pc), "EC 0x07: undefined");
+        // MRS x2, S3_0_C15_C0_0: not a register the RMM emulates.
+        let e = cpu
+            .trapped(SYSREG_TRAP | 3 << 20 | 15 << 10 | 2 << 5 | 1)
+            .unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "MRS S3_0_C15_C0_0");
+        // MRS x3, ICC_SGI1R_EL1: the register is write-only.
+        let e = cpu
+            .trapped(SYSREG_TRAP | ICC_SGI1R_EL1_ISS | 3 << 5 | 1)
+            .unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "MRS ICC_SGI1R_EL1");
+        // MSR ICC_SGI1R_EL1, x3: emulated by the host.
+        cpu.set_gpr(3, 0x0001_0000_0000_0002);
+        cpu.trapped(SYSREG_TRAP | ICC_SGI1R_EL1_ISS | 3 << 5)
+            .unwrap();
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 0, "SYNC");
+    assert_eq!(exit.esr, SYSREG_TRAP | ICC_SGI1R_EL1_ISS, "Rt cleared");
+    assert_eq!(exit.gprs[0], 0x0001_0000_0000_0002, "the value written");
+    assert_eq!(&exit.gprs[1..], &[0; 30]);
+    assert_eq!((exit.far, exit.hpfar), (0, 0));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// A stage-2 abort at a protected IPA whose RTT entry is ASSIGNED RAM: a translation
+/// fault (the entry became valid after the walk) is retried and succeeds; a TLB
+/// conflict is retried after the realm's stage-2 TLB entries are invalidated; any
+/// other fault would repeat on every retry, so the access gets a synchronous external
+/// abort (EC of the realm's EL, WnR kept, FAR the address).
+#[test]
+fn aborts_on_assigned_ram_are_retried_only_when_a_retry_can_succeed() {
+    const DABT: u64 = 0x24 << 26 | 1 << 25;
+    const IABT: u64 = 0x20 << 26 | 1 << 25;
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        cpu.fault(DABT | 0b00_0111, 0x1000, 1).unwrap();
+        cpu.fault(DABT | 0b11_0000, 0x1000, 1).unwrap();
+        // Access flag, permission, alignment, SEA, SEA on the level-3 walk, GPF.
+        for fsc in [
+            0b00_1011, 0b00_1111, 0b10_0001, 0b01_0000, 0b01_0111, 0b10_1000,
+        ] {
+            let e = cpu
+                .fault(DABT | 1 << 6 | fsc, 0x1008, u32::MAX)
+                .unwrap_err();
+            assert_eq!(
+                e.esr,
+                0x25 << 26 | 1 << 25 | 1 << 6 | 0b01_0000,
+                "DFSC {fsc:#08b}: SEA, WnR kept"
+            );
+            assert_eq!(e.far, 0x1008);
+        }
+        cpu.set_pstate(0);
+        let e = cpu.fault(IABT | 0b00_1111, 0x2000, u32::MAX).unwrap_err();
+        assert_eq!(
+            e.esr,
+            0x20 << 26 | 1 << 25 | 0b01_0000,
+            "from EL0: lower EL"
+        );
+        assert_eq!((e.far, e.vector), (0x2000, 0x400));
+        cpu.set_pstate(0x3C5);
+        cpu.wfi();
+    });
+    let before = w.m.hw().stage2_invalidations().len();
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    let vmid = RealmSpec::default().vmid;
+    assert_eq!(
+        &w.m.hw().stage2_invalidations()[before..],
+        &[(vmid, None)],
+        "one invalidation of the realm's stage 2, for the TLB conflict"
+    );
+}

@@ -36,8 +36,12 @@ pub type RealmProgram = Arc<dyn Fn(&mut RealmCpu) + Send + Sync>;
 pub mod ec {
     /// Trapped WFI/WFE.
     pub const WFX: u64 = 0x01;
+    /// HVC from AArch64.
+    pub const HVC64: u64 = 0x16;
     /// SMC from AArch64.
     pub const SMC64: u64 = 0x17;
+    /// Trapped MSR, MRS or System instruction.
+    pub const SYSREG: u64 = 0x18;
     /// Instruction abort from a lower EL.
     pub const IABT_LOWER: u64 = 0x20;
     /// Data abort from a lower EL.
@@ -46,6 +50,10 @@ pub mod ec {
 
 /// ESR.IL: a 32-bit instruction.
 const IL: u64 = 1 << 25;
+/// How many times the simulation re-executes an instruction that cannot complete
+/// before it fails the test: the RMM keeps resuming the realm at it.
+pub const MAX_REEXECUTIONS: u32 = 1000;
+
 /// Offsets of the four synchronous exception vectors from VBAR_EL1: current EL with
 /// SP_EL0, current EL with SP_ELx, lower EL using AArch64, lower EL using AArch32.
 pub const SYNC_VECTORS: [u64; 4] = [0x000, 0x200, 0x400, 0x600];
@@ -415,18 +423,113 @@ impl RealmCpu {
     /// # Panics
     /// At EL0, where SMC is UNDEFINED (taken to EL1, not to the RMM).
     pub fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31] {
+        self.smc_imm(0, fid, args)
+    }
+
+    /// [`RealmCpu::smc`] with the immediate `imm` (`smc #imm`, ESR_EL2.ISS imm16).
+    pub fn smc_imm(&mut self, imm: u16, fid: u64, args: &[u64]) -> [u64; 31] {
         assert_ne!(self.el(), 0, "SMC at EL0 is UNDEFINED");
         self.take_interrupts();
         self.regs.gprs[0] = fid;
         self.regs.gprs[1..=args.len()].copy_from_slice(args);
         let pc = self.regs.pc;
-        self.trap_sync(ec::SMC64 << 26 | IL, 0, 0);
+        self.trap_sync(ec::SMC64 << 26 | IL | imm as u64, 0, 0);
         assert_eq!(
             self.regs.pc,
             pc.wrapping_add(4),
             "the RMM must resume the realm after its SMC"
         );
         self.regs.gprs
+    }
+
+    /// Sets general-purpose register `n` (x0..x30), as an instruction of the realm
+    /// would.
+    pub fn set_gpr(&mut self, n: usize, value: u64) {
+        self.regs.gprs[n] = value;
+    }
+
+    /// Issues `hvc #imm` at EL1. HVC is taken to EL2 with the preferred return address
+    /// the next instruction. Returns x0..x30 if the RMM resumes the realm past it, or
+    /// the exception the RMM injected instead.
+    ///
+    /// # Panics
+    /// At EL0, where HVC is UNDEFINED (taken to EL1, not to the RMM).
+    pub fn hvc(&mut self, imm: u16) -> Result<[u64; 31], RealmException> {
+        assert_ne!(self.el(), 0, "HVC at EL0 is UNDEFINED");
+        self.take_interrupts();
+        let before = self.regs;
+        self.regs.pc = before.pc.wrapping_add(4);
+        self.trap_sync(ec::HVC64 << 26 | IL | imm as u64, 0, 0);
+        if let Some(e) = self.injected(&before) {
+            return Err(e);
+        }
+        assert_eq!(
+            self.regs.pc,
+            before.pc.wrapping_add(4),
+            "the RMM must resume the realm after its HVC"
+        );
+        Ok(self.regs.gprs)
+    }
+
+    /// Executes an instruction that traps to EL2 with syndrome `esr` (EC, IL, ISS), as
+    /// a trapped MSR/MRS does; the trap's preferred return address is the instruction
+    /// itself. `Ok` once the RMM resumes the realm past it (emulated), the exception if
+    /// it injected one; resumed at the instruction, the realm executes it again.
+    ///
+    /// # Panics
+    /// After [`MAX_REEXECUTIONS`] executions.
+    pub fn trapped(&mut self, esr: u64) -> Result<(), RealmException> {
+        for _ in 0..MAX_REEXECUTIONS {
+            self.take_interrupts();
+            let before = self.regs;
+            self.trap_sync(esr, 0, 0);
+            if let Some(e) = self.injected(&before) {
+                return Err(e);
+            }
+            if self.regs.pc == before.pc.wrapping_add(4) {
+                return Ok(());
+            }
+        }
+        panic!(
+            "the realm executed a trapped instruction (ESR {esr:#x}) {MAX_REEXECUTIONS} \
+             times: the RMM resumes it at the instruction without handling it"
+        )
+    }
+
+    /// An access at `ipa` that takes the stage-2 abort `esr` (EC data or instruction
+    /// abort from a lower EL, its DFSC/IFSC) for its first `times` executions, as the
+    /// hardware reports faults the simulation's walker does not produce itself (a
+    /// permission fault on a TLB entry, a TLB conflict, an external abort...), FAR and
+    /// HPFAR naming `ipa`. After that the access is a one-byte read (or, for an
+    /// instruction abort, a fetch) translated as usual. `Ok` when the access completes
+    /// or the RMM steps over it, the exception if the RMM injected one.
+    ///
+    /// # Panics
+    /// After [`MAX_REEXECUTIONS`] executions that take the fault.
+    pub fn fault(&mut self, esr: u64, ipa: u64, times: u32) -> Result<(), RealmException> {
+        let iabt = esr >> 26 == ec::IABT_LOWER;
+        for faulted in 0..MAX_REEXECUTIONS {
+            self.take_interrupts();
+            if faulted >= times {
+                return if iabt {
+                    self.fetch(ipa)
+                } else {
+                    self.read(ipa, &mut [0u8; 1])
+                };
+            }
+            let before = self.regs;
+            self.trap_sync(esr, ipa, (ipa >> 12) << 4);
+            if let Some(e) = self.injected(&before) {
+                return Err(e);
+            }
+            if self.regs.pc == before.pc.wrapping_add(4) {
+                return Ok(());
+            }
+        }
+        panic!(
+            "the realm executed an access that faults (ESR {esr:#x} at {ipa:#x}) \
+             {MAX_REEXECUTIONS} times: the RMM resumes it without curing the fault"
+        )
     }
 
     /// Executes WFI: traps to EL2 if HCR_EL2.TWI is set, else completes at once.
