@@ -61,7 +61,17 @@ impl World {
         program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
         activate: bool,
     ) -> Self {
-        m.hw().register_realm_program(ENTRY, Arc::new(program));
+        Self::at(m, ENTRY, program, activate)
+    }
+
+    /// [`World::on`] with the REC's entry PC `entry`.
+    fn at(
+        m: Machine,
+        entry: u64,
+        program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
+        activate: bool,
+    ) -> Self {
+        m.hw().register_realm_program(entry, Arc::new(program));
         let (realm, rec, run, next) = {
             let pool = Pool::new(&m);
             let mut c = Checks::new();
@@ -72,7 +82,7 @@ impl World {
                 let d = pool.delegated(&mut c).unwrap();
                 ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
             }
-            let mut p = rec_params(0, ENTRY);
+            let mut p = rec_params(0, entry);
             p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
             let rec = create_rec(&m, &pool, &mut c, realm.rd, p).unwrap();
             if activate {
@@ -863,4 +873,55 @@ fn aborts_on_assigned_ram_are_retried_only_when_a_retry_can_succeed() {
         &[(vmid, None)],
         "one invalidation of the realm's stage 2, for the TLB conflict"
     );
+}
+
+/// The last instruction of the address space: the PC after it is 0.
+const TOP: u64 = 0xFFFF_FFFF_FFFF_FFFC;
+
+/// A realm PC moves as the PE's does, wrapping at the top of the address space: past
+/// an SMC, past an emulated MMIO load, past a trapped WFI, and back to an RSI call
+/// that is retried after a stage-2 fault exit (RSI_REALM_CONFIG on an unmapped buffer).
+#[test]
+fn realm_pc_wraps_at_the_top_of_the_address_space() {
+    let w = World::at(
+        Machine::with_defaults(),
+        TOP,
+        |cpu| {
+            assert_eq!(cpu.regs().pc, TOP);
+            assert_eq!(cpu.smc(RSI_VERSION, &[0x1_0000])[0], 0);
+            assert_eq!(cpu.regs().pc, 0, "past the SMC");
+            cpu.set_pc(TOP);
+            let v = cpu
+                .load(UNPROTECTED + 0x1000, AccessSize::B4, 5, false, false)
+                .unwrap();
+            assert_eq!(v, 0x1234_5678);
+            assert_eq!(cpu.regs().pc, 0, "past the emulated load");
+            cpu.set_pc(TOP);
+            // 0x10_0000 is UNASSIGNED RAM: an exit, then the SMC again.
+            assert_eq!(cpu.smc(RSI_REALM_CONFIG, &[0x10_0000])[0], 0);
+            assert_eq!(cpu.regs().pc, 0);
+            cpu.set_pc(TOP);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, 0, "past the WFI");
+            cpu.wfi();
+        },
+        true,
+    );
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.esr >> 26, 0x24, "the MMIO load exits");
+    let exit = w.enter(TRAP_WFI | EMUL_MMIO, 0x1234_5678);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 25 | 0b00_0111,
+        "RSI buffer not mapped"
+    );
+    let data = w.ns();
+    ok(&w.m, RmiFid::GranuleDelegate, &[data]);
+    ok(
+        &w.m,
+        RmiFid::DataCreateUnknown,
+        &[w.realm.rd, data, 0x10_0000],
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }

@@ -418,7 +418,8 @@ impl RealmCpu {
     }
 
     /// Issues `smc #0` with x0 = `fid` and x1.. = `args`; returns x0..x30 after the
-    /// RMM resumes the realm. The RMM must have advanced the PC past the SMC.
+    /// RMM resumes the realm past the SMC. Resumed at the SMC itself (a call the RMM
+    /// retries after an exit), the realm executes it again.
     ///
     /// # Panics
     /// At EL0, where SMC is UNDEFINED (taken to EL1, not to the RMM).
@@ -433,13 +434,24 @@ impl RealmCpu {
         self.regs.gprs[0] = fid;
         self.regs.gprs[1..=args.len()].copy_from_slice(args);
         let pc = self.regs.pc;
-        self.trap_sync(ec::SMC64 << 26 | IL | imm as u64, 0, 0);
-        assert_eq!(
-            self.regs.pc,
-            pc.wrapping_add(4),
-            "the RMM must resume the realm after its SMC"
-        );
-        self.regs.gprs
+        for _ in 0..MAX_REEXECUTIONS {
+            self.trap_sync(ec::SMC64 << 26 | IL | imm as u64, 0, 0);
+            if self.regs.pc == pc.wrapping_add(4) {
+                return self.regs.gprs;
+            }
+            // Resumed at the SMC (its arguments still in place): it executes again.
+            assert_eq!(
+                self.regs.pc, pc,
+                "the RMM must resume the realm after its SMC, or at it"
+            );
+            self.take_interrupts();
+        }
+        panic!("the realm executed an SMC {MAX_REEXECUTIONS} times")
+    }
+
+    /// Branches to `pc`: the realm's next instruction is there.
+    pub fn set_pc(&mut self, pc: u64) {
+        self.regs.pc = pc;
     }
 
     /// Sets general-purpose register `n` (x0..x30), as an instruction of the realm

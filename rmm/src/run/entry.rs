@@ -70,7 +70,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                     ctx.regs.gprs[srt] = extend_load(e, enter.gprs[0]);
                 }
             }
-            ctx.regs.pc += 4;
+            ctx.step_over();
         }
 
         // ---- RSI_IPA_STATE_SET (A5.4, B5.3.6, B3.40 RecRipasChangeResponse) ----

@@ -88,6 +88,24 @@ impl FaultStatus {
     }
 }
 
+/// Size of an A64 instruction.
+const INSN_SIZE: u64 = 4;
+
+impl RunCtx<'_> {
+    /// Moves the realm's PC past the instruction it trapped on. The PC wraps at the top
+    /// of the address space, as the PE's does.
+    pub(crate) fn step_over(&mut self) {
+        self.regs.pc = self.regs.pc.wrapping_add(INSN_SIZE);
+    }
+
+    /// Moves the realm's PC back to the instruction before it (an SMC that is to be
+    /// executed again, an HVC whose exception returns to it), wrapping like
+    /// [`RunCtx::step_over`].
+    pub(crate) fn step_back(&mut self) {
+        self.regs.pc = self.regs.pc.wrapping_sub(INSN_SIZE);
+    }
+}
+
 impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
     /// Decides what an exception taken from the realm leads to.
     pub(super) fn handle_trap(&self, ctx: &mut RunCtx<'_>, trap: RealmTrap) -> Step {
@@ -114,7 +132,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         match (e & esr::EC_MASK) >> 26 {
             ec::SMC64 => {
                 // A trapped SMC returns to the instruction itself: step over it.
-                ctx.regs.pc += 4;
+                ctx.step_over();
                 if e & SMC_IMM_MASK != 0 {
                     // SMCCC calls use SMC #0; no function is reached through another
                     // immediate.
@@ -123,7 +141,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 self.handle_smc(ctx)
             }
             ec::WFX => {
-                ctx.regs.pc += 4;
+                ctx.step_over();
                 ctx.exit_wfx(e);
                 Step::Exit
             }
@@ -131,7 +149,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             ec::HVC64 => {
                 // HVC is taken to EL2 with ELR_EL2 past it; as an UNDEFINED instruction
                 // it returns to itself.
-                ctx.regs.pc = ctx.regs.pc.wrapping_sub(4);
+                ctx.step_back();
                 self.inject(ctx, Injection::Undefined);
                 Step::Resume
             }
@@ -157,7 +175,7 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         }
         let rt = ((e & sysreg_iss::RT_MASK) >> sysreg_iss::RT_SHIFT) as usize;
         let value = if rt == 31 { 0 } else { ctx.regs.gprs[rt] };
-        ctx.regs.pc = ctx.regs.pc.wrapping_add(4);
+        ctx.step_over();
         ctx.exit.exit_reason = rmi_abi::enums::RmiRecExitReason::Sync.raw();
         ctx.exit.esr = e & !sysreg_iss::RT_MASK;
         ctx.exit.gprs[0] = value;
