@@ -69,10 +69,11 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
     mmu::enable();
     let cpu = CpuId(x0 as usize);
     match RMM.get() {
-        Some(rmm) if rmm.has_cpu(cpu) => {
-            let first = rmm.boot_complete(cpu);
-            serve(rmm, cpu, first)
-        }
+        Some(rmm) if rmm.has_cpu(cpu) => match rmm.warm_boot(cpu) {
+            Ok(first) => serve(rmm, cpu, first),
+            // Reported to EL3 already.
+            Err(_) => entry::park(),
+        },
         _ => {
             log::error!("warm boot of CPU {} without a booted RMM", x0);
             entry::park()

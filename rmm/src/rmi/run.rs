@@ -10,7 +10,7 @@ use zerocopy::{FromZeros, IntoBytes};
 
 use crate::granule::{Granule, RdKind, RecKind};
 use crate::rec::{rec_mut, LastExit};
-use crate::run::{gic_features, Entry};
+use crate::run::Entry;
 use crate::Rmm;
 
 /// Offset of the exit half of RmiRecRun.
@@ -81,12 +81,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
                 return Err(RmiError::Rec);
             }
             // rec_gicv3
-            let gic = vgic::validate(
-                &gic_features(&self.arch, cpu),
-                enter.gicv3_hcr,
-                &enter.gicv3_lrs,
-            )
-            .map_err(|_| RmiError::Rec)?;
+            let gic = vgic::validate(&self.gic, enter.gicv3_hcr, &enter.gicv3_lrs)
+                .map_err(|_| RmiError::Rec)?;
             // rec_psci
             if r.psci_pending != 0 {
                 return Err(RmiError::Rec);
