@@ -345,3 +345,37 @@ fn conformance_runner_fails_a_test_that_does_not_clean_up() {
         "{out}"
     );
 }
+
+/// The leak check covers the whole pool, not only its start: a test that leaves
+/// granules 10, 300 and the pool's last one delegated fails with exactly 3 reported.
+#[test]
+fn conformance_runner_counts_leaks_anywhere_in_the_pool() {
+    use rmm_conformance::check::{self, TestDef};
+    use rmm_conformance::{Checks, Host, Outcome};
+
+    fn leaks_far(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+        let base = h.ns_granule(0);
+        for n in [10, 300, h.pool_granules() as u64 - 1] {
+            let pa = base + n * 4096;
+            c.status("delegate", h.rmi(RmiFid::GranuleDelegate, &[pa])[0], Ok(()))?;
+        }
+        Ok(())
+    }
+    let tests = [TestDef {
+        name: "leaks_far",
+        run: leaks_far,
+    }];
+    let mut out = String::new();
+    let s = check::run(&tests, |_| Machine::with_defaults(), &mut out).unwrap();
+    assert_eq!((s.passed, s.failed), (0, 1), "{out}");
+    assert!(
+        out.contains(
+            "Test=leaks_far Result=Failed (check 4: pool granules left inaccessible to the \
+             host after the test: got 0x3, want 0x0)"
+        ),
+        "{out}"
+    );
+    let m = Machine::with_defaults();
+    let last = m.ns_granule(Host::pool_granules(&m) - 1);
+    assert_eq!(m.pas(last + 4096), None, "the pool ends with DRAM");
+}
