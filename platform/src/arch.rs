@@ -157,8 +157,10 @@ pub trait Arch: Sync {
     where
         Self: 'a;
 
-    /// The GIC virtual CPU interface of CPU `cpu`.
-    fn gic(&self, cpu: CpuId) -> Self::Gic<'_>;
+    /// The GIC virtual CPU interface of CPU `cpu`, whose features the RMM probed when
+    /// the CPU booted (with ICC_SRE_EL2.SRE set, from ICH_VTR_EL2 and ICC_CTLR_EL1).
+    /// Cheap and infallible: nothing is read here.
+    fn gic(&self, cpu: CpuId, features: vgic::GicFeatures) -> Self::Gic<'_>;
 
     /// Whether this implementation can run realms ([`Arch::run_realm`]). The RMM asks
     /// before RMI_REC_ENTER touches anything.
@@ -173,6 +175,8 @@ pub trait Arch: Sync {
     /// `cpu`).
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64;
 
-    /// Writes a system register of CPU `cpu`.
+    /// Writes a system register of CPU `cpu`. A write to ICC_SRE_EL2 is synchronised
+    /// (on hardware, followed by an ISB), so that the GIC system register accesses
+    /// after it see its effect.
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64);
 }

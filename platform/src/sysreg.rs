@@ -3,7 +3,8 @@
 //! One enum names them all, so that the firmware accessor (an `mrs`/`msr` per register)
 //! and the simulated register file (an array per CPU) are generated from one list.
 //! The GIC virtual CPU interface registers (`ICH_*_EL2` other than `ICH_VTR_EL2`) are
-//! handled by the `vgic` crate's own interface. Each entry gives the register's name
+//! handled by the `vgic` crate's own interface; `ICC_SRE_EL2`, which enables them, is
+//! here. Each entry gives the register's name
 //! and its generic `S<op0>_<op1>_C<n>_C<m>_<op2>` encoding, which every assembler
 //! accepts whatever architecture extensions it is told about.
 
@@ -70,6 +71,9 @@ macro_rules! with_sysreg_list {
         ICH_VTR_EL2 => "ich_vtr_el2", "S3_4_C12_C11_1",
         /// GIC CPU interface control (ExtRange).
         ICC_CTLR_EL1 => "icc_ctlr_el1", "S3_0_C12_C12_4",
+        // --- GIC system register interface ---
+        /// GIC system register enable at EL2 (SRE, DFB, DIB, Enable).
+        ICC_SRE_EL2 => "icc_sre_el2", "S3_4_C12_C9_5",
         // --- EL1 context of a realm ---
         /// EL1 system control.
         SCTLR_EL1 => "sctlr_el1", "S3_0_C1_C0_0",

@@ -48,6 +48,8 @@ pub struct Machine {
     rmm: Result<SimRmm, BootError>,
     /// Each CPU's scratch memory; its lock serialises the calls made on that CPU.
     cpus: Vec<Mutex<Box<Scratch>>>,
+    /// Whether each CPU booted (EL3 sends RMI requests only to those).
+    booted: Vec<bool>,
 }
 
 impl Machine {
@@ -65,7 +67,8 @@ impl Machine {
     }
 
     /// Boots the RMM on `hw` with explicit cold-boot arguments (to test boot failures).
-    /// On success every other CPU is warm booted.
+    /// On success every other CPU is warm booted; one whose warm boot fails gets no RMI
+    /// calls (they are answered `NOT_SUPPORTED`).
     pub fn boot(hw: Arc<SimHw>, args: ColdBootArgs) -> Self {
         let granules = (hw.config().dram_size / 4096) as usize;
         let storage = SimStorage {
@@ -73,15 +76,26 @@ impl Machine {
             vmids: Box::default(),
         };
         let rmm = SimRmm::cold_boot(SimArch(hw.clone()), CpuId(0), args, SIM_MAX_CPUS, storage);
+        let mut booted = vec![false; hw.num_cpus()];
         if let Ok(rmm) = &rmm {
-            for cpu in 0..hw.num_cpus().min(rmm.boot_info().num_cpus) {
-                rmm.boot_complete(CpuId(cpu));
+            for (cpu, ok) in booted.iter_mut().enumerate().take(rmm.boot_info().num_cpus) {
+                *ok = if cpu == 0 {
+                    rmm.boot_complete(CpuId(0));
+                    true
+                } else {
+                    rmm.warm_boot(CpuId(cpu)).is_ok()
+                };
             }
         }
         let cpus = (0..hw.num_cpus())
             .map(|_| Mutex::new(Box::new(Scratch::ZERO)))
             .collect();
-        Self { hw, rmm, cpus }
+        Self {
+            hw,
+            rmm,
+            cpus,
+            booted,
+        }
     }
 
     /// The simulated hardware.
@@ -103,7 +117,7 @@ impl Machine {
     pub fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5] {
         let mut scratch = self.cpus[cpu].lock().unwrap_or_else(|e| e.into_inner());
         match &self.rmm {
-            Ok(rmm) if is_rmi_range(fid) && rmm.has_cpu(CpuId(cpu)) => {
+            Ok(rmm) if is_rmi_range(fid) && rmm.has_cpu(CpuId(cpu)) && self.booted[cpu] => {
                 rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), fid, args)
             }
             _ => [SMC_NOT_SUPPORTED, 0, 0, 0, args[3]],

@@ -53,6 +53,8 @@ pub struct Rmm<A: Arch, S: Storage> {
     manifest: Manifest,
     granules: GranuleTable<S>,
     features: CpuFeatures,
+    /// The GICv3 virtual CPU interface every CPU has, probed at boot.
+    gic: vgic::GicFeatures,
 }
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
@@ -79,6 +81,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The CPU features read at boot.
     pub fn features(&self) -> &CpuFeatures {
         &self.features
+    }
+
+    /// The GICv3 virtual CPU interface features probed at boot (the same on every CPU).
+    pub fn gic_features(&self) -> vgic::GicFeatures {
+        self.gic
     }
 
     /// Returns a granule the RMM is done with to DELEGATED, zero-filled first: the one

@@ -89,12 +89,15 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
     mmu::enable();
     let cpu = CpuId(x0 as usize);
     match RMM.get() {
-        Some(rmm) if rmm.has_cpu(cpu) => {
-            // SAFETY: this is CPU `cpu`'s entry point; it never returns.
-            let cpu = unsafe { cpus::rmi_loop(cpu) };
-            let first = rmm.boot_complete(cpu.id());
-            serve(rmm, cpu, first)
-        }
+        Some(rmm) if rmm.has_cpu(cpu) => match rmm.warm_boot(cpu) {
+            Ok(first) => {
+                // SAFETY: this is CPU `cpu`'s entry point; it never returns.
+                let cpu = unsafe { cpus::rmi_loop(cpu) };
+                serve(rmm, cpu, first)
+            }
+            // Reported to EL3 already.
+            Err(_) => entry::park(),
+        },
         _ => {
             log::error!("warm boot of CPU {} without a booted RMM", x0);
             entry::park()

@@ -109,15 +109,22 @@ pub struct Summary {
     pub skipped: u32,
 }
 
-/// How many granules of the test pool [`run`] checks after each test.
-pub const POOL_WINDOW: usize = 256;
+/// The granules of the test pool of `host` (all [`crate::Host::pool_granules`] of them,
+/// from `pool_base`, its granule 0 taken while it was accessible) that the host cannot
+/// access.
+pub fn inaccessible_pool_granules(
+    host: &dyn crate::Host,
+    pool_base: u64,
+) -> impl Iterator<Item = u64> + '_ {
+    (0..host.pool_granules() as u64)
+        .map(move |n| pool_base + n * 4096)
+        .filter(|&pa| !host.granule_accessible(pa))
+}
 
-/// Fails unless the first [`POOL_WINDOW`] granules from `pool_base` are all accessible to
-/// the host again: a test destroys what it creates and undelegates what it delegates.
+/// Fails unless every granule of the test pool is accessible to the host again: a test
+/// destroys what it creates and undelegates what it delegates.
 fn cleaned_up(host: &dyn crate::Host, pool_base: u64, c: &Checks) -> Result<(), Outcome> {
-    let left = (0..POOL_WINDOW as u64)
-        .filter(|n| !host.granule_accessible(pool_base + n * 4096))
-        .count();
+    let left = inaccessible_pool_granules(host, pool_base).count();
     if left == 0 {
         return Ok(());
     }

@@ -19,6 +19,12 @@ impl crate::Host for Machine {
         Machine::ns_granule(self, n)
     }
 
+    fn pool_granules(&self) -> usize {
+        let c = self.hw().config();
+        let end = c.layout.dram_base.0 + c.dram_size;
+        ((end - c.layout.ns_dram_base.0) / 4096) as usize
+    }
+
     fn non_memory_addr(&self) -> u64 {
         let c = self.hw().config();
         c.layout.dram_base.0 + c.dram_size

@@ -40,6 +40,9 @@ pub trait Host {
     /// granules are consecutive: granule `n` is at `ns_granule(0) + n * 4096`.
     fn ns_granule(&self, n: usize) -> u64;
 
+    /// How many granules the pool of [`Host::ns_granule`] has: `n` below it.
+    fn pool_granules(&self) -> usize;
+
     /// An address that is not memory at all (no DRAM there).
     fn non_memory_addr(&self) -> u64;
 

@@ -5,7 +5,7 @@ use platform::el3::{
     BootError, ColdBootArgs, RMM_BOOT_COMPLETE, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE,
 };
 use platform::sim::{SimConfig, SimHw};
-use platform::{CpuId, Pas, PhysAddr};
+use platform::{CpuId, Pas, PhysAddr, SysReg};
 use rmi_abi::{RmiError, RmiFid};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;
@@ -84,6 +84,57 @@ fn a_corrupt_manifest_is_reported() {
     let args = hw.cold_boot_args(CpuId(0));
     let m = Machine::boot(hw, args);
     assert_eq!(m.rmm().err(), Some(BootError::ManifestVersionNotSupported));
+}
+
+/// GICv3 architecture, ICC_SRE_EL2: every CPU the RMM boots has SRE set (without it
+/// every ICH_*_EL2 access is UNDEFINED), DFB and DIB (no interrupt bypass) and Enable
+/// (a realm's EL1 may access ICC_SRE_EL1 without a trap).
+#[test]
+fn every_cpu_enables_the_gic_system_register_interface_at_boot() {
+    let m = Machine::with_defaults();
+    for cpu in 0..4 {
+        assert_eq!(
+            m.hw().read_reg(CpuId(cpu), SysReg::ICC_SRE_EL2),
+            0b1111,
+            "CPU {cpu}: SRE, DFB, DIB, Enable"
+        );
+    }
+}
+
+/// A CPU without the GIC system register interface (ID_AA64PFR0_EL1.GIC 0) has no
+/// usable GICv3 virtual CPU interface: cold boot fails, reported to EL3 with
+/// RMM_BOOT_COMPLETE and E_RMM_BOOT_UNKNOWN, and the RMM stays disabled.
+#[test]
+fn a_cpu_without_a_gic_virtual_interface_fails_cold_boot() {
+    let mut config = SimConfig::default();
+    let pfr0 = config.sysregs.get(SysReg::ID_AA64PFR0_EL1) & !(0xF << 24);
+    config.sysregs.set(SysReg::ID_AA64PFR0_EL1, pfr0);
+    let m = Machine::new(config);
+    assert_eq!(m.rmm().err(), Some(BootError::Unknown));
+    assert_eq!(
+        m.hw().el3().boot_status(),
+        vec![Some(BootError::Unknown.code()), None, None, None]
+    );
+    assert_eq!(m.rmi(0, RmiFid::Version, &[0x1_0000])[0], NOT_SUPPORTED);
+}
+
+/// A CPU that warm boots with another GIC virtual CPU interface than the boot CPU's
+/// (here 4 list registers instead of 16) fails its boot, reported to EL3 with
+/// E_RMM_BOOT_UNKNOWN; the other CPUs serve RMI.
+#[test]
+fn a_warm_booted_cpu_with_another_gic_interface_fails_its_boot() {
+    let hw = SimHw::new(SimConfig::default());
+    hw.cpu(CpuId(2))
+        .force(SysReg::ICH_VTR_EL2, platform::sim::cpu::ich_vtr(4, 5, 5));
+    let args = hw.cold_boot_args(CpuId(0));
+    let m = Machine::boot(hw, args);
+    assert!(m.rmm().is_ok());
+    assert_eq!(
+        m.hw().el3().boot_status(),
+        vec![Some(0), Some(0), Some(BootError::Unknown.code()), Some(0)]
+    );
+    assert_eq!(m.rmi(2, RmiFid::Version, &[0x1_0000])[0], NOT_SUPPORTED);
+    assert_eq!(m.rmi(1, RmiFid::Version, &[0x1_0000])[0], 0);
 }
 
 #[test]
@@ -409,4 +460,38 @@ fn rec_enter_without_realm_support_changes_nothing() {
     let mut run_after = [0u8; 4096];
     m.host_read(run, &mut run_after).unwrap();
     assert!(run_after == run_before, "the RecRun page changed");
+}
+
+/// The leak check covers the whole pool, not only its start: a test that leaves
+/// granules 10, 300 and the pool's last one delegated fails with exactly 3 reported.
+#[test]
+fn conformance_runner_counts_leaks_anywhere_in_the_pool() {
+    use rmm_conformance::check::{self, TestDef};
+    use rmm_conformance::{Checks, Host, Outcome};
+
+    fn leaks_far(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+        let base = h.ns_granule(0);
+        for n in [10, 300, h.pool_granules() as u64 - 1] {
+            let pa = base + n * 4096;
+            c.status("delegate", h.rmi(RmiFid::GranuleDelegate, &[pa])[0], Ok(()))?;
+        }
+        Ok(())
+    }
+    let tests = [TestDef {
+        name: "leaks_far",
+        run: leaks_far,
+    }];
+    let mut out = String::new();
+    let s = check::run(&tests, |_| Machine::with_defaults(), &mut out).unwrap();
+    assert_eq!((s.passed, s.failed), (0, 1), "{out}");
+    assert!(
+        out.contains(
+            "Test=leaks_far Result=Failed (check 4: pool granules left inaccessible to the \
+             host after the test: got 0x3, want 0x0)"
+        ),
+        "{out}"
+    );
+    let m = Machine::with_defaults();
+    let last = m.ns_granule(Host::pool_granules(&m) - 1);
+    assert_eq!(m.pas(last + 4096), None, "the pool ends with DRAM");
 }

@@ -52,8 +52,26 @@ impl World {
     }
 
     fn with(program: impl Fn(&mut RealmCpu) + Send + Sync + 'static, activate: bool) -> Self {
-        let m = Machine::with_defaults();
-        m.hw().register_realm_program(ENTRY, Arc::new(program));
+        Self::on(Machine::with_defaults(), program, activate)
+    }
+
+    /// [`World::with`] on machine `m`.
+    fn on(
+        m: Machine,
+        program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
+        activate: bool,
+    ) -> Self {
+        Self::at(m, ENTRY, program, activate)
+    }
+
+    /// [`World::on`] with the REC's entry PC `entry`.
+    fn at(
+        m: Machine,
+        entry: u64,
+        program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
+        activate: bool,
+    ) -> Self {
+        m.hw().register_realm_program(entry, Arc::new(program));
         let (realm, rec, run, next) = {
             let pool = Pool::new(&m);
             let mut c = Checks::new();
@@ -64,7 +82,7 @@ impl World {
                 let d = pool.delegated(&mut c).unwrap();
                 ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
             }
-            let mut p = rec_params(0, ENTRY);
+            let mut p = rec_params(0, entry);
             p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
             let rec = create_rec(&m, &pool, &mut c, realm.rd, p).unwrap();
             if activate {
@@ -633,5 +651,277 @@ fn instruction_aborts() {
         RmiFid::DataCreateUnknown,
         &[w.realm.rd, data, 0x10_0000],
     );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// Realm vectors at this VBAR_EL1 in the exception tests.
+const VBAR: u64 = 0x4_0000;
+/// A protected IPA with RIPAS EMPTY (beyond the 2 MiB World initialises).
+const EMPTY_IPA: u64 = 0x40_0000;
+
+/// Arm ARM, D1.3.1 and AArch64.TakeException: the SEA the RMM injects for an access to
+/// RIPAS EMPTY memory is taken at the vector for where the realm was (EL1h +0x200, EL1t
+/// +0x000, EL0 +0x400), with the EC of that EL (0x25 current, 0x24 lower), ELR_EL1 the
+/// instruction, SPSR_EL1 the PSTATE it had, and the handler running at EL1h with D, A,
+/// I, F masked and N, Z, C, V kept. The same for an SEA the host asks for (INJECT_SEA)
+/// after an unprotected-IPA abort taken at EL0.
+#[test]
+fn injected_aborts_use_the_vector_and_syndrome_of_the_realm_el() {
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        let mut b = [0u8; 8];
+        let pc = cpu.regs().pc;
+        // EL1h (the REC's initial PSTATE).
+        let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x200, "EL1h: current EL with SP_ELx");
+        assert_eq!(
+            e.esr,
+            0x25 << 26 | 1 << 25 | 0b01_0000,
+            "DABT current EL, SEA"
+        );
+        assert_eq!(
+            (e.far, e.elr, e.spsr, e.pstate),
+            (EMPTY_IPA, pc, 0x3C5, 0x3C5)
+        );
+        // EL1t, NZCV set.
+        cpu.set_pstate(0xF000_03C4);
+        let pc = cpu.regs().pc;
+        let e = cpu.read(EMPTY_IPA + 8, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x000, "EL1t: current EL with SP_EL0");
+        assert_eq!(e.esr >> 26, 0x25);
+        assert_eq!((e.elr, e.spsr), (pc, 0xF000_03C4));
+        assert_eq!(e.pstate, 0xF000_03C5, "EL1h, DAIF masked, NZCV kept");
+        assert_eq!(
+            cpu.regs().pstate,
+            0xF000_03C4,
+            "the handler returned to EL1t"
+        );
+        // EL0 (AArch64), Z and C set, nothing masked.
+        cpu.set_pstate(0x6000_0000);
+        let pc = cpu.regs().pc;
+        let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+        assert_eq!(e.vector, 0x400, "EL0: lower EL using AArch64");
+        assert_eq!(
+            e.esr,
+            0x24 << 26 | 1 << 25 | 0b01_0000,
+            "DABT lower EL, SEA"
+        );
+        assert_eq!((e.far, e.elr, e.spsr), (EMPTY_IPA, pc, 0x6000_0000));
+        assert_eq!(e.pstate, 0x6000_03C5);
+        // A write at EL0 to an unprotected IPA without a syndrome: the host injects.
+        let e = cpu.write(UNPROTECTED + 0x5000, &b).unwrap_err();
+        assert_eq!(e.vector, 0x400);
+        assert_eq!(e.esr >> 26, 0x24, "lower EL");
+        assert_eq!(e.esr & (1 << 6 | 0x3F), 1 << 6 | 0b01_0000, "WnR, SEA");
+        assert_eq!(e.spsr, 0x6000_0000);
+        cpu.set_pstate(0x3C5);
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.esr >> 26, 0x24, "the unprotected write exits");
+    assert_wfi_exit(&w.enter(TRAP_WFI | INJECT_SEA, 0));
+}
+
+/// Arm ARM, AArch64.TakeException: on a CPU with FEAT_PAN, FEAT_SSBS and FEAT_MTE, the
+/// handler of an injected exception runs with PAN set (SCTLR_EL1.SPAN 0), SSBS =
+/// SCTLR_EL1.DSSBS, TCO set; UAO, BTYPE, SS and IL cleared; N, Z, C, V kept.
+#[test]
+fn injected_exception_entry_pstate_follows_the_architecture() {
+    let mut config = platform::sim::SimConfig::default();
+    // ID_AA64MMFR1_EL1.PAN [23:20] = 1; ID_AA64PFR1_EL1.SSBS [7:4] = 1, MTE [11:8] = 2.
+    config.sysregs.set(SysReg::ID_AA64MMFR1_EL1, 1 << 20);
+    config.sysregs.set(SysReg::ID_AA64PFR1_EL1, 1 << 4 | 2 << 8);
+    let w = World::on(
+        Machine::new(config),
+        |cpu| {
+            const SPAN: u64 = 1 << 23;
+            const DSSBS: u64 = 1 << 44;
+            cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+            let sctlr = cpu.read_sysreg(SysReg::SCTLR_EL1);
+            cpu.write_sysreg(SysReg::SCTLR_EL1, (sctlr & !SPAN) | DSSBS);
+            // N and V, UAO [23], SS [21], IL [20], BTYPE [11:10] = 0b11, EL1h masked.
+            let before = 0x9000_0000 | 1 << 23 | 1 << 21 | 1 << 20 | 3 << 10 | 0x3C5;
+            cpu.set_pstate(before);
+            let mut b = [0u8; 8];
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.spsr, before);
+            assert_eq!(
+                e.pstate,
+                0x9000_0000 | 1 << 25 | 1 << 22 | 1 << 12 | 0x3C5,
+                "NZCV kept, TCO, PAN, SSBS set, UAO/SS/IL/BTYPE clear"
+            );
+            // SPAN 1 leaves PAN as it was; DSSBS 0 clears SSBS.
+            cpu.write_sysreg(SysReg::SCTLR_EL1, sctlr | SPAN);
+            cpu.set_pstate(0x3C5 | 1 << 12);
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.pstate, 1 << 25 | 0x3C5, "PAN stays clear, SSBS cleared");
+            cpu.set_pstate(0x3C5);
+            cpu.wfi();
+        },
+        true,
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// ICC_SGI1R_EL1 in the MSR/MRS ISS layout (op0 3, op1 0, CRn 12, CRm 11, op2 5).
+const ICC_SGI1R_EL1_ISS: u64 = 3 << 20 | 5 << 17 | 12 << 10 | 11 << 1;
+/// ESR of a trapped MSR/MRS (EC 0x18, IL).
+const SYSREG_TRAP: u64 = 0x18 << 26 | 1 << 25;
+/// ESR_EL1 of an Undefined Instruction exception: EC 0x00, IL 1.
+const UNDEFINED: u64 = 1 << 25;
+
+/// What the realm may not do at R-EL2 with HCR_REALM is UNDEFINED for it (an
+/// Undefined Instruction exception, EC 0x00, at its vector, returning to the
+/// instruction): HVC (realms use the SMC conduit), a trapped instruction of a class the
+/// realm cannot cause (here an FP/SIMD trap, EC 0x07), an MRS/MSR the RMM does not
+/// emulate. An SMC with a non-zero immediate is not an SMCCC call: NOT_SUPPORTED. A
+/// write to ICC_SGI1R_EL1 (trapped by HCR_EL2.IMO) exits to the host with the syndrome
+/// less Rt and the value in gprs[0], and the realm continues after it.
+#[test]
+fn realm_instructions_it_may_not_execute_are_undefined() {
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        let pc = cpu.regs().pc;
+        let e = cpu.hvc(0).unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "HVC: EC 0x00, IL");
+        assert_eq!(
+            (e.vector, e.elr, e.spsr),
+            (0x200, pc, 0x3C5),
+            "ELR: the HVC"
+        );
+        assert_eq!(cpu.regs().pc, pc + 4, "the handler returned past the HVC");
+        cpu.set_pstate(0x3C4);
+        let e = cpu.hvc(0x1234).unwrap_err();
+        assert_eq!((e.esr, e.vector), (UNDEFINED, 0x000), "HVC at EL1t");
+        cpu.set_pstate(0x3C5);
+
+        let r = cpu.smc_imm(1, RSI_VERSION, &[0x1_0000]);
+        assert_eq!(r[0], u64::MAX, "SMC #1: NOT_SUPPORTED");
+        assert_eq!(r[1], 0x1_0000, "SMC #1: nothing else changed");
+
+        let pc = cpu.regs().pc;
+        let e = cpu.trapped(0x07 << 26 | 1 << 25).unwrap_err();
+        assert_eq!((e.esr, e.elr), (UNDEFINED, pc), "EC 0x07: undefined");
+        // MRS x2, S3_0_C15_C0_0: not a register the RMM emulates.
+        let e = cpu
+            .trapped(SYSREG_TRAP | 3 << 20 | 15 << 10 | 2 << 5 | 1)
+            .unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "MRS S3_0_C15_C0_0");
+        // MRS x3, ICC_SGI1R_EL1: the register is write-only.
+        let e = cpu
+            .trapped(SYSREG_TRAP | ICC_SGI1R_EL1_ISS | 3 << 5 | 1)
+            .unwrap_err();
+        assert_eq!(e.esr, UNDEFINED, "MRS ICC_SGI1R_EL1");
+        // MSR ICC_SGI1R_EL1, x3: emulated by the host.
+        cpu.set_gpr(3, 0x0001_0000_0000_0002);
+        cpu.trapped(SYSREG_TRAP | ICC_SGI1R_EL1_ISS | 3 << 5)
+            .unwrap();
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.exit_reason, 0, "SYNC");
+    assert_eq!(exit.esr, SYSREG_TRAP | ICC_SGI1R_EL1_ISS, "Rt cleared");
+    assert_eq!(exit.gprs[0], 0x0001_0000_0000_0002, "the value written");
+    assert_eq!(&exit.gprs[1..], &[0; 30]);
+    assert_eq!((exit.far, exit.hpfar), (0, 0));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// A stage-2 abort at a protected IPA whose RTT entry is ASSIGNED RAM: a translation
+/// fault (the entry became valid after the walk) is retried and succeeds; a TLB
+/// conflict is retried after the realm's stage-2 TLB entries are invalidated; any
+/// other fault would repeat on every retry, so the access gets a synchronous external
+/// abort (EC of the realm's EL, WnR kept, FAR the address).
+#[test]
+fn aborts_on_assigned_ram_are_retried_only_when_a_retry_can_succeed() {
+    const DABT: u64 = 0x24 << 26 | 1 << 25;
+    const IABT: u64 = 0x20 << 26 | 1 << 25;
+    let w = World::new(|cpu| {
+        cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+        cpu.fault(DABT | 0b00_0111, 0x1000, 1).unwrap();
+        cpu.fault(DABT | 0b11_0000, 0x1000, 1).unwrap();
+        // Access flag, permission, alignment, SEA, SEA on the level-3 walk, GPF.
+        for fsc in [
+            0b00_1011, 0b00_1111, 0b10_0001, 0b01_0000, 0b01_0111, 0b10_1000,
+        ] {
+            let e = cpu
+                .fault(DABT | 1 << 6 | fsc, 0x1008, u32::MAX)
+                .unwrap_err();
+            assert_eq!(
+                e.esr,
+                0x25 << 26 | 1 << 25 | 1 << 6 | 0b01_0000,
+                "DFSC {fsc:#08b}: SEA, WnR kept"
+            );
+            assert_eq!(e.far, 0x1008);
+        }
+        cpu.set_pstate(0);
+        let e = cpu.fault(IABT | 0b00_1111, 0x2000, u32::MAX).unwrap_err();
+        assert_eq!(
+            e.esr,
+            0x20 << 26 | 1 << 25 | 0b01_0000,
+            "from EL0: lower EL"
+        );
+        assert_eq!((e.far, e.vector), (0x2000, 0x400));
+        cpu.set_pstate(0x3C5);
+        cpu.wfi();
+    });
+    let before = w.m.hw().stage2_invalidations().len();
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    let vmid = RealmSpec::default().vmid;
+    assert_eq!(
+        &w.m.hw().stage2_invalidations()[before..],
+        &[(vmid, None)],
+        "one invalidation of the realm's stage 2, for the TLB conflict"
+    );
+}
+
+/// The last instruction of the address space: the PC after it is 0.
+const TOP: u64 = 0xFFFF_FFFF_FFFF_FFFC;
+
+/// A realm PC moves as the PE's does, wrapping at the top of the address space: past
+/// an SMC, past an emulated MMIO load, past a trapped WFI, and back to an RSI call
+/// that is retried after a stage-2 fault exit (RSI_REALM_CONFIG on an unmapped buffer).
+#[test]
+fn realm_pc_wraps_at_the_top_of_the_address_space() {
+    let w = World::at(
+        Machine::with_defaults(),
+        TOP,
+        |cpu| {
+            assert_eq!(cpu.regs().pc, TOP);
+            assert_eq!(cpu.smc(RSI_VERSION, &[0x1_0000])[0], 0);
+            assert_eq!(cpu.regs().pc, 0, "past the SMC");
+            cpu.set_pc(TOP);
+            let v = cpu
+                .load(UNPROTECTED + 0x1000, AccessSize::B4, 5, false, false)
+                .unwrap();
+            assert_eq!(v, 0x1234_5678);
+            assert_eq!(cpu.regs().pc, 0, "past the emulated load");
+            cpu.set_pc(TOP);
+            // 0x10_0000 is UNASSIGNED RAM: an exit, then the SMC again.
+            assert_eq!(cpu.smc(RSI_REALM_CONFIG, &[0x10_0000])[0], 0);
+            assert_eq!(cpu.regs().pc, 0);
+            cpu.set_pc(TOP);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, 0, "past the WFI");
+            cpu.wfi();
+        },
+        true,
+    );
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(exit.esr >> 26, 0x24, "the MMIO load exits");
+    let exit = w.enter(TRAP_WFI | EMUL_MMIO, 0x1234_5678);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 25 | 0b00_0111,
+        "RSI buffer not mapped"
+    );
+    let data = w.ns();
+    ok(&w.m, RmiFid::GranuleDelegate, &[data]);
+    ok(
+        &w.m,
+        RmiFid::DataCreateUnknown,
+        &[w.realm.rd, data, 0x10_0000],
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }

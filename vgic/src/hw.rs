@@ -2,46 +2,57 @@
 //!
 //! The `mrs`/`msr` accessors come from `aarch64-cpu`, which defines every
 //! register needed here (ICH_LR0..15_EL2, ICH_AP0R0..3_EL2, ICH_AP1R0..3_EL2,
-//! ICH_HCR/VMCR/MISR/VTR_EL2, ICC_CTLR_EL1) as safe functions, so this crate
+//! ICH_HCR/VMCR/MISR_EL2, ICC_SRE_EL2) as safe functions, so this crate
 //! contains no `unsafe` code. The register number is part of the instruction
 //! encoding, hence one `match` arm per register.
 //!
+//! Every ICH_*_EL2 access is UNDEFINED while ICC_SRE_EL2.SRE is 0. The RMM sets
+//! ICC_SRE_EL2 on every CPU when it boots ([`write_icc_sre_el2`], called for a
+//! write of `SysReg::ICC_SRE_EL2` through the platform's `Arch`), then reads
+//! ICH_VTR_EL2 and ICC_CTLR_EL1 itself and decodes them with
+//! [`GicFeatures::from_regs`]; a CPU whose interface is missing or does not match
+//! the boot CPU's fails its boot. [`HwGicCpuIf::with_features`] then gives the
+//! interface for each REC entry and exit without reading anything.
+//!
 //! Synchronisation: writes take effect for the realm at the exception return
-//! that enters it, which is context-synchronising; no barrier is issued here.
+//! that enters it, which is context-synchronising; no barrier is issued here
+//! except after the ICC_SRE_EL2 write.
 
+use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
-    ICC_CTLR_EL1, ICH_AP0R0_EL2, ICH_AP0R1_EL2, ICH_AP0R2_EL2, ICH_AP0R3_EL2, ICH_AP1R0_EL2,
+    ICC_SRE_EL2, ICH_AP0R0_EL2, ICH_AP0R1_EL2, ICH_AP0R2_EL2, ICH_AP0R3_EL2, ICH_AP1R0_EL2,
     ICH_AP1R1_EL2, ICH_AP1R2_EL2, ICH_AP1R3_EL2, ICH_HCR_EL2, ICH_LR0_EL2, ICH_LR10_EL2,
     ICH_LR11_EL2, ICH_LR12_EL2, ICH_LR13_EL2, ICH_LR14_EL2, ICH_LR15_EL2, ICH_LR1_EL2, ICH_LR2_EL2,
     ICH_LR3_EL2, ICH_LR4_EL2, ICH_LR5_EL2, ICH_LR6_EL2, ICH_LR7_EL2, ICH_LR8_EL2, ICH_LR9_EL2,
-    ICH_MISR_EL2, ICH_VMCR_EL2, ICH_VTR_EL2,
+    ICH_MISR_EL2, ICH_VMCR_EL2,
 };
 use tock_registers::interfaces::{Readable, Writeable};
 
 use crate::cpuif::GicCpuIf;
-use crate::error::VgicError;
 use crate::features::GicFeatures;
+
+/// Writes ICC_SRE_EL2 of the current PE and synchronises the context (ISB), so
+/// that the ICH_*_EL2 and ICC_* accesses that follow see its SRE bit (GICv3
+/// architecture, ICC_SRE_EL2: a change of SRE takes effect after a
+/// context-synchronisation event).
+pub fn write_icc_sre_el2(value: u64) {
+    ICC_SRE_EL2.set(value);
+    barrier::isb(barrier::SY);
+}
 
 /// The current PE's GICv3 virtual-interface control registers.
 ///
-/// GICv3 architecture, ICH_*_EL2. Requires EL2 with ICC_SRE_EL2.SRE == 1
-/// (system-register access to the GIC), which the RMM's boot code ensures.
+/// GICv3 architecture, ICH_*_EL2. Requires ICC_SRE_EL2.SRE == 1 on this PE
+/// (system-register access to the GIC at EL2), which the RMM sets when the PE
+/// boots, before it probes the features this handle carries.
 #[derive(Debug, Clone, Copy)]
 pub struct HwGicCpuIf {
     features: GicFeatures,
 }
 
 impl HwGicCpuIf {
-    /// Reads ICH_VTR_EL2 and ICC_CTLR_EL1 once (at boot) and decodes them;
-    /// fails with [`VgicError::BadFeatures`] rather than panicking on values
-    /// no conforming GIC reports. GICv3 architecture, ICH_VTR_EL2.
-    pub fn probe() -> Result<Self, VgicError> {
-        let features = GicFeatures::from_regs(ICH_VTR_EL2.get(), ICC_CTLR_EL1.get())?;
-        Ok(Self { features })
-    }
-
-    /// Uses features decoded earlier (e.g. on the boot CPU) on another PE.
-    /// All PEs of a system report the same ICH_VTR_EL2.
+    /// The interface of the current PE with the features the RMM decoded when
+    /// the PE booted. Reads nothing: cheap on every REC entry and exit.
     pub const fn with_features(features: GicFeatures) -> Self {
         Self { features }
     }

@@ -16,7 +16,9 @@
 //!   tests ([`sim::SimGicCpuIf`]).
 //!
 //! The REC entry/exit path, here against the model (firmware uses
-//! `hw::HwGicCpuIf::probe()` at boot instead):
+//! `hw::HwGicCpuIf::with_features()` with the features the RMM decoded from
+//! ICH_VTR_EL2 and ICC_CTLR_EL1 when the CPU booted, after setting
+//! ICC_SRE_EL2):
 //!
 //! ```
 //! use vgic::sim::{SimConfig, SimGicCpuIf};

@@ -51,10 +51,9 @@ impl Arch for Hw {
 
     type Gic<'a> = vgic::hw::HwGicCpuIf;
 
-    fn gic(&self, _cpu: CpuId) -> vgic::hw::HwGicCpuIf {
-        // The RMM checks the GIC at boot before it offers realms; a failure here would
-        // be a CPU that changed its ICH_VTR_EL2.
-        vgic::hw::HwGicCpuIf::probe().unwrap_or_else(|e| panic!("GIC virtual CPU interface: {e:?}"))
+    fn gic(&self, _cpu: CpuId, features: vgic::GicFeatures) -> vgic::hw::HwGicCpuIf {
+        // Probed by the RMM when this CPU booted.
+        vgic::hw::HwGicCpuIf::with_features(features)
     }
 
     fn runs_realms(&self) -> bool {
@@ -77,6 +76,11 @@ impl Arch for Hw {
     }
 
     fn write_sysreg(&self, _cpu: CpuId, reg: SysReg, value: u64) {
-        sysreg::write(reg, value)
+        if reg == SysReg::ICC_SRE_EL2 {
+            // With the ISB the GIC register accesses that follow need.
+            vgic::hw::write_icc_sre_el2(value)
+        } else {
+            sysreg::write(reg, value)
+        }
     }
 }

@@ -373,8 +373,18 @@ impl Arch for SimArch {
     type Gic<'a> = SimGic<'a>;
 
     #[inline(never)]
-    fn gic(&self, cpu: CpuId) -> SimGic<'_> {
-        SimGic(self.0.gic_model(cpu))
+    fn gic(&self, cpu: CpuId, features: vgic::GicFeatures) -> SimGic<'_> {
+        let model = self.0.gic_model(cpu);
+        assert_eq!(
+            vgic::GicCpuIf::features(&*model),
+            features,
+            "the GIC features the RMM passes are not CPU {}'s",
+            cpu.0
+        );
+        SimGic {
+            model,
+            regs: self.0.cpu(cpu),
+        }
     }
 
     #[inline(never)]
@@ -402,6 +412,9 @@ impl Arch for SimArch {
 
     #[inline(never)]
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64 {
+        if matches!(reg, SysReg::ICH_VTR_EL2 | SysReg::ICC_CTLR_EL1) {
+            gic_sysreg_access(self.0.cpu(cpu), reg.name());
+        }
         self.0.read_reg(cpu, reg)
     }
 
@@ -411,45 +424,82 @@ impl Arch for SimArch {
     }
 }
 
-/// The simulated GIC virtual CPU interface of one CPU, as the RMM drives it.
-pub struct SimGic<'a>(std::sync::MutexGuard<'a, vgic::sim::SimGicCpuIf>);
+/// The simulated GIC virtual CPU interface of one CPU, as the RMM drives it. Every
+/// access checks the CPU's ICC_SRE_EL2.SRE, as the architecture makes ICH_*_EL2
+/// accesses UNDEFINED without it.
+pub struct SimGic<'a> {
+    model: std::sync::MutexGuard<'a, vgic::sim::SimGicCpuIf>,
+    regs: &'a SysRegFile,
+}
+
+/// ICC_SRE_EL2.SRE: the GIC system register interface is enabled at EL2.
+const ICC_SRE_EL2_SRE: u64 = 1;
+
+/// Fails the test unless ICC_SRE_EL2.SRE is set on the CPU with registers `regs`: with
+/// it clear, an EL2 access to `reg` (an ICH_*_EL2 or ICC_* register) is UNDEFINED
+/// (GICv3 architecture, ICC_SRE_EL2.SRE). The simulation resets ICC_SRE_EL2 to 0 with
+/// SRE writable (a GIC that also has the memory-mapped interface), and EL3 leaves it
+/// so: setting it is the RMM's job on every CPU.
+fn gic_sysreg_access(regs: &SysRegFile, reg: &str) {
+    assert!(
+        regs.read(SysReg::ICC_SRE_EL2) & ICC_SRE_EL2_SRE != 0,
+        "{reg} accessed at EL2 with ICC_SRE_EL2.SRE == 0: UNDEFINED"
+    );
+}
+
+impl SimGic<'_> {
+    fn check(&self, reg: &str) {
+        gic_sysreg_access(self.regs, reg);
+    }
+}
 
 impl vgic::GicCpuIf for SimGic<'_> {
     fn features(&self) -> vgic::GicFeatures {
-        self.0.features()
+        self.model.features()
     }
     fn read_lr(&mut self, n: usize) -> u64 {
-        self.0.read_lr(n)
+        self.check("ICH_LR<n>_EL2");
+        self.model.read_lr(n)
     }
     fn write_lr(&mut self, n: usize, value: u64) {
-        self.0.write_lr(n, value)
+        self.check("ICH_LR<n>_EL2");
+        self.model.write_lr(n, value)
     }
     fn read_ap0r(&mut self, n: usize) -> u64 {
-        self.0.read_ap0r(n)
+        self.check("ICH_AP0R<n>_EL2");
+        self.model.read_ap0r(n)
     }
     fn write_ap0r(&mut self, n: usize, value: u64) {
-        self.0.write_ap0r(n, value)
+        self.check("ICH_AP0R<n>_EL2");
+        self.model.write_ap0r(n, value)
     }
     fn read_ap1r(&mut self, n: usize) -> u64 {
-        self.0.read_ap1r(n)
+        self.check("ICH_AP1R<n>_EL2");
+        self.model.read_ap1r(n)
     }
     fn write_ap1r(&mut self, n: usize, value: u64) {
-        self.0.write_ap1r(n, value)
+        self.check("ICH_AP1R<n>_EL2");
+        self.model.write_ap1r(n, value)
     }
     fn read_vmcr(&mut self) -> u64 {
-        self.0.read_vmcr()
+        self.check("ICH_VMCR_EL2");
+        self.model.read_vmcr()
     }
     fn write_vmcr(&mut self, value: u64) {
-        self.0.write_vmcr(value)
+        self.check("ICH_VMCR_EL2");
+        self.model.write_vmcr(value)
     }
     fn read_hcr(&mut self) -> u64 {
-        self.0.read_hcr()
+        self.check("ICH_HCR_EL2");
+        self.model.read_hcr()
     }
     fn write_hcr(&mut self, value: u64) {
-        self.0.write_hcr(value)
+        self.check("ICH_HCR_EL2");
+        self.model.write_hcr(value)
     }
     fn read_misr(&mut self) -> u64 {
-        self.0.read_misr()
+        self.check("ICH_MISR_EL2");
+        self.model.read_misr()
     }
 }
 

@@ -12,7 +12,11 @@
 //! ([`super::s2walk`]) from the VTCR_EL2/VTTBR_EL2 values the RMM programmed, and its
 //! interrupts come from the simulated GIC virtual CPU interface of the CPU it runs on.
 //! A realm sees exceptions the RMM injects the way the architecture delivers them: a
-//! resume at VBAR_EL1 + 0x200 with ESR_EL1/FAR_EL1/ELR_EL1 set.
+//! resume at its EL1 vector with ESR_EL1/FAR_EL1/ELR_EL1/SPSR_EL1 set. The simulation
+//! has its own model of exception entry to EL1 ([`el1_exception_entry`]); an injected
+//! exception that does not match it (wrong vector for the EL and stack pointer the
+//! realm was using, wrong PSTATE, SPSR_EL1 or ELR_EL1, an EC for the wrong EL) fails
+//! the test.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -32,8 +36,12 @@ pub type RealmProgram = Arc<dyn Fn(&mut RealmCpu) + Send + Sync>;
 pub mod ec {
     /// Trapped WFI/WFE.
     pub const WFX: u64 = 0x01;
+    /// HVC from AArch64.
+    pub const HVC64: u64 = 0x16;
     /// SMC from AArch64.
     pub const SMC64: u64 = 0x17;
+    /// Trapped MSR, MRS or System instruction.
+    pub const SYSREG: u64 = 0x18;
     /// Instruction abort from a lower EL.
     pub const IABT_LOWER: u64 = 0x20;
     /// Data abort from a lower EL.
@@ -42,8 +50,57 @@ pub mod ec {
 
 /// ESR.IL: a 32-bit instruction.
 const IL: u64 = 1 << 25;
-/// Offset of the synchronous, current EL with SPx vector.
-pub const VECTOR_SYNC_CURRENT: u64 = 0x200;
+/// How many times the simulation re-executes an instruction that cannot complete
+/// before it fails the test: the RMM keeps resuming the realm at it.
+pub const MAX_REEXECUTIONS: u32 = 1000;
+
+/// Offsets of the four synchronous exception vectors from VBAR_EL1: current EL with
+/// SP_EL0, current EL with SP_ELx, lower EL using AArch64, lower EL using AArch32.
+pub const SYNC_VECTORS: [u64; 4] = [0x000, 0x200, 0x400, 0x600];
+
+/// Exception entry to EL1 as the Arm ARM defines it (`AArch64.TakeException`, target
+/// EL1, and D1.3.1 "Exception vectors"), for a PE whose PSTATE (in the SPSR layout) was
+/// `from`: returns the vector offset from VBAR_EL1 and the PSTATE the handler runs
+/// with. `sctlr` is SCTLR_EL1; the ID registers say which optional PSTATE fields exist
+/// (FEAT_PAN, FEAT_SSBS, FEAT_MTE, FEAT_NMI, FEAT_EBEP).
+pub fn el1_exception_entry(from: u64, sctlr: u64, mmfr1: u64, pfr1: u64, dfr1: u64) -> (u64, u64) {
+    let has = |reg: u64, lsb: u32| (reg >> lsb) & 0xF != 0;
+    let el = (from >> 2) & 3;
+    let aarch32 = from & (1 << 4) != 0;
+    let offset = match (el, aarch32, from & 1) {
+        (0, true, _) => 0x600,
+        (0, false, _) => 0x400,
+        (_, _, 0) => 0x000,
+        _ => 0x200,
+    };
+    // Fields carried over: N, Z, C, V [31:28] and DIT [24].
+    let mut pstate = from & (0xF << 28 | 1 << 24);
+    // M = EL1h, nRW = 0; D, A, I, F set. SS [21], IL [20], UAO [23], BTYPE [11:10]
+    // are cleared by not being carried.
+    pstate |= 0b0101 | 0b1111 << 6;
+    // PAN [22]: set when SCTLR_EL1.SPAN == 0, otherwise unchanged.
+    if has(mmfr1, 20) {
+        let span = sctlr >> 23 & 1 == 1;
+        pstate |= if span { from & (1 << 22) } else { 1 << 22 };
+    }
+    // SSBS [12] := SCTLR_EL1.DSSBS [44].
+    if has(pfr1, 4) {
+        pstate |= (sctlr >> 44 & 1) << 12;
+    }
+    // TCO [25] := 1.
+    if has(pfr1, 8) {
+        pstate |= 1 << 25;
+    }
+    // ALLINT [13] := NOT SCTLR_EL1.SPINTMASK [62].
+    if has(pfr1, 36) {
+        pstate |= (!sctlr >> 62 & 1) << 13;
+    }
+    // PM [32] := 1.
+    if has(dfr1, 48) {
+        pstate |= 1 << 32;
+    }
+    (offset, pstate)
+}
 
 /// How the realm was resumed after a data abort it took to EL2.
 enum Resumed {
@@ -55,13 +112,21 @@ enum Resumed {
     Retry,
 }
 
-/// An exception the realm received (an abort the RMM injected).
+/// An exception the realm received (one the RMM injected), as its EL1 handler sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RealmException {
     /// ESR_EL1 of the exception.
     pub esr: u64,
     /// FAR_EL1.
     pub far: u64,
+    /// ELR_EL1: the address of the instruction that took it.
+    pub elr: u64,
+    /// SPSR_EL1: the realm's PSTATE when it took it.
+    pub spsr: u64,
+    /// The vector the realm resumed at, as an offset from VBAR_EL1.
+    pub vector: u64,
+    /// The PSTATE the handler runs with.
+    pub pstate: u64,
 }
 
 struct Resume {
@@ -272,37 +337,211 @@ impl RealmCpu {
         }
     }
 
-    /// Whether the last resume delivered an injected synchronous exception (PC at the
-    /// realm's vector); if so, returns it and "returns" from the handler to ELR_EL1.
-    fn injected(&mut self) -> Option<RealmException> {
-        let vbar = self.read_sysreg(SysReg::VBAR_EL1);
-        if self.regs.pc != vbar + VECTOR_SYNC_CURRENT {
+    /// Whether the last resume delivered an injected synchronous exception for the
+    /// instruction the realm executed with registers `before`: the PC is at the vector
+    /// exception entry from `before.pstate` selects. If so, checks the entry against the
+    /// architecture (ELR_EL1, SPSR_EL1, the handler's PSTATE, the EC's EL), returns the
+    /// exception and "returns" from the handler past the instruction (an ERET to
+    /// ELR_EL1 + 4 with SPSR_EL1).
+    ///
+    /// # Panics
+    /// If the realm was resumed at another synchronous vector, or the entry state is not
+    /// the architecture's.
+    fn injected(&mut self, before: &RealmRegs) -> Option<RealmException> {
+        let vbar = self.read_sysreg(SysReg::VBAR_EL1) & !0x7FF;
+        let (offset, want_pstate) = el1_exception_entry(
+            before.pstate,
+            self.read_sysreg(SysReg::SCTLR_EL1),
+            self.read_sysreg(SysReg::ID_AA64MMFR1_EL1),
+            self.read_sysreg(SysReg::ID_AA64PFR1_EL1),
+            self.read_sysreg(SysReg::ID_AA64DFR1_EL1),
+        );
+        let pc = self.regs.pc;
+        if pc != vbar.wrapping_add(offset) {
+            let resumed = [before.pc, before.pc.wrapping_add(4)];
+            for other in SYNC_VECTORS {
+                assert!(
+                    pc != vbar.wrapping_add(other) || resumed.contains(&pc),
+                    "exception injected at VBAR_EL1 + {other:#x}; from PSTATE {:#x} the \
+                     architecture takes it to VBAR_EL1 + {offset:#x}",
+                    before.pstate
+                );
+            }
             return None;
         }
         let e = RealmException {
             esr: self.read_sysreg(SysReg::ESR_EL1),
             far: self.read_sysreg(SysReg::FAR_EL1),
+            elr: self.read_sysreg(SysReg::ELR_EL1),
+            spsr: self.read_sysreg(SysReg::SPSR_EL1),
+            vector: offset,
+            pstate: self.regs.pstate,
         };
-        // The realm's handler returns past the faulting instruction.
-        self.regs.pc = self.read_sysreg(SysReg::ELR_EL1) + 4;
-        self.regs.pstate = self.read_sysreg(SysReg::SPSR_EL1);
+        assert_eq!(
+            e.pstate, want_pstate,
+            "PSTATE on exception entry from {:#x}",
+            before.pstate
+        );
+        assert_eq!(
+            e.spsr, before.pstate,
+            "SPSR_EL1: the PSTATE before the exception"
+        );
+        assert_eq!(
+            e.elr, before.pc,
+            "ELR_EL1: the instruction that took the exception"
+        );
+        let class = e.esr >> 26;
+        if matches!(class, 0x20 | 0x21 | 0x24 | 0x25) {
+            let from_el1 = (before.pstate >> 2) & 3 == 1;
+            assert_eq!(
+                class & 1 == 1,
+                from_el1,
+                "abort EC {class:#x} names the wrong EL (taken from PSTATE {:#x})",
+                before.pstate
+            );
+        }
+        // The realm's handler returns past the instruction.
+        self.regs.pc = e.elr.wrapping_add(4);
+        self.regs.pstate = e.spsr;
         Some(e)
     }
 
+    /// Sets PSTATE (SPSR layout) as the realm's own EL1 code would: `MSR SPSel`, `MSR
+    /// DAIF`, an ERET to EL0... The next instruction runs with it.
+    pub fn set_pstate(&mut self, pstate: u64) {
+        self.regs.pstate = pstate;
+    }
+
+    /// The exception level the realm runs at (PSTATE.EL).
+    fn el(&self) -> u64 {
+        (self.regs.pstate >> 2) & 3
+    }
+
     /// Issues `smc #0` with x0 = `fid` and x1.. = `args`; returns x0..x30 after the
-    /// RMM resumes the realm. The RMM must have advanced the PC past the SMC.
+    /// RMM resumes the realm past the SMC. Resumed at the SMC itself (a call the RMM
+    /// retries after an exit), the realm executes it again.
+    ///
+    /// # Panics
+    /// At EL0, where SMC is UNDEFINED (taken to EL1, not to the RMM).
     pub fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31] {
+        self.smc_imm(0, fid, args)
+    }
+
+    /// [`RealmCpu::smc`] with the immediate `imm` (`smc #imm`, ESR_EL2.ISS imm16).
+    pub fn smc_imm(&mut self, imm: u16, fid: u64, args: &[u64]) -> [u64; 31] {
+        assert_ne!(self.el(), 0, "SMC at EL0 is UNDEFINED");
         self.take_interrupts();
         self.regs.gprs[0] = fid;
         self.regs.gprs[1..=args.len()].copy_from_slice(args);
         let pc = self.regs.pc;
-        self.trap_sync(ec::SMC64 << 26 | IL, 0, 0);
+        for _ in 0..MAX_REEXECUTIONS {
+            self.trap_sync(ec::SMC64 << 26 | IL | imm as u64, 0, 0);
+            if self.regs.pc == pc.wrapping_add(4) {
+                return self.regs.gprs;
+            }
+            // Resumed at the SMC (its arguments still in place): it executes again.
+            assert_eq!(
+                self.regs.pc, pc,
+                "the RMM must resume the realm after its SMC, or at it"
+            );
+            self.take_interrupts();
+        }
+        panic!("the realm executed an SMC {MAX_REEXECUTIONS} times")
+    }
+
+    /// Branches to `pc`: the realm's next instruction is there.
+    pub fn set_pc(&mut self, pc: u64) {
+        self.regs.pc = pc;
+    }
+
+    /// Sets general-purpose register `n` (x0..x30), as an instruction of the realm
+    /// would.
+    pub fn set_gpr(&mut self, n: usize, value: u64) {
+        self.regs.gprs[n] = value;
+    }
+
+    /// Issues `hvc #imm` at EL1. HVC is taken to EL2 with the preferred return address
+    /// the next instruction. Returns x0..x30 if the RMM resumes the realm past it, or
+    /// the exception the RMM injected instead.
+    ///
+    /// # Panics
+    /// At EL0, where HVC is UNDEFINED (taken to EL1, not to the RMM).
+    pub fn hvc(&mut self, imm: u16) -> Result<[u64; 31], RealmException> {
+        assert_ne!(self.el(), 0, "HVC at EL0 is UNDEFINED");
+        self.take_interrupts();
+        let before = self.regs;
+        self.regs.pc = before.pc.wrapping_add(4);
+        self.trap_sync(ec::HVC64 << 26 | IL | imm as u64, 0, 0);
+        if let Some(e) = self.injected(&before) {
+            return Err(e);
+        }
         assert_eq!(
             self.regs.pc,
-            pc + 4,
-            "the RMM must resume the realm after its SMC"
+            before.pc.wrapping_add(4),
+            "the RMM must resume the realm after its HVC"
         );
-        self.regs.gprs
+        Ok(self.regs.gprs)
+    }
+
+    /// Executes an instruction that traps to EL2 with syndrome `esr` (EC, IL, ISS), as
+    /// a trapped MSR/MRS does; the trap's preferred return address is the instruction
+    /// itself. `Ok` once the RMM resumes the realm past it (emulated), the exception if
+    /// it injected one; resumed at the instruction, the realm executes it again.
+    ///
+    /// # Panics
+    /// After [`MAX_REEXECUTIONS`] executions.
+    pub fn trapped(&mut self, esr: u64) -> Result<(), RealmException> {
+        for _ in 0..MAX_REEXECUTIONS {
+            self.take_interrupts();
+            let before = self.regs;
+            self.trap_sync(esr, 0, 0);
+            if let Some(e) = self.injected(&before) {
+                return Err(e);
+            }
+            if self.regs.pc == before.pc.wrapping_add(4) {
+                return Ok(());
+            }
+        }
+        panic!(
+            "the realm executed a trapped instruction (ESR {esr:#x}) {MAX_REEXECUTIONS} \
+             times: the RMM resumes it at the instruction without handling it"
+        )
+    }
+
+    /// An access at `ipa` that takes the stage-2 abort `esr` (EC data or instruction
+    /// abort from a lower EL, its DFSC/IFSC) for its first `times` executions, as the
+    /// hardware reports faults the simulation's walker does not produce itself (a
+    /// permission fault on a TLB entry, a TLB conflict, an external abort...), FAR and
+    /// HPFAR naming `ipa`. After that the access is a one-byte read (or, for an
+    /// instruction abort, a fetch) translated as usual. `Ok` when the access completes
+    /// or the RMM steps over it, the exception if the RMM injected one.
+    ///
+    /// # Panics
+    /// After [`MAX_REEXECUTIONS`] executions that take the fault.
+    pub fn fault(&mut self, esr: u64, ipa: u64, times: u32) -> Result<(), RealmException> {
+        let iabt = esr >> 26 == ec::IABT_LOWER;
+        for faulted in 0..MAX_REEXECUTIONS {
+            self.take_interrupts();
+            if faulted >= times {
+                return if iabt {
+                    self.fetch(ipa)
+                } else {
+                    self.read(ipa, &mut [0u8; 1])
+                };
+            }
+            let before = self.regs;
+            self.trap_sync(esr, ipa, (ipa >> 12) << 4);
+            if let Some(e) = self.injected(&before) {
+                return Err(e);
+            }
+            if self.regs.pc == before.pc.wrapping_add(4) {
+                return Ok(());
+            }
+        }
+        panic!(
+            "the realm executed an access that faults (ESR {esr:#x} at {ipa:#x}) \
+             {MAX_REEXECUTIONS} times: the RMM resumes it without curing the fault"
+        )
     }
 
     /// Executes WFI: traps to EL2 if HCR_EL2.TWI is set, else completes at once.
@@ -313,7 +552,7 @@ impl RealmCpu {
             self.trap_sync(ec::WFX << 26 | IL, 0, 0);
             assert_eq!(
                 self.regs.pc,
-                pc + 4,
+                pc.wrapping_add(4),
                 "the RMM must resume the realm after WFI"
             );
         }
@@ -365,11 +604,11 @@ impl RealmCpu {
     /// `iss` (0 when the access reports none) and says how the realm was resumed.
     fn abort(&mut self, f: &AccessFault, ipa: u64, write: bool, iss: u64) -> Resumed {
         let esr = Self::abort_syndrome(f, write, iss);
-        let pc = self.regs.pc;
+        let before = self.regs;
         self.trap_sync(esr, ipa, (ipa >> 12) << 4);
-        if let Some(e) = self.injected() {
+        if let Some(e) = self.injected(&before) {
             Resumed::Injected(e)
-        } else if self.regs.pc == pc + 4 {
+        } else if self.regs.pc == before.pc.wrapping_add(4) {
             Resumed::SteppedOver
         } else {
             Resumed::Retry
@@ -427,7 +666,7 @@ impl RealmCpu {
                     if srt != 31 {
                         self.regs.gprs[srt] = v;
                     }
-                    self.regs.pc += 4;
+                    self.regs.pc = self.regs.pc.wrapping_add(4);
                     return Ok(v);
                 }
                 Err(f) => {
@@ -468,7 +707,7 @@ impl RealmCpu {
             let mut b = value.to_le_bytes();
             match self.access_once(ipa, &mut b[..n], true) {
                 Ok(()) => {
-                    self.regs.pc += 4;
+                    self.regs.pc = self.regs.pc.wrapping_add(4);
                     return Ok(());
                 }
                 Err(f) => {
@@ -498,8 +737,9 @@ impl RealmCpu {
             };
             drop(hw);
             let esr = ec::IABT_LOWER << 26 | IL | fault.fsc().unwrap_or(0) as u64;
+            let before = self.regs;
             self.trap_sync(esr, ipa, (ipa >> 12) << 4);
-            if let Some(e) = self.injected() {
+            if let Some(e) = self.injected(&before) {
                 return Err(e);
             }
         }

@@ -11,7 +11,7 @@ use zerocopy::IntoBytes;
 use crate::granule::{RdKind, RecKind};
 use crate::percpu::Scratch;
 use crate::rec::{rec_mut, LastExit, Rec};
-use crate::run::{gic_features, Entry};
+use crate::run::Entry;
 use crate::Rmm;
 
 /// Offset of the exit half of RmiRecRun.
@@ -87,12 +87,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 return Err(RmiError::Rec);
             }
             // rec_gicv3
-            let gic = vgic::validate(
-                &gic_features(&self.arch, cpu),
-                enter.gicv3_hcr,
-                &enter.gicv3_lrs,
-            )
-            .map_err(|_| RmiError::Rec)?;
+            let gic = vgic::validate(&self.gic, enter.gicv3_hcr, &enter.gicv3_lrs)
+                .map_err(|_| RmiError::Rec)?;
             // rec_psci
             if r.psci_pending != 0 {
                 return Err(RmiError::Rec);

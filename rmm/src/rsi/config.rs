@@ -33,7 +33,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Ok(()) => ctx.ret_status(RsiStatus::Success),
             Err(RealmMemError::Empty) => ctx.ret_status(RsiStatus::ErrorInput),
             Err(RealmMemError::Unmapped(level)) => {
-                ctx.regs.pc -= 4;
+                ctx.step_back();
                 ctx.exit_rsi_stage2_fault(ipa, level);
                 Step::Exit
             }

@@ -26,7 +26,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Ok(()) => {}
             Err(RealmMemError::Empty) => return ctx.ret_status(RsiStatus::ErrorInput),
             Err(RealmMemError::Unmapped(level)) => {
-                ctx.regs.pc -= 4;
+                ctx.step_back();
                 ctx.exit_rsi_stage2_fault(ipa, level);
                 return Step::Exit;
             }

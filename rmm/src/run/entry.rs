@@ -12,6 +12,7 @@ use rsi_abi::{RsiResponse, RsiStatus};
 use zerocopy::IntoBytes;
 
 use super::exit::esr;
+use super::inject::Injection;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
 use crate::rec::LastExit;
@@ -56,8 +57,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             matches!(last, LastExit::EmulatableAbort | LastExit::UnprotectedAbort);
         if flags.inject_sea() && abort_at_unprotected {
             // A4.2.3: a synchronous external abort instead of the access; emul_mmio is
-            // ignored.
-            self.inject_sea(ctx, ctx.rec.last_esr, 0);
+            // ignored. The REC does not keep the faulting VA of the exit, so FAR_EL1 is
+            // reported not valid (ESR_EL1.FnV).
+            let write = ctx.rec.last_esr & esr::WNR != 0;
+            self.inject(ctx, Injection::DataAbort { far: None, write });
         } else if flags.emul_mmio() && last == LastExit::EmulatableAbort {
             let e = ctx.rec.last_esr;
             if e & esr::WNR == 0 {
@@ -66,7 +69,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     ctx.regs.gprs[srt] = extend_load(e, enter.gprs[0]);
                 }
             }
-            ctx.regs.pc += 4;
+            ctx.step_over();
         }
 
         // ---- RSI_IPA_STATE_SET (A5.4, B5.3.6, B3.40 RecRipasChangeResponse) ----

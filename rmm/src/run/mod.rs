@@ -2,12 +2,14 @@
 //!
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
+//! - [`inject`]: taking a synchronous exception to the realm's EL1.
 //! - [`trap`]: deciding, for each exception the realm takes to EL2, whether the RMM
 //!   handles it and resumes the realm or exits to the host.
 //! - [`realm_mem`]: the RMM's own accesses to realm memory (RSI buffers).
 
 pub mod entry;
 pub mod exit;
+pub mod inject;
 pub mod realm_mem;
 pub mod trap;
 
@@ -16,7 +18,7 @@ use crate::Storage;
 use platform::{Arch, CpuId, PhysAddr, RealmRegs, SysReg};
 use rmi_abi::flags::RmiRecEnterFlags;
 use rmi_abi::{RmiRecEnter, RmiRecExit};
-use vgic::{GicCpuIf, ValidatedState};
+use vgic::ValidatedState;
 use zerocopy::FromZeros;
 
 use crate::realm::RealmInfo;
@@ -156,7 +158,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
         self.arch.write_sysreg(cpu, SysReg::HCR_EL2, hcr);
         ctx.rec.vgic.load(gic);
-        ctx.rec.vgic.restore(&mut self.arch.gic(cpu));
+        ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
             loop {
@@ -170,7 +172,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
         }
 
-        let mut gic_if = self.arch.gic(cpu);
+        let mut gic_if = self.arch.gic(cpu, self.gic);
         ctx.rec.vgic.save(&mut gic_if);
         drop(gic_if);
         for (v, &r) in ctx.rec.el1.iter_mut().zip(EL1_REGS.iter()) {
@@ -243,9 +245,4 @@ pub fn mpidr_el1(m: u64) -> u64 {
     rmi_abi::mpidr::RmiRecMpidr::decode(m)
         .map(|m| m.to_mpidr_el1())
         .unwrap_or(0)
-}
-
-/// Reads the GIC features of `cpu` (validation needs the implemented LRs and ID bits).
-pub fn gic_features<A: Arch>(arch: &A, cpu: CpuId) -> vgic::GicFeatures {
-    arch.gic(cpu).features()
 }

@@ -5,27 +5,105 @@ use crate::Storage;
 use platform::{Arch, RealmTrap, SysReg};
 
 use super::exit::esr;
+use super::inject::Injection;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
-use crate::rec::{LastExit, PSTATE_EL1H_MASKED};
+use crate::rec::LastExit;
 use crate::Rmm;
 
-/// ESR_EL2 exception classes the RMM handles.
+/// ESR_EL2 exception classes a realm can cause at R-EL2 with [`super::HCR_REALM`]
+/// (Arm ARM, ESR_EL2.EC). Any other class is not the realm's to cause: it gets an
+/// Undefined Instruction exception.
 mod ec {
+    /// Trapped WFI/WFE (HCR_EL2.TWI/TWE, when the host asks for them).
     pub const WFX: u64 = 0x01;
+    /// HVC from AArch64: always taken to EL2; realms use the SMC conduit (DEN0137 1.0,
+    /// B1.1), so the RMM treats HVC as UNDEFINED.
+    pub const HVC64: u64 = 0x16;
+    /// SMC from AArch64, trapped by HCR_EL2.TSC: RSI, PSCI, SMCCC.
     pub const SMC64: u64 = 0x17;
+    /// Trapped MSR/MRS: with HCR_EL2.IMO/FMO set, writes to the GIC SGI generation
+    /// registers; with ICH_HCR_EL2.TDIR (the host may set it), writes to ICC_DIR_EL1.
+    pub const SYSREG: u64 = 0x18;
+    /// Instruction abort from a lower EL (stage 2).
     pub const IABT_LOWER: u64 = 0x20;
+    /// Data abort from a lower EL (stage 2).
     pub const DABT_LOWER: u64 = 0x24;
-    /// Data abort without a change in exception level (as seen by the realm's EL1).
-    pub const DABT_CURRENT: u64 = 0x25;
-    /// Instruction abort without a change in exception level.
-    pub const IABT_CURRENT: u64 = 0x21;
 }
 
-/// DFSC/IFSC of a synchronous external abort, not on a table walk.
-const FSC_SEA: u64 = 0b01_0000;
-/// Offset of the "synchronous, current EL with SPx" vector.
-const VECTOR_SYNC_CURRENT: u64 = 0x200;
+/// ESR_EL2.ISS of a trapped SMC: imm16 [15:0].
+const SMC_IMM_MASK: u64 = 0xFFFF;
+
+/// A trapped MSR/MRS (ESR_EL2.EC 0x18): its ISS fields (Arm ARM, "ISS encoding for an
+/// exception from MSR, MRS, or System instruction execution in AArch64 state").
+mod sysreg_iss {
+    /// Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1]: the register.
+    pub const REG_MASK: u64 = 0x3 << 20 | 0x7 << 17 | 0x7 << 14 | 0xF << 10 | 0xF << 1;
+    /// Rt [9:5].
+    pub const RT_SHIFT: u32 = 5;
+    /// Rt [9:5], as a mask.
+    pub const RT_MASK: u64 = 0x1F << RT_SHIFT;
+    /// Direction [0]: 1 for a read (MRS).
+    pub const READ: u64 = 1;
+
+    /// The REG_MASK bits of the register `S<op0>_<op1>_C<crn>_C<crm>_<op2>`.
+    pub const fn reg(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64) -> u64 {
+        op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | crm << 1
+    }
+
+    /// The trapped registers whose writes the host emulates (GICv3 architecture: with
+    /// HCR_EL2.IMO/FMO set, EL1 writes to ICC_SGI1R_EL1, ICC_ASGI1R_EL1 and
+    /// ICC_SGI0R_EL1 trap to EL2; with ICH_HCR_EL2.TDIR, writes to ICC_DIR_EL1 do).
+    pub const HOST_EMULATED_WRITES: [u64; 4] = [
+        reg(3, 0, 12, 11, 5), // ICC_SGI1R_EL1
+        reg(3, 0, 12, 11, 6), // ICC_ASGI1R_EL1
+        reg(3, 0, 12, 11, 7), // ICC_SGI0R_EL1
+        reg(3, 0, 12, 11, 1), // ICC_DIR_EL1
+    ];
+}
+
+/// A stage-2 fault status code (ESR_EL2.DFSC/IFSC [5:0]), as far as the RMM's
+/// handling of a protected-IPA abort tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FaultStatus {
+    /// Translation fault, level -1..3 (0b0001LL, 0b101011).
+    Translation,
+    /// TLB conflict abort (0b110000).
+    TlbConflict,
+    /// Anything else: address size, access flag or permission fault, alignment
+    /// fault, synchronous external abort or parity/ECC error (on the access or on the
+    /// walk), granule protection fault, unsupported atomic update, IMPLEMENTATION
+    /// DEFINED faults.
+    Other,
+}
+
+impl FaultStatus {
+    fn of(esr_el2: u64) -> Self {
+        match esr_el2 & esr::FSC_MASK {
+            0b00_0100..=0b00_0111 | 0b10_1011 => FaultStatus::Translation,
+            0b11_0000 => FaultStatus::TlbConflict,
+            _ => FaultStatus::Other,
+        }
+    }
+}
+
+/// Size of an A64 instruction.
+const INSN_SIZE: u64 = 4;
+
+impl RunCtx<'_> {
+    /// Moves the realm's PC past the instruction it trapped on. The PC wraps at the top
+    /// of the address space, as the PE's does.
+    pub(crate) fn step_over(&mut self) {
+        self.regs.pc = self.regs.pc.wrapping_add(INSN_SIZE);
+    }
+
+    /// Moves the realm's PC back to the instruction before it (an SMC that is to be
+    /// executed again, an HVC whose exception returns to it), wrapping like
+    /// [`RunCtx::step_over`].
+    pub(crate) fn step_back(&mut self) {
+        self.regs.pc = self.regs.pc.wrapping_sub(INSN_SIZE);
+    }
+}
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Decides what an exception taken from the realm leads to.
@@ -53,22 +131,54 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         match (e & esr::EC_MASK) >> 26 {
             ec::SMC64 => {
                 // A trapped SMC returns to the instruction itself: step over it.
-                ctx.regs.pc += 4;
+                ctx.step_over();
+                if e & SMC_IMM_MASK != 0 {
+                    // SMCCC calls use SMC #0; no function is reached through another
+                    // immediate.
+                    return ctx.ret(crate::rsi::SMCCC_NOT_SUPPORTED);
+                }
                 self.handle_smc(ctx)
             }
             ec::WFX => {
-                ctx.regs.pc += 4;
+                ctx.step_over();
                 ctx.exit_wfx(e);
                 Step::Exit
             }
             ec::DABT_LOWER | ec::IABT_LOWER => self.handle_abort(ctx, e),
+            ec::HVC64 => {
+                // HVC is taken to EL2 with ELR_EL2 past it; as an UNDEFINED instruction
+                // it returns to itself.
+                ctx.step_back();
+                self.inject(ctx, Injection::Undefined);
+                Step::Resume
+            }
+            ec::SYSREG => self.handle_sysreg(ctx, e),
             _ => {
-                // Anything else the realm cannot do: an Undefined exception to the realm
-                // would be right; until then, report it to the host as is.
-                ctx.exit_abort(e, 0, false);
-                Step::Exit
+                // Nothing else is the realm's to cause with HCR_REALM: the instruction is
+                // UNDEFINED for it (a trap returns to the instruction itself).
+                self.inject(ctx, Injection::Undefined);
+                Step::Resume
             }
         }
+    }
+
+    /// A trapped MSR/MRS: a write to a GIC register the host emulates exits to the host
+    /// with the syndrome (Rt cleared) and the value written in `gprs[0]`, the realm's
+    /// PC past the instruction; anything else is UNDEFINED for the realm.
+    fn handle_sysreg(&self, ctx: &mut RunCtx<'_>, e: u64) -> Step {
+        let reg = e & sysreg_iss::REG_MASK;
+        let write = e & sysreg_iss::READ == 0;
+        if !(write && sysreg_iss::HOST_EMULATED_WRITES.contains(&reg)) {
+            self.inject(ctx, Injection::Undefined);
+            return Step::Resume;
+        }
+        let rt = ((e & sysreg_iss::RT_MASK) >> sysreg_iss::RT_SHIFT) as usize;
+        let value = if rt == 31 { 0 } else { ctx.regs.gprs[rt] };
+        ctx.step_over();
+        ctx.exit.exit_reason = rmi_abi::enums::RmiRecExitReason::Sync.raw();
+        ctx.exit.esr = e & !sysreg_iss::RT_MASK;
+        ctx.exit.gprs[0] = value;
+        Step::Exit
     }
 
     /// DEN0137 1.0, A5.2.7/A5.2.8 and A4.3.4.2/A4.3.4.3: stage-2 aborts.
@@ -79,14 +189,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let geo = ctx.realm.geometry;
         // Outside the IPA space: SEA to the realm.
         if !geo.in_range(ipa) {
-            self.inject_sea(ctx, e, far);
+            self.inject(ctx, abort_injection(e, far));
             return Step::Resume;
         }
         let is_iabt = (e & esr::EC_MASK) >> 26 == ec::IABT_LOWER;
         if !geo.is_protected(ipa) {
             // A5.2.6: the realm may not execute from an unprotected IPA: SEA.
             if is_iabt {
-                self.inject_sea(ctx, e, far);
+                self.inject(ctx, abort_injection(e, far));
                 return Step::Resume;
             }
             if e & esr::ISV != 0 {
@@ -114,11 +224,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         // Protected: what the RTT says decides.
         match self.ipa_mapping(ctx.rd, ipa) {
-            // Mapped after all (another CPU just mapped it): run again.
-            Ok(_) => Step::Resume,
+            Ok(_) => self.abort_on_assigned_ram(ctx, e, far),
             // RIPAS EMPTY: SEA to the realm.
             Err(RealmMemError::Empty) => {
-                self.inject_sea(ctx, e, far);
+                self.inject(ctx, abort_injection(e, far));
                 Step::Resume
             }
             // UNASSIGNED RAM or DESTROYED: the host must act (A4.3.4.2 for an instruction
@@ -130,29 +239,40 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
     }
 
-    /// Takes a synchronous external abort to the realm's EL1 (Arm ARM, exception entry
-    /// to EL1 from EL1 or EL0): ESR_EL1, FAR_EL1, ELR_EL1, SPSR_EL1, then the vector.
-    pub(super) fn inject_sea(&self, ctx: &mut RunCtx<'_>, esr_el2: u64, far: u64) {
-        let cpu = ctx.cpu;
-        let from_el1 = (ctx.regs.pstate >> 2) & 3 == 1;
-        let is_iabt = matches!(
-            (esr_el2 & esr::EC_MASK) >> 26,
-            ec::IABT_LOWER | ec::IABT_CURRENT
-        );
-        let ec = match (is_iabt, from_el1) {
-            (true, true) => ec::IABT_CURRENT,
-            (true, false) => ec::IABT_LOWER,
-            (false, true) => ec::DABT_CURRENT,
-            (false, false) => ec::DABT_LOWER,
-        };
-        let esr_el1 = ec << 26 | esr::IL | (esr_el2 & esr::WNR) | FSC_SEA;
-        self.arch.write_sysreg(cpu, SysReg::ESR_EL1, esr_el1);
-        self.arch.write_sysreg(cpu, SysReg::FAR_EL1, far);
-        self.arch.write_sysreg(cpu, SysReg::ELR_EL1, ctx.regs.pc);
-        self.arch
-            .write_sysreg(cpu, SysReg::SPSR_EL1, ctx.regs.pstate);
-        let vbar = self.arch.read_sysreg(cpu, SysReg::VBAR_EL1);
-        ctx.regs.pc = vbar + VECTOR_SYNC_CURRENT;
-        ctx.regs.pstate = PSTATE_EL1H_MASKED;
+    /// A stage-2 abort at a protected IPA whose RTT entry is ASSIGNED with RIPAS RAM
+    /// by the time the RMM looks (DEN0137 1.0, A5.2: the realm may access it):
+    ///
+    /// - A translation fault: the entry became valid after the walk that faulted
+    ///   (another CPU mapped it). Re-executing the access succeeds: the realm resumes.
+    /// - A TLB conflict abort: stale translations overlap the valid one. The Arm ARM's
+    ///   remedy is TLB invalidation, after which the access can succeed: the RMM
+    ///   invalidates the realm's stage-2 translations and the realm resumes.
+    /// - Any other fault (address size, access flag, permission, alignment, external
+    ///   abort or parity error on the access or on the walk, granule protection fault,
+    ///   unsupported atomic update, IMPLEMENTATION DEFINED): re-executing takes the
+    ///   same fault for ever, and there is nothing for the host to do about an entry
+    ///   that is already valid (an exit would only repeat). The access completes with
+    ///   a synchronous external abort to the realm, as an access to RIPAS EMPTY memory
+    ///   does, so that the realm can make progress.
+    fn abort_on_assigned_ram(&self, ctx: &mut RunCtx<'_>, e: u64, far: u64) -> Step {
+        match FaultStatus::of(e) {
+            FaultStatus::Translation => {}
+            FaultStatus::TlbConflict => self.arch.invalidate_stage2(ctx.realm.vmid, None),
+            FaultStatus::Other => self.inject(ctx, abort_injection(e, far)),
+        }
+        Step::Resume
+    }
+}
+
+/// The synchronous external abort that reports the realm's stage-2 abort `esr_el2` at
+/// `far` to the realm.
+fn abort_injection(esr_el2: u64, far: u64) -> Injection {
+    if (esr_el2 & esr::EC_MASK) >> 26 == ec::IABT_LOWER {
+        Injection::InstructionAbort { far: Some(far) }
+    } else {
+        Injection::DataAbort {
+            far: Some(far),
+            write: esr_el2 & esr::WNR != 0,
+        }
     }
 }

@@ -65,6 +65,10 @@ impl Host for QemuHost {
         pa
     }
 
+    fn pool_granules(&self) -> usize {
+        ((NS_POOL_END - self.pool_base) / 4096) as usize
+    }
+
     fn non_memory_addr(&self) -> u64 {
         NON_MEMORY_ADDR
     }

@@ -18,14 +18,10 @@ use crate::uart::Uart;
 const SCRATCH: u64 = 0x6FE0_0000;
 const SCRATCH_GRANULES: u64 = 16;
 
-/// How many pool granules are checked: the window the runner checks after each test.
-const WINDOW: usize = check::POOL_WINDOW;
-
-/// Granules of the window the host cannot access.
+/// Granules of the whole pool the host cannot access (what the runner checks after
+/// each test).
 fn inaccessible(host: &QemuHost) -> impl Iterator<Item = u64> + '_ {
-    (0..WINDOW)
-        .map(|n| host.ns_granule(n))
-        .filter(|&pa| !host.granule_accessible(pa))
+    check::inaccessible_pool_granules(host, host.ns_granule(0))
 }
 
 /// Checks the pool of `host` after the test `name`; returns the host the next test
@@ -51,10 +47,10 @@ pub fn after_test(name: &str, host: QemuHost) -> (QemuHost, bool) {
         host.rmi(RmiFid::GranuleUndelegate, &[pa]);
     }
     let held = inaccessible(&host).count();
-    let next = if held == 0 {
-        host
-    } else {
-        host.moved_on(WINDOW)
+    // Past the last granule the RMM still holds.
+    let next = match inaccessible(&host).last() {
+        None => host,
+        Some(last) => host.moved_on(((last - host.ns_granule(0)) / 4096 + 1) as usize),
     };
     let _ = write!(
         Uart,
