@@ -19,7 +19,7 @@ pub mod tlb;
 pub mod vectors;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault};
+use crate::arch::{Arch, CpuId, NsFault, Stage2Scope};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -66,7 +66,7 @@ impl Arch for Hw {
         None
     }
 
-    fn invalidate_stage2(&self, _vmid: u16, _ipa: Option<u64>) {
+    fn invalidate_stage2(&self, _vmid: u16, _scope: Stage2Scope) {
         // Until per-VMID invalidation (which needs the realm's VTTBR_EL2 loaded) is in
         // place, invalidate all stage-1&2 EL1&0 entries: a correct superset.
         tlb::invalidate_all_el1()

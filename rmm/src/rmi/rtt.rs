@@ -165,7 +165,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         };
         w.set(&self.arch, &realm, ipa, parent_entry);
         // The child may hold valid unprotected mappings: drop the whole VMID's entries.
-        self.arch.invalidate_stage2(realm.vmid, None);
+        self.arch
+            .invalidate_stage2(realm.vmid, platform::Stage2Scope::Vmid);
         self.scrub(child_lock);
         let top = walk_top(&w);
         Completion::ok([child.0, top])
@@ -197,7 +198,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
             child_lock.granule().put(live);
         }
         w.set(&self.arch, &realm, ipa, folded);
-        self.arch.invalidate_stage2(realm.vmid, None);
+        self.arch
+            .invalidate_stage2(realm.vmid, platform::Stage2Scope::Vmid);
         self.scrub(child_lock);
         Ok([child.0])
     }

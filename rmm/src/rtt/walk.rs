@@ -59,7 +59,13 @@ impl Walk<'_> {
             _ => {}
         }
         if old_desc & 1 != 0 && old != entry {
-            arch.invalidate_stage2(realm.vmid, Some(ipa));
+            arch.invalidate_stage2(
+                realm.vmid,
+                platform::Stage2Scope::Leaf {
+                    ipa,
+                    level: self.level,
+                },
+            );
         }
         self.entry = entry;
     }
