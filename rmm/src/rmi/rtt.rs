@@ -163,10 +163,9 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         } else {
             Rtte::UnassignedNs
         };
+        // Unhooks the child and invalidates its whole range (it may hold valid
+        // unprotected mappings) before the child is scrubbed.
         w.set(&self.arch, &realm, ipa, parent_entry);
-        // The child may hold valid unprotected mappings: drop the whole VMID's entries.
-        self.arch
-            .invalidate_stage2(realm.vmid, platform::Stage2Scope::Vmid);
         self.scrub(child_lock);
         let top = walk_top(&w);
         Completion::ok([child.0, top])
@@ -197,9 +196,8 @@ impl<A: Arch, S: Deref<Target = [Granule]>> Rmm<A, S> {
         if live != 0 {
             child_lock.granule().put(live);
         }
+        // Break (table invalid, its whole range invalidated), then make (the block).
         w.set(&self.arch, &realm, ipa, folded);
-        self.arch
-            .invalidate_stage2(realm.vmid, platform::Stage2Scope::Vmid);
         self.scrub(child_lock);
         Ok([child.0])
     }

@@ -7,7 +7,7 @@
 
 use core::ops::Deref;
 
-use platform::{Arch, PhysAddr};
+use platform::{Arch, PhysAddr, Stage2Scope};
 
 use super::entry::Rtte;
 use super::geometry::{entry_index, entry_size, Level, ENTRIES};
@@ -41,14 +41,30 @@ pub struct Walk<'g> {
     pub entry: Rtte,
 }
 
+/// The invalid descriptor an entry holds between break and make (Arm ARM D8.16.1): only
+/// ever seen under the RTT's lock, or by a realm's walk, which faults and is retried.
+const BREAK: u64 = 0;
+
 impl Walk<'_> {
     /// Replaces the entry the walk stopped at, keeping the RTT's reference count (its
-    /// TABLE and ASSIGNED entries: what makes an RTT live) and invalidating the old
-    /// translation if the hardware could have cached it.
+    /// TABLE and ASSIGNED entries: what makes an RTT live).
+    ///
+    /// A valid descriptor is replaced with break-before-make (Arm ARM D8.16.1): it is
+    /// made invalid, everything the TLBs may hold from it is invalidated (the leaf, or
+    /// the whole range a table mapped), and only then is the new entry written.
     pub fn set<A: Arch>(&mut self, arch: &A, realm: &RealmInfo, ipa: u64, entry: Rtte) {
         let old = self.entry;
         let old_desc = old.encode(self.level);
-        write_desc(arch, self.rtt.pa(), self.index, entry.encode(self.level));
+        let new_desc = entry.encode(self.level);
+        let replaced = old_desc & 1 != 0 && old != entry;
+        if replaced {
+            let brk = if new_desc & 1 != 0 { BREAK } else { new_desc };
+            write_desc(arch, self.rtt.pa(), self.index, brk);
+            arch.invalidate_stage2(realm.vmid, cached_scope(old, self.level, ipa));
+        }
+        if !replaced || new_desc & 1 != 0 {
+            write_desc(arch, self.rtt.pa(), self.index, new_desc);
+        }
         match (counts(old), counts(entry)) {
             (false, true) => {
                 // At most 512 entries count; the 10-bit count cannot overflow.
@@ -58,16 +74,18 @@ impl Walk<'_> {
             (true, false) => self.rtt.granule().put(1),
             _ => {}
         }
-        if old_desc & 1 != 0 && old != entry {
-            arch.invalidate_stage2(
-                realm.vmid,
-                platform::Stage2Scope::Leaf {
-                    ipa,
-                    level: self.level,
-                },
-            );
-        }
         self.entry = entry;
+    }
+}
+
+/// What the TLBs may hold from the valid entry `old` at `level` for `ipa`: the leaf's
+/// translation, or for a table everything translated through it, its whole range.
+fn cached_scope(old: Rtte, level: Level, ipa: u64) -> Stage2Scope {
+    let size = entry_size(level);
+    let base = ipa & !(size - 1);
+    match old {
+        Rtte::Table(_) => Stage2Scope::Range { base, size },
+        _ => Stage2Scope::Leaf { ipa: base, level },
     }
 }
 
