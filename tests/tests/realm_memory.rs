@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256, Sha512};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 const MIB2: u64 = 1 << 21;
+const GIB: u64 = 1 << 30;
 const UNPROTECTED: u64 = 1 << 39;
 /// RmiRttEntryState ASSIGNED and RmiRipas RAM, DESTROYED.
 const ASSIGNED: u64 = 1;
@@ -681,4 +682,61 @@ fn destroyed_data_reused_elsewhere_is_not_reached_through_its_old_ipa() {
     ok(&m, RmiFid::DataCreateUnknown, &[r.rd, data, 0x6000]);
     enter_until_wfi(&m, rec, run);
     assert_eq!(*seen.lock().unwrap(), [0xA1A1_A1A1_A1A1_A1A1, 0]);
+}
+
+/// A realm reads host memory through an unprotected level-1 block in its start-level
+/// RTT; the host destroys the realm without unmapping it (an RTT whose only valid
+/// entries are ASSIGNED_NS is not live, DEN0137 1.0 A5.5.8). The RMM must invalidate
+/// the VMID before it scrubs the start tables and frees the VMID: another realm given
+/// the same VMID then reads its own mapping at that IPA, not the destroyed realm's.
+#[test]
+fn realm_destroy_invalidates_the_vmid_before_it_is_reused() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let host = pool.ns();
+    m.host_write(host, &0x1111u64.to_le_bytes()).unwrap();
+    // 1 GiB of host memory from 0x4000_0000, Normal WB, read/write.
+    let dram = 0x4000_0000u64;
+    assert!(host - dram < GIB);
+    let desc = dram | 0b110 << 2 | 0b11 << 6;
+    ok(&m, RmiFid::RttMapUnprotected, &[r.rd, UNPROTECTED, 1, desc]);
+    let ipa = UNPROTECTED + (host - dram);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| loop {
+        read_word(cpu, &s, ipa);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0x1111]);
+
+    ok(&m, RmiFid::RecDestroy, &[rec]);
+    let from = m.hw().stage2_invalidation_log().len();
+    ok(&m, RmiFid::RealmDestroy, &[r.rd]);
+    assert_eq!(invalidations_since(&m, from), [(1, Stage2Scope::Vmid)]);
+
+    // A new realm with VMID 1 maps another host page at the same IPA.
+    let r2 = new_realm(&m, &pool, RealmSpec::default());
+    for (level, align) in [(2u64, GIB), (3, MIB2)] {
+        let t = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[t]);
+        ok(
+            &m,
+            RmiFid::RttCreate,
+            &[r2.rd, t, ipa & !(align - 1), level],
+        );
+    }
+    let host2 = pool.ns();
+    m.host_write(host2, &0x2222u64.to_le_bytes()).unwrap();
+    let desc2 = host2 | 0b110 << 2 | 0b11 << 6;
+    ok(&m, RmiFid::RttMapUnprotected, &[r2.rd, ipa, 3, desc2]);
+    let seen2 = Seen::default();
+    let s2 = seen2.clone();
+    let (rec2, run2) = start(&m, &pool, &r2, 0x9_0000, move |cpu| loop {
+        read_word(cpu, &s2, ipa);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec2, run2);
+    assert_eq!(*seen2.lock().unwrap(), [0x2222]);
 }
