@@ -66,10 +66,8 @@ impl Arch for Hw {
         None
     }
 
-    fn invalidate_stage2(&self, _vmid: u16, _scope: Stage2Scope) {
-        // Until per-VMID invalidation (which needs the realm's VTTBR_EL2 loaded) is in
-        // place, invalidate all stage-1&2 EL1&0 entries: a correct superset.
-        tlb::invalidate_all_el1()
+    fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {
+        tlb::invalidate_stage2(vmid, scope)
     }
 
     fn read_sysreg(&self, _cpu: CpuId, reg: SysReg) -> u64 {
