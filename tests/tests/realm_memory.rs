@@ -740,3 +740,58 @@ fn realm_destroy_invalidates_the_vmid_before_it_is_reused() {
     enter_until_wfi(&m, rec2, run2);
     assert_eq!(*seen2.lock().unwrap(), [0x2222]);
 }
+
+/// A realm reads host memory through a level-3 RTT of unprotected mappings; the host
+/// destroys that RTT without unmapping them (it is not live, DEN0137 1.0 A5.5.8). The
+/// mappings' translations walk through the RTT, so its whole range is invalidated
+/// before it is scrubbed.
+#[test]
+fn destroying_an_rtt_of_unprotected_mappings_invalidates_its_range() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let mut tables = Vec::new();
+    for level in [2u64, 3] {
+        let t = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[t]);
+        ok(&m, RmiFid::RttCreate, &[r.rd, t, UNPROTECTED, level]);
+        tables.push(t);
+    }
+    let host = pool.ns();
+    m.host_write(host, &0x3333u64.to_le_bytes()).unwrap();
+    let desc = host | 0b110 << 2 | 0b11 << 6;
+    for page in [0u64, 0x1000, 0x7000] {
+        ok(
+            &m,
+            RmiFid::RttMapUnprotected,
+            &[r.rd, UNPROTECTED + page, 3, desc],
+        );
+    }
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| {
+        read_word(cpu, &s, UNPROTECTED + 0x1000);
+        read_word(cpu, &s, UNPROTECTED + 0x7000);
+        loop {
+            cpu.wfi();
+        }
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0x3333, 0x3333]);
+
+    let from = m.hw().stage2_invalidation_log().len();
+    let d = ok(&m, RmiFid::RttDestroy, &[r.rd, UNPROTECTED, 3]);
+    assert_eq!(d[1], tables[1]);
+    assert_eq!(
+        invalidations_since(&m, from),
+        [(
+            1,
+            Stage2Scope::Range {
+                base: UNPROTECTED,
+                size: MIB2
+            }
+        )]
+    );
+    assert!(m.hw().mem().is_zero(PhysAddr(tables[1])));
+    enter_until_wfi(&m, rec, run);
+}

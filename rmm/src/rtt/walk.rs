@@ -89,10 +89,11 @@ fn cached_scope(old: Rtte, level: Level, ipa: u64) -> Stage2Scope {
     }
 }
 
-/// Whether an entry counts towards its RTT's liveness (DEN0137 1.0, A5.5.8: an RTT is
-/// live if it has an ASSIGNED or TABLE entry).
+/// Whether an entry counts in its RTT's reference count: whether it makes the RTT live
+/// ([`Rtte::makes_rtt_live`], DEN0137 1.0 A5.5.8), which RTT_DESTROY and REALM_DESTROY
+/// test. Not [`Rtte::is_live`]: an ASSIGNED_NS entry is live but its RTT is not.
 pub fn counts(e: Rtte) -> bool {
-    matches!(e, Rtte::Assigned { .. } | Rtte::Table(_))
+    e.makes_rtt_live()
 }
 
 /// DEN0137 1.0, `RttSkipNonLiveEntries`: the IPA of the first live entry at or after
