@@ -109,6 +109,31 @@ pub trait OwnedGranule {
     fn owned_pa(&self) -> PhysAddr;
 }
 
+/// What a stage-2 TLB invalidation ([`Arch::invalidate_stage2`]) covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stage2Scope {
+    /// Every entry used to translate `ipa`, from any level of the walk: the leaf that
+    /// maps it, a page or a block at `level` (`ipa` anywhere in it), and the table
+    /// descriptors above it (Arm ARM `TLBI IPAS2E1IS`).
+    Leaf {
+        /// An IPA the leaf maps.
+        ipa: u64,
+        /// The leaf's level (1..=3), a hint.
+        level: i8,
+    },
+    /// Every entry used to translate any IPA in `[base, base + size)`: what a table
+    /// covering that range mapped (its leaves, and its own and its parents' table
+    /// descriptors).
+    Range {
+        /// First IPA (granule aligned).
+        base: u64,
+        /// Size in bytes (a multiple of the granule).
+        size: u64,
+    },
+    /// Every entry of the VMID, stage 1 and stage 2 (Arm ARM `TLBI VMALLS12E1IS`).
+    Vmid,
+}
+
 /// The architecture as the RMM sees it.
 ///
 /// Contract for every memory access: the RMM names the PAS it expects the granule to be
@@ -147,10 +172,15 @@ pub trait Arch: Sync {
     /// fault like [`Arch::read_ns`].
     fn write_ns(&self, pa: PhysAddr, offset: usize, buf: &[u8]) -> Result<(), NsFault>;
 
-    /// Invalidates cached stage-2 translations of the realm with VMID `vmid` on every
-    /// CPU: for `ipa` only, or for the whole VMID when `ipa` is `None`. Called after an
-    /// RTT entry that was valid stops being so (or changes its output).
-    fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>);
+    /// Invalidates, on every CPU of the Inner Shareable domain, the cached translations
+    /// of the realm with VMID `vmid` that `scope` covers (stage 2, and the combined
+    /// stage 1 and 2 entries built on them), and waits for completion: when it returns,
+    /// no CPU uses the old translations any more, and every access that used one is
+    /// complete (Arm ARM D8.13, TLB maintenance; `TLBI` then `DSB`).
+    ///
+    /// Called after an RTT entry that was valid has been made invalid (written and not
+    /// yet replaced): break-before-make (Arm ARM D8.16.1) is the caller's job.
+    fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope);
 
     /// The GIC virtual CPU interface of CPU `cpu` (its ICH_*_EL2 registers).
     type Gic<'a>: vgic::GicCpuIf

@@ -28,5 +28,7 @@ pub mod sim;
 pub mod aarch64;
 
 pub use addr::{GranuleIdx, PhysAddr};
-pub use arch::{Arch, CpuId, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap};
+pub use arch::{
+    Arch, CpuId, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap, Stage2Scope,
+};
 pub use sysreg::SysReg;

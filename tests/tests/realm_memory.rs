@@ -2,19 +2,30 @@
 //! RMM: the simulation's own stage-2 walker, hashes computed here from spec offsets, and
 //! the GPT and granule states after concurrent use.
 
+use std::sync::{Arc, Mutex};
+
+use platform::sim::realm::RealmCpu;
 use platform::sim::s2walk::{self, Access, S2Config, S2FaultKind, MEMATTR_FWB_NORMAL_WB};
-use platform::{Pas, PhysAddr};
-use rmi_abi::{RmiError, RmiFid};
+use platform::{Pas, PhysAddr, Stage2Scope};
+use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;
 use rmm::realm::Rd;
-use rmm_conformance::builder::{create_realm, Pool, Realm, RealmSpec};
+use rmm_conformance::builder::{create_realm, create_rec, rec_params, Pool, Realm, RealmSpec};
 use rmm_conformance::Checks;
 use sha2::{Digest, Sha256, Sha512};
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 const MIB2: u64 = 1 << 21;
+const GIB: u64 = 1 << 30;
 const UNPROTECTED: u64 = 1 << 39;
+/// RmiRttEntryState ASSIGNED and RmiRipas RAM, DESTROYED.
+const ASSIGNED: u64 = 1;
+const UNASSIGNED: u64 = 0;
+const RAM: u64 = 1;
+const DESTROYED: u64 = 2;
+/// RmiRecEnter flags: trap WFI.
+const TRAP_WFI: u64 = 4;
 
 fn rmi(m: &Machine, fid: RmiFid, args: &[u64]) -> [u64; 5] {
     m.rmi(0, fid, args)
@@ -460,4 +471,327 @@ fn concurrent_commands_on_overlapping_granules() {
         .count();
     assert_eq!(leftover_rtts, 0, "every RTT was destroyed with its realm");
     let _ = RmiError::Input;
+}
+
+/// What a realm program read, for the host to check.
+type Seen = Arc<Mutex<Vec<u64>>>;
+
+/// Reads the 64-bit word at `ipa` in the realm and records it.
+fn read_word(cpu: &mut RealmCpu, seen: &Seen, ipa: u64) {
+    let mut b = [0u8; 8];
+    cpu.read(ipa, &mut b).expect("realm read");
+    seen.lock().unwrap().push(u64::from_le_bytes(b));
+}
+
+/// Registers `program` at `entry`, creates the realm's REC 0 starting there and
+/// activates the realm; returns the REC and a RecRun granule.
+fn start(
+    m: &Machine,
+    pool: &Pool<'_>,
+    r: &Realm,
+    entry: u64,
+    program: impl Fn(&mut RealmCpu) + Send + Sync + 'static,
+) -> (u64, u64) {
+    m.hw().register_realm_program(entry, Arc::new(program));
+    let mut c = Checks::new();
+    let rec = create_rec(m, pool, &mut c, r.rd, rec_params(0, entry)).expect("REC created");
+    ok(m, RmiFid::RealmActivate, &[r.rd]);
+    (rec, pool.ns())
+}
+
+/// RMI_REC_ENTER with WFI trapped; the realm must stop at its next WFI.
+fn enter_until_wfi(m: &Machine, rec: u64, run: u64) {
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    m.host_write(run, e.as_bytes()).unwrap();
+    ok(m, RmiFid::RecEnter, &[rec, run]);
+    let mut page = [0u8; 4096];
+    m.host_read(run, &mut page).unwrap();
+    let exit = RmiRecExit::read_from_bytes(&page[0x800..]).unwrap();
+    assert_eq!(
+        (exit.exit_reason, exit.esr),
+        (0, 0x01 << 26),
+        "a WFI exit (sync, EC WFx)"
+    );
+}
+
+/// The invalidations made since the log had `from` entries.
+fn invalidations_since(m: &Machine, from: usize) -> Vec<(u16, Stage2Scope)> {
+    m.hw().stage2_invalidation_log()[from..].to_vec()
+}
+
+/// A default realm (VMID 1) whose IPAs [2 MiB, 4 MiB) are RIPAS RAM and ASSIGNED to
+/// 512 contiguous DATA granules from a 2 MiB-aligned base, page `i` holding the word
+/// `i`, under a level-3 RTT; folded into one level-2 block if `fold`. Returns the
+/// realm, the base of the data and the level-3 RTT (DELEGATED again if folded).
+fn block_realm(m: &Machine, pool: &Pool<'_>, fold: bool) -> (Realm, u64, u64) {
+    let r = new_realm(m, pool, RealmSpec::default());
+    let l2 = pool.ns();
+    let l3 = pool.ns();
+    ok(m, RmiFid::GranuleDelegate, &[l2]);
+    ok(m, RmiFid::GranuleDelegate, &[l3]);
+    ok(m, RmiFid::RttCreate, &[r.rd, l2, 0, 2]);
+    ok(m, RmiFid::RttCreate, &[r.rd, l3, MIB2, 3]);
+    ok(m, RmiFid::RttInitRipas, &[r.rd, MIB2, 2 * MIB2]);
+    let base = pool.ns_contiguous(512, MIB2);
+    let src = pool.ns();
+    for i in 0..512u64 {
+        m.host_write(src, &i.to_le_bytes()).unwrap();
+        ok(m, RmiFid::GranuleDelegate, &[base + i * 4096]);
+        ok(
+            m,
+            RmiFid::DataCreate,
+            &[r.rd, base + i * 4096, MIB2 + i * 4096, src, 0],
+        );
+    }
+    if fold {
+        assert_eq!(ok(m, RmiFid::RttFold, &[r.rd, MIB2, 3])[1], l3);
+    }
+    (r, base, l3)
+}
+
+/// A realm reads from a 2 MiB block; the host then unfolds it into pages with
+/// RTT_CREATE. Replacing the valid block descriptor by a table is break-before-make
+/// (Arm ARM D8.16.1): invalid descriptor, invalidation of the block, then the table; the
+/// simulated TLB, holding the block, reports a table written over it. The realm then
+/// reads the same data through the pages.
+#[test]
+fn unfolding_a_block_the_realm_used_breaks_before_make() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let (r, base, _) = block_realm(&m, &pool, true);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| loop {
+        read_word(cpu, &s, MIB2 + 5 * 0x1000);
+        read_word(cpu, &s, MIB2 + 511 * 0x1000);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [5, 511]);
+
+    let from = m.hw().stage2_invalidation_log().len();
+    let l3 = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[l3]);
+    ok(&m, RmiFid::RttCreate, &[r.rd, l3, MIB2, 3]);
+    assert_eq!(
+        invalidations_since(&m, from),
+        [(
+            1,
+            Stage2Scope::Leaf {
+                ipa: MIB2,
+                level: 2
+            }
+        )],
+        "the block, once"
+    );
+    assert_eq!(
+        rmi(&m, RmiFid::RttReadEntry, &[r.rd, MIB2 + 0x5000, 3]),
+        [0, 3, ASSIGNED, base + 0x5000, RAM]
+    );
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [5, 511, 5, 511]);
+}
+
+/// A realm reads pages of a level-3 RTT; the host then folds it into a block. The table
+/// descriptor is replaced by a block (break-before-make), and what the table mapped is
+/// invalidated over its whole 2 MiB range before the RTT is scrubbed: an invalidation
+/// of one IPA would leave the other pages' translations cached, walking through the
+/// scrubbed RTT.
+#[test]
+fn folding_pages_the_realm_used_invalidates_the_tables_range() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let (r, base, l3) = block_realm(&m, &pool, false);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| loop {
+        read_word(cpu, &s, MIB2 + 5 * 0x1000);
+        read_word(cpu, &s, MIB2 + 511 * 0x1000);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [5, 511]);
+
+    let from = m.hw().stage2_invalidation_log().len();
+    assert_eq!(ok(&m, RmiFid::RttFold, &[r.rd, MIB2, 3])[1], l3);
+    assert_eq!(
+        invalidations_since(&m, from),
+        [(
+            1,
+            Stage2Scope::Range {
+                base: MIB2,
+                size: MIB2
+            }
+        )],
+        "the table's range, once"
+    );
+    assert_eq!(m.granule_state(l3), Some(GranuleState::Delegated));
+    assert!(m.hw().mem().is_zero(PhysAddr(l3)), "the RTT is scrubbed");
+    assert_eq!(
+        rmi(&m, RmiFid::RttReadEntry, &[r.rd, MIB2, 2]),
+        [0, 2, ASSIGNED, base, RAM]
+    );
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [5, 511, 5, 511]);
+}
+
+/// A realm reads a DATA page; the host destroys it and reuses the granule as DATA at
+/// another IPA. The destroyed page's translation is invalidated before the granule is
+/// scrubbed, so the realm reads the reused granule as the zeroes it now holds.
+#[test]
+fn destroyed_data_reused_elsewhere_is_not_reached_through_its_old_ipa() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let mut c = Checks::new();
+    rmm_conformance::builder::map_low_ipa(&m, &pool, &mut c, r.rd, MIB2).unwrap();
+    let src = pool.ns();
+    m.host_write(src, &[0xA1; 4096]).unwrap();
+    let data = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[data]);
+    ok(&m, RmiFid::DataCreate, &[r.rd, data, 0x5000, src, 0]);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| {
+        read_word(cpu, &s, 0x5000);
+        cpu.wfi();
+        read_word(cpu, &s, 0x6000);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0xA1A1_A1A1_A1A1_A1A1]);
+
+    let from = m.hw().stage2_invalidation_log().len();
+    let d = ok(&m, RmiFid::DataDestroy, &[r.rd, 0x5000]);
+    assert_eq!(d[1], data);
+    assert_eq!(
+        invalidations_since(&m, from),
+        [(
+            1,
+            Stage2Scope::Leaf {
+                ipa: 0x5000,
+                level: 3
+            }
+        )]
+    );
+    assert_eq!(
+        rmi(&m, RmiFid::RttReadEntry, &[r.rd, 0x5000, 3]),
+        [0, 3, UNASSIGNED, 0, DESTROYED]
+    );
+    ok(&m, RmiFid::DataCreateUnknown, &[r.rd, data, 0x6000]);
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0xA1A1_A1A1_A1A1_A1A1, 0]);
+}
+
+/// A realm reads host memory through an unprotected level-1 block in its start-level
+/// RTT; the host destroys the realm without unmapping it (an RTT whose only valid
+/// entries are ASSIGNED_NS is not live, DEN0137 1.0 A5.5.8). The RMM must invalidate
+/// the VMID before it scrubs the start tables and frees the VMID: another realm given
+/// the same VMID then reads its own mapping at that IPA, not the destroyed realm's.
+#[test]
+fn realm_destroy_invalidates_the_vmid_before_it_is_reused() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let host = pool.ns();
+    m.host_write(host, &0x1111u64.to_le_bytes()).unwrap();
+    // 1 GiB of host memory from 0x4000_0000, Normal WB, read/write.
+    let dram = 0x4000_0000u64;
+    assert!(host - dram < GIB);
+    let desc = dram | 0b110 << 2 | 0b11 << 6;
+    ok(&m, RmiFid::RttMapUnprotected, &[r.rd, UNPROTECTED, 1, desc]);
+    let ipa = UNPROTECTED + (host - dram);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| loop {
+        read_word(cpu, &s, ipa);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0x1111]);
+
+    ok(&m, RmiFid::RecDestroy, &[rec]);
+    let from = m.hw().stage2_invalidation_log().len();
+    ok(&m, RmiFid::RealmDestroy, &[r.rd]);
+    assert_eq!(invalidations_since(&m, from), [(1, Stage2Scope::Vmid)]);
+
+    // A new realm with VMID 1 maps another host page at the same IPA.
+    let r2 = new_realm(&m, &pool, RealmSpec::default());
+    for (level, align) in [(2u64, GIB), (3, MIB2)] {
+        let t = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[t]);
+        ok(
+            &m,
+            RmiFid::RttCreate,
+            &[r2.rd, t, ipa & !(align - 1), level],
+        );
+    }
+    let host2 = pool.ns();
+    m.host_write(host2, &0x2222u64.to_le_bytes()).unwrap();
+    let desc2 = host2 | 0b110 << 2 | 0b11 << 6;
+    ok(&m, RmiFid::RttMapUnprotected, &[r2.rd, ipa, 3, desc2]);
+    let seen2 = Seen::default();
+    let s2 = seen2.clone();
+    let (rec2, run2) = start(&m, &pool, &r2, 0x9_0000, move |cpu| loop {
+        read_word(cpu, &s2, ipa);
+        cpu.wfi();
+    });
+    enter_until_wfi(&m, rec2, run2);
+    assert_eq!(*seen2.lock().unwrap(), [0x2222]);
+}
+
+/// A realm reads host memory through a level-3 RTT of unprotected mappings; the host
+/// destroys that RTT without unmapping them (it is not live, DEN0137 1.0 A5.5.8). The
+/// mappings' translations walk through the RTT, so its whole range is invalidated
+/// before it is scrubbed.
+#[test]
+fn destroying_an_rtt_of_unprotected_mappings_invalidates_its_range() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let mut tables = Vec::new();
+    for level in [2u64, 3] {
+        let t = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[t]);
+        ok(&m, RmiFid::RttCreate, &[r.rd, t, UNPROTECTED, level]);
+        tables.push(t);
+    }
+    let host = pool.ns();
+    m.host_write(host, &0x3333u64.to_le_bytes()).unwrap();
+    let desc = host | 0b110 << 2 | 0b11 << 6;
+    for page in [0u64, 0x1000, 0x7000] {
+        ok(
+            &m,
+            RmiFid::RttMapUnprotected,
+            &[r.rd, UNPROTECTED + page, 3, desc],
+        );
+    }
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| {
+        read_word(cpu, &s, UNPROTECTED + 0x1000);
+        read_word(cpu, &s, UNPROTECTED + 0x7000);
+        loop {
+            cpu.wfi();
+        }
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0x3333, 0x3333]);
+
+    let from = m.hw().stage2_invalidation_log().len();
+    let d = ok(&m, RmiFid::RttDestroy, &[r.rd, UNPROTECTED, 3]);
+    assert_eq!(d[1], tables[1]);
+    assert_eq!(
+        invalidations_since(&m, from),
+        [(
+            1,
+            Stage2Scope::Range {
+                base: UNPROTECTED,
+                size: MIB2
+            }
+        )]
+    );
+    assert!(m.hw().mem().is_zero(PhysAddr(tables[1])));
+    enter_until_wfi(&m, rec, run);
 }

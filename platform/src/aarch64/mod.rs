@@ -19,7 +19,7 @@ pub mod tlb;
 pub mod vectors;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault, OwnedGranule};
+use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Stage2Scope};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -65,10 +65,8 @@ impl Arch for Hw {
         unreachable!("REC entry is refused before a realm would run")
     }
 
-    fn invalidate_stage2(&self, _vmid: u16, _ipa: Option<u64>) {
-        // Until per-VMID invalidation (which needs the realm's VTTBR_EL2 loaded) is in
-        // place, invalidate all stage-1&2 EL1&0 entries: a correct superset.
-        tlb::invalidate_all_el1()
+    fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {
+        tlb::invalidate_stage2(vmid, scope)
     }
 
     fn read_sysreg(&self, _cpu: CpuId, reg: SysReg) -> u64 {

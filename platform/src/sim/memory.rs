@@ -61,6 +61,23 @@ pub struct Mapped<'a> {
     guard: MutexGuard<'a, Option<Box<GranuleMem>>>,
 }
 
+thread_local! {
+    /// How many [`Mapped`] granules the current thread holds.
+    static MAPPED_HERE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// Whether the current thread holds a [`Mapped`] granule: then it must not wait for
+/// another thread's memory access (which may need that granule).
+pub(crate) fn holds_mapping() -> bool {
+    MAPPED_HERE.with(|n| n.get() != 0)
+}
+
+impl Drop for Mapped<'_> {
+    fn drop(&mut self) {
+        MAPPED_HERE.with(|n| n.set(n.get() - 1));
+    }
+}
+
 impl core::ops::Deref for Mapped<'_> {
     type Target = GranuleMem;
     fn deref(&self) -> &GranuleMem {
@@ -171,9 +188,49 @@ impl PhysMem {
     pub fn map(&self, pa: PhysAddr, access: Pas) -> Result<Mapped<'_>, GpFault> {
         assert!(pa.is_granule_aligned(), "granule mapping of unaligned {pa}");
         let g = self.check(pa, access)?;
-        Ok(Mapped {
-            guard: g.data.lock().unwrap_or_else(|e| e.into_inner()),
-        })
+        let guard = g.data.lock().unwrap_or_else(|e| e.into_inner());
+        MAPPED_HERE.with(|n| n.set(n.get() + 1));
+        Ok(Mapped { guard })
+    }
+
+    /// Reads the little-endian 64-bit word at `pa` (8-byte aligned) through `access`
+    /// without waiting: `None` if the granule is mapped or being accessed by someone
+    /// else at this moment.
+    pub(crate) fn try_read_u64(&self, pa: PhysAddr, access: Pas) -> Option<Result<u64, GpFault>> {
+        let g = match self.check(pa, access) {
+            Ok(g) => g,
+            Err(f) => return Some(Err(f)),
+        };
+        let data = match g.data.try_lock() {
+            Ok(d) => d,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        let off = (pa.0 as usize) & (GRANULE_SIZE - 1) & !7;
+        Some(Ok(data.as_deref().map_or(0, |d| {
+            u64::from_le_bytes(d.0[off..off + 8].try_into().expect("8 bytes"))
+        })))
+    }
+
+    /// Copies the granule at `pa` (aligned) through `access` without waiting: `None`
+    /// if it is mapped or being accessed by someone else at this moment.
+    pub(crate) fn try_read_granule(
+        &self,
+        pa: PhysAddr,
+        access: Pas,
+    ) -> Option<Result<Box<GranuleMem>, GpFault>> {
+        let g = match self.check(pa, access) {
+            Ok(g) => g,
+            Err(f) => return Some(Err(f)),
+        };
+        let data = match g.data.try_lock() {
+            Ok(d) => d,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(Ok(data
+            .clone()
+            .unwrap_or_else(|| Box::new(GranuleMem::ZERO))))
     }
 
     /// Reads `buf.len()` bytes at `pa` through `access`; the range may span granules,

@@ -6,6 +6,10 @@
 //! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
 //!   token, boot completion).
 //! - [`cpu`]: a system-register file per CPU.
+//! - [`s2walk`]: the stage-2 table walker, and [`tlb`]: the stage-2 TLB realms translate
+//!   through (stale translations are used, and missing break-before-make or
+//!   invalidations panic).
+//! - [`realm`]: realm programs, run by the RMM's `run_realm`.
 //!
 //! [`SimHw`] puts them together and implements [`crate::Arch`], so the RMM core runs on
 //! it unchanged. It is `Sync`: several threads may drive several simulated CPUs at once.
@@ -16,11 +20,12 @@ pub mod gate;
 pub mod memory;
 pub mod realm;
 pub mod s2walk;
+pub mod tlb;
 
 use std::sync::Arc;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas};
+use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas, Stage2Scope};
 use crate::layout::{Layout, QEMU_VIRT};
 use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
 use crate::sysreg::SysReg;
@@ -82,7 +87,7 @@ pub struct SimHw {
     mem: PhysMem,
     el3: SimEl3,
     cpus: Vec<SysRegFile>,
-    tlbi: std::sync::Mutex<Vec<(u16, Option<u64>)>>,
+    tlb: tlb::Tlb,
     gics: Vec<std::sync::Mutex<vgic::sim::SimGicCpuIf>>,
     irqs: Vec<std::sync::atomic::AtomicBool>,
     fiqs: Vec<std::sync::atomic::AtomicBool>,
@@ -132,7 +137,7 @@ impl SimHw {
             el3,
             cpus,
             config,
-            tlbi: Default::default(),
+            tlb: Default::default(),
             gics,
             fiqs,
             serrors,
@@ -170,11 +175,29 @@ impl SimHw {
             .unwrap_or_else(|| panic!("no simulated CPU {}", cpu.0))
     }
 
-    /// Every stage-2 invalidation the RMM requested, oldest first: (VMID, IPA or `None`
-    /// for the whole VMID). The simulation has no TLB; this lets tests check that the
-    /// RMM invalidates when it must.
+    /// Every stage-2 invalidation the RMM requested, oldest first: (VMID, `Some(ipa)`
+    /// for the entries translating one IPA ([`Stage2Scope::Leaf`]), `None` for a wider
+    /// one: a range or the whole VMID). [`SimHw::stage2_invalidation_log`] has the
+    /// scopes in full.
     pub fn stage2_invalidations(&self) -> Vec<(u16, Option<u64>)> {
-        self.tlbi.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.tlb
+            .log()
+            .into_iter()
+            .map(|(vmid, scope)| match scope {
+                Stage2Scope::Leaf { ipa, .. } => (vmid, Some(ipa)),
+                _ => (vmid, None),
+            })
+            .collect()
+    }
+
+    /// Every stage-2 invalidation the RMM requested, oldest first, with its scope.
+    pub fn stage2_invalidation_log(&self) -> Vec<(u16, Stage2Scope)> {
+        self.tlb.log()
+    }
+
+    /// The stage-2 TLB realms translate through.
+    pub fn tlb(&self) -> &tlb::Tlb {
+        &self.tlb
     }
 
     /// The GIC virtual CPU interface model of CPU `cpu`.
@@ -326,6 +349,12 @@ impl Arch for SimArch {
         let n = args.len().min(4);
         a[..n].copy_from_slice(&args[..n]);
         let [x0, x1, x2, x3] = self.0.el3.call(&self.0.mem, cpu, fid, a);
+        if fid == crate::el3::RMM_GTSI_UNDELEGATE && x0 == 0 {
+            // The granule leaves the Realm PAS: nothing cached may still reach it.
+            self.0
+                .tlb
+                .check_released(PhysAddr(a[0]), "undelegated by EL3");
+        }
         [x0, x1, x2, x3, 0, 0, 0, 0]
     }
 
@@ -341,6 +370,10 @@ impl Arch for SimArch {
 
     #[inline(never)]
     fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G) {
+        // Every path back to DELEGATED scrubs: nothing cached may still reach the granule.
+        self.0
+            .tlb
+            .check_released(owner.owned_pa(), "scrubbed by the RMM");
         self.map_realm(owner).0.fill(0);
     }
 
@@ -398,16 +431,16 @@ impl Arch for SimArch {
             self.0.config.runs_realms,
             "the RMM ran a realm on a machine that says it cannot"
         );
+        // A PE running the realm may cache anything its tables translate.
+        let sys = self.0.cpu(cpu);
+        let (cfg, vmid) = tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2));
+        self.0.tlb.prefetch(&self.0.mem, &cfg, vmid);
         self.0.realms.run(&self.0, cpu, regs)
     }
 
     #[inline(never)]
-    fn invalidate_stage2(&self, vmid: u16, ipa: Option<u64>) {
-        self.0
-            .tlbi
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((vmid, ipa));
+    fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {
+        self.0.tlb.invalidate(&self.0.mem, vmid, scope);
     }
 
     #[inline(never)]

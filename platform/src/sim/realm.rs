@@ -8,9 +8,10 @@
 //! trapped WFI, a stage-2 fault, a pending physical interrupt), which returns control
 //! with the syndrome in ESR_EL2/FAR_EL2/HPFAR_EL2.
 //!
-//! The realm's memory accesses are translated by the simulation's own stage-2 walker
-//! ([`super::s2walk`]) from the VTCR_EL2/VTTBR_EL2 values the RMM programmed, and its
-//! interrupts come from the simulated GIC virtual CPU interface of the CPU it runs on.
+//! The realm's memory accesses are translated through the simulation's stage-2 TLB
+//! ([`super::tlb`], over its own walker [`super::s2walk`]) from the VTCR_EL2/VTTBR_EL2
+//! values the RMM programmed, and its interrupts come from the simulated GIC virtual
+//! CPU interface of the CPU it runs on.
 //! A realm sees exceptions the RMM injects the way the architecture delivers them: a
 //! resume at its EL1 vector with ESR_EL1/FAR_EL1/ELR_EL1/SPSR_EL1 set. The simulation
 //! has its own model of exception entry to EL1 ([`el1_exception_entry`]); an injected
@@ -22,11 +23,10 @@ use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::addr::PhysAddr;
 use crate::arch::{CpuId, RealmRegs, RealmTrap};
 use crate::sysreg::SysReg;
 
-use super::s2walk::{self, AccessFault, S2Config};
+use super::s2walk::{Access, AccessFault, S2Config};
 use super::SimHw;
 
 /// A realm program.
@@ -558,26 +558,11 @@ impl RealmCpu {
         }
     }
 
-    /// The stage-2 configuration the RMM programmed on this CPU.
-    fn s2(&self) -> S2Config {
+    /// The stage-2 configuration and VMID the RMM programmed on this CPU.
+    fn s2(&self) -> (S2Config, u16) {
         let hw = self.hw();
         let sys = hw.cpu(self.cpu);
-        let vtcr = sys.read(SysReg::VTCR_EL2);
-        let vttbr = sys.read(SysReg::VTTBR_EL2);
-        let ipa_bits = 64 - (vtcr & 0x3F) as u32;
-        let start_level = match (vtcr >> 6) & 3 {
-            0 => 2,
-            1 => 1,
-            2 => 0,
-            _ => 3,
-        };
-        S2Config {
-            root: PhysAddr(vttbr & 0x0000_FFFF_FFFF_FFFE),
-            ipa_bits,
-            start_level,
-            num_root_tables: S2Config::root_tables(ipa_bits, start_level).unwrap_or(0),
-            lpa2: false,
-        }
+        super::tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2))
     }
 
     fn abort_syndrome(fault: &AccessFault, write: bool, isv: u64) -> u64 {
@@ -592,12 +577,8 @@ impl RealmCpu {
     /// One translated access of at most a page; `Err` is the fault.
     fn access_once(&self, ipa: u64, buf: &mut [u8], write: bool) -> Result<(), AccessFault> {
         let hw = self.hw();
-        let cfg = self.s2();
-        if write {
-            s2walk::write_ipa(hw.mem(), &cfg, ipa, buf)
-        } else {
-            s2walk::read_ipa(hw.mem(), &cfg, ipa, buf)
-        }
+        let (cfg, vmid) = self.s2();
+        hw.tlb().access(hw.mem(), &cfg, vmid, ipa, buf, write)
     }
 
     /// Takes the data abort `f` of an access at `ipa` to EL2 with instruction syndrome
@@ -730,8 +711,11 @@ impl RealmCpu {
         loop {
             self.take_interrupts();
             let hw = self.hw();
-            let cfg = self.s2();
-            let fault = match s2walk::walk(hw.mem(), &cfg, ipa, s2walk::Access::Execute) {
+            let (cfg, vmid) = self.s2();
+            let fault = match hw
+                .tlb()
+                .translate(hw.mem(), &cfg, vmid, ipa, Access::Execute)
+            {
                 Ok(_) => return Ok(()),
                 Err(f) => f,
             };

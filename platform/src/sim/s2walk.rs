@@ -29,7 +29,10 @@
 //!   carry no NSTable bit). A walk that reaches a granule in another PAS, or an address
 //!   that is not memory, is a granule protection fault on the walk
 //!   ([`S2FaultKind::WalkGpf`]), never a panic.
-//! - There is no TLB: every call walks the tables as they are in memory now.
+//! - The functions here walk the tables as they are in memory now: they are the MMU's
+//!   table walker. Cached translations (the TLB, which may hold translations the
+//!   tables no longer give) are modelled on top of them in [`super::tlb`], which is
+//!   what a realm's accesses go through.
 //!
 //! Not modelled: the Contiguous hint (bit 52), FEAT_BBM's nT bit, alignment faults,
 //! instruction fetch from Device memory (CONSTRAINED UNPREDICTABLE), RES0 bits of valid
@@ -176,7 +179,7 @@ impl std::error::Error for S2ConfigError {}
 
 /// log2 of the size of the address range one descriptor at `level` maps (level -1..=3:
 /// 48, 39, 30, 21, 12), Arm ARM D8.2 (4 KiB granule lookup levels).
-fn level_shift(level: i8) -> u32 {
+pub(crate) fn level_shift(level: i8) -> u32 {
     let levels_below = (i32::from(FINAL_LEVEL) - i32::from(level)).clamp(0, 4) as u32;
     GRANULE_SHIFT + STRIDE * levels_below
 }
@@ -399,7 +402,7 @@ impl std::error::Error for AccessFault {}
 
 /// The descriptor types of `AArch64.DecodeDescriptorType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DescType {
+pub(crate) enum DescType {
     Invalid,
     Table,
     Leaf,
@@ -409,7 +412,7 @@ enum DescType {
 /// granule: bit 0 clear is invalid; bit 1 set is a table above level 3 and a page at
 /// level 3; bit 1 clear is a block at levels 1 and 2 (and 0 with LPA2) and invalid
 /// elsewhere (level -1, level 0 without LPA2, level 3).
-fn decode_type(desc: u64, level: i8, lpa2: bool) -> DescType {
+pub(crate) fn decode_type(desc: u64, level: i8, lpa2: bool) -> DescType {
     if desc & DESC_VALID == 0 {
         DescType::Invalid
     } else if desc & DESC_TABLE_OR_PAGE != 0 {
@@ -446,6 +449,49 @@ struct Entry {
     ty: DescType,
 }
 
+/// One descriptor a walk read: its physical address, its value and the level of the
+/// table it was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WalkStep {
+    /// Physical address of the descriptor.
+    pub pa: u64,
+    /// The descriptor as read.
+    pub desc: u64,
+    /// The lookup level of the table holding it.
+    pub level: i8,
+}
+
+/// The descriptors one walk read, start level first: at most five (levels -1..=3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WalkPath {
+    steps: [WalkStep; 5],
+    len: usize,
+}
+
+impl WalkPath {
+    /// The descriptors read, in walk order.
+    pub fn steps(&self) -> &[WalkStep] {
+        &self.steps[..self.len]
+    }
+
+    /// The last descriptor read.
+    pub fn last(&self) -> Option<&WalkStep> {
+        self.steps().last()
+    }
+
+    /// The first `n` descriptors.
+    pub fn prefix(&self, n: usize) -> Self {
+        let mut p = *self;
+        p.len = n.min(self.len);
+        p
+    }
+
+    pub(crate) fn push(&mut self, step: WalkStep) {
+        self.steps[self.len] = step;
+        self.len += 1;
+    }
+}
+
 /// The checks `AArch64.S2Translate` makes before walking: the configuration (level-0
 /// Translation fault for an inconsistent one, level-0 Address size fault for a root
 /// beyond the output size) and the IPA range (`AArch64.IPAIsOutOfRange`: level-0
@@ -477,7 +523,13 @@ fn fetch(mem: &PhysMem, pa: u64, level: i8) -> Result<u64, S2Fault> {
 /// `target` or the first descriptor that is not a table (Arm ARM D8.2; `AArch64.S2Walk`,
 /// `AArch64.S2SLTTEntryAddress`, `AArch64.TTEntryAddress`). The configuration and the IPA
 /// must have been checked.
-fn descend(mem: &PhysMem, cfg: &S2Config, ipa: u64, target: i8) -> Result<Entry, S2Fault> {
+fn descend(
+    mem: &PhysMem,
+    cfg: &S2Config,
+    ipa: u64,
+    target: i8,
+    path: &mut WalkPath,
+) -> Result<Entry, S2Fault> {
     let mut level = cfg.start_level;
     let mut table = cfg.root.0;
     loop {
@@ -491,6 +543,7 @@ fn descend(mem: &PhysMem, cfg: &S2Config, ipa: u64, target: i8) -> Result<Entry,
         };
         let pa = table | (index << 3);
         let desc = fetch(mem, pa, level)?;
+        path.push(WalkStep { pa, desc, level });
         let ty = decode_type(desc, level, cfg.lpa2);
         if ty != DescType::Table || level >= target {
             return Ok(Entry {
@@ -519,14 +572,42 @@ pub fn walk(
     ipa: u64,
     access: Access,
 ) -> Result<Translation, S2Fault> {
-    check_config_and_ipa(cfg, ipa)?;
-    let e = descend(mem, cfg, ipa, FINAL_LEVEL)?;
-    if e.ty != DescType::Leaf {
-        return Err(S2Fault::new(S2FaultKind::Translation, e.level));
-    }
-    let d = e.desc;
+    walk_path(mem, cfg, ipa, access).0
+}
+
+/// [`walk`], also returning the descriptors the walk read (up to the one it stopped
+/// at, also when it faulted; empty for a fault before the walk).
+pub fn walk_path(
+    mem: &PhysMem,
+    cfg: &S2Config,
+    ipa: u64,
+    access: Access,
+) -> (Result<Translation, S2Fault>, WalkPath) {
+    let mut path = WalkPath::default();
+    let result = check_config_and_ipa(cfg, ipa)
+        .and_then(|()| descend(mem, cfg, ipa, FINAL_LEVEL, &mut path))
+        .and_then(|e| {
+            if e.ty != DescType::Leaf {
+                return Err(S2Fault::new(S2FaultKind::Translation, e.level));
+            }
+            leaf_translation(cfg, e.desc, e.level, ipa, access)
+        });
+    (result, path)
+}
+
+/// The checks and the translation of a leaf descriptor `d` at `level` for `ipa`: the
+/// access flag, then the permissions for `access` (Arm ARM D8; `AArch64.S2CheckPermissions`,
+/// `AArch64.S2NextWalkStateLeaf`). A cached leaf goes through the same checks: the
+/// TLB caches translations, not the absence of faults.
+pub(crate) fn leaf_translation(
+    cfg: &S2Config,
+    d: u64,
+    level: i8,
+    ipa: u64,
+    access: Access,
+) -> Result<Translation, S2Fault> {
     if d & DESC_AF == 0 {
-        return Err(S2Fault::new(S2FaultKind::AccessFlag, e.level));
+        return Err(S2Fault::new(S2FaultKind::AccessFlag, level));
     }
     let s2ap_read = d & DESC_S2AP_R != 0;
     let s2ap_write = d & DESC_S2AP_W != 0;
@@ -538,14 +619,14 @@ pub fn walk(
         Access::ExecuteEl0 => xn == 0b00 || xn == 0b01,
     };
     if !permitted {
-        return Err(S2Fault::new(S2FaultKind::Permission, e.level));
+        return Err(S2Fault::new(S2FaultKind::Permission, level));
     }
-    let block_size = 1u64 << level_shift(e.level);
+    let block_size = 1u64 << level_shift(level);
     let offset_mask = block_size - 1;
     let base = output_address(d, cfg.lpa2) & !offset_mask;
     Ok(Translation {
         pa: base | (ipa & offset_mask),
-        level: e.level,
+        level,
         pas: if d & DESC_NS != 0 {
             Pas::NonSecure
         } else {
@@ -583,7 +664,7 @@ pub fn read_entry(
     if !(cfg.start_level..=FINAL_LEVEL).contains(&level) {
         return Err(S2Fault::new(S2FaultKind::Translation, level));
     }
-    let e = descend(mem, cfg, ipa, level)?;
+    let e = descend(mem, cfg, ipa, level, &mut WalkPath::default())?;
     if e.level == level {
         Ok((e.desc, e.pa))
     } else {
@@ -598,14 +679,14 @@ struct Piece {
     range: core::ops::Range<usize>,
 }
 
-/// Translates every page `[ipa, ipa + len)` touches and checks the granule protection
-/// of every output granule, before any byte moves.
+/// Translates every page `[ipa, ipa + len)` touches with `translate` and checks the
+/// granule protection of every output granule, before any byte moves.
 fn translate_range(
     mem: &PhysMem,
-    cfg: &S2Config,
     ipa: u64,
     len: usize,
     access: Access,
+    mut translate: impl FnMut(u64, Access) -> Result<Translation, S2Fault>,
 ) -> Result<Vec<Piece>, AccessFault> {
     let page = 1u64 << GRANULE_SHIFT;
     let mut pieces = Vec::new();
@@ -615,7 +696,7 @@ fn translate_range(
             .checked_add(done as u64)
             .ok_or(S2Fault::new(S2FaultKind::Translation, 0))?;
         let n = ((page - (at & (page - 1))) as usize).min(len - done);
-        let t = walk(mem, cfg, at, access)?;
+        let t = translate(at, access)?;
         // A piece stays inside one 4 KiB page of IPA, hence one granule of PA.
         match mem.pas(PhysAddr(t.pa)) {
             Some(actual) if actual == t.pas => {}
@@ -663,18 +744,39 @@ pub fn read_ipa(
     ipa: u64,
     buf: &mut [u8],
 ) -> Result<(), AccessFault> {
-    for p in translate_range(mem, cfg, ipa, buf.len(), Access::Read)? {
-        mem.read(PhysAddr(p.pa), p.pas, &mut buf[p.range])
+    access_with(mem, ipa, buf, false, |at, a| walk(mem, cfg, at, a))
+}
+
+/// A realm's write of `buf` at `ipa` (see [`access`]).
+pub fn write_ipa(mem: &PhysMem, cfg: &S2Config, ipa: u64, buf: &[u8]) -> Result<(), AccessFault> {
+    let pieces = translate_range(mem, ipa, buf.len(), Access::Write, |at, a| {
+        walk(mem, cfg, at, a)
+    })?;
+    for p in pieces {
+        mem.write(PhysAddr(p.pa), p.pas, &buf[p.range])
             .map_err(AccessFault::Gpf)?;
     }
     Ok(())
 }
 
-/// A realm's write of `buf` at `ipa` (see [`access`]).
-pub fn write_ipa(mem: &PhysMem, cfg: &S2Config, ipa: u64, buf: &[u8]) -> Result<(), AccessFault> {
-    for p in translate_range(mem, cfg, ipa, buf.len(), Access::Write)? {
-        mem.write(PhysAddr(p.pa), p.pas, &buf[p.range])
-            .map_err(AccessFault::Gpf)?;
+/// [`access`] with the translation of each page made by `translate` (the TLB, or a
+/// walk), with the same ordering: every page translated and checked before any byte
+/// moves.
+pub(crate) fn access_with(
+    mem: &PhysMem,
+    ipa: u64,
+    buf: &mut [u8],
+    write: bool,
+    translate: impl FnMut(u64, Access) -> Result<Translation, S2Fault>,
+) -> Result<(), AccessFault> {
+    let access = if write { Access::Write } else { Access::Read };
+    for p in translate_range(mem, ipa, buf.len(), access, translate)? {
+        if write {
+            mem.write(PhysAddr(p.pa), p.pas, &buf[p.range])
+        } else {
+            mem.read(PhysAddr(p.pa), p.pas, &mut buf[p.range])
+        }
+        .map_err(AccessFault::Gpf)?;
     }
     Ok(())
 }

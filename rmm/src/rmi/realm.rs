@@ -207,7 +207,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// DEN0137 1.0, RMI_REALM_DESTROY (x1 = RD). Failure conditions: rd_align, rd_bound,
     /// rd_state (ERROR_INPUT), then realm_live (ERROR_REALM): the realm has RECs, or a
-    /// start-level RTT is live.
+    /// start-level RTT is live. The VMID is invalidated before it is freed.
     pub(super) fn realm_destroy(&self, rd: PhysAddr) -> Result<(), RmiError> {
         let mut rd_lock = self.lock_rd(rd)?;
         let info = self.realm_info(&mut rd_lock);
@@ -229,6 +229,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
             *slot = Some(rtt);
         }
+        // The start tables may hold valid ASSIGNED_NS entries (they do not make an RTT
+        // live), and stage 1 entries of the realm are tagged with its VMID: nothing of
+        // it may stay cached once its tables are scrubbed and its VMID reused.
+        self.arch
+            .invalidate_stage2(info.vmid, platform::Stage2Scope::Vmid);
         for rtt in rtts.into_iter().flatten() {
             self.scrub(rtt);
         }

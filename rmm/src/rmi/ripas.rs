@@ -164,7 +164,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     ..
                 }
             ) {
-                self.arch.invalidate_stage2(realm.vmid, Some(ipa));
+                self.arch.invalidate_stage2(
+                    realm.vmid,
+                    platform::Stage2Scope::Leaf {
+                        ipa,
+                        level: w.level,
+                    },
+                );
             }
         }
         let out_top = if walk_top <= base {

@@ -164,9 +164,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         } else {
             Rtte::UnassignedNs
         };
+        // Unhooks the child and invalidates its whole range (it may hold valid
+        // unprotected mappings) before the child is scrubbed.
         w.set(&self.arch, &realm, ipa, parent_entry);
-        // The child may hold valid unprotected mappings: drop the whole VMID's entries.
-        self.arch.invalidate_stage2(realm.vmid, None);
         self.scrub(child_lock);
         let top = walk_top(&mut w);
         Completion::ok([child.0, top])
@@ -199,8 +199,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if live != 0 {
             child_lock.granule().put(live);
         }
+        // Break (table invalid, its whole range invalidated), then make (the block).
         w.set(&self.arch, &realm, ipa, folded);
-        self.arch.invalidate_stage2(realm.vmid, None);
         self.scrub(child_lock);
         Ok([child.0])
     }

@@ -129,12 +129,25 @@ impl Rtte {
         }
     }
 
-    /// DEN0137 1.0, A5.5.8: an entry is live if it holds a physical address.
+    /// DEN0137 1.0, A5.5.8, RTTE liveness: an entry is live if it holds a physical
+    /// address (ASSIGNED, ASSIGNED_NS or TABLE). `RttSkipNonLiveEntries` (the `top` of
+    /// RTT_DESTROY, RTT_UNMAP_UNPROTECTED, DATA_DESTROY) looks for these.
     pub fn is_live(self) -> bool {
         matches!(
             self,
             Rtte::Assigned { .. } | Rtte::AssignedNs(_) | Rtte::Table(_)
         )
+    }
+
+    /// DEN0137 1.0, A5.5.8, RTT liveness: an RTT is live if one of its entries is
+    /// ASSIGNED or TABLE, an entry referencing another RMM object (a DATA granule, an
+    /// RTT). ASSIGNED_NS is a live entry that does not make its RTT live: the spec's
+    /// example is an unprotected RTT holding ASSIGNED_NS entries, which is not live, so
+    /// RTT_DESTROY (`RttIsLive`) and REALM_DESTROY (`RealmIsLive`: a live start-level
+    /// RTT) do not need it unmapped first. The RMM keeps this count in the RTT
+    /// granule's reference count.
+    pub fn makes_rtt_live(self) -> bool {
+        matches!(self, Rtte::Assigned { .. } | Rtte::Table(_))
     }
 
     /// The values RMI_RTT_READ_ENTRY reports: state, descriptor, RIPAS (DEN0137 1.0,
@@ -240,6 +253,48 @@ mod tests {
         assert_eq!(Rtte::decode(0b01, 3), None, "a block at level 3 is invalid");
         assert_eq!(Rtte::decode(7 << 2, 3), None, "unknown HIPAS");
         assert_eq!(Rtte::decode(3 << 5, 3), None, "unknown RIPAS");
+    }
+
+    /// DEN0137 1.0, A5.5.8: which states make an entry live, and which make its RTT
+    /// live.
+    #[test]
+    fn entry_liveness_and_rtt_liveness() {
+        let cases = [
+            (Rtte::Unassigned(RmiRipas::Empty), false, false),
+            (Rtte::Unassigned(RmiRipas::Ram), false, false),
+            (Rtte::Unassigned(RmiRipas::Destroyed), false, false),
+            (
+                Rtte::Assigned {
+                    pa: 0x8000_0000,
+                    ripas: RmiRipas::Empty,
+                },
+                true,
+                true,
+            ),
+            (
+                Rtte::Assigned {
+                    pa: 0x8000_0000,
+                    ripas: RmiRipas::Ram,
+                },
+                true,
+                true,
+            ),
+            (
+                Rtte::Assigned {
+                    pa: 0x8000_0000,
+                    ripas: RmiRipas::Destroyed,
+                },
+                true,
+                true,
+            ),
+            (Rtte::UnassignedNs, false, false),
+            (Rtte::AssignedNs(0x4000_0000), true, false),
+            (Rtte::Table(0x8100_0000), true, true),
+        ];
+        for (e, entry_live, rtt_live) in cases {
+            assert_eq!(e.is_live(), entry_live, "RTTE liveness of {e:?}");
+            assert_eq!(e.makes_rtt_live(), rtt_live, "RTT liveness from {e:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::Storage;
 
-use platform::{Arch, OwnedGranule, PhysAddr};
+use platform::{Arch, OwnedGranule, PhysAddr, Stage2Scope};
 use rmi_abi::enums::RmiRipas;
 use rmi_abi::GRANULE_SIZE;
 
@@ -45,14 +45,30 @@ pub struct Walk<'g> {
     pub entry: Rtte,
 }
 
+/// The invalid descriptor an entry holds between break and make (Arm ARM D8.16.1): only
+/// ever seen under the RTT's lock, or by a realm's walk, which faults and is retried.
+const BREAK: u64 = 0;
+
 impl Walk<'_> {
     /// Replaces the entry the walk stopped at, keeping the RTT's reference count (its
-    /// TABLE and ASSIGNED entries: what makes an RTT live) and invalidating the old
-    /// translation if the hardware could have cached it.
+    /// TABLE and ASSIGNED entries: what makes an RTT live).
+    ///
+    /// A valid descriptor is replaced with break-before-make (Arm ARM D8.16.1): it is
+    /// made invalid, everything the TLBs may hold from it is invalidated (the leaf, or
+    /// the whole range a table mapped), and only then is the new entry written.
     pub fn set<A: Arch>(&mut self, arch: &A, realm: &RealmInfo, ipa: u64, entry: Rtte) {
         let old = self.entry;
         let old_desc = old.encode(self.level);
-        write_desc(arch, &mut self.rtt, self.index, entry.encode(self.level));
+        let new_desc = entry.encode(self.level);
+        let replaced = old_desc & 1 != 0 && old != entry;
+        if replaced {
+            let brk = if new_desc & 1 != 0 { BREAK } else { new_desc };
+            write_desc(arch, &mut self.rtt, self.index, brk);
+            arch.invalidate_stage2(realm.vmid, cached_scope(old, self.level, ipa));
+        }
+        if !replaced || new_desc & 1 != 0 {
+            write_desc(arch, &mut self.rtt, self.index, new_desc);
+        }
         match (counts(old), counts(entry)) {
             (false, true) => {
                 // At most 512 entries count; the 10-bit count cannot overflow.
@@ -61,9 +77,6 @@ impl Walk<'_> {
             }
             (true, false) => self.rtt.granule().put(1),
             _ => {}
-        }
-        if old_desc & 1 != 0 && old != entry {
-            arch.invalidate_stage2(realm.vmid, Some(ipa));
         }
         self.entry = entry;
     }
@@ -102,10 +115,22 @@ impl<'g> Walk<'g> {
     }
 }
 
-/// Whether an entry counts towards its RTT's liveness (DEN0137 1.0, A5.5.8: an RTT is
-/// live if it has an ASSIGNED or TABLE entry).
+/// What the TLBs may hold from the valid entry `old` at `level` for `ipa`: the leaf's
+/// translation, or for a table everything translated through it, its whole range.
+fn cached_scope(old: Rtte, level: Level, ipa: u64) -> Stage2Scope {
+    let size = entry_size(level);
+    let base = ipa & !(size - 1);
+    match old {
+        Rtte::Table(_) => Stage2Scope::Range { base, size },
+        _ => Stage2Scope::Leaf { ipa: base, level },
+    }
+}
+
+/// Whether an entry counts in its RTT's reference count: whether it makes the RTT live
+/// ([`Rtte::makes_rtt_live`], DEN0137 1.0 A5.5.8), which RTT_DESTROY and REALM_DESTROY
+/// test. Not [`Rtte::is_live`]: an ASSIGNED_NS entry is live but its RTT is not.
 pub fn counts(e: Rtte) -> bool {
-    matches!(e, Rtte::Assigned { .. } | Rtte::Table(_))
+    e.makes_rtt_live()
 }
 
 /// DEN0137 1.0, `RttSkipNonLiveEntries`: the IPA of the first live entry at or after

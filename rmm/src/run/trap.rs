@@ -2,7 +2,7 @@
 
 use crate::Storage;
 
-use platform::{Arch, RealmTrap, SysReg};
+use platform::{Arch, RealmTrap, Stage2Scope, SysReg};
 
 use super::exit::esr;
 use super::inject::Injection;
@@ -257,7 +257,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     fn abort_on_assigned_ram(&self, ctx: &mut RunCtx<'_>, e: u64, far: u64) -> Step {
         match FaultStatus::of(e) {
             FaultStatus::Translation => {}
-            FaultStatus::TlbConflict => self.arch.invalidate_stage2(ctx.realm.vmid, None),
+            FaultStatus::TlbConflict => self
+                .arch
+                .invalidate_stage2(ctx.realm.vmid, Stage2Scope::Vmid),
             FaultStatus::Other => self.inject(ctx, abort_injection(e, far)),
         }
         Step::Resume

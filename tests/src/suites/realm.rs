@@ -24,6 +24,10 @@ pub const TESTS: &[TestDef] = &[
         name: "realm_activate_destroy_failure_conditions",
         run: activate_destroy_failures,
     },
+    TestDef {
+        name: "realm_destroy_not_live_with_unprotected_mappings",
+        run: destroy_with_ns_mappings,
+    },
 ];
 
 const INPUT: Result<(), RmiError> = Err(RmiError::Input);
@@ -241,6 +245,33 @@ fn activate_destroy_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome
         h.rmi(RmiFid::RealmDestroy, &[r.rd])[0],
         INPUT,
     )?;
+    pool.release(c)?;
+    Ok(())
+}
+
+/// DEN0137 1.0, A2.1.4 and A5.5.8: a realm whose start-level RTTs hold only ASSIGNED_NS
+/// entries (unprotected 1 GiB blocks) is not live, since those entries do not make an
+/// RTT live: RMI_REALM_DESTROY succeeds without RMI_RTT_UNMAP_UNPROTECTED, and the RD
+/// and the start tables are DELEGATED again (B4.3.10.3).
+fn destroy_with_ns_mappings(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    const GIB: u64 = 1 << 30;
+    const UNPROTECTED: u64 = 1 << 39;
+    let pool = Pool::new(h);
+    let r = create_realm(h, &pool, c, RealmSpec::default())?;
+    let host = pool.ns() & !(GIB - 1);
+    let desc = host | 0b110 << 2 | 0b11 << 6;
+    for ipa in [UNPROTECTED, UNPROTECTED + 3 * GIB] {
+        c.status(
+            "map a level-1 block",
+            h.rmi(RmiFid::RttMapUnprotected, &[r.rd, ipa, 1, desc])[0],
+            Ok(()),
+        )?;
+    }
+    let e = h.rmi(RmiFid::RttReadEntry, &[r.rd, UNPROTECTED, 1]);
+    c.status("read entry", e[0], Ok(()))?;
+    c.eq("state ASSIGNED", e[2], 1)?;
+    // REALM_DESTROY succeeds; the RD and the start tables can be undelegated.
+    destroy_realm(h, c, &r)?;
     pool.release(c)?;
     Ok(())
 }

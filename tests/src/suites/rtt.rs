@@ -51,6 +51,10 @@ pub const TESTS: &[TestDef] = &[
         name: "rtt_map_unprotected_failure_conditions",
         run: map_failures,
     },
+    TestDef {
+        name: "rtt_destroy_not_live_with_unprotected_mappings",
+        run: destroy_with_ns_mappings,
+    },
 ];
 
 const INPUT: Result<(), RmiError> = Err(RmiError::Input);
@@ -537,5 +541,54 @@ fn map_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         INPUT,
     )?;
     teardown(h, &pool, c, &[r.rd], &[])?;
+    Ok(())
+}
+
+/// DEN0137 1.0, A5.5.8: an ASSIGNED_NS entry is a live entry, but it does not make its
+/// RTT live (only ASSIGNED and TABLE do). RTTs holding only unprotected mappings, pages
+/// (level 3) or a 2 MiB block (level 2), are destroyed without unmapping them
+/// (B4.3.16: rtt_live does not hold), and `top` stops at the next live entry, an
+/// ASSIGNED_NS block (`RttSkipNonLiveEntries`).
+fn destroy_with_ns_mappings(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let pool = Pool::new(h);
+    let r = create_realm(h, &pool, c, RealmSpec::default())?;
+    let ipa = UNPROTECTED;
+    let l2 = rtt_create(h, &pool, c, &r, ipa, 2)?;
+    let l3 = rtt_create(h, &pool, c, &r, ipa, 3)?;
+    let ns = pool.ns();
+    let desc = ns | 0b110 << 2 | 0b11 << 6;
+    for page in [0u64, 0x1000, MIB2 - 0x1000] {
+        c.status(
+            "map page",
+            h.rmi(RmiFid::RttMapUnprotected, &[r.rd, ipa + page, 3, desc])[0],
+            Ok(()),
+        )?;
+    }
+    let block = pool.ns_contiguous(512, MIB2);
+    let bdesc = block | 0b110 << 2 | 0b11 << 6;
+    c.status(
+        "map block",
+        h.rmi(RmiFid::RttMapUnprotected, &[r.rd, ipa + MIB2, 2, bdesc])[0],
+        Ok(()),
+    )?;
+    let d = h.rmi(RmiFid::RttDestroy, &[r.rd, ipa, 3]);
+    c.status("destroy L3 holding ASSIGNED_NS pages", d[0], Ok(()))?;
+    c.eq("destroyed L3", d[1], l3)?;
+    c.eq("top: the ASSIGNED_NS block", d[2], ipa + MIB2)?;
+    read(h, c, &r, ipa, 3, [2, UNASSIGNED, 0, EMPTY])?;
+    read(h, c, &r, ipa + MIB2, 2, [2, ASSIGNED, bdesc, EMPTY])?;
+    let d = h.rmi(RmiFid::RttDestroy, &[r.rd, ipa, 2]);
+    c.status("destroy L2 holding an ASSIGNED_NS block", d[0], Ok(()))?;
+    c.eq("destroyed L2", d[1], l2)?;
+    c.eq("top: end of the start table", d[2], 2 * UNPROTECTED)?;
+    read(h, c, &r, ipa + MIB2, 2, [1, UNASSIGNED, 0, EMPTY])?;
+    for pa in [l3, l2] {
+        c.status(
+            "undelegate",
+            h.rmi(RmiFid::GranuleUndelegate, &[pa])[0],
+            Ok(()),
+        )?;
+    }
+    destroy_realm(h, c, &r)?;
     Ok(())
 }
