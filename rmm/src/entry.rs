@@ -8,6 +8,26 @@ use platform::aarch64::console;
 
 /// Size of each CPU's stack (must match `RMM_STACK_SIZE` in `linker/rmm.ld`).
 pub const STACK_SIZE: usize = 0x4000;
+/// CPTR_EL2 at R-EL2, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2 "CPTR_EL2,
+/// Architectural Feature Trap Register (EL2)"): the RES1 bits 13, 9 and 7:0, plus
+/// TSM (bit 12, traps SME; RES1 without FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ
+/// (bit 8, traps SVE; RES1 without FEAT_SVE). TTA, TAM and TCPAC stay 0.
+///
+/// The RMM is built without FP/SIMD code (`aarch64-unknown-none-softfloat`), and EL3 does
+/// not switch FP/SIMD state between worlds: the registers hold the Normal world's
+/// values. Trapping makes any FP/SIMD instruction at R-EL2 an exception report instead
+/// of silent corruption of those values. Realm FP/SIMD context switching (not written
+/// yet) will clear TFP/TZ only around its explicit save/restore regions, and set them
+/// again before returning to RMM code (`docs/firmware.md`, FP/SIMD policy).
+const CPTR_EL2: u64 = RES1_13 | TSM | RES1_9 | TFP | TZ | RES1_7_0;
+const RES1_13: u64 = 1 << 13;
+const TSM: u64 = 1 << 12;
+const TFP: u64 = 1 << 10;
+const RES1_9: u64 = 1 << 9;
+const TZ: u64 = 1 << 8;
+const RES1_7_0: u64 = 0xff;
+const _: () = assert!(CPTR_EL2 == 0x37ff);
+
 /// CPUs with a stack (the link script reserves as many, from the same layout).
 pub const MAX_CPUS: usize = platform::layout::PLATFORM.max_cpus;
 
@@ -31,8 +51,9 @@ global_asm!(
     "    madd x9, x10, x11, x9",
     "    mov sp, x9",
     "    msr tpidr_el2, x0",
-    // CPTR_EL2: RES1 bits, FP/SIMD and SVE not trapped (the compiler uses SIMD).
-    "    mov x9, #0x32ff",
+    // CPTR_EL2 (HCR_EL2.E2H = 0 layout): RES1 bits, and FP/SIMD (TFP), SVE (TZ) and
+    // SME (TSM) accesses trap, so a stray FP/SIMD instruction faults loudly.
+    "    mov x9, #{cptr}",
     "    msr cptr_el2, x9",
     "    isb",
     "    adrp x9, {cold_done}",
@@ -55,6 +76,7 @@ global_asm!(
     "    b 9b",
     max_cpus = const MAX_CPUS,
     stack_size = const STACK_SIZE,
+    cptr = const CPTR_EL2,
     cold_done = sym COLD_BOOT_DONE,
 );
 

@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: build orchestration for the RMM.
 //!
 //! - `build [--debug] [--platform qemu|fvp]`: builds the firmware for
-//!   `aarch64-unknown-none` and writes the flat image `rmm.img` (QEMU `virt`, the default)
+//!   `aarch64-unknown-none-softfloat` (no FP/SIMD code, see `docs/firmware.md`) and writes the flat image `rmm.img` (QEMU `virt`, the default)
 //!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
 //!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
@@ -15,7 +15,47 @@ mod bench;
 mod image;
 mod qemu;
 
-const TARGET: &str = "aarch64-unknown-none";
+/// The firmware's target: AArch64 bare metal without FP/SIMD code generation. EL3 does
+/// not switch the FP/SIMD registers between worlds, so R-EL2 code must not touch them
+/// (see `docs/firmware.md`, FP/SIMD policy).
+const FIRMWARE_TARGET: &str = "aarch64-unknown-none-softfloat";
+/// The QEMU fixtures' target (they may use FP/SIMD; the test host must, to check the
+/// RMM leaves it alone).
+const FIXTURE_TARGET: &str = "aarch64-unknown-none";
+
+/// Makes sure the pinned toolchain has `targets`: rustup installs a toolchain file's
+/// targets only with the toolchain itself, not into one that is already there.
+fn ensure_targets(targets: &[&str]) -> Result<(), String> {
+    let root = workspace_root();
+    let installed = match Command::new("rustup")
+        .current_dir(&root)
+        .args(["target", "list", "--installed"])
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        // No rustup (a toolchain from elsewhere): cargo will say if a target is missing.
+        _ => return Ok(()),
+    };
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing rustup target(s) {}", missing.join(" "));
+    let status = Command::new("rustup")
+        .current_dir(&root)
+        .args(["target", "add"])
+        .args(&missing)
+        .status()
+        .map_err(|e| format!("running rustup: {e}"))?;
+    if !status.success() {
+        return Err(format!("rustup target add {} failed", missing.join(" ")));
+    }
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +106,7 @@ pub enum Platform {
 /// Builds the firmware for `platform` and writes `rmm.img` (QEMU) or `rmm-fvp.img`
 /// with the ELF beside it into the target directory; returns the image's path.
 fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
+    ensure_targets(&[FIRMWARE_TARGET])?;
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -82,7 +123,7 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
             "firmware"
         },
         "--target",
-        TARGET,
+        FIRMWARE_TARGET,
     ]);
     if !debug {
         cmd.arg("--release");
@@ -95,7 +136,7 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let elf_path = target_dir.join(TARGET).join(profile).join("rmm");
+    let elf_path = target_dir.join(FIRMWARE_TARGET).join(profile).join("rmm");
     let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let img = image::flatten(&elf)?;
     let out = target_dir;

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{image, workspace_root, TARGET};
+use crate::{image, workspace_root, FIXTURE_TARGET};
 
 /// Where the test host is loaded and entered.
 const NS_HOST_ADDR: u64 = 0x6000_0000;
@@ -92,6 +92,7 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the two fixtures (release, bare metal) and returns their flat images.
 fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String> {
+    crate::ensure_targets(&[FIXTURE_TARGET])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
@@ -99,7 +100,7 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
             "build",
             "--release",
             "--target",
-            TARGET,
+            FIXTURE_TARGET,
             "-p",
             "rmm-test-el3-monitor",
             "-p",
@@ -110,7 +111,7 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
     if !status.success() {
         return Err(format!("fixture build failed ({status})"));
     }
-    let elf_dir = target_dir(root).join(TARGET).join("release");
+    let elf_dir = target_dir(root).join(FIXTURE_TARGET).join("release");
     let flat = |name: &str, want_addr: u64| -> Result<PathBuf, String> {
         let elf_path = elf_dir.join(name);
         let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
