@@ -3,7 +3,9 @@
 //! - `build [--debug] [--platform qemu|fvp]`: builds the firmware for
 //!   `aarch64-unknown-none-softfloat` (no FP/SIMD code, see `docs/firmware.md`) and writes the flat image `rmm.img` (QEMU `virt`, the default)
 //!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
-//!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
+//!   target directory (`target/`, or `$CARGO_TARGET_DIR`). The build fails if the ELF
+//!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
+//! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
 //! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
 //!   runs them in QEMU (see `qemu.rs`).
@@ -11,7 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod a64;
 mod bench;
+mod elfcheck;
 mod image;
 mod qemu;
 
@@ -72,9 +76,15 @@ fn main() -> ExitCode {
             }
         }
         Some("run") => return qemu::run(&args[1..]),
+        Some("check-elf") => match args.get(1) {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| format!("{path}: {e}"))
+                .and_then(|elf| elfcheck::check(path, &elf, true)),
+            None => Err("check-elf takes the path of a firmware ELF".to_string()),
+        },
         Some("bench") => bench::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask bench [ITERATIONS]\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}",
             qemu::USAGE
         )),
     };
@@ -146,6 +156,8 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
         "rmm"
     };
     std::fs::write(out.join(format!("{name}.elf")), &elf).map_err(|e| e.to_string())?;
+    // The image is written only when the ELF passes (the ELF stays, to be looked at).
+    elfcheck::check(&format!("{name}.elf"), &elf, !debug)?;
     let img_path = out.join(format!("{name}.img"));
     std::fs::write(&img_path, &img.bytes).map_err(|e| e.to_string())?;
     println!(
