@@ -44,6 +44,8 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
         env!("CARGO_PKG_VERSION"),
         PLATFORM.name
     );
+    #[cfg(feature = "stack-overflow-test")]
+    entry::stack_overflow_test();
     let args = ColdBootArgs {
         cpu_id: x0,
         ifc_version: x1,

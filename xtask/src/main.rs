@@ -67,10 +67,10 @@ fn main() -> ExitCode {
         Some("build") => {
             let debug = args[1..].iter().any(|a| a == "--debug");
             match args[1..].iter().position(|a| a == "--platform") {
-                None => build(debug, Platform::Qemu).map(|_| ()),
+                None => build(debug, Platform::Qemu, Variant::Normal).map(|_| ()),
                 Some(i) => match args.get(i + 2).map(String::as_str) {
-                    Some("qemu") => build(debug, Platform::Qemu).map(|_| ()),
-                    Some("fvp") => build(debug, Platform::Fvp).map(|_| ()),
+                    Some("qemu") => build(debug, Platform::Qemu, Variant::Normal).map(|_| ()),
+                    Some("fvp") => build(debug, Platform::Fvp, Variant::Normal).map(|_| ()),
                     _ => Err("--platform takes qemu or fvp".to_string()),
                 },
             }
@@ -113,9 +113,28 @@ pub enum Platform {
     Fvp,
 }
 
+/// Which firmware image.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The product image.
+    Normal,
+    /// The image that overflows its stack at cold boot on purpose (feature
+    /// `stack-overflow-test`): `rmm-stack-overflow-test.img`, for
+    /// `cargo xtask run --stack-overflow-test` only.
+    StackOverflowTest,
+}
+
+/// A built firmware image.
+pub struct Built {
+    /// The flat image.
+    pub img: PathBuf,
+    /// The ELF it was made from.
+    pub elf: PathBuf,
+}
+
 /// Builds the firmware for `platform` and writes `rmm.img` (QEMU) or `rmm-fvp.img`
-/// with the ELF beside it into the target directory; returns the image's path.
-fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
+/// with the ELF beside it into the target directory.
+fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, String> {
     ensure_targets(&[FIRMWARE_TARGET])?;
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -127,10 +146,11 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
         "--bin",
         "rmm",
         "--features",
-        if platform == Platform::Fvp {
-            "firmware,fvp"
-        } else {
-            "firmware"
+        match (platform, variant) {
+            (Platform::Fvp, Variant::Normal) => "firmware,fvp",
+            (Platform::Fvp, Variant::StackOverflowTest) => "firmware,fvp,stack-overflow-test",
+            (Platform::Qemu, Variant::Normal) => "firmware",
+            (Platform::Qemu, Variant::StackOverflowTest) => "firmware,stack-overflow-test",
         },
         "--target",
         FIRMWARE_TARGET,
@@ -150,12 +170,14 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
     let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let img = image::flatten(&elf)?;
     let out = target_dir;
-    let name = if platform == Platform::Fvp {
-        "rmm-fvp"
-    } else {
-        "rmm"
+    let name = match (platform, variant) {
+        (Platform::Fvp, Variant::Normal) => "rmm-fvp",
+        (Platform::Fvp, Variant::StackOverflowTest) => "rmm-fvp-stack-overflow-test",
+        (Platform::Qemu, Variant::Normal) => "rmm",
+        (Platform::Qemu, Variant::StackOverflowTest) => "rmm-stack-overflow-test",
     };
-    std::fs::write(out.join(format!("{name}.elf")), &elf).map_err(|e| e.to_string())?;
+    let elf_out = out.join(format!("{name}.elf"));
+    std::fs::write(&elf_out, &elf).map_err(|e| e.to_string())?;
     // The image is written only when the ELF passes (the ELF stays, to be looked at).
     elfcheck::check(&format!("{name}.elf"), &elf, !debug)?;
     let img_path = out.join(format!("{name}.img"));
@@ -167,5 +189,8 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
         img.entry,
         img_path.display()
     );
-    Ok(img_path)
+    Ok(Built {
+        img: img_path,
+        elf: elf_out,
+    })
 }
