@@ -5,7 +5,9 @@ use core::arch::global_asm;
 use core::sync::atomic::AtomicU32;
 
 use platform::aarch64::console;
-use platform::aarch64::map::{EMERGENCY_STACK_SIZE, GUARD_SIZE, STACK_SIZE, STACK_STRIDE};
+use platform::aarch64::map::{
+    EMERGENCY_STACK_SIZE, GUARD_SIZE, STACK_PAINT, STACK_SIZE, STACK_STRIDE,
+};
 /// CPTR_EL2 at R-EL2, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2 "CPTR_EL2,
 /// Architectural Feature Trap Register (EL2)"): the RES1 bits 13, 9 and 7:0, plus
 /// TSM (bit 12, traps SME; RES1 without FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ
@@ -25,6 +27,9 @@ const RES1_9: u64 = 1 << 9;
 const TZ: u64 = 1 << 8;
 const RES1_7_0: u64 = 0xff;
 const _: () = assert!(CPTR_EL2 == 0x37ff);
+
+// The stack sizes are loaded as two 16-bit halves.
+const _: () = assert!(STACK_STRIDE < 1 << 32);
 
 /// CPUs with a stack (the link script reserves as many, from the same layout).
 pub const MAX_CPUS: usize = platform::layout::PLATFORM.max_cpus;
@@ -48,9 +53,22 @@ global_asm!(
     "    adrp x9, __stacks_start",
     "    add x9, x9, :lo12:__stacks_start",
     "    add x10, x0, #1",
-    "    mov x11, #{stack_stride}",
+    "    movz x11, #{stride_lo}",
+    "    movk x11, #{stride_hi}, lsl #16",
     "    madd x9, x10, x11, x9",
     "    mov sp, x9",
+    // Paint the stack [sp - STACK_SIZE, sp) for the high-water mark
+    // (platform::aarch64::stack), before any code uses it.
+    "    movz x12, #{paint0}",
+    "    movk x12, #{paint1}, lsl #16",
+    "    movk x12, #{paint2}, lsl #32",
+    "    movk x12, #{paint3}, lsl #48",
+    "    movz x10, #{size_lo}",
+    "    movk x10, #{size_hi}, lsl #16",
+    "    sub x10, x9, x10",
+    "4:  stp x12, x12, [x10], #16",
+    "    cmp x10, x9",
+    "    b.lo 4b",
     "    msr tpidr_el2, x0",
     // CPTR_EL2 (HCR_EL2.E2H = 0 layout): RES1 bits, and FP/SIMD (TFP), SVE (TZ) and
     // SME (TSM) accesses trap, so a stray FP/SIMD instruction faults loudly.
@@ -83,7 +101,14 @@ global_asm!(
     ".set __rmm_code_emergency_stack_size, {emergency_size}",
     max_cpus = const MAX_CPUS,
     stack_size = const STACK_SIZE,
-    stack_stride = const STACK_STRIDE,
+    stride_lo = const STACK_STRIDE & 0xffff,
+    stride_hi = const STACK_STRIDE >> 16,
+    size_lo = const STACK_SIZE & 0xffff,
+    size_hi = const STACK_SIZE >> 16,
+    paint0 = const STACK_PAINT & 0xffff,
+    paint1 = const (STACK_PAINT >> 16) & 0xffff,
+    paint2 = const (STACK_PAINT >> 32) & 0xffff,
+    paint3 = const STACK_PAINT >> 48,
     guard_size = const GUARD_SIZE,
     emergency_size = const EMERGENCY_STACK_SIZE,
     cptr = const CPTR_EL2,

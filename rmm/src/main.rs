@@ -86,6 +86,7 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 fn serve(rmm: &Rmm<Hw, &'static [Granule]>, cpu: CpuId, mut req: RmiRequest) -> ! {
     loop {
         let result = rmm.handle_rmi(cpu, req.fid, req.args);
+        platform::aarch64::stack::note_rmi_call(cpu);
         req = rmm.rmi_complete(cpu, result);
     }
 }

@@ -25,7 +25,9 @@
 //!
 //! Exit status: 0 when every selected test passed; 1 when a test failed; 2 RMM boot
 //! failure; 3 unexpected exception from a lower EL at EL3; 4 exception or panic in the
-//! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host.
+//! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host;
+//! 8 the tests passed but the stack budget did not: the largest stack high-water mark
+//! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size.
 
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -266,8 +268,14 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     if opts.stack_overflow_test {
         return stack_overflow_test(child, console, &rmm.elf, opts.timeout);
     }
-    let (status, _lines) = wait(&mut child, &console, opts.timeout)?;
+    let (status, lines) = wait(&mut child, &console, opts.timeout)?;
+    let stack = check_stack_budget(&lines);
+    match &stack {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     match status.code() {
+        Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -277,6 +285,47 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(1).max(1)))
         }
         None => Err(format!("QEMU ended without a status ({status})")),
+    }
+}
+
+/// Bytes of stack kept free beyond the deepest use the run measured: for paths the
+/// suite does not reach (e.g. the realm world switch, not written yet), for frames that
+/// reserve space they never write (invisible to painting), and for growth between the
+/// firmware's periodic scans. A quarter of the 16 KiB stack.
+const STACK_MARGIN: u64 = 4096;
+/// Exit status of a run whose tests passed but whose stack high-water mark plus
+/// [`STACK_MARGIN`] exceeds the stack size (or that reported no mark).
+const STACK_BUDGET_EXCEEDED: u8 = 8;
+
+/// A high-water mark report of the firmware (`platform::aarch64::stack`):
+/// `stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
+fn parse_high_water(line: &str) -> Option<(u64, u64, u64)> {
+    let rest = line.split("stack high-water mark: CPU ").nth(1)?;
+    let (cpu, rest) = rest.split_once(": ")?;
+    let (used, rest) = rest.split_once(" of ")?;
+    let size = rest.strip_suffix(" bytes")?;
+    Some((cpu.parse().ok()?, used.parse().ok()?, size.parse().ok()?))
+}
+
+/// The stack budget check over a whole run's console: the maximum mark reported, with
+/// [`STACK_MARGIN`], must fit the stack size the firmware reports.
+fn check_stack_budget(lines: &[String]) -> Result<String, String> {
+    let Some((cpu, used, size)) = lines
+        .iter()
+        .filter_map(|l| parse_high_water(l))
+        .max_by_key(|m| m.1)
+    else {
+        return Err("stack budget: the firmware reported no stack high-water mark".into());
+    };
+    let msg = format!(
+        "stack budget: high-water mark {used} bytes (CPU {cpu}) + margin {STACK_MARGIN} = {} \
+         of {size} bytes per CPU stack",
+        used + STACK_MARGIN
+    );
+    if used + STACK_MARGIN > size {
+        Err(format!("{msg}: exceeded"))
+    } else {
+        Ok(format!("{msg}: ok"))
     }
 }
 
@@ -540,6 +589,25 @@ mod tests {
         let mut went_on = good.clone();
         went_on.push("EL3: RMM cold boot complete on CPU 0".into());
         assert!(check_overflow_console(&went_on, guard).is_err());
+    }
+
+    #[test]
+    fn stack_budget() {
+        assert_eq!(
+            parse_high_water("[INFO ] stack high-water mark: CPU 0: 5120 of 16384 bytes"),
+            Some((0, 5120, 16384))
+        );
+        assert_eq!(parse_high_water("stack high-water mark: CPU 0: lots"), None);
+        let run = lines(&[
+            "[INFO ] stack high-water mark: CPU 0: 3000 of 16384 bytes",
+            "Test=x checks=1 Result=Passed",
+            "[INFO ] stack high-water mark: CPU 0: 12288 of 16384 bytes",
+        ]);
+        assert!(check_stack_budget(&run).is_ok());
+        let mut deep = run.clone();
+        deep.push("[INFO ] stack high-water mark: CPU 1: 12289 of 16384 bytes".into());
+        assert!(check_stack_budget(&deep).is_err());
+        assert!(check_stack_budget(&run[1..2]).is_err());
     }
 
     #[test]
