@@ -202,6 +202,17 @@ impl core::fmt::Display for Whose {
     }
 }
 
+/// The extension whose trap (CPTR_EL2.TFP/TZ/TSM) exception class `ec` is (Arm ARM
+/// D23.2 ESR_EL2.EC: 0x07 SIMD&FP, 0x19 SVE, 0x1D SME).
+fn trapped_extension(ec: u64) -> Option<&'static str> {
+    match ec {
+        0x07 => Some("an FP/SIMD"),
+        0x19 => Some("an SVE"),
+        0x1d => Some("an SME"),
+        _ => None,
+    }
+}
+
 /// ESR_EL2.EC of a data abort without a change of EL (Arm ARM D23.2 ESR_EL2): FAR is
 /// valid for it.
 const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
@@ -224,6 +235,11 @@ extern "C" fn platform_exception_report(
         console::write_fmt(format_args!(
             "RMM: stack overflow on CPU {cpu}: the guard page below {} was hit (FAR {far:#x}, SP {sp:#x}, ELR {elr:#x}, ESR {esr:#x})\n",
             Whose(owner),
+        ));
+    }
+    if let Some(what) = trapped_extension(ec) {
+        console::write_fmt(format_args!(
+            "RMM: {what} instruction at R-EL2 trapped (CPTR_EL2) on CPU {cpu}, ELR {elr:#x}: the RMM must not touch the Normal world's FP/SIMD state\n",
         ));
     }
     console::write_fmt(format_args!(
