@@ -26,6 +26,11 @@ pub mod sim;
 
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod aarch64;
+/// The firmware's memory layout computation, built on the host too for its unit tests.
+#[cfg(all(test, not(all(target_arch = "aarch64", target_os = "none"))))]
+#[path = "aarch64/map.rs"]
+#[allow(dead_code)] // only the tests use it on the host
+mod aarch64_map;
 
 pub use addr::{GranuleIdx, PhysAddr};
 pub use arch::{

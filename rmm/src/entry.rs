@@ -5,9 +5,32 @@ use core::arch::global_asm;
 use core::sync::atomic::AtomicU32;
 
 use platform::aarch64::console;
+use platform::aarch64::map::{
+    EMERGENCY_STACK_SIZE, GUARD_SIZE, STACK_PAINT, STACK_SIZE, STACK_STRIDE,
+};
+/// CPTR_EL2 at R-EL2, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2 "CPTR_EL2,
+/// Architectural Feature Trap Register (EL2)"): the RES1 bits 13, 9 and 7:0, plus
+/// TSM (bit 12, traps SME; RES1 without FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ
+/// (bit 8, traps SVE; RES1 without FEAT_SVE). TTA, TAM and TCPAC stay 0.
+///
+/// The RMM is built without FP/SIMD code (`aarch64-unknown-none-softfloat`), and EL3 does
+/// not switch FP/SIMD state between worlds: the registers hold the Normal world's
+/// values. Trapping makes any FP/SIMD instruction at R-EL2 an exception report instead
+/// of silent corruption of those values. Realm FP/SIMD context switching (not written
+/// yet) will clear TFP/TZ only around its explicit save/restore regions, and set them
+/// again before returning to RMM code (`docs/firmware.md`, FP/SIMD policy).
+const CPTR_EL2: u64 = RES1_13 | TSM | RES1_9 | TFP | TZ | RES1_7_0;
+const RES1_13: u64 = 1 << 13;
+const TSM: u64 = 1 << 12;
+const TFP: u64 = 1 << 10;
+const RES1_9: u64 = 1 << 9;
+const TZ: u64 = 1 << 8;
+const RES1_7_0: u64 = 0xff;
+const _: () = assert!(CPTR_EL2 == 0x37ff);
 
-/// Size of each CPU's stack (must match `RMM_STACK_SIZE` in `linker/rmm.ld`).
-pub const STACK_SIZE: usize = 0x4000;
+// The stack sizes are loaded as two 16-bit halves.
+const _: () = assert!(STACK_STRIDE < 1 << 32);
+
 /// CPUs with a stack (the link script reserves as many, from the same layout).
 pub const MAX_CPUS: usize = platform::layout::PLATFORM.max_cpus;
 
@@ -15,7 +38,10 @@ pub const MAX_CPUS: usize = platform::layout::PLATFORM.max_cpus;
 // - x0 = CPU id; CPUs without a stack slot park.
 // - The first entry is the cold boot: it zeroes .bss and marks cold boot as done (the
 //   flag lives in .data, which .bss zeroing does not touch). Later entries are warm boots.
-// - sp = top of this CPU's stack; then the Rust entry for the boot kind.
+// - sp = top of this CPU's stack (slot = guard page + stack, see platform::aarch64::map);
+//   then the Rust entry for the boot kind.
+// - The absolute symbols __rmm_code_* give the link script the sizes the code uses, for
+//   its asserts.
 global_asm!(
     ".section .text.entry, \"ax\"",
     ".global rmm_entry",
@@ -23,16 +49,30 @@ global_asm!(
     "    msr daifset, #0xf",
     "    cmp x0, #{max_cpus}",
     "    b.hs 9f",
-    // sp = __stacks_start + (x0 + 1) * STACK_SIZE
+    // sp = __stacks_start + (x0 + 1) * STACK_STRIDE
     "    adrp x9, __stacks_start",
     "    add x9, x9, :lo12:__stacks_start",
     "    add x10, x0, #1",
-    "    mov x11, #{stack_size}",
+    "    movz x11, #{stride_lo}",
+    "    movk x11, #{stride_hi}, lsl #16",
     "    madd x9, x10, x11, x9",
     "    mov sp, x9",
+    // Paint the stack [sp - STACK_SIZE, sp) for the high-water mark
+    // (platform::aarch64::stack), before any code uses it.
+    "    movz x12, #{paint0}",
+    "    movk x12, #{paint1}, lsl #16",
+    "    movk x12, #{paint2}, lsl #32",
+    "    movk x12, #{paint3}, lsl #48",
+    "    movz x10, #{size_lo}",
+    "    movk x10, #{size_hi}, lsl #16",
+    "    sub x10, x9, x10",
+    "4:  stp x12, x12, [x10], #16",
+    "    cmp x10, x9",
+    "    b.lo 4b",
     "    msr tpidr_el2, x0",
-    // CPTR_EL2: RES1 bits, FP/SIMD and SVE not trapped (the compiler uses SIMD).
-    "    mov x9, #0x32ff",
+    // CPTR_EL2 (HCR_EL2.E2H = 0 layout): RES1 bits, and FP/SIMD (TFP), SVE (TZ) and
+    // SME (TSM) accesses trap, so a stray FP/SIMD instruction faults loudly.
+    "    mov x9, #{cptr}",
     "    msr cptr_el2, x9",
     "    isb",
     "    adrp x9, {cold_done}",
@@ -53,8 +93,25 @@ global_asm!(
     "2:  bl rmm_warm_boot",
     "9:  wfe",
     "    b 9b",
+    ".global __rmm_code_stack_size",
+    ".set __rmm_code_stack_size, {stack_size}",
+    ".global __rmm_code_guard_size",
+    ".set __rmm_code_guard_size, {guard_size}",
+    ".global __rmm_code_emergency_stack_size",
+    ".set __rmm_code_emergency_stack_size, {emergency_size}",
     max_cpus = const MAX_CPUS,
     stack_size = const STACK_SIZE,
+    stride_lo = const STACK_STRIDE & 0xffff,
+    stride_hi = const STACK_STRIDE >> 16,
+    size_lo = const STACK_SIZE & 0xffff,
+    size_hi = const STACK_SIZE >> 16,
+    paint0 = const STACK_PAINT & 0xffff,
+    paint1 = const (STACK_PAINT >> 16) & 0xffff,
+    paint2 = const (STACK_PAINT >> 32) & 0xffff,
+    paint3 = const STACK_PAINT >> 48,
+    guard_size = const GUARD_SIZE,
+    emergency_size = const EMERGENCY_STACK_SIZE,
+    cptr = const CPTR_EL2,
     cold_done = sym COLD_BOOT_DONE,
 );
 
@@ -67,15 +124,37 @@ unsafe extern "C" {
     static __rmm_start: u8;
     static __text_end: u8;
     static __rodata_end: u8;
+    static __stacks_start: u8;
 }
 
-/// The image's section boundaries, from the link script.
+/// The image's section boundaries and stacks, from the link script.
 pub fn image_layout() -> platform::aarch64::mmu::ImageLayout {
     platform::aarch64::mmu::ImageLayout {
         text: core::ptr::addr_of!(__rmm_start) as u64,
         text_end: core::ptr::addr_of!(__text_end) as u64,
         rodata_end: core::ptr::addr_of!(__rodata_end) as u64,
+        stacks: core::ptr::addr_of!(__stacks_start) as u64,
+        cpus: MAX_CPUS as u64,
     }
+}
+
+/// The stack overflow test (feature `stack-overflow-test`, `cargo xtask run
+/// --stack-overflow-test`): recurses until SP runs into the guard page below this
+/// CPU's stack. The guard page fault must be reported as a stack overflow and the CPU
+/// parked; nothing after it runs.
+#[cfg(feature = "stack-overflow-test")]
+pub fn stack_overflow_test() {
+    #[inline(never)]
+    fn deeper(depth: u64) -> u64 {
+        let frame = core::hint::black_box([depth; 32]);
+        if depth == u64::MAX {
+            return frame[0];
+        }
+        deeper(depth + 1).wrapping_add(core::hint::black_box(frame)[31])
+    }
+    log::info!("stack overflow test: recursing into the guard page");
+    let r = deeper(0);
+    panic!("stack overflow test: the recursion returned ({r})");
 }
 
 /// Stops this CPU for good.

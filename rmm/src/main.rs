@@ -62,6 +62,8 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
         env!("CARGO_PKG_VERSION"),
         PLATFORM.name
     );
+    #[cfg(feature = "stack-overflow-test")]
+    entry::stack_overflow_test();
     let args = ColdBootArgs {
         cpu_id: x0,
         ifc_version: x1,
@@ -109,6 +111,7 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 fn serve(rmm: &Rmm<Hw, Statics>, mut cpu: PerCpu<'static>, mut req: RmiRequest) -> ! {
     loop {
         let result = rmm.handle_rmi(&mut cpu, req.fid, req.args);
+        platform::aarch64::stack::note_rmi_call(cpu.id());
         req = rmm.rmi_complete(cpu.id(), result);
     }
 }

@@ -1,9 +1,11 @@
 //! `cargo xtask <command>`: build orchestration for the RMM.
 //!
 //! - `build [--debug] [--platform qemu|fvp]`: builds the firmware for
-//!   `aarch64-unknown-none` and writes the flat image `rmm.img` (QEMU `virt`, the default)
+//!   `aarch64-unknown-none-softfloat` (no FP/SIMD code, see `docs/firmware.md`) and writes the flat image `rmm.img` (QEMU `virt`, the default)
 //!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
-//!   target directory (`target/`, or `$CARGO_TARGET_DIR`).
+//!   target directory (`target/`, or `$CARGO_TARGET_DIR`). The build fails if the ELF
+//!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
+//! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
 //! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
 //!   runs them in QEMU (see `qemu.rs`).
@@ -11,11 +13,53 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod a64;
 mod bench;
+mod elfcheck;
 mod image;
 mod qemu;
 
-const TARGET: &str = "aarch64-unknown-none";
+/// The firmware's target: AArch64 bare metal without FP/SIMD code generation. EL3 does
+/// not switch the FP/SIMD registers between worlds, so R-EL2 code must not touch them
+/// (see `docs/firmware.md`, FP/SIMD policy).
+const FIRMWARE_TARGET: &str = "aarch64-unknown-none-softfloat";
+/// The QEMU fixtures' target (they may use FP/SIMD; the test host must, to check the
+/// RMM leaves it alone).
+const FIXTURE_TARGET: &str = "aarch64-unknown-none";
+
+/// Makes sure the pinned toolchain has `targets`: rustup installs a toolchain file's
+/// targets only with the toolchain itself, not into one that is already there.
+fn ensure_targets(targets: &[&str]) -> Result<(), String> {
+    let root = workspace_root();
+    let installed = match Command::new("rustup")
+        .current_dir(&root)
+        .args(["target", "list", "--installed"])
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        // No rustup (a toolchain from elsewhere): cargo will say if a target is missing.
+        _ => return Ok(()),
+    };
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing rustup target(s) {}", missing.join(" "));
+    let status = Command::new("rustup")
+        .current_dir(&root)
+        .args(["target", "add"])
+        .args(&missing)
+        .status()
+        .map_err(|e| format!("running rustup: {e}"))?;
+    if !status.success() {
+        return Err(format!("rustup target add {} failed", missing.join(" ")));
+    }
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,18 +67,24 @@ fn main() -> ExitCode {
         Some("build") => {
             let debug = args[1..].iter().any(|a| a == "--debug");
             match args[1..].iter().position(|a| a == "--platform") {
-                None => build(debug, Platform::Qemu).map(|_| ()),
+                None => build(debug, Platform::Qemu, Variant::Normal).map(|_| ()),
                 Some(i) => match args.get(i + 2).map(String::as_str) {
-                    Some("qemu") => build(debug, Platform::Qemu).map(|_| ()),
-                    Some("fvp") => build(debug, Platform::Fvp).map(|_| ()),
+                    Some("qemu") => build(debug, Platform::Qemu, Variant::Normal).map(|_| ()),
+                    Some("fvp") => build(debug, Platform::Fvp, Variant::Normal).map(|_| ()),
                     _ => Err("--platform takes qemu or fvp".to_string()),
                 },
             }
         }
         Some("run") => return qemu::run(&args[1..]),
+        Some("check-elf") => match args.get(1) {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| format!("{path}: {e}"))
+                .and_then(|elf| elfcheck::check(path, &elf, true)),
+            None => Err("check-elf takes the path of a firmware ELF".to_string()),
+        },
         Some("bench") => bench::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask bench [ITERATIONS]\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}",
             qemu::USAGE
         )),
     };
@@ -63,9 +113,29 @@ pub enum Platform {
     Fvp,
 }
 
+/// Which firmware image.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The product image.
+    Normal,
+    /// The image that overflows its stack at cold boot on purpose (feature
+    /// `stack-overflow-test`): `rmm-stack-overflow-test.img`, for
+    /// `cargo xtask run --stack-overflow-test` only.
+    StackOverflowTest,
+}
+
+/// A built firmware image.
+pub struct Built {
+    /// The flat image.
+    pub img: PathBuf,
+    /// The ELF it was made from.
+    pub elf: PathBuf,
+}
+
 /// Builds the firmware for `platform` and writes `rmm.img` (QEMU) or `rmm-fvp.img`
-/// with the ELF beside it into the target directory; returns the image's path.
-fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
+/// with the ELF beside it into the target directory.
+fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, String> {
+    ensure_targets(&[FIRMWARE_TARGET])?;
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -76,13 +146,14 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
         "--bin",
         "rmm",
         "--features",
-        if platform == Platform::Fvp {
-            "firmware,fvp"
-        } else {
-            "firmware"
+        match (platform, variant) {
+            (Platform::Fvp, Variant::Normal) => "firmware,fvp",
+            (Platform::Fvp, Variant::StackOverflowTest) => "firmware,fvp,stack-overflow-test",
+            (Platform::Qemu, Variant::Normal) => "firmware",
+            (Platform::Qemu, Variant::StackOverflowTest) => "firmware,stack-overflow-test",
         },
         "--target",
-        TARGET,
+        FIRMWARE_TARGET,
     ]);
     if !debug {
         cmd.arg("--release");
@@ -95,16 +166,20 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let elf_path = target_dir.join(TARGET).join(profile).join("rmm");
+    let elf_path = target_dir.join(FIRMWARE_TARGET).join(profile).join("rmm");
     let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let img = image::flatten(&elf)?;
     let out = target_dir;
-    let name = if platform == Platform::Fvp {
-        "rmm-fvp"
-    } else {
-        "rmm"
+    let name = match (platform, variant) {
+        (Platform::Fvp, Variant::Normal) => "rmm-fvp",
+        (Platform::Fvp, Variant::StackOverflowTest) => "rmm-fvp-stack-overflow-test",
+        (Platform::Qemu, Variant::Normal) => "rmm",
+        (Platform::Qemu, Variant::StackOverflowTest) => "rmm-stack-overflow-test",
     };
-    std::fs::write(out.join(format!("{name}.elf")), &elf).map_err(|e| e.to_string())?;
+    let elf_out = out.join(format!("{name}.elf"));
+    std::fs::write(&elf_out, &elf).map_err(|e| e.to_string())?;
+    // The image is written only when the ELF passes (the ELF stays, to be looked at).
+    elfcheck::check(&format!("{name}.elf"), &elf, !debug)?;
     let img_path = out.join(format!("{name}.img"));
     std::fs::write(&img_path, &img.bytes).map_err(|e| e.to_string())?;
     println!(
@@ -114,5 +189,8 @@ fn build(debug: bool, platform: Platform) -> Result<PathBuf, String> {
         img.entry,
         img_path.display()
     );
-    Ok(img_path)
+    Ok(Built {
+        img: img_path,
+        elf: elf_out,
+    })
 }

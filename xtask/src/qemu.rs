@@ -3,7 +3,8 @@
 //! status.
 //!
 //! ```text
-//! cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] [-- QEMU-ARGS...]
+//! cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] [--stack-overflow-test]
+//!                 [-- QEMU-ARGS...]
 //! ```
 //!
 //! - `--smp N` (default 2): CPUs. CPU 0 cold boots the RMM and runs the test host; the
@@ -12,18 +13,31 @@
 //!   prefixes (e.g. `rmi_,granule_`) and with none of those written `-prefix` (e.g.
 //!   `-realm_create_failure`); default all. The test host's own checks always run.
 //! - `--timeout` (default 120): a run that has not ended by then is killed and fails.
+//! - `--stack-overflow-test`: instead of the suite, boot the image built with the
+//!   `stack-overflow-test` feature, which recurses into the guard page below CPU 0's
+//!   stack at cold boot, and pass only if the console shows exactly that fault reported
+//!   as a stack overflow (FAR in CPU 0's guard page) and nothing else happening after it
+//!   (no panic, no second report, no boot completion); QEMU is then stopped.
 //! - anything after `--` is passed to QEMU (e.g. `-d int,guest_errors -D /tmp/q.log`).
+//!
+//! The console (QEMU's standard output) is streamed to standard output and kept for the
+//! checks that read it.
 //!
 //! Exit status: 0 when every selected test passed; 1 when a test failed; 2 RMM boot
 //! failure; 3 unexpected exception from a lower EL at EL3; 4 exception or panic in the
-//! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host.
+//! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host;
+//! 8 the tests passed but the stack budget did not: the largest stack high-water mark
+//! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size.
 
-use std::io::ErrorKind;
+use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::{image, workspace_root, TARGET};
+use object::{Object, ObjectSymbol};
+
+use crate::{image, workspace_root, FIXTURE_TARGET};
 
 /// Where the test host is loaded and entered.
 const NS_HOST_ADDR: u64 = 0x6000_0000;
@@ -38,6 +52,7 @@ struct Options {
     smp: u32,
     suite: String,
     timeout: Duration,
+    stack_overflow_test: bool,
     qemu_args: Vec<String>,
 }
 
@@ -46,6 +61,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         smp: 2,
         suite: String::new(),
         timeout: Duration::from_secs(120),
+        stack_overflow_test: false,
         qemu_args: Vec::new(),
     };
     let mut it = args.iter();
@@ -70,6 +86,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .map_err(|_| "--timeout takes seconds")?;
                 o.timeout = Duration::from_secs(s);
             }
+            "--stack-overflow-test" => o.stack_overflow_test = true,
             "--" => {
                 o.qemu_args = it.cloned().collect();
                 break;
@@ -81,8 +98,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
 }
 
 /// The usage line of `run`.
-pub const USAGE: &str =
-    "cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] [-- QEMU-ARGS...]";
+pub const USAGE: &str = "cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] \
+                         [--stack-overflow-test] [-- QEMU-ARGS...]";
 
 fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -92,6 +109,7 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the two fixtures (release, bare metal) and returns their flat images.
 fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String> {
+    crate::ensure_targets(&[FIXTURE_TARGET])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
@@ -99,7 +117,7 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
             "build",
             "--release",
             "--target",
-            TARGET,
+            FIXTURE_TARGET,
             "-p",
             "rmm-test-el3-monitor",
             "-p",
@@ -110,7 +128,7 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
     if !status.success() {
         return Err(format!("fixture build failed ({status})"));
     }
-    let elf_dir = target_dir(root).join(TARGET).join("release");
+    let elf_dir = target_dir(root).join(FIXTURE_TARGET).join("release");
     let flat = |name: &str, want_addr: u64| -> Result<PathBuf, String> {
         let elf_path = elf_dir.join(name);
         let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
@@ -203,7 +221,12 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     let opts = parse(args).map_err(|e| format!("{e}\nusage: {USAGE}"))?;
     check_qemu()?;
     let root = workspace_root();
-    let rmm_img = crate::build(false, crate::Platform::Qemu)?;
+    let variant = if opts.stack_overflow_test {
+        crate::Variant::StackOverflowTest
+    } else {
+        crate::Variant::Normal
+    };
+    let rmm = crate::build(false, crate::Platform::Qemu, variant)?;
     let out = target_dir(&root).join("qemu");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (monitor, ns_host) = build_fixtures(&root, &out)?;
@@ -231,31 +254,28 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     ])
     .arg(&monitor)
     .arg("-device")
-    .arg(loader(&rmm_img, RMM_ADDR))
+    .arg(loader(&rmm.img, RMM_ADDR))
     .arg("-device")
     .arg(loader(&ns_host, NS_HOST_ADDR))
     .arg("-device")
     .arg(loader(&params, PARAMS_ADDR))
     .args(&opts.qemu_args)
-    .stdin(Stdio::null());
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped());
     println!("running: {cmd:?}");
     let mut child = cmd.spawn().map_err(|e| format!("starting {QEMU}: {e}"))?;
-    let deadline = Instant::now() + opts.timeout;
-    let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) => break status,
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "timeout: QEMU still running after {} s, killed",
-                    opts.timeout.as_secs()
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
+    let console = Console::attach(&mut child);
+    if opts.stack_overflow_test {
+        return stack_overflow_test(child, console, &rmm.elf, opts.timeout);
+    }
+    let (status, lines) = wait(&mut child, &console, opts.timeout)?;
+    let stack = check_stack_budget(&lines);
+    match &stack {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     match status.code() {
+        Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -266,6 +286,246 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         }
         None => Err(format!("QEMU ended without a status ({status})")),
     }
+}
+
+/// Bytes of stack kept free beyond the deepest use the run measured: for paths the
+/// suite does not reach (e.g. the realm world switch, not written yet), for frames that
+/// reserve space they never write (invisible to painting), and for growth between the
+/// firmware's periodic scans. A quarter of the 16 KiB stack.
+const STACK_MARGIN: u64 = 4096;
+/// Exit status of a run whose tests passed but whose stack high-water mark plus
+/// [`STACK_MARGIN`] exceeds the stack size (or that reported no mark).
+const STACK_BUDGET_EXCEEDED: u8 = 8;
+
+/// A high-water mark report of the firmware (`platform::aarch64::stack`):
+/// `stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
+fn parse_high_water(line: &str) -> Option<(u64, u64, u64)> {
+    let rest = line.split("stack high-water mark: CPU ").nth(1)?;
+    let (cpu, rest) = rest.split_once(": ")?;
+    let (used, rest) = rest.split_once(" of ")?;
+    let size = rest.strip_suffix(" bytes")?;
+    Some((cpu.parse().ok()?, used.parse().ok()?, size.parse().ok()?))
+}
+
+/// The stack budget check over a whole run's console: the maximum mark reported, with
+/// [`STACK_MARGIN`], must fit the stack size the firmware reports.
+fn check_stack_budget(lines: &[String]) -> Result<String, String> {
+    let Some((cpu, used, size)) = lines
+        .iter()
+        .filter_map(|l| parse_high_water(l))
+        .max_by_key(|m| m.1)
+    else {
+        return Err("stack budget: the firmware reported no stack high-water mark".into());
+    };
+    let msg = format!(
+        "stack budget: high-water mark {used} bytes (CPU {cpu}) + margin {STACK_MARGIN} = {} \
+         of {size} bytes per CPU stack",
+        used + STACK_MARGIN
+    );
+    if used + STACK_MARGIN > size {
+        Err(format!("{msg}: exceeded"))
+    } else {
+        Ok(format!("{msg}: ok"))
+    }
+}
+
+/// QEMU's console, line by line: each line is echoed to standard output as it comes
+/// and handed to the checks.
+struct Console {
+    lines: mpsc::Receiver<String>,
+}
+
+impl Console {
+    fn attach(child: &mut Child) -> Console {
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("QEMU's stdout is piped");
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let mut out = std::io::stdout().lock();
+                        let _ = out.write_all(&buf);
+                        let _ = out.flush();
+                        let line = String::from_utf8_lossy(&buf);
+                        if tx
+                            .send(line.trim_end_matches(['\r', '\n']).to_string())
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Console { lines: rx }
+    }
+
+    /// The lines that have arrived by now.
+    fn drain(&self, into: &mut Vec<String>) {
+        while let Ok(l) = self.lines.try_recv() {
+            into.push(l);
+        }
+    }
+}
+
+/// Waits for QEMU to exit (killing it after `timeout`); returns its status and the
+/// console.
+fn wait(
+    child: &mut Child,
+    console: &Console,
+    timeout: Duration,
+) -> Result<(ExitStatus, Vec<String>), String> {
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    let status = loop {
+        console.drain(&mut lines);
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "timeout: QEMU still running after {} s, killed",
+                    timeout.as_secs()
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    // The reader thread ends at EOF; collect what it has left.
+    while let Ok(l) = console.lines.recv_timeout(Duration::from_millis(500)) {
+        lines.push(l);
+    }
+    Ok((status, lines))
+}
+
+/// The lines the stack overflow test image must produce, and how long to keep watching
+/// after the report for anything else.
+const OVERFLOW_MARKER: &str = "stack overflow test: recursing into the guard page";
+const OVERFLOW_REPORT: &str =
+    "RMM: stack overflow on CPU 0: the guard page below CPU 0's stack was hit";
+const EXCEPTION_REPORT: &str = "RMM: unexpected exception on CPU 0: sync, current EL (EC 0x25)";
+const QUIET_AFTER_REPORT: Duration = Duration::from_secs(2);
+
+fn stack_overflow_test(
+    mut child: Child,
+    console: Console,
+    elf: &Path,
+    timeout: Duration,
+) -> Result<ExitCode, String> {
+    let guard = guard_page_of_cpu0(elf)?;
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    let mut reported_at = None;
+    loop {
+        console.drain(&mut lines);
+        if reported_at.is_none() && lines.iter().any(|l| l.contains(EXCEPTION_REPORT)) {
+            reported_at = Some(Instant::now());
+        }
+        if reported_at.is_some_and(|t| t.elapsed() >= QUIET_AFTER_REPORT) {
+            break;
+        }
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            console.drain(&mut lines);
+            return Err(format!(
+                "stack overflow test: QEMU exited ({status}) instead of the RMM parking after \
+                 the report"
+            ));
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    console.drain(&mut lines);
+    match check_overflow_console(&lines, guard) {
+        Ok(far) => {
+            println!(
+                "xtask run: stack overflow test passed: guard page fault at FAR {far:#x} \
+                 (CPU 0's guard page {:#x}..{:#x}) reported, CPU parked, nothing else ran",
+                guard.0, guard.1
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("xtask run: stack overflow test FAILED: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `[start, end)` of the guard page below CPU 0's stack: the first page of
+/// `__stacks_start` (see `platform::aarch64::map`).
+fn guard_page_of_cpu0(elf: &Path) -> Result<(u64, u64), String> {
+    let bytes = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let start = file
+        .symbols()
+        .find(|s| s.name() == Ok("__stacks_start"))
+        .map(|s| s.address())
+        .ok_or("no __stacks_start symbol in the firmware ELF")?;
+    Ok((start, start + 0x1000))
+}
+
+/// Checks the console of the stack overflow test; returns the reported FAR.
+fn check_overflow_console(lines: &[String], guard: (u64, u64)) -> Result<u64, String> {
+    let count = |pat: &str| lines.iter().filter(|l| l.contains(pat)).count();
+    if count(OVERFLOW_MARKER) != 1 {
+        return Err("the test image did not start its recursion".into());
+    }
+    let marker = lines
+        .iter()
+        .position(|l| l.contains(OVERFLOW_MARKER))
+        .expect("counted");
+    if count(OVERFLOW_REPORT) != 1 {
+        return Err(format!(
+            "expected one `{OVERFLOW_REPORT}` line, got {}",
+            count(OVERFLOW_REPORT)
+        ));
+    }
+    if count("RMM: unexpected exception") != 1 || count(EXCEPTION_REPORT) != 1 {
+        return Err(format!(
+            "expected exactly one exception report, `{EXCEPTION_REPORT}`"
+        ));
+    }
+    let report = lines
+        .iter()
+        .find(|l| l.contains(OVERFLOW_REPORT))
+        .expect("counted");
+    let far = report
+        .split("FAR 0x")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_hexdigit()).next())
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .ok_or("no FAR in the report")?;
+    if !(guard.0..guard.1).contains(&far) {
+        return Err(format!(
+            "FAR {far:#x} is not in CPU 0's guard page {:#x}..{:#x}",
+            guard.0, guard.1
+        ));
+    }
+    // After the marker: only the two report lines, from the RMM or anyone else.
+    let after: Vec<&String> = lines[marker + 1..]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if after.len() != 2 {
+        return Err(format!(
+            "expected only the two report lines after the recursion started, got: {after:?}"
+        ));
+    }
+    for bad in ["RMM panic", "cold boot complete", "Test="] {
+        if count(bad) != 0 {
+            return Err(format!("unexpected `{bad}` on the console"));
+        }
+    }
+    Ok(far)
 }
 
 #[cfg(test)]
@@ -295,6 +555,59 @@ mod tests {
         assert!(parse(&args(&["--smp", "0"])).is_err());
         assert!(parse(&args(&["--smp"])).is_err());
         assert!(parse(&args(&["--bogus"])).is_err());
+        assert!(!parse(&[]).unwrap().stack_overflow_test);
+        assert!(
+            parse(&args(&["--stack-overflow-test"]))
+                .unwrap()
+                .stack_overflow_test
+        );
+    }
+
+    fn lines(s: &[&str]) -> Vec<String> {
+        s.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn overflow_console() {
+        let guard = (0x4030_0000, 0x4030_1000);
+        let good = lines(&[
+            "[INFO ] RMM for Arm CCA (DEN0137 1.0), 0.1.0 qemu-virt",
+            "[INFO ] stack overflow test: recursing into the guard page",
+            "RMM: stack overflow on CPU 0: the guard page below CPU 0's stack was hit (FAR 0x40300ff0, SP 0x40300ff0, ELR 0x40101234, ESR 0x96000047)",
+            "RMM: unexpected exception on CPU 0: sync, current EL (EC 0x25), ESR 0x96000047, ELR 0x40101234, FAR 0x40300ff0, SPSR 0x3c9, SP 0x40300ff0",
+        ]);
+        assert_eq!(check_overflow_console(&good, guard), Ok(0x4030_0ff0));
+        // FAR outside the guard page.
+        let mut far_elsewhere = good.clone();
+        far_elsewhere[2] = far_elsewhere[2].replace("FAR 0x40300ff0", "FAR 0x40301ff0");
+        assert!(check_overflow_console(&far_elsewhere, guard).is_err());
+        // No report; a panic; something running after the fault.
+        assert!(check_overflow_console(&good[..2], guard).is_err());
+        let mut panicked = good.clone();
+        panicked.push("RMM panic: oops".into());
+        assert!(check_overflow_console(&panicked, guard).is_err());
+        let mut went_on = good.clone();
+        went_on.push("EL3: RMM cold boot complete on CPU 0".into());
+        assert!(check_overflow_console(&went_on, guard).is_err());
+    }
+
+    #[test]
+    fn stack_budget() {
+        assert_eq!(
+            parse_high_water("[INFO ] stack high-water mark: CPU 0: 5120 of 16384 bytes"),
+            Some((0, 5120, 16384))
+        );
+        assert_eq!(parse_high_water("stack high-water mark: CPU 0: lots"), None);
+        let run = lines(&[
+            "[INFO ] stack high-water mark: CPU 0: 3000 of 16384 bytes",
+            "Test=x checks=1 Result=Passed",
+            "[INFO ] stack high-water mark: CPU 0: 12288 of 16384 bytes",
+        ]);
+        assert!(check_stack_budget(&run).is_ok());
+        let mut deep = run.clone();
+        deep.push("[INFO ] stack high-water mark: CPU 1: 12289 of 16384 bytes".into());
+        assert!(check_stack_budget(&deep).is_err());
+        assert!(check_stack_budget(&run[1..2]).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! - **Realm window** (VA = PA, output in the Realm PAS): the RMM image with per-section
 //!   permissions (text read-only executable, rodata read-only, everything else
 //!   read-write execute-never: nothing is both writable and executable, and
-//!   SCTLR_EL2.WXN enforces it), the rest of DRAM read-write execute-never (where
+//!   SCTLR_EL2.WXN enforces it) and an invalid guard page below every CPU's stack and
+//!   below the emergency stacks ([`super::map`]), the rest of DRAM read-write execute-never (where
 //!   delegated granules are reached), and the platform's devices (console, GIC) as
 //!   Device-nGnRE.
 //! - **Non-secure window** (VA = PA + [`NS_ALIAS`], output in the Non-secure PAS): the
@@ -33,22 +34,10 @@ const LAYOUT: crate::layout::Layout = crate::layout::PLATFORM;
 /// by page: up to 32 MiB.
 const FINE_TABLES: usize = 16;
 
-const VALID: u64 = 1 << 0;
-const TABLE: u64 = 1 << 1; // table at levels 0..=2, page at level 3
-const ATTR_DEVICE: u64 = 0 << 2;
-const ATTR_NORMAL: u64 = 1 << 2;
-const NS: u64 = 1 << 5;
-/// AP[1] is RES1 in a translation regime with one VA range.
-const AP_RES1: u64 = 1 << 6;
-const AP_RO: u64 = 1 << 7;
-const SH_INNER: u64 = 3 << 8;
-const AF: u64 = 1 << 10;
-const XN: u64 = 1 << 54;
+use super::map::desc::*;
+pub use super::map::{ImageLayout, PageMap};
 
 const BLOCK_RW: u64 = VALID | ATTR_NORMAL | AP_RES1 | SH_INNER | AF | XN;
-const PAGE_RW: u64 = BLOCK_RW | TABLE;
-const PAGE_RO: u64 = VALID | TABLE | ATTR_NORMAL | AP_RES1 | AP_RO | SH_INNER | AF | XN;
-const PAGE_RX: u64 = VALID | TABLE | ATTR_NORMAL | AP_RES1 | AP_RO | SH_INNER | AF;
 const BLOCK_DEVICE: u64 = VALID | ATTR_DEVICE | AP_RES1 | AF | XN;
 
 /// MAIR_EL2: attribute 0 Device-nGnRE, attribute 1 Normal Write-Back RA/WA.
@@ -83,19 +72,9 @@ static L2_DEVICE: Table = Table::new();
 static L2_IMAGE: Table = Table::new();
 static L3_IMAGE: [Table; FINE_TABLES] = [const { Table::new() }; FINE_TABLES];
 
-/// The image's section boundaries (linker symbols, as addresses).
-#[derive(Clone, Copy, Debug)]
-pub struct ImageLayout {
-    /// Start of `.text` (the image base).
-    pub text: u64,
-    /// End of `.text`, start of read-only data.
-    pub text_end: u64,
-    /// End of read-only data; everything after is read-write.
-    pub rodata_end: u64,
-}
-
 /// Builds the tables (cold boot, once, before any CPU enables the MMU).
 pub fn build(image: ImageLayout) {
+    super::stack::init(image);
     L0.set(0, L1_REALM.pa() | VALID | TABLE);
     L0.set((NS_ALIAS >> 39) as usize, L1_NS.pa() | VALID | TABLE);
     L1_REALM.set(0, L2_DEVICE.pa() | VALID | TABLE);
@@ -129,14 +108,11 @@ pub fn build(image: ImageLayout) {
         let t = &L3_IMAGE[i - first];
         for j in 0..ENTRIES {
             let page = block + j as u64 * PAGE;
-            let attrs = if page >= image.text && page < image.text_end {
-                PAGE_RX
-            } else if page >= image.text_end && page < image.rodata_end {
-                PAGE_RO
-            } else {
-                PAGE_RW
+            let desc = match image.page_map(page) {
+                PageMap::Invalid => 0,
+                m => page | m.attrs(),
             };
-            t.set(j, page | attrs);
+            t.set(j, desc);
         }
         L2_IMAGE.set(i, t.pa() | VALID | TABLE);
     }

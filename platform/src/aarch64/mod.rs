@@ -6,14 +6,19 @@
 //! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
 //! - [`mem`]: access to granules by physical address;
 //! - [`tlb`]: TLB maintenance;
+//! - [`map`]: the layout of the RMM's memory (stacks, guard pages) and each page's
+//!   stage-1 permissions (pure, unit-tested on the host);
 //! - [`mmu`]: the RMM's stage-1 translation;
+//! - [`stack`]: the per-CPU stacks at run time;
 //! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
+pub mod map;
 pub mod mem;
 pub mod mmu;
 pub mod smc;
+pub mod stack;
 pub mod sysreg;
 pub mod tlb;
 pub mod vectors;

@@ -6,12 +6,18 @@
 //! resumes at its fault exit instead of being reported. The routine and that fix-up use
 //! only x0..x5 and x16/x17 (which a call may clobber).
 //!
-//! Every other exception is reported on the console with its class, ESR, ELR, FAR and
-//! the CPU, and the CPU parks: nothing is ever returned to the host from a broken state.
+//! Every other exception is reported on the console with its class, ESR, ELR, FAR, SP
+//! and the CPU, and the CPU parks: nothing is ever returned to the host from a broken
+//! state. The report runs on the CPU's emergency stack ([`super::map`]): the exception
+//! may be a stack overflow, SP pointing into the guard page below the CPU's stack, where
+//! no Rust code could run. It then says "stack overflow". A second exception while on
+//! the emergency stack (a fault in the report itself) parks the CPU without a report.
 
 use core::arch::global_asm;
 
 use super::console;
+use super::map::EMERGENCY_STACK_SIZE;
+use super::stack;
 
 global_asm!(
     ".section .text.vectors, \"ax\"",
@@ -87,11 +93,28 @@ global_asm!(
     "    eret",
     "1:  mov x0, #4",
     "platform_unexpected:",
+    // x0 = vector index. Switch to this CPU's emergency stack (tpidr_el2 = CPU id, set
+    // at entry): [base + cpu * SIZE, + SIZE), base recorded by stack::init (0 before:
+    // then there is no console yet either, and the CPU parks).
+    "    mrs x5, tpidr_el2",
+    "    cmp x5, #{max_cpus}",
+    "    b.hs 2f",
+    "    adrp x6, {emergency_base}",
+    "    ldr x6, [x6, :lo12:{emergency_base}]",
+    "    cbz x6, 2f",
+    "    mov x7, #{emergency_size}",
+    "    madd x7, x5, x7, x6",
+    "    add x8, x7, #{emergency_size}",
+    "    mov x6, sp",
+    "    cmp x6, x7",
+    "    b.lo 3f",
+    "    cmp x6, x8",
+    "    b.lo 2f", // already on it: an exception while reporting one
+    "3:  mov sp, x8",
     "    mrs x1, esr_el2",
     "    mrs x2, elr_el2",
     "    mrs x3, far_el2",
     "    mrs x4, spsr_el2",
-    "    mrs x5, tpidr_el2",
     "    bl platform_exception_report",
     "2:  wfe",
     "    b 2b",
@@ -118,6 +141,9 @@ global_asm!(
     "    mov x0, #1",
     "    ret",
     "platform_ns_copy_end:",
+    max_cpus = const crate::layout::PLATFORM.max_cpus,
+    emergency_size = const EMERGENCY_STACK_SIZE,
+    emergency_base = sym stack::EMERGENCY_STACKS,
 );
 
 unsafe extern "C" {
@@ -164,6 +190,33 @@ const KINDS: [&str; 16] = [
     "SError, lower EL (AArch32)",
 ];
 
+/// The owner of a guard page, for the report.
+struct Whose(Option<u64>);
+
+impl core::fmt::Display for Whose {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(cpu) => write!(f, "CPU {cpu}'s stack"),
+            None => f.write_str("the emergency stacks"),
+        }
+    }
+}
+
+/// The extension whose trap (CPTR_EL2.TFP/TZ/TSM) exception class `ec` is (Arm ARM
+/// D23.2 ESR_EL2.EC: 0x07 SIMD&FP, 0x19 SVE, 0x1D SME).
+fn trapped_extension(ec: u64) -> Option<&'static str> {
+    match ec {
+        0x07 => Some("an FP/SIMD"),
+        0x19 => Some("an SVE"),
+        0x1d => Some("an SME"),
+        _ => None,
+    }
+}
+
+/// ESR_EL2.EC of a data abort without a change of EL (Arm ARM D23.2 ESR_EL2): FAR is
+/// valid for it.
+const EC_DATA_ABORT_SAME_EL: u64 = 0x25;
+
 #[unsafe(no_mangle)]
 extern "C" fn platform_exception_report(
     kind: u64,
@@ -172,11 +225,26 @@ extern "C" fn platform_exception_report(
     far: u64,
     spsr: u64,
     cpu: u64,
+    sp: u64,
 ) -> ! {
+    let ec = esr >> 26;
+    let far_guard = (ec == EC_DATA_ABORT_SAME_EL)
+        .then(|| stack::guard_of(far))
+        .flatten();
+    if let Some(owner) = far_guard.or_else(|| stack::guard_of(sp)) {
+        console::write_fmt(format_args!(
+            "RMM: stack overflow on CPU {cpu}: the guard page below {} was hit (FAR {far:#x}, SP {sp:#x}, ELR {elr:#x}, ESR {esr:#x})\n",
+            Whose(owner),
+        ));
+    }
+    if let Some(what) = trapped_extension(ec) {
+        console::write_fmt(format_args!(
+            "RMM: {what} instruction at R-EL2 trapped (CPTR_EL2) on CPU {cpu}, ELR {elr:#x}: the RMM must not touch the Normal world's FP/SIMD state\n",
+        ));
+    }
     console::write_fmt(format_args!(
-        "RMM: unexpected exception on CPU {cpu}: {} (EC {:#x}), ESR {esr:#x}, ELR {elr:#x}, FAR {far:#x}, SPSR {spsr:#x}\n",
+        "RMM: unexpected exception on CPU {cpu}: {} (EC {ec:#x}), ESR {esr:#x}, ELR {elr:#x}, FAR {far:#x}, SPSR {spsr:#x}, SP {sp:#x}\n",
         KINDS.get(kind as usize).copied().unwrap_or("?"),
-        esr >> 26,
     ));
     loop {
         core::hint::spin_loop();

@@ -282,3 +282,104 @@ pub fn smc_clobbered(fid: u64, x1: u64) -> (u64, u32) {
         .fold(0u32, |m, &(n, _)| m | 1 << n);
     (r0, changed)
 }
+
+/// What [`smc_fp`] saw: the SMC's results, and the FP/SIMD state just before and just
+/// after the `smc` instruction.
+pub struct FpSmc {
+    /// x0..x4 after the call.
+    pub x: [u64; 5],
+    /// V0..V31 after the call (as Q registers, little-endian lanes).
+    pub v: [u128; 32],
+    /// FPCR and FPSR as read back after being set, right before the call.
+    pub before: (u64, u64),
+    /// FPCR and FPSR right after the call.
+    pub after: (u64, u64),
+}
+
+/// `smc #0` like [`smc`], with the FP/SIMD state set up around it in the same asm block,
+/// so that no code of this program runs between the set-up, the call and the read-back:
+/// V0..V31 = `v`, FPCR = `fpcr`, FPSR = `fpsr` before the `smc`; V0..V31, FPCR and
+/// FPSR stored right after it. The program's own FPCR and FPSR are restored at the end
+/// (its V registers are declared clobbered).
+pub fn smc_fp(fid: u64, args: [u64; 6], v: &[u128; 32], fpcr: u64, fpsr: u64) -> FpSmc {
+    let mut out = [0u128; 32];
+    let (r0, r1, r2, r3, r4);
+    let (fpcr_before, fpsr_before, fpcr_after, fpsr_after);
+    // SAFETY: x20 points at 512 readable bytes (`v`), x21 at 512 writable bytes (`out`),
+    // 16-byte aligned (u128 arrays); the EL3 monitor returns to the next instruction
+    // with results in x0..x4 and at worst x5..x17 changed (declared), x20..x28
+    // preserved (SMCCC); every V register is declared clobbered and FPCR/FPSR are put
+    // back as they were, so the compiler's assumptions about FP state hold after the
+    // block. The SMC touches no memory of this program.
+    unsafe {
+        asm!(
+            "mrs x24, fpcr",
+            "mrs x25, fpsr",
+            "ldp q0, q1, [x20, #0]",
+            "ldp q2, q3, [x20, #32]",
+            "ldp q4, q5, [x20, #64]",
+            "ldp q6, q7, [x20, #96]",
+            "ldp q8, q9, [x20, #128]",
+            "ldp q10, q11, [x20, #160]",
+            "ldp q12, q13, [x20, #192]",
+            "ldp q14, q15, [x20, #224]",
+            "ldp q16, q17, [x20, #256]",
+            "ldp q18, q19, [x20, #288]",
+            "ldp q20, q21, [x20, #320]",
+            "ldp q22, q23, [x20, #352]",
+            "ldp q24, q25, [x20, #384]",
+            "ldp q26, q27, [x20, #416]",
+            "ldp q28, q29, [x20, #448]",
+            "ldp q30, q31, [x20, #480]",
+            "msr fpcr, x22",
+            "msr fpsr, x23",
+            "isb",
+            "mrs x22, fpcr",
+            "mrs x23, fpsr",
+            "smc #0",
+            "mrs x26, fpcr",
+            "mrs x27, fpsr",
+            "stp q0, q1, [x21, #0]",
+            "stp q2, q3, [x21, #32]",
+            "stp q4, q5, [x21, #64]",
+            "stp q6, q7, [x21, #96]",
+            "stp q8, q9, [x21, #128]",
+            "stp q10, q11, [x21, #160]",
+            "stp q12, q13, [x21, #192]",
+            "stp q14, q15, [x21, #224]",
+            "stp q16, q17, [x21, #256]",
+            "stp q18, q19, [x21, #288]",
+            "stp q20, q21, [x21, #320]",
+            "stp q22, q23, [x21, #352]",
+            "stp q24, q25, [x21, #384]",
+            "stp q26, q27, [x21, #416]",
+            "stp q28, q29, [x21, #448]",
+            "stp q30, q31, [x21, #480]",
+            "msr fpcr, x24",
+            "msr fpsr, x25",
+            "isb",
+            inout("x0") fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
+            inout("x3") args[2] => r3, inout("x4") args[3] => r4,
+            inout("x5") args[4] => _, inout("x6") args[5] => _,
+            out("x7") _, out("x8") _, out("x9") _, out("x10") _, out("x11") _,
+            out("x12") _, out("x13") _, out("x14") _, out("x15") _, out("x16") _,
+            out("x17") _,
+            in("x20") v.as_ptr(), in("x21") out.as_mut_ptr(),
+            inout("x22") fpcr => fpcr_before, inout("x23") fpsr => fpsr_before,
+            out("x24") _, out("x25") _, out("x26") fpcr_after, out("x27") fpsr_after,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _,
+            out("v6") _, out("v7") _, out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _, out("v16") _,
+            out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _,
+            out("v22") _, out("v23") _, out("v24") _, out("v25") _, out("v26") _,
+            out("v27") _, out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    FpSmc {
+        x: [r0, r1, r2, r3, r4],
+        v: out,
+        before: (fpcr_before, fpsr_before),
+        after: (fpcr_after, fpsr_after),
+    }
+}

@@ -48,7 +48,8 @@ impl Host for QemuHost {
             // Only CPU 0 runs the Normal world; `num_cpus` says so.
             return [SMCCC_NOT_SUPPORTED, 0, 0, 0, 0];
         }
-        asm::smc(fid, args)
+        // Every SMC checks that the FP/SIMD state survives it (see `fp_check`).
+        crate::fp_check::smc(fid, args)
     }
 
     fn write_ns(&self, pa: u64, data: &[u8]) -> bool {

@@ -7,7 +7,7 @@ use rmm_conformance::{check, suites, TestDef};
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::Params;
 use crate::uart::Uart;
-use crate::{asm, gpt_check, leaks, smc_check};
+use crate::{asm, fp_check, gpt_check, leaks, smc_check};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -45,9 +45,11 @@ pub extern "C" fn ns_main() -> ! {
         if filter.is_empty() { "all" } else { filter }
     );
     let fixture_checks = [&gpt_check::TEST, &smc_check::TEST];
+    // The FP/SIMD check reports on every SMC made before it, so it runs last.
     let tests = fixture_checks
         .into_iter()
-        .chain(suites::all().filter(|t: &&TestDef| params.selected(t.name)));
+        .chain(suites::all().filter(|t: &&TestDef| params.selected(t.name)))
+        .chain([&fp_check::TEST]);
     // One host for every test; between tests, what a test left behind is reported and
     // torn down (see `leaks`).
     let mut host = QemuHost::new();

@@ -1,0 +1,107 @@
+//! The per-CPU stacks at run time: where they are (for the exception report's guard
+//! page check), and how deep the RMI loop has used them (the high-water mark).
+//!
+//! The layout itself is [`super::map`]'s; `linker/rmm.ld` reserves it and `rmm_entry`
+//! points each CPU's SP at the top of its stack.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use spin::Once;
+
+use super::map::ImageLayout;
+
+static LAYOUT: Once<ImageLayout> = Once::new();
+
+/// The bottom of the emergency stacks, read by the exception vector code; 0 until
+/// [`init`].
+pub(super) static EMERGENCY_STACKS: AtomicU64 = AtomicU64::new(0);
+
+/// Records the layout (cold boot, when the stage-1 map is built from it).
+pub fn init(layout: ImageLayout) {
+    LAYOUT.call_once(|| layout);
+    EMERGENCY_STACKS.store(layout.emergency_stacks(), Ordering::Release);
+}
+
+/// Whose guard page `addr` is in (see [`ImageLayout::guard_of`]); `None` before
+/// [`init`] or outside the guard pages.
+pub fn guard_of(addr: u64) -> Option<Option<u64>> {
+    LAYOUT.get()?.guard_of(addr)
+}
+
+/// How often (in RMI calls per CPU) the high-water mark is measured by a full scan.
+const SCAN_PERIOD: u64 = 256;
+/// Words below the mark checked on every call.
+const WINDOW_WORDS: u64 = 8;
+
+/// Per CPU: the lowest address found written (0: not measured yet).
+static MARK: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
+    [const { AtomicU64::new(0) }; crate::layout::PLATFORM.max_cpus];
+/// Per CPU: RMI calls seen.
+static CALLS: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
+    [const { AtomicU64::new(0) }; crate::layout::PLATFORM.max_cpus];
+
+fn painted(addr: u64) -> bool {
+    // SAFETY: `addr` is an 8-byte aligned word of this CPU's own stack at or below the
+    // deepest word found written so far (the scans stop at the first written word, which
+    // is at or below the live frames), so in dead stack: mapped read-write, and no other
+    // code or CPU uses it now. A volatile read, so the
+    // compiler assumes nothing about the dead stack's contents.
+    unsafe { core::ptr::read_volatile(addr as *const u64) == super::map::STACK_PAINT }
+}
+
+/// The stack high-water mark of the RMI loop: call once per RMI call (from `serve`).
+///
+/// `rmm_entry` paints each CPU's stack with [`super::map::STACK_PAINT`] before any code
+/// runs; the mark is the lowest word that no longer holds the paint. It is measured:
+///
+/// - on the first call and every [`SCAN_PERIOD`] calls, by a full scan from the stack's
+///   bottom up to the first written word (a few hundred loads, amortised to a few per
+///   call);
+/// - on every other call, by checking the [`WINDOW_WORDS`] words just below the last
+///   mark, which catches a path going a little deeper at once and triggers a full scan.
+///
+/// Checking only the word below the mark would miss a deeper frame that reserves space
+/// it never writes (saved registers at its top, an unused buffer below them): the word
+/// just below the old mark keeps its paint while words further down do not. The full
+/// scan finds any such write within [`SCAN_PERIOD`] calls; a path first taken in the
+/// last calls before the machine stops can be missed, which the margin the xtask
+/// applies to the mark, and the static frame check of every function, cover. Space a
+/// frame reserves and never writes is invisible to any painting method; the static
+/// frame limit bounds it.
+///
+/// A deeper mark is logged at Info level: `stack high-water mark: CPU n: B of S bytes`.
+pub fn note_rmi_call(cpu: crate::CpuId) {
+    let Some(layout) = LAYOUT.get() else {
+        return;
+    };
+    let n = cpu.0;
+    if n >= MARK.len() || n as u64 >= layout.cpus {
+        return;
+    }
+    let bottom = layout.stack_bottom(n as u64);
+    let top = layout.stack_top(n as u64);
+    let calls = CALLS[n].fetch_add(1, Ordering::Relaxed);
+    let mark = match MARK[n].load(Ordering::Relaxed) {
+        0 => top, // first measurement: full scan
+        m => {
+            let window_low = m.saturating_sub(8 * WINDOW_WORDS).max(bottom);
+            let grew = (window_low..m).step_by(8).any(|a| !painted(a));
+            if !calls.is_multiple_of(SCAN_PERIOD) && !grew {
+                return;
+            }
+            m
+        }
+    };
+    let mut lowest = bottom;
+    while lowest < mark && painted(lowest) {
+        lowest += 8;
+    }
+    if lowest < mark {
+        MARK[n].store(lowest, Ordering::Relaxed);
+        log::info!(
+            "stack high-water mark: CPU {n}: {} of {} bytes",
+            top - lowest,
+            super::map::STACK_SIZE
+        );
+    }
+}
