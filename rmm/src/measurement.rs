@@ -17,8 +17,9 @@
 //!
 //! Descriptor fields are little-endian, as are all DEN0137 concrete types.
 //!
-//! Hashing uses the portable `sha2` implementation. On aarch64 the compiler may use
-//! FP/SIMD registers for it, so callers at EL2 must run it with FP/SIMD access enabled.
+//! Hashing uses the portable `sha2` implementation, which on the firmware
+//! (`aarch64-unknown-none-softfloat`) compiles to integer code only: the FP/SIMD and
+//! SHA instructions are not used (see `docs/firmware.md`, FP/SIMD policy).
 
 use core::mem::{offset_of, size_of};
 
