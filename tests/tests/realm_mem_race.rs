@@ -161,18 +161,22 @@ fn host_call_struct() -> [u8; 256] {
     call
 }
 
+/// The realm program of the host call tests: an RSI_HOST_CALL with
+/// [`host_call_struct`] at [`BUF_IPA`], then WFI for ever.
+fn host_call_then_wfi(cpu: &mut RealmCpu) {
+    cpu.write(BUF_IPA, &host_call_struct()).unwrap();
+    cpu.smc(fid::RSI_HOST_CALL as u64, &[BUF_IPA]);
+    loop {
+        cpu.wfi();
+    }
+}
+
 /// RSI_HOST_CALL reads the RsiHostCall structure while the host destroys the granule
 /// and undelegates it: the read is of the realm's structure, never of a granule the host
 /// has taken back (which would be a granule protection fault at R-EL2).
 #[test]
 fn host_call_read_races_data_destroy_and_undelegate() {
-    let w = World::new(|cpu| {
-        cpu.write(BUF_IPA, &host_call_struct()).unwrap();
-        cpu.smc(fid::RSI_HOST_CALL as u64, &[BUF_IPA]);
-        loop {
-            cpu.wfi();
-        }
-    });
+    let w = World::new(host_call_then_wfi);
     let mut e = RmiRecEnter::new_zeroed();
     e.flags = TRAP_WFI;
     let (x0, exit) = w.race(
@@ -197,13 +201,7 @@ fn host_call_read_races_data_destroy_and_undelegate() {
 /// realm B's new granule keeps the zero contents DATA_CREATE_UNKNOWN gives it.
 #[test]
 fn host_call_completion_races_data_moving_to_another_realm() {
-    let w = World::new(|cpu| {
-        cpu.write(BUF_IPA, &host_call_struct()).unwrap();
-        cpu.smc(fid::RSI_HOST_CALL as u64, &[BUF_IPA]);
-        loop {
-            cpu.wfi();
-        }
-    });
+    let w = World::new(host_call_then_wfi);
     let mut e = RmiRecEnter::new_zeroed();
     e.flags = TRAP_WFI;
     let (x0, exit) = w.enter(&e);

@@ -193,23 +193,37 @@ impl PhysMem {
         Ok(Mapped { guard })
     }
 
-    /// Reads the little-endian 64-bit word at `pa` (8-byte aligned) through `access`
-    /// without waiting: `None` if the granule is mapped or being accessed by someone
-    /// else at this moment.
-    pub(crate) fn try_read_u64(&self, pa: PhysAddr, access: Pas) -> Option<Result<u64, GpFault>> {
+    /// Runs `f` on the contents of the granule at `pa` (`None` if never written, i.e.
+    /// zero), checked for `access`, without waiting: `None` if the granule is mapped or
+    /// being accessed by someone else at this moment.
+    fn try_with_data<R>(
+        &self,
+        pa: PhysAddr,
+        access: Pas,
+        f: impl FnOnce(Option<&GranuleMem>) -> R,
+    ) -> Option<Result<R, GpFault>> {
         let g = match self.check(pa, access) {
             Ok(g) => g,
-            Err(f) => return Some(Err(f)),
+            Err(fault) => return Some(Err(fault)),
         };
         let data = match g.data.try_lock() {
             Ok(d) => d,
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return None,
         };
+        Some(Ok(f(data.as_deref())))
+    }
+
+    /// Reads the little-endian 64-bit word at `pa` (8-byte aligned) through `access`
+    /// without waiting: `None` if the granule is mapped or being accessed by someone
+    /// else at this moment.
+    pub(crate) fn try_read_u64(&self, pa: PhysAddr, access: Pas) -> Option<Result<u64, GpFault>> {
         let off = (pa.0 as usize) & (GRANULE_SIZE - 1) & !7;
-        Some(Ok(data.as_deref().map_or(0, |d| {
-            u64::from_le_bytes(d.0[off..off + 8].try_into().expect("8 bytes"))
-        })))
+        self.try_with_data(pa, access, |d| {
+            d.map_or(0, |d| {
+                u64::from_le_bytes(d.0[off..off + 8].try_into().expect("8 bytes"))
+            })
+        })
     }
 
     /// Copies the granule at `pa` (aligned) through `access` without waiting: `None`
@@ -219,18 +233,9 @@ impl PhysMem {
         pa: PhysAddr,
         access: Pas,
     ) -> Option<Result<Box<GranuleMem>, GpFault>> {
-        let g = match self.check(pa, access) {
-            Ok(g) => g,
-            Err(f) => return Some(Err(f)),
-        };
-        let data = match g.data.try_lock() {
-            Ok(d) => d,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(Ok(data
-            .clone()
-            .unwrap_or_else(|| Box::new(GranuleMem::ZERO))))
+        self.try_with_data(pa, access, |d| {
+            Box::new(d.cloned().unwrap_or(GranuleMem::ZERO))
+        })
     }
 
     /// Reads `buf.len()` bytes at `pa` through `access`; the range may span granules,
