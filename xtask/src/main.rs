@@ -7,6 +7,7 @@
 //!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
+//! - `fuzz [--smoke] [...]`: the stateful fuzzer of the hosted RMM (see `fuzz.rs`).
 //! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
 //!   runs them in QEMU (see `qemu.rs`).
 
@@ -16,6 +17,7 @@ use std::process::{Command, ExitCode};
 mod a64;
 mod bench;
 mod elfcheck;
+mod fuzz;
 mod image;
 mod qemu;
 
@@ -83,9 +85,11 @@ fn main() -> ExitCode {
             None => Err("check-elf takes the path of a firmware ELF".to_string()),
         },
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}",
-            qemu::USAGE
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}\n       {}",
+            qemu::USAGE,
+            fuzz::USAGE
         )),
     };
     match result {

@@ -374,6 +374,8 @@ impl Arch for SimArch {
         self.0
             .tlb
             .check_released(owner.owned_pa(), "scrubbed by the RMM");
+        // A realm whose root table is scrubbed is gone; its REC threads with it.
+        self.0.realms.forget_root(owner.owned_pa());
         self.map_realm(owner).0.fill(0);
     }
 

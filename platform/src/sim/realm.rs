@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::addr::PhysAddr;
 use crate::arch::{CpuId, RealmRegs, RealmTrap};
 use crate::sysreg::SysReg;
 
@@ -153,6 +154,11 @@ type ThreadMap = HashMap<(u64, u64), Arc<Mutex<Thread>>>;
 /// The unwinding payload that ends a realm thread whose machine is gone.
 struct MachineGone;
 
+/// The unwinding payload that restarts a realm program: its REC was entered at a
+/// program's entry point instead of where it stopped (PSCI_CPU_ON after PSCI_CPU_OFF
+/// restarts a REC at the entry point CPU_ON names).
+struct Restarted;
+
 /// Realm programs and running realm threads of one machine.
 #[derive(Default)]
 pub struct RealmRuntime {
@@ -167,6 +173,22 @@ impl RealmRuntime {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(entry, program);
+    }
+
+    /// Whether a program is registered at `entry`.
+    fn has_program(&self, entry: u64) -> bool {
+        self.programs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&entry)
+    }
+
+    /// Forgets the realm threads whose stage-2 tables start at `root`: that table is
+    /// being scrubbed, so its realm is gone (a new realm may reuse the address, and its
+    /// RECs are new).
+    pub(super) fn forget_root(&self, root: PhysAddr) {
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        threads.retain(|&(vttbr, _), _| vttbr & 0x0000_FFFF_FFFF_F000 != root.0);
     }
 
     /// Runs the realm identified by the CPU's VTTBR_EL2 and VMPIDR_EL2 (one thread per
@@ -219,10 +241,20 @@ fn spawn(hw: Weak<SimHw>, program: RealmProgram) -> Thread {
                 regs: first.regs,
                 cpu: first.cpu,
             };
-            program(&mut cpu);
-            // A program that returns halts: every later entry traps as a WFI.
             loop {
-                cpu.trap_sync(ec::WFX << 26 | IL, 0, 0);
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    program(&mut cpu);
+                    // A program that returns halts: every later entry traps as a WFI.
+                    loop {
+                        cpu.trap_sync(ec::WFX << 26 | IL, 0, 0);
+                    }
+                }));
+                match run {
+                    // Entered again at its entry point: run it from the start.
+                    Err(payload) if payload.is::<Restarted>() => continue,
+                    Err(payload) => std::panic::resume_unwind(payload),
+                    Ok(()) => unreachable!("a program that returns traps for ever"),
+                }
             }
         }));
         if let Err(payload) = outcome {
@@ -438,6 +470,10 @@ impl RealmCpu {
             self.trap_sync(ec::SMC64 << 26 | IL | imm as u64, 0, 0);
             if self.regs.pc == pc.wrapping_add(4) {
                 return self.regs.gprs;
+            }
+            if self.regs.pc != pc && self.hw().realms.has_program(self.regs.pc) {
+                // PSCI_CPU_OFF, then CPU_ON at a program's entry point: start over.
+                std::panic::resume_unwind(Box::new(Restarted));
             }
             // Resumed at the SMC (its arguments still in place): it executes again.
             assert_eq!(
