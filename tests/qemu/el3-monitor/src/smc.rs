@@ -9,8 +9,10 @@
 //! - anything else: x0 = E_RMM_UNK (-1), back to the RMM.
 //!
 //! From the Normal world (the test host):
-//! - an RMI function (0xC400_0150..=0xC400_018F, SVE hint bit 16 ignored): forwarded to
-//!   the RMM, which resumes from its last SMC with the host's x0..x7;
+//! - an RMI function (W0 in 0xC400_0150..=0xC400_018F, SVE hint bit 16 ignored):
+//!   forwarded to the RMM, which resumes from its last SMC with W0 (zero-extended: the
+//!   function identifier is W0, and TF-A's RMMD forwards only that) and the host's
+//!   x1..x7;
 //! - `SMCCC_VERSION`: 1.2;
 //! - PSCI `SYSTEM_OFF`: QEMU exits with status 0;
 //! - [`TEST_EXIT`] (x1 = status): QEMU exits with that status;
@@ -106,6 +108,7 @@ fn from_ns(cpu: &mut PerCpu, fid: u32, x: &[u64; 31]) {
         RMI_FORWARDED.fetch_add(1, Ordering::Relaxed);
         let realm = &mut cpu.ctx[World::Realm as usize].gprs;
         realm.x[..8].copy_from_slice(&x[..8]);
+        realm.x[0] = u64::from(fid);
         world::switch(cpu, World::Realm);
         return;
     }
