@@ -7,8 +7,9 @@
 //!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
-//! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
-//!   runs them in QEMU (see `qemu.rs`).
+//! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
+//!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
+//!   TF-A built from Debian's source package (see `qemu.rs`, `tfa.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,6 +19,7 @@ mod bench;
 mod elfcheck;
 mod image;
 mod qemu;
+mod tfa;
 
 /// The firmware's target: AArch64 bare metal without FP/SIMD code generation. EL3 does
 /// not switch the FP/SIMD registers between worlds, so R-EL2 code must not touch them
