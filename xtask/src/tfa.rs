@@ -11,8 +11,9 @@
 //!    unpacked, the source is reused; delete `target/tf-a` to fetch it again.
 //! 3. The build, `make PLAT=qemu ENABLE_RME=1 QEMU_USE_GIC_DRIVER=QEMU_GICV3
 //!    RMM=target/rmm.img BL33=<the NS test host> all fip`, lives in
-//!    `target/tf-a/<Debian version>/build`: a rerun rebuilds only what changed (the FIP,
-//!    when `rmm.img` or the test host did).
+//!    `target/tf-a/<Debian version>/build-<hash of the options>`: a rerun rebuilds only
+//!    what changed (the FIP, when `rmm.img` or the test host did). TF-A's makefiles do
+//!    not track their options, hence the hash: other options get a fresh tree.
 //! 4. The flash image is made as TF-A's QEMU documentation describes: `bl1.bin` at
 //!    offset 0 and `fip.bin` at 0x4_0000 (`flash.bin`, given to QEMU as `-bios`).
 //!
@@ -76,8 +77,11 @@ pub fn flash_image(target: &Path, rmm: &Path, bl33: &Path) -> Result<PathBuf, St
              {EXPECTED_UPSTREAM} (docs/firmware.md states which versions are known to boot)"
         );
     }
-    let build_dir = base.join(&version).join("build");
-    build(&src, &build_dir, rmm, bl33)?;
+    let args = make_args(&version);
+    let build_dir = base
+        .join(&version)
+        .join(format!("build-{:016x}", fnv1a(&args.join(" "))));
+    build(&src, &build_dir, &args, rmm, bl33)?;
     let release = build_dir.join("qemu").join("release");
     let path = base.join(&version).join("flash.bin");
     make_flash(&release.join("bl1.bin"), &release.join("fip.bin"), &path)?;
@@ -271,15 +275,38 @@ fn dsc_version(dsc: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `make ... all fip` in `src` with the build tree in `build_dir`.
-fn build(src: &Path, build_dir: &Path, rmm: &Path, bl33: &Path) -> Result<(), String> {
+/// The `make` options that decide what is built (besides the images, which `make`
+/// tracks as files). `BUILD_STRING` names the Debian version in TF-A's banner (by
+/// default TF-A takes `git describe` of the enclosing tree, under `target/` this
+/// project's).
+fn make_args(version: &str) -> Vec<String> {
+    let mut a = vec![format!("CROSS_COMPILE={CROSS_COMPILE}")];
+    a.extend(MAKE_OPTIONS.iter().map(|s| s.to_string()));
+    a.push(format!("BUILD_STRING=debian-{version}"));
+    a
+}
+
+/// 64-bit FNV-1a (the build tree's key).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `make ARGS RMM=... BL33=... all fip` in `src` with the build tree in `build_dir`.
+fn build(
+    src: &Path,
+    build_dir: &Path,
+    args: &[String],
+    rmm: &Path,
+    bl33: &Path,
+) -> Result<(), String> {
     mkdir(build_dir)?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut cmd = Command::new("make");
     cmd.current_dir(src)
         .arg(format!("-j{jobs}"))
-        .arg(format!("CROSS_COMPILE={CROSS_COMPILE}"))
-        .args(MAKE_OPTIONS)
+        .args(args)
         .arg(format!("RMM={}", rmm.display()))
         .arg(format!("BL33={}", bl33.display()))
         .arg(format!("BUILD_BASE={}", build_dir.display()))
@@ -356,6 +383,17 @@ mod tests {
         assert_eq!(&f[..4], &[1, 2, 3, 0]);
         assert_eq!(&f[FIP_OFFSET..], &[9, 8]);
         assert!(flash_bytes(&vec![0; FIP_OFFSET + 1], &[]).is_err());
+    }
+
+    #[test]
+    fn build_key() {
+        // FNV-1a test vectors.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_ne!(
+            fnv1a(&make_args("2.12.1+dfsg-1").join(" ")),
+            fnv1a(&make_args("2.12.1+dfsg-2").join(" "))
+        );
     }
 
     #[test]
