@@ -12,6 +12,12 @@
 //!
 //! Each list's checksum makes `num + ptr + (sum of the array's 64-bit words) + checksum`
 //! zero modulo 2^64.
+//!
+//! TF-A up to v2.12 (and so Debian's 2.12.1) writes the console list checksum on QEMU
+//! without the console's name word: its `plat_rmmd_load_manifest` sums num, ptr, base,
+//! map_pages, clk_in_hz and baud_rate (flags is always zero there). TF-A v2.13 sums
+//! every word. The RMM accepts both sums for the console list (and says which one held,
+//! [`ConsoleChecksum`]), and only the complete sum for the DRAM list.
 
 use core::mem::size_of;
 
@@ -103,6 +109,19 @@ const_assert_eq!(size_of::<ConsoleInfo>(), 48);
 const_assert_eq!(core::mem::offset_of!(ConsoleInfo, name), 0x10);
 const_assert_eq!(core::mem::offset_of!(ConsoleInfo, flags), 0x28);
 
+/// Offset of [`ConsoleInfo::name`] in 64-bit words.
+const CONSOLE_NAME_WORD: usize = core::mem::offset_of!(ConsoleInfo, name) / 8;
+
+/// Which sum the console list's checksum completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleChecksum {
+    /// Every word of the array, as the manifest defines it.
+    AllWords,
+    /// Every word except each console's name: the sum TF-A up to v2.12 writes on QEMU,
+    /// an EL3 bug fixed in TF-A v2.13.
+    NameExcluded,
+}
+
 /// A validated manifest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -130,11 +149,29 @@ impl Manifest {
     }
 }
 
-/// Sum making a list's checksum valid.
-fn list_sum(num: u64, ptr: u64, words: &[u8]) -> u64 {
-    words
+/// The array's 64-bit words (little-endian).
+fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    bytes
         .chunks_exact(8)
         .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
+}
+
+/// Sum making a list's checksum valid.
+fn list_sum(num: u64, ptr: u64, bytes: &[u8]) -> u64 {
+    words(bytes).fold(num.wrapping_add(ptr), u64::wrapping_add)
+}
+
+/// The console list's sum as TF-A up to v2.12 computes it: each console's name word left
+/// out.
+fn console_sum_without_names(num: u64, ptr: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .chunks_exact(size_of::<ConsoleInfo>())
+        .flat_map(|c| {
+            words(c)
+                .enumerate()
+                .filter(|&(i, _)| i != CONSOLE_NAME_WORD)
+                .map(|(_, w)| w)
+        })
         .fold(num.wrapping_add(ptr), u64::wrapping_add)
 }
 
@@ -143,8 +180,8 @@ pub fn list_checksum(num: u64, ptr: u64, array: &[u8]) -> u64 {
     list_sum(num, ptr, array).wrapping_neg()
 }
 
-/// Locates a list's array inside the shared buffer `buf` (at physical address `buf_pa`)
-/// and checks its checksum.
+/// Locates a list's array inside the shared buffer `buf` (at physical address `buf_pa`);
+/// its checksum is not checked yet.
 fn list_bytes<'a>(
     buf: &'a [u8; GRANULE_SIZE],
     buf_pa: u64,
@@ -163,17 +200,36 @@ fn list_bytes<'a>(
     if off % 8 != 0 || off > GRANULE_SIZE as u64 || GRANULE_SIZE - (off as usize) < len {
         return Err(BootError::ManifestDataError);
     }
-    let bytes = &buf[off as usize..off as usize + len];
-    if list_sum(list.num, list.ptr, bytes).wrapping_add(list.checksum) != 0 {
-        return Err(BootError::ManifestDataError);
-    }
-    Ok(bytes)
+    Ok(&buf[off as usize..off as usize + len])
+}
+
+/// Whether `sum + checksum` is zero modulo 2^64.
+fn completes(sum: u64, list: &ListHeader) -> bool {
+    sum.wrapping_add(list.checksum) == 0
 }
 
 /// Parses and validates the manifest held in `buf`, a copy of the shared buffer at
 /// physical address `buf_pa`. Array pointers must point inside the buffer. DRAM banks
 /// must be non-empty, granule aligned, sorted, non-overlapping and below `2^pa_bits`.
+/// A console list checksum without the console names is accepted with a warning on the
+/// log that names the EL3 bug ([`ConsoleChecksum::NameExcluded`]).
 pub fn parse(buf: &[u8; GRANULE_SIZE], buf_pa: u64, pa_bits: u32) -> Result<Manifest, BootError> {
+    let (m, console_checksum) = parse_checked(buf, buf_pa, pa_bits)?;
+    if console_checksum == ConsoleChecksum::NameExcluded {
+        log::warn!(
+            "boot manifest: the console list checksum leaves out the console name \
+             (EL3 bug of TF-A up to v2.12 on QEMU, fixed in v2.13); accepted"
+        );
+    }
+    Ok(m)
+}
+
+/// [`parse`], also saying which sum the console list's checksum completes.
+pub fn parse_checked(
+    buf: &[u8; GRANULE_SIZE],
+    buf_pa: u64,
+    pa_bits: u32,
+) -> Result<(Manifest, ConsoleChecksum), BootError> {
     let (hdr, _) =
         ManifestHeader::read_from_prefix(buf).map_err(|_| BootError::ManifestDataError)?;
     let version = AbiVersion::decode(hdr.version as u64)
@@ -197,7 +253,9 @@ pub fn parse(buf: &[u8; GRANULE_SIZE], buf_pa: u64, pa_bits: u32) -> Result<Mani
         size_of::<DramBank>(),
         MAX_DRAM_BANKS,
     )?;
-    if bank_bytes.is_empty() {
+    if bank_bytes.is_empty()
+        || !completes(list_sum(hdr.dram.num, hdr.dram.ptr, bank_bytes), &hdr.dram)
+    {
         return Err(BootError::ManifestDataError);
     }
     let pa_limit = 1u128 << pa_bits;
@@ -224,6 +282,17 @@ pub fn parse(buf: &[u8; GRANULE_SIZE], buf_pa: u64, pa_bits: u32) -> Result<Mani
         size_of::<ConsoleInfo>(),
         MAX_CONSOLES,
     )?;
+    let (num, ptr) = (hdr.consoles.num, hdr.consoles.ptr);
+    let console_checksum = if completes(list_sum(num, ptr, console_bytes), &hdr.consoles) {
+        ConsoleChecksum::AllWords
+    } else if completes(
+        console_sum_without_names(num, ptr, console_bytes),
+        &hdr.consoles,
+    ) {
+        ConsoleChecksum::NameExcluded
+    } else {
+        return Err(BootError::ManifestDataError);
+    };
     for (i, chunk) in console_bytes
         .chunks_exact(size_of::<ConsoleInfo>())
         .enumerate()
@@ -232,7 +301,7 @@ pub fn parse(buf: &[u8; GRANULE_SIZE], buf_pa: u64, pa_bits: u32) -> Result<Mani
             ConsoleInfo::read_from_bytes(chunk).map_err(|_| BootError::ManifestDataError)?;
     }
     m.num_consoles = console_bytes.len() / size_of::<ConsoleInfo>();
-    Ok(m)
+    Ok((m, console_checksum))
 }
 
 /// Writes a version 0.3 manifest into `buf` (at physical address `buf_pa`) the way EL3
@@ -350,6 +419,77 @@ mod tests {
                 "{v:#x}"
             );
         }
+    }
+
+    /// The console list checksum TF-A up to v2.12 writes on QEMU (`plat_rmmd_load_manifest`
+    /// in `plat/qemu/common/qemu_common.c`): num + ptr + base + map_pages + clk_in_hz +
+    /// baud_rate, negated; the name word is left out (flags, also left out, is always
+    /// zero there). Fixed in v2.13 ("fix(qemu): fix RMM manifest checksum calculation").
+    fn tf_a_2_12_console_checksum(ptr: u64, c: &ConsoleInfo) -> u64 {
+        1u64.wrapping_add(ptr)
+            .wrapping_add(c.base)
+            .wrapping_add(c.map_pages)
+            .wrapping_add(c.clk_in_hz)
+            .wrapping_add(c.baud_rate)
+            .wrapping_neg()
+    }
+
+    #[test]
+    fn the_correct_console_checksum_is_accepted_as_such() {
+        let (_, rule) = parse_checked(&good(), PA, 40).unwrap();
+        assert_eq!(rule, ConsoleChecksum::AllWords);
+    }
+
+    #[test]
+    fn tf_a_2_12_console_checksum_without_the_name_is_accepted_and_flagged() {
+        let mut b = good();
+        let mut h = hdr(&b);
+        h.consoles.checksum = tf_a_2_12_console_checksum(h.consoles.ptr, &QEMU_PL011);
+        assert_ne!(h.consoles.checksum, hdr(&good()).consoles.checksum);
+        set_hdr(&mut b, h);
+        let (m, rule) = parse_checked(&b, PA, 40).unwrap();
+        assert_eq!(rule, ConsoleChecksum::NameExcluded);
+        assert_eq!(m.console_list(), &[QEMU_PL011]);
+        assert_eq!(m.dram_banks(), &[BANK]);
+    }
+
+    #[test]
+    fn console_checksums_matching_neither_rule_are_rejected() {
+        let good_sum = hdr(&good()).consoles.checksum;
+        let tf_a_sum = tf_a_2_12_console_checksum(0x418F_F050, &QEMU_PL011);
+        for wrong in [good_sum.wrapping_add(1), tf_a_sum.wrapping_sub(1), 0] {
+            let mut b = good();
+            let h = hdr(&b);
+            set_hdr(
+                &mut b,
+                ManifestHeader {
+                    consoles: ListHeader {
+                        checksum: wrong,
+                        ..h.consoles
+                    },
+                    ..h
+                },
+            );
+            assert_eq!(
+                parse(&b, PA, 40),
+                Err(BootError::ManifestDataError),
+                "{wrong:#x}"
+            );
+        }
+        // The lenient rule leaves out the name word only: a changed flags word (zero in
+        // every manifest TF-A 2.12 writes) still breaks it.
+        let mut b = good();
+        let mut h = hdr(&b);
+        h.consoles.checksum = tf_a_2_12_console_checksum(h.consoles.ptr, &QEMU_PL011);
+        set_hdr(&mut b, h);
+        b[0x50 + 0x28] = 1;
+        assert_eq!(parse(&b, PA, 40), Err(BootError::ManifestDataError));
+        // And the DRAM list gets no such leniency.
+        let mut b = good();
+        let mut h = hdr(&b);
+        h.dram.checksum = h.dram.checksum.wrapping_add(0x4000_0000);
+        set_hdr(&mut b, h);
+        assert_eq!(parse(&b, PA, 40), Err(BootError::ManifestDataError));
     }
 
     #[test]

@@ -7,6 +7,13 @@
 /// The RMM ignores it when decoding a function identifier.
 pub const SMCCC_SVE_HINT: u64 = 1 << 16;
 
+/// The function identifier of an SMC whose X0 is `x0`: W0, bits [31:0] (SMCCC, DEN0028
+/// 2.5: "The Function Identifier is passed on W0 on every SMC and HVC call"). Bits
+/// [63:32] of X0 are not part of it.
+pub const fn w0(x0: u64) -> u32 {
+    x0 as u32
+}
+
 /// First function identifier of the range reserved for RMI.
 pub const RMI_RANGE_START: u32 = 0xC400_0150;
 /// Last function identifier of the range reserved for RMI (inclusive).
@@ -15,9 +22,10 @@ pub const RMI_RANGE_END: u32 = 0xC400_018F;
 /// Declares a table of SMCCC function identifiers: one `u32` constant per command and
 /// an enum with `ALL`, `decode` and `id`.
 ///
-/// `decode` takes the raw `x0`: it ignores the SMCCC SVE hint bit ([`SMCCC_SVE_HINT`]),
-/// requires bits `[63:32]` to be zero and returns `None` for any identifier not in the
-/// table (including unused identifiers inside the interface's range). Shared by the RMI
+/// `decode` takes the raw `x0`: the identifier is W0 ([`w0`]; bits `[63:32]` are not
+/// part of it), the SMCCC SVE hint bit ([`SMCCC_SVE_HINT`]) is ignored, and it returns
+/// `None` for any identifier not in the table (including unused identifiers inside the
+/// interface's range). Shared by the RMI
 /// and RSI crates so that both decode identifiers by the same rule.
 #[macro_export]
 macro_rules! define_fids {
@@ -40,16 +48,12 @@ macro_rules! define_fids {
             /// Every command, in function-identifier order.
             pub const ALL: &'static [$enum] = &[$($enum::$name),*];
 
-            /// Decodes a function identifier (as found in `x0`). The SVE hint bit is
-            /// ignored; bits `[63:32]` must be zero. Returns `None` for identifiers that are
-            /// not commands of this interface, including unused identifiers inside its
-            /// range.
+            /// Decodes the function identifier of an SMC with `x0`: W0 (SMCCC; bits
+            /// `[63:32]` are not part of it), the SVE hint bit ignored. Returns `None`
+            /// for identifiers that are not commands of this interface, including unused
+            /// identifiers inside its range.
             pub const fn decode(x0: u64) -> Option<Self> {
-                let x0 = x0 & !$crate::fid::SMCCC_SVE_HINT;
-                if x0 > u32::MAX as u64 {
-                    return None;
-                }
-                match x0 as u32 {
+                match $crate::fid::w0(x0) & !($crate::fid::SMCCC_SVE_HINT as u32) {
                     $( $konst => Some($enum::$name), )*
                     _ => None,
                 }
@@ -115,8 +119,9 @@ define_fids! {
     }
 }
 
-/// Whether `x0` lies in the RMI function-identifier range (SVE hint ignored).
+/// Whether the function identifier of an SMC with `x0` (W0, [`w0`]) lies in the RMI
+/// range (SVE hint ignored).
 pub const fn is_rmi_range(x0: u64) -> bool {
-    let x0 = x0 & !SMCCC_SVE_HINT;
-    x0 >= RMI_RANGE_START as u64 && x0 <= RMI_RANGE_END as u64
+    let f = w0(x0) & !(SMCCC_SVE_HINT as u32);
+    f >= RMI_RANGE_START && f <= RMI_RANGE_END
 }

@@ -60,8 +60,6 @@ fn holes_and_out_of_range_do_not_decode() {
     }
     assert_eq!(RmiFid::decode(0xC400_014F), None);
     assert_eq!(RmiFid::decode(0xC400_0190), None);
-    // Bits [63:32] must be zero.
-    assert_eq!(RmiFid::decode(0xC400_0150 | 1 << 32), None);
     assert_eq!(RmiFid::decode(u64::MAX), None);
     // The SMC32 form is not an RMI command.
     assert_eq!(RmiFid::decode(0x8400_0150), None);
@@ -74,5 +72,23 @@ fn range_check() {
     assert!(is_rmi_range(0xC400_0170 | 1 << 16));
     assert!(!is_rmi_range(0xC400_014F));
     assert!(!is_rmi_range(0xC400_0190));
-    assert!(!is_rmi_range(0xC400_0150 | 1 << 32));
+    assert!(!is_rmi_range(0xC400_0190 | 1 << 32));
+}
+
+/// SMCCC (DEN0028) 2.5: "The Function Identifier is passed on W0 on every SMC and HVC
+/// call": bits [63:32] of X0 are not part of it.
+#[test]
+fn function_id_is_w0() {
+    assert_eq!(RmiFid::decode(0xC400_0150 | 1 << 32), Some(RmiFid::Version));
+    assert_eq!(
+        RmiFid::decode(0xFFFF_FFFF_0000_0000 | RMI_REC_ENTER as u64),
+        Some(RmiFid::RecEnter)
+    );
+    assert_eq!(
+        RmiFid::decode(0x8000_0000_0001_0000 | RMI_DATA_CREATE as u64),
+        Some(RmiFid::DataCreate)
+    );
+    assert_eq!(RmiFid::decode(0xC400_0156 | 1 << 40), None);
+    assert!(is_rmi_range(0xC400_0150 | 1 << 32));
+    assert!(is_rmi_range(0xFFFF_FFFF_C400_018F));
 }

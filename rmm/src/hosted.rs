@@ -109,7 +109,8 @@ impl Machine {
     }
 
     /// Issues an SMC from the Normal world on `cpu` with `x0 = fid` and `x1..=x6 = args`,
-    /// returning x0..=x4 as EL3 hands them back. RMI calls reach the RMM (if it booted);
+    /// returning x0..=x4 as EL3 hands them back. RMI calls reach the RMM (if it booted)
+    /// with W0 as x0, as TF-A forwards them (the function identifier is W0, SMCCC);
     /// anything else is answered `NOT_SUPPORTED` by EL3.
     ///
     /// # Panics
@@ -118,7 +119,8 @@ impl Machine {
         let mut scratch = self.cpus[cpu].lock().unwrap_or_else(|e| e.into_inner());
         match &self.rmm {
             Ok(rmm) if is_rmi_range(fid) && rmm.has_cpu(CpuId(cpu)) && self.booted[cpu] => {
-                rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), fid, args)
+                let w0 = u64::from(rmi_abi::fid::w0(fid));
+                rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), w0, args)
             }
             _ => [SMC_NOT_SUPPORTED, 0, 0, 0, args[3]],
         }

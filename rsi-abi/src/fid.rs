@@ -1,10 +1,11 @@
 //! RSI function identifiers (DEN0137 1.0, B5.3 "RSI commands").
 //!
 //! RSI commands are SMC64 fast calls owned by the standard secure service (OEN 4).
-//! Decoding follows the same rule as RMI ([`rmi_abi::define_fids`]): the SMCCC SVE hint
-//! bit is ignored and bits `[63:32]` must be zero.
+//! Decoding follows the same rule as RMI ([`rmi_abi::define_fids`]): the identifier is
+//! W0 (SMCCC; bits `[63:32]` of X0 are not part of it) and the SMCCC SVE hint bit is
+//! ignored.
 
-pub use rmi_abi::fid::SMCCC_SVE_HINT;
+pub use rmi_abi::fid::{w0, SMCCC_SVE_HINT};
 
 /// First function identifier of the range reserved for RSI.
 pub const RSI_RANGE_START: u32 = 0xC400_0190;
@@ -68,8 +69,9 @@ impl RsiFid {
     }
 }
 
-/// Whether `x0` lies in the RSI function-identifier range (SVE hint ignored).
+/// Whether the function identifier of an SMC with `x0` (W0, [`w0`]) lies in the RSI
+/// range (SVE hint ignored).
 pub const fn is_rsi_range(x0: u64) -> bool {
-    let x0 = x0 & !SMCCC_SVE_HINT;
-    x0 >= RSI_RANGE_START as u64 && x0 <= RSI_RANGE_END as u64
+    let f = w0(x0) & !(SMCCC_SVE_HINT as u32);
+    f >= RSI_RANGE_START && f <= RSI_RANGE_END
 }

@@ -33,7 +33,6 @@ fn non_rsi_identifiers_do_not_decode() {
     assert_eq!(RsiFid::decode(0xC400_019A), None);
     assert_eq!(RsiFid::decode(0xC400_018F), None);
     assert_eq!(RsiFid::decode(0xC400_0150), None);
-    assert_eq!(RsiFid::decode(0xC400_0190 | 1 << 32), None);
     assert_eq!(RsiFid::decode(0x8400_0190), None);
     assert_eq!(RsiFid::decode(u64::MAX), None);
 }
@@ -46,7 +45,19 @@ fn range_check() {
     assert!(is_rsi_range(0xC401_01A0));
     assert!(!is_rsi_range(0xC400_018F));
     assert!(!is_rsi_range(0xC400_01B0));
-    assert!(!is_rsi_range(0xC400_0190 | 1 << 32));
+    assert!(!is_rsi_range(0xC400_01B0 | 1 << 32));
+}
+
+/// SMCCC (DEN0028) 2.5: the function identifier is W0; bits [63:32] of X0 are not part
+/// of it.
+#[test]
+fn function_id_is_w0() {
+    assert_eq!(RsiFid::decode(0xC400_0190 | 1 << 32), Some(RsiFid::Version));
+    assert_eq!(
+        RsiFid::decode(0xFFFF_FFFF_0000_0000 | RSI_HOST_CALL as u64),
+        Some(RsiFid::HostCall)
+    );
+    assert!(is_rsi_range(0xC400_0190 | 1 << 32));
 }
 
 /// DEN0137 1.0, B5.3: the output values of each command, X0 upwards.

@@ -166,6 +166,31 @@ fn rsi_version_features_smccc_and_wfi_exit() {
     assert_wfi_exit(&exit);
 }
 
+/// SMCCC (DEN0028) 2.5: the function identifier of a realm's SMC is W0; bits [63:32] of
+/// X0 do not change which function is called.
+#[test]
+fn realm_smc_function_id_is_w0() {
+    let w = World::new(|cpu| {
+        let hi = 0xFFFF_FFFF_0000_0000u64;
+        let r = cpu.smc(hi | RSI_VERSION, &[0x1_0000]);
+        assert_eq!(&r[..3], &[0, 0x1_0000, 0x1_0000], "RSI_VERSION");
+        assert_eq!(
+            cpu.smc(1 << 32 | 0x8000_0000, &[])[0],
+            0x1_0002,
+            "SMCCC 1.2"
+        );
+        assert_eq!(cpu.smc(1 << 63 | 0x8400_0000, &[])[0], 0x1_0001, "PSCI 1.1");
+        assert_eq!(
+            cpu.smc(hi | 0xC400_01A0, &[])[0],
+            u64::MAX,
+            "unknown: NOT_SUPPORTED"
+        );
+        cpu.wfi();
+    });
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+}
+
 /// DEN0137 1.0, B1.2: on return from an RSI command, X0-X16 that are not outputs of
 /// the command read zero; X17-X30 are the realm's own. Each call starts with junk in
 /// every register after its inputs.

@@ -8,8 +8,9 @@
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
 //! - `fuzz [--smoke] [...]`: the stateful fuzzer of the hosted RMM (see `fuzz.rs`).
-//! - `run [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU test fixtures and
-//!   runs them in QEMU (see `qemu.rs`).
+//! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
+//!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
+//!   TF-A built from Debian's source package (see `qemu.rs`, `tfa.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -20,6 +21,7 @@ mod elfcheck;
 mod fuzz;
 mod image;
 mod qemu;
+mod tfa;
 
 /// The firmware's target: AArch64 bare metal without FP/SIMD code generation. EL3 does
 /// not switch the FP/SIMD registers between worlds, so R-EL2 code must not touch them

@@ -3,10 +3,14 @@
 //! status.
 //!
 //! ```text
-//! cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] [--stack-overflow-test]
-//!                 [-- QEMU-ARGS...]
+//! cargo xtask run [--el3 monitor|tf-a] [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS]
+//!                 [--stack-overflow-test] [-- QEMU-ARGS...]
 //! ```
 //!
+//! - `--el3` (default `monitor`): the project's EL3 test monitor, or TF-A built from
+//!   Debian's source package with `rmm.img` and the test host in its FIP (`tfa.rs`); the
+//!   QEMU machine is the same. Under TF-A the run's status is the one the test host
+//!   prints before PSCI `SYSTEM_OFF` ([`crate::tfa::verdict`]).
 //! - `--smp N` (default 2): CPUs. CPU 0 cold boots the RMM and runs the test host; the
 //!   others warm boot the RMM and park.
 //! - `--suite`: run only the conformance tests whose names start with one of the
@@ -48,7 +52,17 @@ const PARAMS_ADDR: u64 = 0x5FFF_F000;
 const PARAMS_MAGIC: &[u8; 8] = b"RMMQEMU1";
 const QEMU: &str = "qemu-system-aarch64";
 
+/// Which EL3 firmware boots the RMM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum El3 {
+    /// The project's EL3 test monitor (`tests/qemu/el3-monitor`).
+    Monitor,
+    /// TF-A from Debian's source package (`tfa.rs`).
+    TfA,
+}
+
 struct Options {
+    el3: El3,
     smp: u32,
     suite: String,
     timeout: Duration,
@@ -58,6 +72,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
+        el3: El3::Monitor,
         smp: 2,
         suite: String::new(),
         timeout: Duration::from_secs(120),
@@ -79,6 +94,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .filter(|n| (1..=8).contains(n))
                     .ok_or("--smp takes 1..=8")?;
             }
+            "--el3" => {
+                o.el3 = match value("--el3")?.as_str() {
+                    "monitor" => El3::Monitor,
+                    "tf-a" => El3::TfA,
+                    _ => return Err("--el3 takes monitor or tf-a".into()),
+                }
+            }
             "--suite" => o.suite = value("--suite")?,
             "--timeout" => {
                 let s: u64 = value("--timeout")?
@@ -94,12 +116,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option `{other}`")),
         }
     }
+    if o.stack_overflow_test && o.el3 == El3::TfA {
+        return Err("--stack-overflow-test runs under the test monitor only".into());
+    }
     Ok(o)
 }
 
 /// The usage line of `run`.
-pub const USAGE: &str = "cargo xtask run [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS] \
-                         [--stack-overflow-test] [-- QEMU-ARGS...]";
+pub const USAGE: &str = "cargo xtask run [--el3 monitor|tf-a] [--smp N] [--suite [-]PREFIX[,...]] \
+                         [--timeout SECS] [--stack-overflow-test] [-- QEMU-ARGS...]";
 
 fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -251,17 +276,26 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         "-semihosting-config",
         "enable=on,target=native",
         "-bios",
-    ])
-    .arg(&monitor)
-    .arg("-device")
-    .arg(loader(&rmm.img, RMM_ADDR))
-    .arg("-device")
-    .arg(loader(&ns_host, NS_HOST_ADDR))
-    .arg("-device")
-    .arg(loader(&params, PARAMS_ADDR))
-    .args(&opts.qemu_args)
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped());
+    ]);
+    match opts.el3 {
+        El3::Monitor => cmd
+            .arg(&monitor)
+            .arg("-device")
+            .arg(loader(&rmm.img, RMM_ADDR))
+            .arg("-device")
+            .arg(loader(&ns_host, NS_HOST_ADDR)),
+        // TF-A loads both from its FIP.
+        El3::TfA => cmd.arg(crate::tfa::flash_image(
+            &target_dir(&root),
+            &rmm.img,
+            &ns_host,
+        )?),
+    };
+    cmd.arg("-device")
+        .arg(loader(&params, PARAMS_ADDR))
+        .args(&opts.qemu_args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
     println!("running: {cmd:?}");
     let mut child = cmd.spawn().map_err(|e| format!("starting {QEMU}: {e}"))?;
     let console = Console::attach(&mut child);
@@ -274,7 +308,17 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Ok(msg) => println!("xtask run: {msg}"),
         Err(msg) => eprintln!("xtask run: {msg}"),
     }
-    match status.code() {
+    // TF-A powers the machine off (status 0) whatever the tests did: the test host
+    // printed the run's status.
+    let code = match (opts.el3, status.code()) {
+        (El3::TfA, Some(0)) => {
+            let v = crate::tfa::verdict(&lines);
+            println!("xtask run: TF-A powered the machine off; the run's status is {v}");
+            Some(i32::from(v))
+        }
+        (_, code) => code,
+    };
+    match code {
         Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
@@ -556,6 +600,10 @@ mod tests {
         assert!(parse(&args(&["--smp"])).is_err());
         assert!(parse(&args(&["--bogus"])).is_err());
         assert!(!parse(&[]).unwrap().stack_overflow_test);
+        assert_eq!(parse(&[]).unwrap().el3, El3::Monitor);
+        assert_eq!(parse(&args(&["--el3", "tf-a"])).unwrap().el3, El3::TfA);
+        assert!(parse(&args(&["--el3", "tf-a", "--stack-overflow-test"])).is_err());
+        assert!(parse(&args(&["--el3", "bl31"])).is_err());
         assert!(
             parse(&args(&["--stack-overflow-test"]))
                 .unwrap()

@@ -44,7 +44,8 @@ impl RunCtx<'_> {
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Handles an SMC the realm executed (the PC is already past it).
     pub(crate) fn handle_smc(&self, ctx: &mut RunCtx<'_>) -> Step {
-        let fid = ctx.arg(0);
+        // SMCCC (DEN0028) 2.5: the function identifier is W0.
+        let fid = u64::from(rsi_abi::fid::w0(ctx.arg(0)));
         if fid == smccc::arch::SMCCC_VERSION as u64 {
             return ctx.ret(SMCCC_VERSION_1_2);
         }

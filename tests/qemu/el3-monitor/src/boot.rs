@@ -12,21 +12,15 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use platform::el3::BootError;
-use platform::manifest::{self, DramBank, QEMU_PL011};
-use rmi_abi::AbiVersion;
-
 use crate::layout::{
     DRAM_BASE, DRAM_END, GRANULE_SIZE, NS_HOST_ENTRY, RMM_BASE, RMM_CPU_COUNT, RMM_SHARED_BUF,
     SECURE_RAM_BASE, SECURE_RAM_SIZE,
 };
 use crate::percpu::{self, PerCpu, World};
+use crate::rmm_el3::{self, boot_error_name, IFC_VERSION};
 use crate::sysreg::{self, Features};
 use crate::uart::println;
 use crate::{asm, gpt, mem, semihost, world};
-
-/// The RMM-EL3 interface version passed at cold boot (x1): 0.4, as TF-A v2.12.
-pub const IFC_VERSION: AbiVersion = AbiVersion::new(0, 4);
 
 /// Secondaries that have left the pen.
 static ARRIVED: AtomicU32 = AtomicU32::new(0);
@@ -73,11 +67,7 @@ fn fatal(msg: &str, code: u32) -> ! {
 /// The boot manifest TF-A gives on QEMU: one DRAM bank (all of DRAM) and UART0.
 fn write_manifest() {
     let mut page = [0u8; GRANULE_SIZE as usize];
-    let bank = DramBank {
-        base: DRAM_BASE,
-        size: DRAM_END - DRAM_BASE,
-    };
-    manifest::write(&mut page, RMM_SHARED_BUF, &[bank], &[QEMU_PL011]);
+    rmm_el3::write_boot_manifest(&mut page, RMM_SHARED_BUF);
     mem::write_shared_page(&page);
 }
 
@@ -109,7 +99,7 @@ pub extern "C" fn primary_main(_cpu: u64) -> ! {
         DRAM_END
     );
     let cpu = percpu::init(0, f);
-    let args = [0, IFC_VERSION.encode(), RMM_CPU_COUNT, RMM_SHARED_BUF];
+    let args = [0, IFC_VERSION, RMM_CPU_COUNT, RMM_SHARED_BUF];
     world::init_contexts(cpu, RMM_BASE, args, NS_HOST_ENTRY);
     println!(
         "cold boot of the RMM on CPU 0 at R-EL2 {RMM_BASE:#x}: x0 = {:#x}, x1 = {:#x}, x2 = {}, x3 = {:#x}",
@@ -132,30 +122,6 @@ pub extern "C" fn secondary_main(id: u64) -> ! {
     let cpu = percpu::init(id as usize, f);
     world::init_contexts(cpu, RMM_BASE, [id, 0, 0, 0], NS_HOST_ENTRY);
     world::enter(cpu, World::Realm)
-}
-
-/// The name of an RMM boot error code.
-fn boot_error_name(status: u64) -> &'static str {
-    [
-        BootError::Unknown,
-        BootError::VersionNotValid,
-        BootError::CpusOutOfRange,
-        BootError::CpuIdOutOfRange,
-        BootError::InvalidSharedBuffer,
-        BootError::ManifestVersionNotSupported,
-        BootError::ManifestDataError,
-    ]
-    .into_iter()
-    .find(|e| e.code() == status)
-    .map_or("not a boot error code", |e| match e {
-        BootError::Unknown => "unknown",
-        BootError::VersionNotValid => "E_RMM_BOOT_VERSION_NOT_VALID",
-        BootError::CpusOutOfRange => "E_RMM_BOOT_CPUS_OUT_OF_RANGE",
-        BootError::CpuIdOutOfRange => "E_RMM_BOOT_CPU_ID_OUT_OF_RANGE",
-        BootError::InvalidSharedBuffer => "E_RMM_BOOT_INVALID_SHARED_BUFFER",
-        BootError::ManifestVersionNotSupported => "E_RMM_BOOT_MANIFEST_VERSION_NOT_SUPPORTED",
-        BootError::ManifestDataError => "E_RMM_BOOT_MANIFEST_DATA_ERROR",
-    })
 }
 
 /// `RMM_BOOT_COMPLETE` with `status` from the RMM on `cpu`. On CPU 0 (cold boot)

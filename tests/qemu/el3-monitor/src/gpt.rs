@@ -18,7 +18,7 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use platform::el3::El3Error;
+use crate::rmm_el3::El3Status;
 
 use crate::layout::{
     DRAM_BASE, DRAM_END, GRANULE_SIZE, RMM_BASE, RMM_REALM_END, SECURE_RAM_BASE, SECURE_RAM_SIZE,
@@ -224,9 +224,9 @@ pub fn enable(f: &Features) -> Result<(), &'static str> {
 /// Moves the granule at `pa` from `from` to `to` (RMM_GTSI_DELEGATE / UNDELEGATE).
 /// `BadAddr` if `pa` is unaligned or outside DRAM; `BadPas` if the granule is not in
 /// `from`.
-pub fn transition(pa: u64, from: Gpi, to: Gpi) -> Result<(), El3Error> {
+pub fn transition(pa: u64, from: Gpi, to: Gpi) -> Result<(), El3Status> {
     if !pa.is_multiple_of(GRANULE_SIZE) || !(DRAM_BASE..DRAM_END).contains(&pa) {
-        return Err(El3Error::BadAddr);
+        return Err(El3Status::BadAddr);
     }
     while LOCK
         .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -240,7 +240,7 @@ pub fn transition(pa: u64, from: Gpi, to: Gpi) -> Result<(), El3Error> {
         tlbi_paallos();
         Ok(())
     } else {
-        Err(El3Error::BadPas)
+        Err(El3Status::BadPas)
     };
     LOCK.store(false, Ordering::Release);
     result

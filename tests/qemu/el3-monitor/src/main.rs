@@ -2,8 +2,9 @@
 //! fixture, not product code).
 //!
 //! It presents the layout and boot contract TF-A gives an RMM on QEMU `virt` with RME
-//! (RMM-EL3 interface 0.4, boot manifest 0.3; see
-//! `shared/reference/qemu-virt-rme.md`):
+//! (RMM-EL3 interface 0.4, boot manifest 0.3), stated in the fixture itself
+//! ([`rmm_el3`], [`layout`]: facts from TF-A's sources), not taken from the RMM's
+//! `platform` crate:
 //!
 //! - every CPU starts at reset in the secure flash at 0x0 (`-bios`); CPU 0 cold boots,
 //!   the others wait in a pen ([`asm`], [`boot`]);
@@ -40,6 +41,8 @@ mod layout;
 mod mem;
 #[cfg(target_os = "none")]
 mod percpu;
+#[cfg(target_os = "none")]
+mod rmm_el3;
 #[cfg(target_os = "none")]
 mod semihost;
 #[cfg(target_os = "none")]

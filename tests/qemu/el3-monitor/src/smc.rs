@@ -9,8 +9,10 @@
 //! - anything else: x0 = E_RMM_UNK (-1), back to the RMM.
 //!
 //! From the Normal world (the test host):
-//! - an RMI function (0xC400_0150..=0xC400_018F, SVE hint bit 16 ignored): forwarded to
-//!   the RMM, which resumes from its last SMC with the host's x0..x7;
+//! - an RMI function (W0 in 0xC400_0150..=0xC400_018F, SVE hint bit 16 ignored):
+//!   forwarded to the RMM, which resumes from its last SMC with W0 (zero-extended: the
+//!   function identifier is W0, and TF-A's RMMD forwards only that) and the host's
+//!   x1..x7;
 //! - `SMCCC_VERSION`: 1.2;
 //! - PSCI `SYSTEM_OFF`: QEMU exits with status 0;
 //! - [`TEST_EXIT`] (x1 = status): QEMU exits with that status;
@@ -18,8 +20,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use platform::el3::{
-    El3Error, RMM_BOOT_COMPLETE, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE, RMM_RMI_REQ_COMPLETE,
+use crate::rmm_el3::{
+    El3Status, RMI_FIRST, RMI_LAST, RMM_BOOT_COMPLETE, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE,
+    RMM_RMI_REQ_COMPLETE,
 };
 
 use crate::gpt::{self, Gpi};
@@ -39,9 +42,6 @@ pub const TEST_EXIT: u32 = 0xC200_0100;
 const SMCCC_NOT_SUPPORTED: u64 = -1i64 as u64;
 /// SMCCC version 1.2.
 const SMCCC_VERSION_1_2: u64 = 0x1_0002;
-/// The RMI function identifier range.
-const RMI_FIRST: u32 = 0xC400_0150;
-const RMI_LAST: u32 = 0xC400_018F;
 /// SMCCC 1.3 SVE hint bit.
 const SMCCC_SVE_HINT: u32 = 1 << 16;
 /// ESR_EL3.EC of an SMC executed in AArch64.
@@ -74,9 +74,9 @@ fn set_x0(cpu: &mut PerCpu, v: u64) {
     cpu.cur_ctx().gprs.x[0] = v;
 }
 
-fn el3_result(r: Result<(), El3Error>) -> u64 {
+fn el3_result(r: Result<(), El3Status>) -> u64 {
     match r {
-        Ok(()) => 0,
+        Ok(()) => El3Status::Ok.code(),
         Err(e) => e.code(),
     }
 }
@@ -99,7 +99,7 @@ fn from_realm(cpu: &mut PerCpu, fid: u32, x: &[u64; 31]) {
             ns.x[..5].copy_from_slice(&x[1..6]);
             world::switch(cpu, World::NonSecure);
         }
-        _ => set_x0(cpu, El3Error::Unknown.code()),
+        _ => set_x0(cpu, El3Status::Unk.code()),
     }
 }
 
@@ -108,6 +108,7 @@ fn from_ns(cpu: &mut PerCpu, fid: u32, x: &[u64; 31]) {
         RMI_FORWARDED.fetch_add(1, Ordering::Relaxed);
         let realm = &mut cpu.ctx[World::Realm as usize].gprs;
         realm.x[..8].copy_from_slice(&x[..8]);
+        realm.x[0] = u64::from(fid);
         world::switch(cpu, World::Realm);
         return;
     }

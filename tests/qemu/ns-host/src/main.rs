@@ -10,7 +10,8 @@
 //! preserves the FP/SIMD registers ([`fp_check`]), prints
 //! every `Test=... Result=...` line and the summary on UART0, reports granules a test
 //! left behind and tears down what they left ([`leaks`]), and ends QEMU through the monitor with status 0 if
-//! everything passed, 1 otherwise ([`run`]).
+//! everything passed, 1 otherwise ([`run`]). Under TF-A (BL33, entered the same way at
+//! NS-EL2 at 0x6000_0000) it prints that status and powers off with PSCI `SYSTEM_OFF`.
 //!
 //! All `unsafe` code and assembly lives in [`asm`], [`uart`] and [`params`].
 //!

@@ -11,6 +11,11 @@ use crate::{asm, fp_check, gpt_check, leaks, smc_check};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
+/// PSCI `SYSTEM_OFF` (PSCI, DEN0022: SMC32 0x8400_0008).
+const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
+/// Printed before `SYSTEM_OFF` when EL3 has no [`TEST_EXIT`] (TF-A), followed by the
+/// status: `cargo xtask run --el3 tf-a` takes the run's status from this line.
+pub const EXIT_STATUS_LINE: &str = "NS test host: exit status ";
 
 /// Exit status: every test passed.
 pub const EXIT_PASS: u32 = 0;
@@ -21,9 +26,17 @@ pub const EXIT_NS_FAULT: u32 = 6;
 /// Exit status: the test host panicked.
 pub const EXIT_NS_PANIC: u32 = 7;
 
-/// Ends the run: QEMU exits with `status`.
+/// Ends the run. Under the EL3 test monitor, [`TEST_EXIT`] ends QEMU with `status`.
+/// TF-A does not know that call (it returns SMCCC NOT_SUPPORTED): then the status is
+/// printed ([`EXIT_STATUS_LINE`]) and the machine powered off with PSCI `SYSTEM_OFF`
+/// (TF-A's QEMU port: the secure GPIO power-off line, QEMU exits with 0).
 pub fn exit(status: u32) -> ! {
     asm::smc(TEST_EXIT, [status as u64, 0, 0, 0, 0, 0]);
+    let _ = writeln!(
+        Uart,
+        "{EXIT_STATUS_LINE}{status} (EL3 has no TEST_EXIT: PSCI SYSTEM_OFF)"
+    );
+    asm::smc(PSCI_SYSTEM_OFF, [0; 6]);
     loop {
         core::hint::spin_loop();
     }

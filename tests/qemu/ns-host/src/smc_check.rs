@@ -31,7 +31,13 @@ fn run(_h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     c.eq("RMI_VERSION with the SVE hint bit: status", x0, 0)?;
     c.eq("... registers changed (bit mask)", changed as u64, 0)?;
     let (x0, changed) = asm::smc_clobbered(SMCCC_VERSION, 0);
-    c.eq("SMCCC_VERSION (answered by EL3): 1.2", x0, 0x1_0002)?;
+    // SMCCC_VERSION is an SMC32 call: the result is W0, bit 31 zero, major [30:16],
+    // minor [15:0]. The register rules checked here are SMCCC 1.2's, which every later
+    // 1.x keeps: any version from 1.2 on (TF-A v2.12 answers 1.5).
+    let w0 = u64::from(x0 as u32);
+    c.eq("SMCCC_VERSION (answered by EL3): W0 bit 31", w0 >> 31, 0)?;
+    c.eq("... major version", w0 >> 16, 1)?;
+    c.holds("... minor version at least 2 (SMCCC 1.2)", w0 & 0xFFFF >= 2)?;
     c.eq("... registers changed (bit mask)", changed as u64, 0)?;
     let (x0, changed) = asm::smc_clobbered(0xC400_0190, 0);
     c.eq(
