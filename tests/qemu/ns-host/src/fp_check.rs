@@ -104,13 +104,19 @@ fn record(reg: u64, want: u128, got: u128, call: u64, fid: u64, args: &[u64; 6])
 /// `smc #0` with x0 = `fid`, x1..x6 = `args`, returning x0..x4, and the FP/SIMD check
 /// around it.
 pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
-    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let call = CALLS.load(Ordering::Relaxed);
     let mut v = [0u128; 32];
     for (i, q) in v.iter_mut().enumerate() {
         *q = pattern(call, i);
     }
-    let (fpcr, fpsr) = (fpcr_for(call), fpsr_for(call));
-    let r = asm::smc_fp(fid, args, &v, fpcr, fpsr);
+    smc_with(fid, args, &v, fpcr_for(call), fpsr_for(call))
+}
+
+/// Like [`smc`], with V0..V31, FPCR and FPSR given by the caller (a test that needs to
+/// know the values the callee could see), checked the same way.
+pub fn smc_with(fid: u64, args: [u64; 6], v: &[u128; 32], fpcr: u64, fpsr: u64) -> [u64; 5] {
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let r = asm::smc_fp(fid, args, v, fpcr, fpsr);
     if r.before.0 != fpcr {
         record(
             REG_SETUP_FPCR,
@@ -162,6 +168,11 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
         counts[i].fetch_add(1, Ordering::Relaxed);
     }
     r.x
+}
+
+/// Whether a difference has been seen on any call so far.
+pub fn mismatch_seen() -> bool {
+    MISMATCH.load(Ordering::Relaxed)
 }
 
 fn reg_name(reg: u64, out: &mut Uart) {

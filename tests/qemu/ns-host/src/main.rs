@@ -34,10 +34,11 @@ mod leaks;
 #[cfg(target_os = "none")]
 mod params;
 #[cfg(target_os = "none")]
+mod realm_run;
+#[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]
 mod smc_check;
-#[cfg(target_os = "none")]
 #[cfg(target_os = "none")]
 mod uart;
 
