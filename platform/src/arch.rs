@@ -73,6 +73,39 @@ pub struct RealmRegs {
     pub pstate: u64,
 }
 
+/// The FP/SIMD registers of the PE (Arm ARM, A1.4 "Supported data types" and C5.2
+/// FPCR/FPSR): V0..V31 as 128-bit values (each as two little-endian 64-bit halves, low
+/// half first), FPCR and FPSR. With SVE, only the low 128 bits of each Z register.
+///
+/// EL3 does not switch these between worlds; the RMM switches them between the Normal
+/// world and each realm around a REC entry ([`Arch::save_fp`], [`Arch::load_fp`]).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C, align(16))]
+pub struct FpRegs {
+    /// V0..V31: `[low 64 bits, high 64 bits]`.
+    pub v: [[u64; 2]; 32],
+    /// FPCR.
+    pub fpcr: u64,
+    /// FPSR.
+    pub fpsr: u64,
+}
+
+impl FpRegs {
+    /// All zero: the state of a new REC.
+    pub const ZERO: Self = Self {
+        v: [[0; 2]; 32],
+        fpcr: 0,
+        fpsr: 0,
+    };
+    /// Offset of `fpcr` (the save/restore code's layout).
+    pub const FPCR_OFFSET: usize = core::mem::offset_of!(FpRegs, fpcr);
+}
+
+const _: () = assert!(core::mem::size_of::<FpRegs>() == 528 && FpRegs::FPCR_OFFSET == 512);
+const _: () = assert!(core::mem::offset_of!(FpRegs, fpsr) == 520);
+
 /// How a realm run ended: the exception taken to EL2. For `Sync`, ESR_EL2, FAR_EL2
 /// and HPFAR_EL2 hold the syndrome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +233,14 @@ pub trait Arch: Sync {
     /// registers already loaded, until it takes an exception to EL2; `regs` then holds
     /// the realm's registers at that point. Only called when [`Arch::runs_realms`].
     fn run_realm(&self, cpu: CpuId, regs: &mut RealmRegs) -> RealmTrap;
+
+    /// Stores the FP/SIMD registers of `cpu` (V0..V31, FPCR, FPSR) in `into`. On
+    /// hardware this is the one place besides [`Arch::load_fp`] where the RMM executes
+    /// FP/SIMD instructions (with CPTR_EL2.TFP cleared around them).
+    fn save_fp(&self, cpu: CpuId, into: &mut FpRegs);
+
+    /// Loads the FP/SIMD registers of `cpu` from `from`.
+    fn load_fp(&self, cpu: CpuId, from: &FpRegs);
 
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).

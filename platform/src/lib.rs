@@ -34,6 +34,6 @@ mod aarch64_map;
 
 pub use addr::{GranuleIdx, PhysAddr};
 pub use arch::{
-    Arch, CpuId, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap, Stage2Scope,
+    Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap, Stage2Scope,
 };
 pub use sysreg::SysReg;

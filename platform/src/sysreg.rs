@@ -65,6 +65,8 @@ macro_rules! with_sysreg_list {
         ID_AA64ZFR0_EL1 => "id_aa64zfr0_el1", "S3_0_C0_C4_4",
         /// Multiprocessor affinity.
         MPIDR_EL1 => "mpidr_el1", "S3_0_C0_C0_5",
+        /// Main ID register (what VPIDR_EL2 gives a realm).
+        MIDR_EL1 => "midr_el1", "S3_0_C0_C0_0",
         /// PMU control (N = number of event counters).
         PMCR_EL0 => "pmcr_el0", "S3_3_C9_C12_0",
         /// GIC virtual CPU interface type: number of LRs, priority/preemption/ID bits.
@@ -151,6 +153,10 @@ macro_rules! with_sysreg_list {
         VTTBR_EL2 => "vttbr_el2", "S3_4_C2_C1_0",
         /// Virtualization multiprocessor ID (the realm's MPIDR).
         VMPIDR_EL2 => "vmpidr_el2", "S3_4_C0_C0_5",
+        /// Virtualization processor ID (the realm's MIDR).
+        VPIDR_EL2 => "vpidr_el2", "S3_4_C0_C0_0",
+        /// Extended hypervisor configuration (FEAT_HCX).
+        HCRX_EL2 => "hcrx_el2", "S3_4_C1_C2_2",
         /// Monitor debug configuration.
         MDCR_EL2 => "mdcr_el2", "S3_4_C1_C1_1",
         /// Architectural feature trap.
@@ -185,6 +191,7 @@ pub const fn is_read_only(reg: SysReg) -> bool {
             | SysReg::ID_AA64ISAR0_EL1
             | SysReg::ID_AA64ZFR0_EL1
             | SysReg::MPIDR_EL1
+            | SysReg::MIDR_EL1
             | SysReg::ICH_VTR_EL2
             | SysReg::CNTPCT_EL0
             | SysReg::CNTVCT_EL0

@@ -20,6 +20,16 @@ pub struct CpuFeatures {
     pub wrps: u8,
     /// Implemented GIC list registers minus one (ICH_VTR_EL2.ListRegs).
     pub gic_list_regs: u8,
+    /// FEAT_RAS (ID_AA64PFR0_EL1.RAS [31:28] != 0): error record registers exist.
+    pub ras: bool,
+    /// FEAT_LOR (ID_AA64MMFR1_EL1.LO [19:16] != 0): LORegion registers exist.
+    pub lor: bool,
+    /// FEAT_HCX (ID_AA64MMFR1_EL1.HCX [43:40] != 0): HCRX_EL2 exists.
+    pub hcx: bool,
+    /// FEAT_SPE (ID_AA64DFR0_EL1.PMSVer [35:32] != 0): MDCR_EL2.TPMS exists.
+    pub spe: bool,
+    /// FEAT_TRF (ID_AA64DFR0_EL1.TraceFilt [43:40] != 0): MDCR_EL2.TTRF exists.
+    pub trf: bool,
 }
 
 /// Decodes ID_AA64MMFR0_EL1.PARange [3:0] into a width in bits; reserved encodings
@@ -50,12 +60,19 @@ impl CpuFeatures {
         let mmfr1 = arch.read_sysreg(cpu, SysReg::ID_AA64MMFR1_EL1);
         let dfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64DFR0_EL1);
         let vtr = arch.read_sysreg(cpu, SysReg::ICH_VTR_EL2);
+        let pfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64PFR0_EL1);
+        let field = |reg: u64, lsb: u32| (reg >> lsb) & 0xF != 0;
         Self {
             pa_bits: pa_range_bits(mmfr0).unwrap_or(32),
             vmid_bits: if (mmfr1 >> 4) & 0xF == 0b0010 { 16 } else { 8 },
             brps: ((dfr0 >> 12) & 0xF) as u8,
             wrps: ((dfr0 >> 20) & 0xF) as u8,
             gic_list_regs: (vtr & 0xF) as u8,
+            ras: field(pfr0, 28),
+            lor: field(mmfr1, 16),
+            hcx: field(mmfr1, 40),
+            spe: field(dfr0, 32),
+            trf: field(dfr0, 40),
         }
     }
 
@@ -116,6 +133,11 @@ mod tests {
             brps: 5,
             wrps: 3,
             gic_list_regs: 15,
+            ras: false,
+            lor: false,
+            hcx: false,
+            spe: false,
+            trf: false,
         };
         let r = f.feature_reg0();
         assert_eq!(r.s2sz, 48, "capped without LPA2");

@@ -8,24 +8,16 @@ use platform::aarch64::console;
 use platform::aarch64::map::{
     EMERGENCY_STACK_SIZE, GUARD_SIZE, STACK_PAINT, STACK_SIZE, STACK_STRIDE,
 };
-/// CPTR_EL2 at R-EL2, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2 "CPTR_EL2,
-/// Architectural Feature Trap Register (EL2)"): the RES1 bits 13, 9 and 7:0, plus
-/// TSM (bit 12, traps SME; RES1 without FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ
-/// (bit 8, traps SVE; RES1 without FEAT_SVE). TTA, TAM and TCPAC stay 0.
-///
-/// The RMM is built without FP/SIMD code (`aarch64-unknown-none-softfloat`), and EL3 does
-/// not switch FP/SIMD state between worlds: the registers hold the Normal world's
-/// values. Trapping makes any FP/SIMD instruction at R-EL2 an exception report instead
-/// of silent corruption of those values. Realm FP/SIMD context switching (not written
-/// yet) will clear TFP/TZ only around its explicit save/restore regions, and set them
-/// again before returning to RMM code (`docs/firmware.md`, FP/SIMD policy).
-const CPTR_EL2: u64 = RES1_13 | TSM | RES1_9 | TFP | TZ | RES1_7_0;
-const RES1_13: u64 = 1 << 13;
-const TSM: u64 = 1 << 12;
-const TFP: u64 = 1 << 10;
-const RES1_9: u64 = 1 << 9;
-const TZ: u64 = 1 << 8;
-const RES1_7_0: u64 = 0xff;
+// CPTR_EL2 at R-EL2 (`platform::aarch64::world::CPTR_EL2_RMM`, layout for
+// HCR_EL2.E2H = 0): the RES1 bits plus TSM, TFP and TZ, so that FP/SIMD, SVE and SME
+// instructions trap.
+//
+// The RMM is built without FP/SIMD code (`aarch64-unknown-none-softfloat`), and EL3 does
+// not switch FP/SIMD state between worlds: the registers hold the Normal world's
+// values. Trapping makes any FP/SIMD instruction at R-EL2 an exception report instead
+// of silent corruption of those values. Only the world switch (while a realm runs) and
+// the FP/SIMD save/restore routines clear TFP (`docs/firmware.md`, FP/SIMD policy).
+use platform::aarch64::world::CPTR_EL2_RMM as CPTR_EL2;
 const _: () = assert!(CPTR_EL2 == 0x37ff);
 
 // The stack sizes are loaded as two 16-bit halves.

@@ -11,7 +11,7 @@
 //! [`Scratch`] is made of zeroed granules only, so the firmware keeps one per CPU in a
 //! zero-initialised static (`.bss`).
 
-use platform::{CpuId, GranuleMem};
+use platform::{CpuId, FpRegs, GranuleMem};
 use rmi_abi::{RmiRealmParams, RmiRecEnter, RmiRecExit, RmiRecParams, RmiRecRun};
 
 use crate::rec::{rec_mut, Rec};
@@ -27,6 +27,8 @@ pub struct Scratch {
     run: GranuleMem,
     /// The working copy of the REC being run (its granule's first bytes).
     rec: GranuleMem,
+    /// The Normal world's FP/SIMD registers while a realm's are loaded.
+    host_fp: FpRegs,
 }
 
 impl Scratch {
@@ -45,11 +47,17 @@ impl Scratch {
         zerocopy::transmute_mut!(&mut self.page)
     }
 
-    /// The REC_ENTER buffers: the entry half of `RmiRecRun`, its exit half, and the
-    /// working copy of the REC.
-    pub(crate) fn rec_run(&mut self) -> (&mut RmiRecEnter, &mut RmiRecExit, &mut Rec) {
+    /// The REC_ENTER buffers: the entry half of `RmiRecRun`, its exit half, the
+    /// working copy of the REC, and the save area of the Normal world's FP/SIMD
+    /// registers.
+    pub(crate) fn rec_run(&mut self) -> RecRunBufs<'_> {
         let run: &mut RmiRecRun = zerocopy::transmute_mut!(&mut self.run);
-        (&mut run.enter, &mut run.exit, rec_mut(&mut self.rec))
+        RecRunBufs {
+            enter: &mut run.enter,
+            exit: &mut run.exit,
+            rec: rec_mut(&mut self.rec),
+            host_fp: &mut self.host_fp,
+        }
     }
 }
 
@@ -59,7 +67,20 @@ impl Scratch {
         page: GranuleMem::ZERO,
         run: GranuleMem::ZERO,
         rec: GranuleMem::ZERO,
+        host_fp: FpRegs::ZERO,
     };
+}
+
+/// What RMI_REC_ENTER works in ([`Scratch::rec_run`]).
+pub(crate) struct RecRunBufs<'a> {
+    /// The entry half of `RmiRecRun`, as copied in from the host.
+    pub enter: &'a mut RmiRecEnter,
+    /// The exit half, as it is built.
+    pub exit: &'a mut RmiRecExit,
+    /// The working copy of the REC.
+    pub rec: &'a mut Rec,
+    /// The Normal world's FP/SIMD registers while the realm's are loaded.
+    pub host_fp: &'a mut FpRegs,
 }
 
 /// A CPU's RMI loop: the CPU it runs on and the scratch memory it owns.

@@ -1,7 +1,7 @@
 //! The REC (realm execution context, DEN0137 1.0 A2.3): a realm vCPU's state, kept in
 //! the REC granule itself.
 
-use platform::{GranuleMem, SysReg};
+use platform::{FpRegs, GranuleMem, SysReg};
 use rmi_abi::rec_params::REC_PARAMS_AUX_GRANULES_MAX;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -77,6 +77,9 @@ pub enum LastExit {
 #[derive(Clone, FromBytes, IntoBytes, KnownLayout, Immutable)]
 #[repr(C)]
 pub struct Rec {
+    /// The realm's FP/SIMD registers while the REC is not running (first: 16-byte
+    /// aligned at the start of the granule, as the save/restore code needs).
+    pub fp: FpRegs,
     /// The owning realm's RD.
     pub rd: u64,
     /// The REC's index in its realm (creation order).
@@ -162,6 +165,7 @@ impl Rec {
         self.gprs[..8].copy_from_slice(args);
         self.el1 = [0; 32];
         self.el1[el1_index(SysReg::SCTLR_EL1)] = SCTLR_EL1_RESET;
+        self.fp = FpRegs::ZERO;
         self.vgic = vgic::VgicState::new();
         self.last_exit = LastExit::Other as u8;
         self.psci_pending = 0;

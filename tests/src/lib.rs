@@ -15,6 +15,7 @@
 
 pub mod builder;
 pub mod check;
+pub mod payload;
 pub mod realm;
 pub mod suites;
 pub mod teardown;

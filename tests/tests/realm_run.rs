@@ -133,6 +133,60 @@ fn assert_wfi_exit(exit: &RmiRecExit) {
     assert_eq!(exit.gprs, [0; 31]);
 }
 
+/// FP/SIMD registers with every word tagged `tag` in its top 16 bits.
+fn fp_fill(tag: u64) -> platform::FpRegs {
+    let mut f = platform::FpRegs::ZERO;
+    for (i, v) in f.v.iter_mut().enumerate() {
+        *v = [tag << 48 | i as u64, tag << 48 | 0x100 | i as u64];
+    }
+    f.fpcr = tag << 48 | 0x0700_0000;
+    f.fpsr = tag << 48 | 0x0800_009F;
+    f
+}
+
+/// EL3 does not switch FP/SIMD registers between worlds, so the RMM does (SMCCC: the
+/// callee of an SMC preserves V0..V31, FPCR and FPSR): after every REC exit the CPU
+/// holds the host's values again, bit-exact; the realm never sees a host value and
+/// finds its own after a round trip through the host, which changed its own meanwhile.
+#[test]
+fn fp_simd_state_switched_between_host_and_realm() {
+    let (host1, host2, mine) = (fp_fill(0x4853), fp_fill(0x4854), fp_fill(0x5245));
+    let host_tags = [0x4853, 0x4854];
+    let w = World::new(move |cpu| {
+        let seen = cpu.fp();
+        let words = seen.v.iter().flatten().chain([&seen.fpcr, &seen.fpsr]);
+        for &word in words {
+            assert!(
+                !host_tags.contains(&(word >> 48)),
+                "the realm sees a host FP/SIMD value: {word:#x}"
+            );
+        }
+        cpu.set_fp(&mine);
+        cpu.wfi();
+        assert_eq!(
+            cpu.fp(),
+            mine,
+            "the realm's own FP/SIMD registers after the exit"
+        );
+        cpu.wfi();
+    });
+    let cpu0 = w.m.hw().cpu(CpuId(0));
+    cpu0.set_fp(&host1);
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    assert_eq!(
+        cpu0.fp(),
+        host1,
+        "the host's FP/SIMD registers after REC_ENTER"
+    );
+    cpu0.set_fp(&host2);
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    assert_eq!(
+        cpu0.fp(),
+        host2,
+        "the host's FP/SIMD registers after REC_ENTER"
+    );
+}
+
 #[test]
 fn rsi_version_features_smccc_and_wfi_exit() {
     let w = World::new(|cpu| {

@@ -4,8 +4,8 @@
 //! - **No FP/SIMD code.** EL3 does not switch the FP/SIMD registers between worlds, so
 //!   at R-EL2 they hold the Normal world's (or a realm's) values: an FP/SIMD, SVE or SME
 //!   instruction, or an MRS/MSR of FPCR/FPSR, anywhere in the executable sections
-//!   fails the build, except inside the symbols of [`FP_SIMD_ALLOWED`] (explicit
-//!   save/restore code, none today). CPTR_EL2 traps them at run time as well.
+//!   fails the build, except inside the symbols of [`FP_SIMD_ALLOWED`] (the explicit
+//!   save/restore routines). CPTR_EL2 traps them at run time as well.
 //! - **No large stack frame.** Each CPU has a 16 KiB stack with a guard page below it;
 //!   a function whose prologue reserves more than [`FRAME_LIMIT`] fails the build.
 //!   Frames come from decoding each function's prologue ([`crate::a64::frame`]).
@@ -16,9 +16,9 @@ use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SymbolKind};
 use crate::a64;
 
 /// Symbols (demangled, without hash) whose code may use FP/SIMD instructions: the
-/// explicit FP/SIMD save/restore regions, which run with CPTR_EL2.TFP/TZ cleared around
-/// them. None today.
-pub const FP_SIMD_ALLOWED: &[&str] = &[];
+/// explicit FP/SIMD save/restore routines (`platform::aarch64::fp`), which clear
+/// CPTR_EL2.TFP only around their own loads and stores.
+pub const FP_SIMD_ALLOWED: &[&str] = &["platform_fp_save", "platform_fp_load"];
 
 /// The largest stack frame a function may reserve, in bytes.
 ///

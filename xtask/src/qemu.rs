@@ -1,6 +1,6 @@
 //! `cargo xtask run`: boots `rmm.img` in QEMU with the project's own EL3 test monitor
-//! and Normal-world test host (no TF-A), streams the console and exits with QEMU's
-//! status.
+//! and Normal-world test host (no TF-A), with the realm payload the test host runs in
+//! realms loaded beside them, streams the console and exits with QEMU's status.
 //!
 //! ```text
 //! cargo xtask run [--el3 monitor|tf-a] [--smp N] [--suite [-]PREFIX[,...]] [--timeout SECS]
@@ -47,6 +47,10 @@ use crate::{image, workspace_root, FIXTURE_TARGET};
 const NS_HOST_ADDR: u64 = 0x6000_0000;
 /// Where `rmm.img` is loaded.
 const RMM_ADDR: u64 = 0x4010_0000;
+/// Where the test host finds the realm payload (`tests/qemu/ns-host/src/params.rs`),
+/// linked at IPA [`REALM_IPA`].
+const REALM_IMAGE_ADDR: u64 = 0x5F00_0000;
+const REALM_IPA: u64 = 0x8_0000;
 /// Where the test host reads its parameters (see `tests/qemu/ns-host/src/params.rs`).
 const PARAMS_ADDR: u64 = 0x5FFF_F000;
 const PARAMS_MAGIC: &[u8; 8] = b"RMMQEMU1";
@@ -132,8 +136,9 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds the two fixtures (release, bare metal) and returns their flat images.
-fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String> {
+/// Builds the fixtures (release, bare metal) and returns their flat images: the EL3
+/// monitor, the test host, the realm payload.
+fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
     crate::ensure_targets(&[FIXTURE_TARGET])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -147,6 +152,8 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
             "rmm-test-el3-monitor",
             "-p",
             "rmm-test-ns-host",
+            "-p",
+            "rmm-test-realm",
         ])
         .status()
         .map_err(|e| format!("running cargo: {e}"))?;
@@ -177,6 +184,7 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String>
     Ok((
         flat("rmm-test-el3-monitor", 0)?,
         flat("rmm-test-ns-host", NS_HOST_ADDR)?,
+        flat("rmm-test-realm", REALM_IPA)?,
     ))
 }
 
@@ -254,7 +262,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     let rmm = crate::build(false, crate::Platform::Qemu, variant)?;
     let out = target_dir(&root).join("qemu");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let (monitor, ns_host) = build_fixtures(&root, &out)?;
+    let (monitor, ns_host, realm) = build_fixtures(&root, &out)?;
     let params = out.join("params.bin");
     std::fs::write(&params, params_block(&opts.suite))
         .map_err(|e| format!("{}: {e}", params.display()))?;
@@ -293,6 +301,8 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     };
     cmd.arg("-device")
         .arg(loader(&params, PARAMS_ADDR))
+        .arg("-device")
+        .arg(loader(&realm, REALM_IMAGE_ADDR))
         .args(&opts.qemu_args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());

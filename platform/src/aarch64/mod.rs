@@ -11,9 +11,12 @@
 //! - [`mmu`]: the RMM's stage-1 translation;
 //! - [`stack`]: the per-CPU stacks at run time;
 //! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
+//! - [`world`]: the world switch to a realm at R-EL1 and back;
+//! - [`fp`]: the FP/SIMD register save and load (the RMM's only FP/SIMD code);
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
+pub mod fp;
 pub mod map;
 pub mod mem;
 pub mod mmu;
@@ -22,9 +25,10 @@ pub mod stack;
 pub mod sysreg;
 pub mod tlb;
 pub mod vectors;
+pub mod world;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Stage2Scope};
+use crate::arch::{Arch, CpuId, FpRegs, NsFault, OwnedGranule, RealmRegs, RealmTrap, Stage2Scope};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -62,12 +66,19 @@ impl Arch for Hw {
     }
 
     fn runs_realms(&self) -> bool {
-        // The world switch to R-EL1 is not written yet: REC entry is not offered.
-        false
+        true
     }
 
-    fn run_realm(&self, _cpu: CpuId, _regs: &mut crate::arch::RealmRegs) -> crate::arch::RealmTrap {
-        unreachable!("REC entry is refused before a realm would run")
+    fn run_realm(&self, _cpu: CpuId, regs: &mut RealmRegs) -> RealmTrap {
+        world::run(regs)
+    }
+
+    fn save_fp(&self, _cpu: CpuId, into: &mut FpRegs) {
+        fp::save(into)
+    }
+
+    fn load_fp(&self, _cpu: CpuId, from: &FpRegs) {
+        fp::load(from)
     }
 
     fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {

@@ -6,6 +6,9 @@
 //! resumes at its fault exit instead of being reported. The routine and that fix-up use
 //! only x0..x5 and x16/x17 (which a call may clobber).
 //!
+//! An exception from a lower EL is a realm exit: the vector entry hands it to the world
+//! switch ([`super::world`]), which returns to the RMM's run loop.
+//!
 //! Every other exception is reported on the console with its class, ESR, ELR, FAR, SP
 //! and the CPU, and the CPU parks: nothing is ever returned to the host from a broken
 //! state. The report runs on the CPU's emergency stack ([`super::map`]): the exception
@@ -18,6 +21,7 @@ use core::arch::global_asm;
 use super::console;
 use super::map::EMERGENCY_STACK_SIZE;
 use super::stack;
+use super::world;
 
 global_asm!(
     ".section .text.vectors, \"ax\"",
@@ -49,32 +53,15 @@ global_asm!(
     ".balign 128",
     "mov x0, #7",
     "b platform_unexpected",
-    // Lower EL, AArch64 (realm exits: not yet entered).
+    // Lower EL, AArch64, then AArch32 (a realm's EL0 may be AArch32): realm exits.
+    // Only a realm runs below R-EL2, and only inside `platform_realm_enter`
+    // (super::world), whose frame is on this stack: save x0/x1, pass the trap kind.
+    ".irp kind, {sync}, {irq}, {fiq}, {serror}, {sync}, {irq}, {fiq}, {serror}",
     ".balign 128",
-    "mov x0, #8",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #9",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #10",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #11",
-    "b platform_unexpected",
-    // Lower EL, AArch32.
-    ".balign 128",
-    "mov x0, #12",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #13",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #14",
-    "b platform_unexpected",
-    ".balign 128",
-    "mov x0, #15",
-    "b platform_unexpected",
+    "stp x0, x1, [sp, #-16]!",
+    "mov x0, #\\kind",
+    "b platform_realm_exit",
+    ".endr",
     "",
     "platform_sync_current:",
     "    mrs x16, elr_el2",
@@ -144,6 +131,10 @@ global_asm!(
     max_cpus = const crate::layout::PLATFORM.max_cpus,
     emergency_size = const EMERGENCY_STACK_SIZE,
     emergency_base = sym stack::EMERGENCY_STACKS,
+    sync = const world::TRAP_SYNC,
+    irq = const world::TRAP_IRQ,
+    fiq = const world::TRAP_FIQ,
+    serror = const world::TRAP_SERROR,
 );
 
 unsafe extern "C" {

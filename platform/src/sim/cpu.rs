@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use crate::arch::FpRegs;
 use crate::sysreg::{is_read_only, SysReg};
 
 /// Initial register values for every simulated CPU. `MPIDR_EL1` is derived per CPU.
@@ -68,9 +69,10 @@ pub const fn mpidr_of(linear: usize) -> u64 {
     1 << 31 | ((linear as u64 >> 4) & 0xFF) << 8 | (linear as u64 & 0xF)
 }
 
-/// One CPU's register file.
+/// One CPU's register file: its system registers and its FP/SIMD registers.
 pub struct SysRegFile {
     regs: Mutex<[u64; SysReg::COUNT]>,
+    fp: Mutex<FpRegs>,
 }
 
 impl SysRegFile {
@@ -80,7 +82,18 @@ impl SysRegFile {
         regs[SysReg::MPIDR_EL1.index()] = mpidr_of(linear);
         Self {
             regs: Mutex::new(regs),
+            fp: Mutex::new(FpRegs::ZERO),
         }
+    }
+
+    /// The FP/SIMD registers (V0..V31, FPCR, FPSR).
+    pub fn fp(&self) -> FpRegs {
+        *self.fp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the FP/SIMD registers.
+    pub fn set_fp(&self, value: &FpRegs) {
+        *self.fp.lock().unwrap_or_else(|e| e.into_inner()) = *value;
     }
 
     /// Reads a register.

@@ -441,6 +441,16 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
+    fn save_fp(&self, cpu: CpuId, into: &mut crate::arch::FpRegs) {
+        *into = self.0.cpu(cpu).fp();
+    }
+
+    #[inline(never)]
+    fn load_fp(&self, cpu: CpuId, from: &crate::arch::FpRegs) {
+        self.0.cpu(cpu).set_fp(from);
+    }
+
+    #[inline(never)]
     fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {
         self.0.tlb.invalidate(&self.0.mem, vmid, scope);
     }

@@ -580,6 +580,17 @@ impl RealmCpu {
         )
     }
 
+    /// The FP/SIMD registers (V0..V31, FPCR, FPSR) as the realm sees them: those of the
+    /// CPU it runs on.
+    pub fn fp(&self) -> crate::arch::FpRegs {
+        self.hw().cpu(self.cpu).fp()
+    }
+
+    /// Writes the realm's FP/SIMD registers (FP/SIMD instructions of the realm).
+    pub fn set_fp(&mut self, value: &crate::arch::FpRegs) {
+        self.hw().cpu(self.cpu).set_fp(value)
+    }
+
     /// Executes WFI: traps to EL2 if HCR_EL2.TWI is set, else completes at once.
     pub fn wfi(&mut self) {
         self.take_interrupts();

@@ -38,7 +38,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         rec: PhysAddr,
         run: PhysAddr,
     ) -> Result<(), RmiError> {
-        let (enter, exit, r) = scratch.rec_run();
+        let crate::percpu::RecRunBufs {
+            enter,
+            exit,
+            rec: r,
+            host_fp,
+        } = scratch.rec_run();
         // run_align, run_bound, run_pas
         self.read_host_granule_part(run, enter.as_mut_bytes())?;
         // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
@@ -101,7 +106,15 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         debug_assert!(ok);
         drop(rec_lock);
 
-        self.run_rec(cpu, r, exit, rd, realm, Entry { enter, flags, gic });
+        self.run_rec(
+            cpu,
+            r,
+            exit,
+            host_fp,
+            rd,
+            realm,
+            Entry { enter, flags, gic },
+        );
         // The running reference keeps the granule a REC; its lock orders the write-back
         // against commands that read the REC meanwhile.
         match self.granules.lock_as::<RecKind>(rec) {

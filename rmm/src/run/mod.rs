@@ -1,5 +1,6 @@
 //! Running a REC: what happens between RMI_REC_ENTER and the REC exit it returns.
 //!
+//! - [`control`]: the EL2 controls and traps a realm runs under.
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
 //! - [`inject`]: taking a synchronous exception to the realm's EL1.
@@ -7,6 +8,7 @@
 //!   handles it and resumes the realm or exits to the host.
 //! - [`realm_mem`]: the RMM's own accesses to realm memory (RSI buffers).
 
+pub mod control;
 pub mod entry;
 pub mod exit;
 pub mod inject;
@@ -15,7 +17,7 @@ pub mod trap;
 
 use crate::Storage;
 
-use platform::{Arch, CpuId, PhysAddr, RealmRegs, SysReg};
+use platform::{Arch, CpuId, FpRegs, PhysAddr, RealmRegs, SysReg};
 use rmi_abi::flags::RmiRecEnterFlags;
 use rmi_abi::{RmiRecEnter, RmiRecExit};
 use vgic::ValidatedState;
@@ -60,15 +62,23 @@ pub struct Entry<'a> {
     pub gic: ValidatedState,
 }
 
-/// HCR_EL2 while a realm runs: VM, SWIO, FMO, IMO, AMO, FB, BSU inner shareable, TSC
-/// (SMCs trap to the RMM), RW (EL1 is AArch64), FWB (the RMM decides cacheability of
-/// protected memory).
-pub const HCR_REALM: u64 =
-    1 | 1 << 1 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 9 | 1 << 10 | 1 << 19 | 1 << 31 | 1 << 46;
+pub use control::HCR_REALM;
 /// HCR_EL2.TWI: trap WFI.
-pub const HCR_TWI: u64 = 1 << 13;
+pub const HCR_TWI: u64 = control::hcr::TWI;
 /// HCR_EL2.TWE: trap WFE.
-pub const HCR_TWE: u64 = 1 << 14;
+pub const HCR_TWE: u64 = control::hcr::TWE;
+
+/// The values of the EL2 registers the RMM changes for a realm run, as they were
+/// before it (restored after it).
+struct Outside {
+    hcr: u64,
+    cnthctl: u64,
+    mdcr: u64,
+    vpidr: u64,
+    cntvoff: u64,
+    /// With FEAT_HCX.
+    hcrx: Option<u64>,
+}
 
 /// VTCR_EL2 for a realm: T0SZ from the IPA width, SL0 from the start level, walks
 /// inner/outer write-back inner shareable, 4 KiB granule, the PA size, 16-bit VMIDs
@@ -100,12 +110,16 @@ pub fn vtcr(realm: &RealmInfo, pa_bits: u32, vmid16: bool) -> u64 {
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Runs the REC until an exit the host must see, building its exit record in
-    /// `exit`.
+    /// `exit`. `host_fp` is where the Normal world's FP/SIMD registers are kept while
+    /// the realm's are loaded.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     pub(crate) fn run_rec(
         &self,
         cpu: CpuId,
         rec: &mut Rec,
         exit: &mut RmiRecExit,
+        host_fp: &mut FpRegs,
         rd: PhysAddr,
         realm: RealmInfo,
         entry: Entry<'_>,
@@ -126,22 +140,19 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             exit,
         };
 
+        // The Normal world's FP/SIMD registers out, the realm's in: from here to the
+        // restore below the registers hold the realm's values (the RMM itself has no
+        // FP/SIMD code; CPTR_EL2 traps it).
+        self.arch.save_fp(cpu, host_fp);
+        self.arch.load_fp(cpu, &ctx.rec.fp);
         // Host state of the registers the realm owns while it runs.
         let mut host_el1 = [0u64; EL1_REGS.len()];
         for (v, &r) in host_el1.iter_mut().zip(EL1_REGS.iter()) {
             *v = self.arch.read_sysreg(cpu, r);
         }
-        let host_hcr = self.arch.read_sysreg(cpu, SysReg::HCR_EL2);
-        let host_cnthctl = self.arch.read_sysreg(cpu, SysReg::CNTHCTL_EL2);
+        let outside = self.enter_controls(cpu, flags);
         for (&r, &v) in EL1_REGS.iter().zip(ctx.rec.el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
-        }
-        let mut hcr = HCR_REALM;
-        if flags.trap_wfi() {
-            hcr |= HCR_TWI;
-        }
-        if flags.trap_wfe() {
-            hcr |= HCR_TWE;
         }
         let vmid16 = self.features.vmid_bits == 16;
         self.arch.write_sysreg(
@@ -156,7 +167,6 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         );
         self.arch
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
-        self.arch.write_sysreg(cpu, SysReg::HCR_EL2, hcr);
         ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
@@ -181,10 +191,57 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         for (&r, &v) in EL1_REGS.iter().zip(host_el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
-        self.arch.write_sysreg(cpu, SysReg::HCR_EL2, host_hcr);
-        self.arch
-            .write_sysreg(cpu, SysReg::CNTHCTL_EL2, host_cnthctl);
+        self.leave_controls(cpu, &outside);
+        self.arch.save_fp(cpu, &mut ctx.rec.fp);
+        self.arch.load_fp(cpu, host_fp);
         self.finish_exit(&mut ctx);
+    }
+
+    /// Sets the EL2 controls for the realm ([`control`]): HCR_EL2 (WFI/WFE traps as
+    /// the host asked), MDCR_EL2, VPIDR_EL2 (the CPU's MIDR), CNTVOFF_EL2 and, with
+    /// FEAT_HCX, HCRX_EL2. Returns what they were.
+    fn enter_controls(&self, cpu: CpuId, flags: RmiRecEnterFlags) -> Outside {
+        let read = |r| self.arch.read_sysreg(cpu, r);
+        let outside = Outside {
+            hcr: read(SysReg::HCR_EL2),
+            cnthctl: read(SysReg::CNTHCTL_EL2),
+            mdcr: read(SysReg::MDCR_EL2),
+            vpidr: read(SysReg::VPIDR_EL2),
+            cntvoff: read(SysReg::CNTVOFF_EL2),
+            hcrx: self.features.hcx.then(|| read(SysReg::HCRX_EL2)),
+        };
+        let mut hcr = control::hcr_realm(&self.features);
+        if flags.trap_wfi() {
+            hcr |= HCR_TWI;
+        }
+        if flags.trap_wfe() {
+            hcr |= HCR_TWE;
+        }
+        let write = |r, v| self.arch.write_sysreg(cpu, r, v);
+        write(
+            SysReg::MDCR_EL2,
+            control::mdcr_realm(&self.features, outside.mdcr),
+        );
+        write(SysReg::VPIDR_EL2, read(SysReg::MIDR_EL1));
+        write(SysReg::CNTVOFF_EL2, control::CNTVOFF_REALM);
+        if outside.hcrx.is_some() {
+            write(SysReg::HCRX_EL2, control::HCRX_REALM);
+        }
+        write(SysReg::HCR_EL2, hcr);
+        outside
+    }
+
+    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, and CNTHCTL_EL2.
+    fn leave_controls(&self, cpu: CpuId, o: &Outside) {
+        let write = |r, v| self.arch.write_sysreg(cpu, r, v);
+        write(SysReg::HCR_EL2, o.hcr);
+        write(SysReg::CNTHCTL_EL2, o.cnthctl);
+        write(SysReg::MDCR_EL2, o.mdcr);
+        write(SysReg::VPIDR_EL2, o.vpidr);
+        write(SysReg::CNTVOFF_EL2, o.cntvoff);
+        if let Some(v) = o.hcrx {
+            write(SysReg::HCRX_EL2, v);
+        }
     }
 
     /// DEN0137 1.0, A6.2: before the realm runs, an EL1 timer whose output is asserted

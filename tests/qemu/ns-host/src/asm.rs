@@ -383,3 +383,128 @@ pub fn smc_fp(fid: u64, args: [u64; 6], v: &[u128; 32], fpcr: u64, fpsr: u64) ->
         after: (fpcr_after, fpsr_after),
     }
 }
+
+/// Reads and writes of the EL1 registers the leak test fills (the Normal world's EL1
+/// state, which EL3 does not switch between worlds): the payload's common list
+/// (`rmm_conformance::payload::leak_page`) in its order, then SP_EL1 and MDSCR_EL1.
+macro_rules! el1_regs {
+    ($($r:literal),* $(,)?) => {
+        /// How many: the common list, SP_EL1, MDSCR_EL1.
+        pub const EL1_COUNT: usize = [$($r),*].len();
+
+        /// The EL1 registers.
+        pub fn read_el1() -> [u64; EL1_COUNT] {
+            [$({
+                let v: u64;
+                // SAFETY: reading an EL1 register at EL2 has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+
+        /// Writes the EL1 registers. They only configure EL1 and EL0 of the Normal
+        /// world, which never run here (the host runs at EL2 with HCR_EL2 as the
+        /// monitor left it, TGE clear and E2H clear): no effect on this program.
+        pub fn write_el1(v: &[u64; EL1_COUNT]) {
+            let mut i = 0;
+            $(
+                // SAFETY: see the function's comment.
+                unsafe { asm!(concat!("msr ", $r, ", {}"), in(reg) v[i], options(nomem, nostack, preserves_flags)) }
+                i += 1;
+            )*
+            let _ = i;
+            // SAFETY: a barrier; no effect on memory.
+            unsafe { asm!("isb", options(nomem, nostack, preserves_flags)) }
+        }
+    };
+}
+
+el1_regs!(
+    "sctlr_el1",
+    "tcr_el1",
+    "ttbr0_el1",
+    "ttbr1_el1",
+    "mair_el1",
+    "amair_el1",
+    "vbar_el1",
+    "elr_el1",
+    "spsr_el1",
+    "esr_el1",
+    "far_el1",
+    "afsr0_el1",
+    "afsr1_el1",
+    "contextidr_el1",
+    "cpacr_el1",
+    "csselr_el1",
+    "par_el1",
+    "sp_el0",
+    "tpidr_el0",
+    "tpidrro_el0",
+    "tpidr_el1",
+    "cntkctl_el1",
+    "cntv_ctl_el0",
+    "cntv_cval_el0",
+    "cntp_ctl_el0",
+    "cntp_cval_el0",
+    "sp_el1",
+    "mdscr_el1",
+);
+
+/// Whether the CPU has pointer authentication (Arm ARM, ID_AA64ISAR1_EL1.APA [7:4],
+/// API [11:8], GPA [27:24], GPI [31:28]; ID_AA64ISAR2_EL1.APA3 [15:12], GPA3 [11:8]).
+pub fn has_pauth() -> bool {
+    let (isar1, isar2): (u64, u64);
+    // SAFETY: reading identification registers has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, id_aa64isar1_el1",
+            "mrs {}, S3_0_C0_C6_2",
+            out(reg) isar1, out(reg) isar2,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    isar1 & 0xFF00_0FF0 != 0 || isar2 & 0xFF00 != 0
+}
+
+macro_rules! pauth_keys {
+    ($($r:literal),* $(,)?) => {
+        /// The pointer authentication keys APIA, APIB, APDA, APDB, APGA (Lo, Hi each).
+        /// Only with [`has_pauth`] (and SCR_EL3.APK set, as the monitor does).
+        pub fn read_pauth_keys() -> [u64; 10] {
+            [$({
+                let v: u64;
+                // SAFETY: reading a key register at EL2 has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+
+        /// Writes the keys. This program does not use pointer authentication (no
+        /// PAC instructions are generated for this target), so its own code is not
+        /// affected.
+        pub fn write_pauth_keys(v: &[u64; 10]) {
+            let mut i = 0;
+            $(
+                // SAFETY: see the function's comment.
+                unsafe { asm!(concat!("msr ", $r, ", {}"), in(reg) v[i], options(nomem, nostack, preserves_flags)) }
+                i += 1;
+            )*
+            let _ = i;
+            // SAFETY: a barrier; no effect on memory.
+            unsafe { asm!("isb", options(nomem, nostack, preserves_flags)) }
+        }
+    };
+}
+
+pauth_keys!(
+    "S3_0_C2_C1_0",
+    "S3_0_C2_C1_1",
+    "S3_0_C2_C1_2",
+    "S3_0_C2_C1_3",
+    "S3_0_C2_C2_0",
+    "S3_0_C2_C2_1",
+    "S3_0_C2_C2_2",
+    "S3_0_C2_C2_3",
+    "S3_0_C2_C3_0",
+    "S3_0_C2_C3_1",
+);

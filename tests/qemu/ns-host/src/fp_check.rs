@@ -14,7 +14,9 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use rmi_abi::RmiFid;
-use rmm_conformance::builder::{create_realm, create_rec, rec_params, teardown, Pool, RealmSpec};
+use rmm_conformance::builder::{
+    create_realm, create_rec, map_low_ipa, rec_params, teardown, Pool, RealmSpec,
+};
 use rmm_conformance::{Checks, Host, Outcome, TestDef};
 
 use crate::asm;
@@ -29,10 +31,6 @@ pub const TEST: TestDef = TestDef {
 /// RMI functions that cannot succeed on this firmware, with why: their success path is
 /// not required (their error paths are).
 const NO_SUCCESS_PATH: &[(RmiFid, &str)] = &[
-    (
-        RmiFid::RecEnter,
-        "REC entry is not offered by the firmware yet",
-    ),
     (RmiFid::PsciComplete, "needs a REC exit for a PSCI call"),
     (RmiFid::RttSetRipas, "needs a REC exit for a RIPAS change"),
 ];
@@ -106,13 +104,19 @@ fn record(reg: u64, want: u128, got: u128, call: u64, fid: u64, args: &[u64; 6])
 /// `smc #0` with x0 = `fid`, x1..x6 = `args`, returning x0..x4, and the FP/SIMD check
 /// around it.
 pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
-    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let call = CALLS.load(Ordering::Relaxed);
     let mut v = [0u128; 32];
     for (i, q) in v.iter_mut().enumerate() {
         *q = pattern(call, i);
     }
-    let (fpcr, fpsr) = (fpcr_for(call), fpsr_for(call));
-    let r = asm::smc_fp(fid, args, &v, fpcr, fpsr);
+    smc_with(fid, args, &v, fpcr_for(call), fpsr_for(call))
+}
+
+/// Like [`smc`], with V0..V31, FPCR and FPSR given by the caller (a test that needs to
+/// know the values the callee could see), checked the same way.
+pub fn smc_with(fid: u64, args: [u64; 6], v: &[u128; 32], fpcr: u64, fpsr: u64) -> [u64; 5] {
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let r = asm::smc_fp(fid, args, v, fpcr, fpsr);
     if r.before.0 != fpcr {
         record(
             REG_SETUP_FPCR,
@@ -166,6 +170,11 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
     r.x
 }
 
+/// Whether a difference has been seen on any call so far.
+pub fn mismatch_seen() -> bool {
+    MISMATCH.load(Ordering::Relaxed)
+}
+
 fn reg_name(reg: u64, out: &mut Uart) {
     let _ = match reg {
         0..=31 => write!(out, "V{reg}"),
@@ -178,10 +187,9 @@ fn reg_name(reg: u64, out: &mut Uart) {
 
 fn run(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let mut out = Uart;
-    // Calls of its own, so the check has something to look at under any --suite, and
-    // REC entry, which the suite does not reach on this firmware: a realm with a REC
-    // (parameter pages) entered through a run page, and entered through a granule that
-    // is not a REC; then torn down.
+    // Calls of its own, so the check has something to look at under any --suite: a
+    // realm with a REC (parameter pages), activated, the REC entered through a run page
+    // and entered through a granule that is not a REC; then torn down.
     h.rmi(RmiFid::Version, &[0x1_0000]);
     h.rmi(RmiFid::Features, &[0]);
     h.rmi(RmiFid::GranuleUndelegate, &[h.non_memory_addr()]);
@@ -190,6 +198,10 @@ fn run(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let rec = create_rec(h, &pool, c, realm.rd, rec_params(0, 0x1000))?;
     let run_page = pool.ns();
     c.holds("zero the run page", h.write_ns(run_page, &[0u8; 4096]))?;
+    // RIPAS RAM but no data at the REC's entry point: the REC runs at R-EL1 and exits
+    // at once (an instruction abort at an unassigned protected IPA).
+    map_low_ipa(h, &pool, c, realm.rd, 0x2000)?;
+    h.rmi(RmiFid::RealmActivate, &[realm.rd]);
     h.rmi(RmiFid::RecEnter, &[rec, run_page]);
     h.rmi(RmiFid::RecEnter, &[run_page, run_page]);
     teardown(h, &pool, c, &[realm.rd], &[rec])?;

@@ -6,7 +6,8 @@
 //! RMI calls are `smc #0`, Non-secure memory is accessed directly with a fix-up that
 //! turns a granule protection fault into a failed access ([`asm`]). It runs an explicit
 //! GPT check ([`gpt_check`]), a check of the SMC path ([`smc_check`]), the selected
-//! conformance tests ([`params`]) and, over every SMC of the run, a check that the RMM
+//! conformance tests ([`params`]), the realm tests with the realm payload at R-EL1
+//! ([`realm_run`]) and, over every SMC of the run, a check that the RMM
 //! preserves the FP/SIMD registers ([`fp_check`]), prints
 //! every `Test=... Result=...` line and the summary on UART0, reports granules a test
 //! left behind and tears down what they left ([`leaks`]), and ends QEMU through the monitor with status 0 if
@@ -35,10 +36,11 @@ mod leaks;
 #[cfg(target_os = "none")]
 mod params;
 #[cfg(target_os = "none")]
+mod realm_run;
+#[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]
 mod smc_check;
-#[cfg(target_os = "none")]
 #[cfg(target_os = "none")]
 mod uart;
 

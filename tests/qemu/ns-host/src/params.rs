@@ -1,5 +1,6 @@
-//! Run parameters from `cargo xtask run`, which loads a small block into Non-secure
-//! memory at [`PARAMS_ADDR`]: the magic `RMMQEMU1`, a little-endian u32 length, then
+//! Run parameters from `cargo xtask run`, and the realm payload it loads
+//! ([`realm_image`]). The parameters are a small block in Non-secure memory at
+//! [`PARAMS_ADDR`]: the magic `RMMQEMU1`, a little-endian u32 length, then
 //! that many bytes of UTF-8: a comma-separated list of test-name prefixes. A test runs
 //! if its name starts with one of the plain prefixes (or there are none) and with none
 //! of the prefixes written `-prefix`.
@@ -57,4 +58,32 @@ impl Params {
             .any(|p| name.starts_with(p));
         included && !excluded
     }
+}
+
+/// Where `cargo xtask run` loads the realm payload's flat image (`tests/qemu/realm`):
+/// Non-secure DRAM below the parameters.
+pub const REALM_IMAGE_ADDR: u64 = 0x5F00_0000;
+/// The most the payload may need (its header's size field), from its base IPA to the
+/// top of the realm's RAM.
+const REALM_IMAGE_MAX: u64 = rmm_conformance::payload::RAM_TOP - rmm_conformance::payload::BASE_IPA;
+
+/// The realm payload's pages, from its header (`rmm_conformance::payload`): every
+/// 4 KiB page of its memory image, code to stack (the loader leaves the rest of the
+/// window zero); `None` without a valid header.
+pub fn realm_image() -> Option<&'static [[u8; 4096]]> {
+    // SAFETY: the window is Non-secure DRAM that QEMU's loader fills before the machine
+    // starts (zero past the image); nothing writes it afterwards and it is not part of
+    // any Rust object, so a shared 'static view is sound.
+    let header: &'static [u64; 3] = unsafe { &*(REALM_IMAGE_ADDR as *const [u64; 3]) };
+    if header[1] != rmm_conformance::payload::HEADER_MAGIC
+        || header[2] == 0
+        || !header[2].is_multiple_of(4096)
+        || header[2] > REALM_IMAGE_MAX
+    {
+        return None;
+    }
+    let pages = (header[2] / 4096) as usize;
+    // SAFETY: as above, for the `pages` pages the header claims, which lie inside the
+    // window below the parameter page (checked against REALM_IMAGE_MAX).
+    Some(unsafe { core::slice::from_raw_parts(REALM_IMAGE_ADDR as *const [u8; 4096], pages) })
 }

@@ -7,7 +7,7 @@ use rmm_conformance::{check, suites, TestDef};
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::Params;
 use crate::uart::Uart;
-use crate::{asm, fp_check, gpt_check, leaks, smc_check};
+use crate::{asm, fp_check, gpt_check, leaks, realm_run, smc_check};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -62,6 +62,11 @@ pub extern "C" fn ns_main() -> ! {
     let tests = fixture_checks
         .into_iter()
         .chain(suites::all().filter(|t: &&TestDef| params.selected(t.name)))
+        .chain(
+            realm_run::TESTS
+                .iter()
+                .filter(|t: &&TestDef| params.selected(t.name)),
+        )
         .chain([&fp_check::TEST]);
     // One host for every test; between tests, what a test left behind is reported and
     // torn down (see `leaks`).

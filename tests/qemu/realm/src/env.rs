@@ -1,0 +1,48 @@
+//! [`RealmEnv`] at R-EL1: real `smc`, loads and stores, WFI.
+
+use rmm_conformance::payload::load;
+use rmm_conformance::realm::RealmEnv;
+
+use crate::asm;
+
+/// The realm's CPU, as realm programs see it.
+pub struct Env;
+
+impl RealmEnv for Env {
+    fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31] {
+        let r = asm::smc(fid, &args[..args.len().min(17)]);
+        let mut out = [0u64; 31];
+        out[..18].copy_from_slice(&r);
+        out
+    }
+
+    fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64> {
+        asm::read_mem(ipa, buf);
+        Ok(())
+    }
+
+    fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64> {
+        asm::write_mem(ipa, buf);
+        Ok(())
+    }
+
+    fn wfi(&mut self) {
+        asm::wfi()
+    }
+
+    fn mmio_read(&mut self, ipa: u64, size: usize) -> Result<u64, u64> {
+        let kind = match size {
+            1 => load::B8,
+            2 => load::H16,
+            4 => load::W32,
+            8 => load::X64,
+            _ => return Err(0),
+        };
+        Ok(asm::load(ipa, kind))
+    }
+
+    fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64> {
+        asm::store(ipa, size as u64, value);
+        Ok(())
+    }
+}

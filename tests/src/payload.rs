@@ -1,0 +1,138 @@
+//! The protocol between a test host and the R-EL1 test payload (`tests/qemu/realm`):
+//! where the payload is, and the commands it takes over RSI_HOST_CALL.
+//!
+//! The payload runs a command loop. It asks for a command with a host call whose
+//! immediate is [`IMM_READY`] (`gprs` all zero the first time, the previous command's
+//! results afterwards, with immediate [`IMM_RESULT`]); the host answers the call with
+//! the command in `gprs[0]` and its arguments in `gprs[1..]`. An exception the payload
+//! does not expect is reported with [`IMM_FAULT`] (ESR_EL1, ELR_EL1, FAR_EL1,
+//! SPSR_EL1) and the payload asks for nothing more.
+
+/// The IPA the payload is linked at, its entry point (REC 0's PC).
+pub const BASE_IPA: u64 = 0x8_0000;
+/// RIPAS RAM is set on `[0, RAM_TOP)`.
+pub const RAM_TOP: u64 = 0x20_0000;
+/// Where the host puts the page of values the leak test compares against (a measured
+/// DATA_CREATE page, below the payload).
+pub const LEAK_PAGE_IPA: u64 = 0x7_F000;
+/// An emulated device (unprotected IPA of a 40-bit realm, nothing mapped there).
+pub const DEVICE_IPA: u64 = (1 << 39) + 0x10_0000;
+
+/// The payload's header, at offset 0 of its flat image: a branch over it, then
+/// [`HEADER_MAGIC`] at offset 8 and the image's size in memory (code, data, `.bss` and
+/// stack: every page the host must give it) at offset 16.
+pub const HEADER_MAGIC: u64 = u64::from_le_bytes(*b"RMMREALM");
+
+/// The first host call, and each later one asking for a command.
+pub const IMM_READY: u16 = 0x100;
+/// A command's results in `gprs`, asking for the next command.
+pub const IMM_RESULT: u16 = 0x101;
+/// The host-call round trip command's call.
+pub const IMM_ECHO: u16 = 0xABCD;
+/// An unexpected exception in the payload.
+pub const IMM_FAULT: u16 = 0xDEAD;
+
+/// Commands (`gprs[0]` of the host's answer).
+pub mod cmd {
+    /// RSI_VERSION(1.0): results status, lower, higher.
+    pub const RSI_VERSION: u64 = 1;
+    /// RSI_REALM_CONFIG into a page of the payload: status, ipa_width, hash_algo, and
+    /// whether the RPV bytes were all `args[1]`'s low byte (1 or 0).
+    pub const REALM_CONFIG: u64 = 2;
+    /// RSI_HOST_CALL with immediate [`super::IMM_ECHO`] and `gprs[i] =
+    /// realm_gpr(i)`; results: the 31 `gprs` the host answered with.
+    pub const HOST_CALL: u64 = 3;
+    /// WFI; result 0.
+    pub const WFI: u64 = 4;
+    /// One load at `args[1]` of kind `args[2]` ([`super::load`]): result the target
+    /// register's value.
+    pub const MMIO_READ: u64 = 5;
+    /// One store at `args[1]` of `args[2]` bytes (1, 2, 4, 8) of `args[3]`, from a W
+    /// register for 1, 2 and 4 bytes; result 0.
+    pub const MMIO_WRITE: u64 = 6;
+    /// Enables the virtual CPU interface's group 1 (ICC_PMR_EL1 = 0xFF,
+    /// ICC_IGRPEN1_EL1 = 1), then reads ICC_IAR1_EL1 and writes the INTID to
+    /// ICC_EOIR1_EL1 until IAR1 returns a special INTID (1020..=1023) or `args[1]`
+    /// interrupts were taken; results: the count, then each INTID in order, then the
+    /// final special INTID.
+    pub const GIC_ACK: u64 = 7;
+    /// PSCI SYSTEM_OFF (SMC64 0x8400_0008); result x0 if it returns.
+    pub const SYSTEM_OFF: u64 = 8;
+    /// The first half of the leak test: compares what the payload saw at its first
+    /// entry (V0..V31, FPCR, FPSR as its first instruction found them, and its EL1
+    /// registers) with the host's values in the leak page; results: the number of
+    /// equal non-zero values and the index of the first. Then fills its FP/SIMD and
+    /// EL1 registers with its own patterns and makes the result call from them.
+    pub const LEAK_SCRIBBLE: u64 = 9;
+    /// The second half: checks that the registers the payload filled hold its values
+    /// after the round trip through the host; results: the number of differences, the
+    /// index of the first, its value; then puts back what it needs to run.
+    pub const LEAK_VERIFY: u64 = 10;
+    /// Runs instructions the RMM must make UNDEFINED for the realm ([`super::undef`]);
+    /// results: per instruction its ESR_EL1 (0 if none was taken) and whether ELR_EL1
+    /// was the instruction (1 or 0).
+    pub const UNDEF: u64 = 11;
+}
+
+/// Load kinds of [`cmd::MMIO_READ`] (Arm ARM, LDR/LDRSH/LDRB into X0 or W0).
+pub mod load {
+    /// `ldr w0`: 4 bytes, zero-extended.
+    pub const W32: u64 = 0;
+    /// `ldrsh x0`: 2 bytes, sign-extended to 64 bits.
+    pub const SX16_X: u64 = 1;
+    /// `ldrb w0`: 1 byte, zero-extended.
+    pub const B8: u64 = 2;
+    /// `ldr x0`: 8 bytes.
+    pub const X64: u64 = 3;
+    /// `ldrsb w0`: 1 byte, sign-extended to 32 bits (the top half of X0 zero).
+    pub const SX8_W: u64 = 4;
+    /// `ldrh w0`: 2 bytes, zero-extended.
+    pub const H16: u64 = 5;
+}
+
+/// The instructions of [`cmd::UNDEF`], in order.
+pub mod undef {
+    /// `msr APIAKeyLo_EL1, x0` (HCR_EL2.APK clear).
+    pub const PAUTH_KEY: usize = 0;
+    /// `rdvl x0, #1` with CPACR_EL1.ZEN = 0b11 (CPTR_EL2.TZ set).
+    pub const SVE: usize = 1;
+    /// `smstart` with CPACR_EL1.SMEN = 0b11 (CPTR_EL2.TSM set).
+    pub const SME: usize = 2;
+    /// `mrs x0, PMCR_EL0` (MDCR_EL2.TPM, TPMCR set).
+    pub const PMU: usize = 3;
+    /// `mrs x0, MDSCR_EL1` (MDCR_EL2.TDA set).
+    pub const DEBUG: usize = 4;
+    /// `mrs x0, ACTLR_EL1` (HCR_EL2.TACR set).
+    pub const ACTLR: usize = 5;
+    /// `hvc #0` (realms use the SMC conduit).
+    pub const HVC: usize = 6;
+    /// How many.
+    pub const COUNT: usize = 7;
+}
+
+/// The payload's value of `gprs[i]` in its [`cmd::HOST_CALL`] call.
+pub const fn realm_gpr(i: usize) -> u64 {
+    0x5245_414C_0000_0000 | (i as u64) << 16 | 0xA5A5
+}
+
+/// The host's answer in `gprs[i]` to that call.
+pub const fn host_gpr(i: usize) -> u64 {
+    0x484F_5354_0000_0000 | (i as u64) << 24 | 0x5A5A
+}
+
+/// Layout of the leak page: the host's values of the EL1 registers, in the order of
+/// the payload's and the host's common list (`EL1_COUNT` of them), then the V0..V31
+/// (two words each), FPCR and FPSR the host makes the first REC_ENTER with.
+pub mod leak_page {
+    /// The EL1 registers both sides read: SCTLR, TCR, TTBR0, TTBR1, MAIR, AMAIR, VBAR,
+    /// ELR, SPSR, ESR, FAR, AFSR0, AFSR1, CONTEXTIDR, CPACR, CSSELR, PAR, SP_EL0,
+    /// TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1, CNTKCTL, CNTV_CTL, CNTV_CVAL, CNTP_CTL,
+    /// CNTP_CVAL (all _EL1 or _EL0).
+    pub const EL1_COUNT: usize = 26;
+    /// Word index of V0's low half.
+    pub const V: usize = 32;
+    /// Word index of FPCR.
+    pub const FPCR: usize = V + 64;
+    /// Word index of FPSR.
+    pub const FPSR: usize = FPCR + 1;
+}
