@@ -795,3 +795,52 @@ fn destroying_an_rtt_of_unprotected_mappings_invalidates_its_range() {
     assert!(m.hw().mem().is_zero(PhysAddr(tables[1])));
     enter_until_wfi(&m, rec, run);
 }
+
+/// After RTT_UNMAP_UNPROTECTED the realm must no longer reach the host page
+/// (the entry is UNASSIGNED_NS, a translation fault). A cached translation from before
+/// the unmap must have been invalidated.
+#[test]
+fn an_unmapped_unprotected_page_is_not_reached_through_a_stale_translation() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    for level in [2u64, 3] {
+        let t = pool.ns();
+        ok(&m, RmiFid::GranuleDelegate, &[t]);
+        ok(&m, RmiFid::RttCreate, &[r.rd, t, UNPROTECTED, level]);
+    }
+    let host = pool.ns();
+    m.host_write(host, &0x3333u64.to_le_bytes()).unwrap();
+    let desc = host | 0b110 << 2 | 0b11 << 6;
+    ok(&m, RmiFid::RttMapUnprotected, &[r.rd, UNPROTECTED + 0x1000, 3, desc]);
+    let seen = Seen::default();
+    let s = seen.clone();
+    let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| {
+        read_word(cpu, &s, UNPROTECTED + 0x1000);
+        cpu.wfi();
+        let mut b = [0u8; 8];
+        let res = cpu.read(UNPROTECTED + 0x1000, &mut b);
+        s.lock().unwrap().push(if res.is_ok() { u64::from_le_bytes(b) } else { u64::MAX });
+        loop {
+            cpu.wfi();
+        }
+    });
+    enter_until_wfi(&m, rec, run);
+    assert_eq!(*seen.lock().unwrap(), [0x3333]);
+    ok(&m, RmiFid::RttUnmapUnprotected, &[r.rd, UNPROTECTED + 0x1000, 3]);
+    // The host may now reuse its page for anything.
+    m.host_write(host, &0x4444u64.to_le_bytes()).unwrap();
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    m.host_write(run, e.as_bytes()).unwrap();
+    ok(&m, RmiFid::RecEnter, &[rec, run]);
+    let mut page = [0u8; 4096];
+    m.host_read(run, &mut page).unwrap();
+    let exit = RmiRecExit::read_from_bytes(&page[0x800..]).unwrap();
+    assert_eq!(
+        exit.esr >> 26,
+        0x24,
+        "the realm's read of the unmapped page must exit with a data abort; it read {:x?}",
+        seen.lock().unwrap()
+    );
+}
