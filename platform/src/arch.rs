@@ -142,6 +142,19 @@ pub trait OwnedGranule {
     fn owned_pa(&self) -> PhysAddr;
 }
 
+/// Proof that its holder may access a granule of realm memory (a DATA granule) that the
+/// realm's own CPUs may read and write at the same time: the RTT entry mapping it is
+/// held locked, so the granule stays the realm's, but it is not the RMM's alone.
+///
+/// Such memory is never mapped as a Rust reference (that would assert an exclusive
+/// access the realm does not grant): [`Arch::read_realm_data`] and
+/// [`Arch::write_realm_data`] copy with single-copy-atomic accesses the compiler may
+/// neither elide nor repeat.
+pub trait PinnedRealmGranule {
+    /// The physical address of the granule (granule aligned).
+    fn pinned_pa(&self) -> PhysAddr;
+}
+
 /// What a stage-2 TLB invalidation ([`Arch::invalidate_stage2`]) covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stage2Scope {
@@ -193,6 +206,24 @@ pub trait Arch: Sync {
     /// Zeroes the Realm PAS granule `owner` proves the caller owns. On hardware this is
     /// `DC ZVA` per block rather than stores.
     fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G);
+
+    /// Copies `buf.len()` bytes of the realm granule `pin` stands for, from `offset`,
+    /// into `buf` (the range within the granule).
+    fn read_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &mut [u8],
+    );
+
+    /// Copies `buf` into the realm granule `pin` stands for, at `offset` (the range
+    /// within the granule).
+    fn write_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &[u8],
+    );
 
     /// Copies `buf.len()` bytes from the Non-secure granule at `pa`, starting at
     /// `offset` within it, into `buf`. The range must not cross the granule.

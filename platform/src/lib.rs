@@ -34,6 +34,7 @@ mod aarch64_map;
 
 pub use addr::{GranuleIdx, PhysAddr};
 pub use arch::{
-    Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap, Stage2Scope,
+    Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, PinnedRealmGranule, RealmRegs,
+    RealmTrap, Stage2Scope,
 };
 pub use sysreg::SysReg;

@@ -172,13 +172,6 @@ impl GranuleGuard<'_> {
     }
 }
 
-/// A held lock proves ownership of its granule's memory.
-impl OwnedGranule for GranuleGuard<'_> {
-    fn owned_pa(&self) -> PhysAddr {
-        self.pa
-    }
-}
-
 impl Drop for GranuleGuard<'_> {
     fn drop(&mut self) {
         self.granule.unlock();
@@ -263,7 +256,30 @@ impl<'g, K: Kind> Locked<'g, K> {
     }
 }
 
-impl<K: Kind> OwnedGranule for Locked<'_, K> {
+/// The kinds of granule whose own lock is what guards their memory, so that a locked
+/// granule of that kind may be mapped. Not DATA: what guards a DATA granule's memory is
+/// the RTT entry that maps it (DATA_DESTROY unmaps it under the RTT's lock before it
+/// takes the DATA granule's), so realm memory is reached only through the walk that
+/// holds that entry locked ([`crate::rtt::walk::Walk::target`]); a DATA granule's own
+/// lock would prove neither that it is still mapped nor whose realm it belongs to.
+///
+/// ```compile_fail,E0277
+/// use rmm::granule::{DataKind, GranuleTable};
+/// fn peek<A: platform::Arch, S: rmm::Storage>(arch: &A, t: &GranuleTable<S>, pa: platform::PhysAddr) {
+///     let mut data = t.lock_as::<DataKind>(pa).unwrap();
+///     let _ = arch.map_realm(&mut data); // error: a DATA granule's lock is no proof
+/// }
+/// ```
+pub trait MappedByOwnLock: Kind {}
+
+impl MappedByOwnLock for NsKind {}
+impl MappedByOwnLock for DelegatedKind {}
+impl MappedByOwnLock for RdKind {}
+impl MappedByOwnLock for RecKind {}
+impl MappedByOwnLock for RecAuxKind {}
+impl MappedByOwnLock for RttKind {}
+
+impl<K: MappedByOwnLock> OwnedGranule for Locked<'_, K> {
     fn owned_pa(&self) -> PhysAddr {
         self.guard.pa
     }

@@ -91,9 +91,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Returns a granule the RMM is done with to DELEGATED, zero-filled first: the one
     /// place that keeps the invariant "a DELEGATED granule is all zero" on every path
     /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY).
-    pub(crate) fn scrub<K: granule::Kind>(&self, mut lock: granule::Locked<'_, K>) {
-        self.arch.zero_granule(&mut lock);
-        lock.transition::<granule::DelegatedKind>();
+    pub(crate) fn scrub<K: granule::Kind>(&self, lock: granule::Locked<'_, K>) {
+        // DELEGATED while still locked, so that the proof is one of a granule whose own
+        // lock guards it; nobody sees it DELEGATED before it is zero.
+        let mut delegated = lock.transition::<granule::DelegatedKind>();
+        self.arch.zero_granule(&mut delegated);
     }
 
     /// Whether `cpu` is a CPU this RMM was booted for.

@@ -812,7 +812,11 @@ fn an_unmapped_unprotected_page_is_not_reached_through_a_stale_translation() {
     let host = pool.ns();
     m.host_write(host, &0x3333u64.to_le_bytes()).unwrap();
     let desc = host | 0b110 << 2 | 0b11 << 6;
-    ok(&m, RmiFid::RttMapUnprotected, &[r.rd, UNPROTECTED + 0x1000, 3, desc]);
+    ok(
+        &m,
+        RmiFid::RttMapUnprotected,
+        &[r.rd, UNPROTECTED + 0x1000, 3, desc],
+    );
     let seen = Seen::default();
     let s = seen.clone();
     let (rec, run) = start(&m, &pool, &r, 0x8_0000, move |cpu| {
@@ -820,14 +824,22 @@ fn an_unmapped_unprotected_page_is_not_reached_through_a_stale_translation() {
         cpu.wfi();
         let mut b = [0u8; 8];
         let res = cpu.read(UNPROTECTED + 0x1000, &mut b);
-        s.lock().unwrap().push(if res.is_ok() { u64::from_le_bytes(b) } else { u64::MAX });
+        s.lock().unwrap().push(if res.is_ok() {
+            u64::from_le_bytes(b)
+        } else {
+            u64::MAX
+        });
         loop {
             cpu.wfi();
         }
     });
     enter_until_wfi(&m, rec, run);
     assert_eq!(*seen.lock().unwrap(), [0x3333]);
-    ok(&m, RmiFid::RttUnmapUnprotected, &[r.rd, UNPROTECTED + 0x1000, 3]);
+    ok(
+        &m,
+        RmiFid::RttUnmapUnprotected,
+        &[r.rd, UNPROTECTED + 0x1000, 3],
+    );
     // The host may now reuse its page for anything.
     m.host_write(host, &0x4444u64.to_le_bytes()).unwrap();
     let mut e = RmiRecEnter::new_zeroed();

@@ -7,7 +7,7 @@ use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 use super::{mmu, vectors};
-use crate::addr::PhysAddr;
+use crate::addr::{PhysAddr, GRANULE_SIZE};
 use crate::arch::{GranuleMem, NsFault};
 
 /// A Realm granule mapped for the RMM's exclusive use.
@@ -69,6 +69,60 @@ pub(super) fn zero_granule(pa: PhysAddr) {
         unsafe {
             core::arch::asm!("dc zva, {}", in(reg) base.add(off), options(nostack, preserves_flags))
         };
+    }
+}
+
+/// The address of byte `offset` of the Realm granule at `pa`, for `len` bytes.
+fn realm_range(pa: PhysAddr, offset: usize, len: usize) -> *mut u8 {
+    assert!(
+        pa.is_granule_aligned() && pa.0 != 0 && offset + len <= GRANULE_SIZE,
+        "realm data access outside granule {pa}: {offset:#x}+{len:#x}"
+    );
+    (pa.0 as usize + offset) as *mut u8
+}
+
+/// Copies realm memory (a DATA granule realm CPUs may access at the same time) into
+/// `buf` with volatile loads: doublewords where both sides are 8-byte aligned (each
+/// single-copy atomic), bytes elsewhere.
+pub(super) fn read_realm_data(pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+    let src = realm_range(pa, offset, buf.len());
+    let mut i = 0;
+    while i < buf.len() {
+        // SAFETY: `src + i` lies in the granule (checked by `realm_range`), which is
+        // Realm memory mapped at VA = PA and pinned to the realm for the caller's proof;
+        // volatile loads make no claim of exclusive access, so concurrent realm stores
+        // are not a Rust data race on this side.
+        unsafe {
+            let p = src.add(i);
+            if (p as usize).is_multiple_of(8) && buf.len() - i >= 8 {
+                let v = core::ptr::read_volatile(p as *const u64);
+                buf[i..i + 8].copy_from_slice(&v.to_le_bytes());
+                i += 8;
+            } else {
+                buf[i] = core::ptr::read_volatile(p);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Copies `buf` into realm memory with volatile stores (see [`read_realm_data`]).
+pub(super) fn write_realm_data(pa: PhysAddr, offset: usize, buf: &[u8]) {
+    let dst = realm_range(pa, offset, buf.len());
+    let mut i = 0;
+    while i < buf.len() {
+        // SAFETY: as for `read_realm_data`, with stores.
+        unsafe {
+            let p = dst.add(i);
+            if (p as usize).is_multiple_of(8) && buf.len() - i >= 8 {
+                let v = u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
+                core::ptr::write_volatile(p as *mut u64, v);
+                i += 8;
+            } else {
+                core::ptr::write_volatile(p, buf[i]);
+                i += 1;
+            }
+        }
     }
 }
 

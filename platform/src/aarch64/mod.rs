@@ -28,7 +28,10 @@ pub mod vectors;
 pub mod world;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, FpRegs, NsFault, OwnedGranule, RealmRegs, RealmTrap, Stage2Scope};
+use crate::arch::{
+    Arch, CpuId, FpRegs, NsFault, OwnedGranule, PinnedRealmGranule, RealmRegs, RealmTrap,
+    Stage2Scope,
+};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -48,6 +51,24 @@ impl Arch for Hw {
 
     fn zero_granule<G: OwnedGranule + ?Sized>(&self, owner: &mut G) {
         mem::zero_granule(owner.owned_pa())
+    }
+
+    fn read_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &mut [u8],
+    ) {
+        mem::read_realm_data(pin.pinned_pa(), offset, buf)
+    }
+
+    fn write_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &[u8],
+    ) {
+        mem::write_realm_data(pin.pinned_pa(), offset, buf)
     }
 
     fn read_ns(&self, pa: PhysAddr, offset: usize, buf: &mut [u8]) -> Result<(), NsFault> {

@@ -25,7 +25,7 @@ pub mod tlb;
 use std::sync::Arc;
 
 use crate::addr::PhysAddr;
-use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas, Stage2Scope};
+use crate::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas, PinnedRealmGranule, Stage2Scope};
 use crate::layout::{Layout, QEMU_VIRT};
 use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
 use crate::sysreg::SysReg;
@@ -377,6 +377,44 @@ impl Arch for SimArch {
         // A realm whose root table is scrubbed is gone; its REC threads with it.
         self.0.realms.forget_root(owner.owned_pa());
         self.map_realm(owner).0.fill(0);
+    }
+
+    #[inline(never)]
+    fn read_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &mut [u8],
+    ) {
+        let pa = pin.pinned_pa();
+        assert!(
+            offset + buf.len() <= 4096,
+            "RMM realm read crosses a granule at {pa}"
+        );
+        self.0.pass_gates(pa);
+        self.0
+            .mem
+            .read(PhysAddr(pa.0 + offset as u64), Pas::Realm, buf)
+            .unwrap_or_else(|f| f.raise("RMM"))
+    }
+
+    #[inline(never)]
+    fn write_realm_data<G: PinnedRealmGranule + ?Sized>(
+        &self,
+        pin: &mut G,
+        offset: usize,
+        buf: &[u8],
+    ) {
+        let pa = pin.pinned_pa();
+        assert!(
+            offset + buf.len() <= 4096,
+            "RMM realm write crosses a granule at {pa}"
+        );
+        self.0.pass_gates(pa);
+        self.0
+            .mem
+            .write(PhysAddr(pa.0 + offset as u64), Pas::Realm, buf)
+            .unwrap_or_else(|f| f.raise("RMM"))
     }
 
     #[inline(never)]

@@ -12,7 +12,7 @@ use crate::measurement::Measurement;
 use crate::percpu::Scratch;
 use crate::realm::rd_mut;
 use crate::rtt::geometry::PAGE_LEVEL;
-use crate::rtt::walk::{skip_non_live, walk};
+use crate::rtt::walk::walk;
 use crate::rtt::Rtte;
 use crate::Rmm;
 
@@ -73,8 +73,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
         // rtt_walk, rtte_state
-        if w.level < PAGE_LEVEL || !matches!(w.entry, Rtte::Unassigned(_)) {
-            return Err(RmiError::Rtt(w.level));
+        if w.level() < PAGE_LEVEL || !matches!(w.entry(), Rtte::Unassigned(_)) {
+            return Err(RmiError::Rtt(w.level()));
         }
         self.arch
             .map_realm(&mut data_lock)
@@ -117,9 +117,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
-        let ripas = match w.entry {
-            Rtte::Unassigned(ripas) if w.level == PAGE_LEVEL => ripas,
-            _ => return Err(RmiError::Rtt(w.level)),
+        let ripas = match w.entry() {
+            Rtte::Unassigned(ripas) if w.level() == PAGE_LEVEL => ripas,
+            _ => return Err(RmiError::Rtt(w.level())),
         };
         data_lock.transition::<DataKind>();
         w.set(
@@ -146,11 +146,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Completion::new(Err(RmiError::Input), [0, 0]);
         }
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
-        let (pa, ripas) = match w.entry {
-            Rtte::Assigned { pa, ripas } if w.level == PAGE_LEVEL => (PhysAddr(pa), ripas),
+        let (pa, ripas) = match w.entry() {
+            Rtte::Assigned { pa, ripas } if w.level() == PAGE_LEVEL => (PhysAddr(pa), ripas),
             _ => {
-                let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
-                return Completion::new(Err(RmiError::Rtt(w.level)), [0, top]);
+                let top = w.skip_non_live(&self.arch, ipa);
+                return Completion::new(Err(RmiError::Rtt(w.level())), [0, top]);
             }
         };
         let new_ripas = if ripas == RmiRipas::Ram {
@@ -165,7 +165,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             .lock_as::<DataKind>(pa)
             .unwrap_or_else(|e| panic!("RTT maps {pa} which is not DATA ({e:?})"));
         self.scrub(data_lock);
-        let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
+        let top = w.skip_non_live(&self.arch, ipa);
         Completion::ok([pa.0, top])
     }
 }

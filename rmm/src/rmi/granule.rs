@@ -6,7 +6,7 @@ use platform::el3::{El3Error, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE};
 use platform::{Arch, CpuId, PhysAddr};
 use rmi_abi::RmiError;
 
-use crate::granule::GranuleState;
+use crate::granule::{DelegatedKind, GranuleState, NsKind};
 use crate::Rmm;
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
@@ -25,20 +25,17 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if !addr.is_granule_aligned() {
             return Err(RmiError::Input);
         }
-        // gran_bound
-        let mut g = self.granules.lock(addr).ok_or(RmiError::Input)?;
-        // gran_state
-        if g.state() != GranuleState::Ns {
-            return Err(RmiError::Input);
-        }
+        // gran_bound, gran_state
+        let g = self.granules.lock_as::<NsKind>(addr)?;
         // gran_gpt
         let [x0, ..] = self.arch.el3_call(cpu, RMM_GTSI_DELEGATE, &[addr.0]);
         if let Err(e) = El3Error::check(x0) {
             log::debug!("GTSI delegate {addr} refused: {e:?}");
             return Err(RmiError::Input);
         }
+        // DELEGATED only once zero: the lock is held until then.
+        let mut g = g.transition::<DelegatedKind>();
         self.arch.zero_granule(&mut g);
-        g.set_state(GranuleState::Delegated);
         Ok(())
     }
 

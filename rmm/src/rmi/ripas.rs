@@ -10,7 +10,7 @@ use crate::granule::{RdKind, RecKind};
 use crate::rec::rec_mut;
 use crate::rsi::ipa_state::entry_ripas;
 use crate::rtt::geometry::{entry_index, entry_size, is_level_aligned, ENTRIES, PAGE_LEVEL};
-use crate::rtt::walk::{read_entry, walk, write_desc};
+use crate::rtt::walk::walk;
 use crate::rtt::Rtte;
 use crate::Rmm;
 
@@ -106,27 +106,27 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // granule aligned, and `[base, top)` within the Protected IPA space.
         let realm = self.realm_info(&mut rd_lock);
         let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
-        let ripas = entry_ripas(w.entry)
-            .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry));
+        let ripas = entry_ripas(w.entry())
+            .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry()));
         // base_align
-        if !is_level_aligned(base, w.level) && ripas != req.value {
-            return Err(RmiError::Rtt(w.level));
+        if !is_level_aligned(base, w.level()) && ripas != req.value {
+            return Err(RmiError::Rtt(w.level()));
         }
         // top_gran_align
         if !top.is_multiple_of(GRANULE) {
             return Err(RmiError::Input);
         }
         // walk_top = RttSkipEntriesWithRipas(rtt, level, base, top, !change_destroyed)
-        let size = entry_size(w.level);
+        let size = entry_size(w.level());
         let table_base = base & !(size * ENTRIES as u64 - 1);
-        let first = entry_index(base, w.level);
+        let first = entry_index(base, w.level());
         let mut scan_end = table_base + ENTRIES as u64 * size;
         for i in first..ENTRIES {
             let at = table_base + i as u64 * size;
             if at >= top {
                 break;
             }
-            let stop = match read_entry(&self.arch, &mut w.rtt, i, w.level) {
+            let stop = match w.read_entry(&self.arch, i) {
                 Rtte::Table(_) => true,
                 e => !req.change_destroyed && entry_ripas(e) == Some(RmiRipas::Destroyed),
             };
@@ -139,14 +139,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let walk_top = scan_end & !(size - 1);
         // no_progress
         if walk_top == base && ripas != req.value {
-            return Err(RmiError::Rtt(w.level));
+            return Err(RmiError::Rtt(w.level()));
         }
         // Apply the change to every entry in [base, walk_top).
         // (walk_top >= table_base: both top and the first entry's IPA are.)
         let end = ((walk_top - table_base) / size) as usize;
         for i in first..end {
             let ipa = table_base + i as u64 * size;
-            let old = read_entry(&self.arch, &mut w.rtt, i, w.level);
+            let old = w.read_entry(&self.arch, i);
             let new = match old {
                 Rtte::Unassigned(r) if r != req.value => Rtte::Unassigned(req.value),
                 Rtte::Assigned { pa, ripas: r } if r != req.value => Rtte::Assigned {
@@ -155,7 +155,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 },
                 _ => continue,
             };
-            write_desc(&self.arch, &mut w.rtt, i, new.encode(w.level));
+            w.write_entry(&self.arch, i, new);
             // A RAM mapping was a valid descriptor the TLBs may hold.
             if matches!(
                 old,
@@ -168,7 +168,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     realm.vmid,
                     platform::Stage2Scope::Leaf {
                         ipa,
-                        level: w.level,
+                        level: w.level(),
                     },
                 );
             }

@@ -13,7 +13,7 @@ use crate::measurement::Measurement;
 use crate::realm::{rd_mut, RealmInfo};
 use crate::rtt::entry::{host_desc_addr, is_valid_for_unprotected};
 use crate::rtt::geometry::{entry_index, entry_size, is_level_aligned, Level, ENTRIES, PAGE_LEVEL};
-use crate::rtt::walk::{entries_mut, read_entry, skip_non_live, walk, write_desc};
+use crate::rtt::walk::{entries_mut, read_entry, walk};
 use crate::rtt::Rtte;
 use crate::Rmm;
 
@@ -93,12 +93,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let parent_level = level - 1;
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, parent_level);
         // rtt_walk
-        if w.level < parent_level {
-            return Err(RmiError::Rtt(w.level));
+        if w.level() < parent_level {
+            return Err(RmiError::Rtt(w.level()));
         }
         // rtte_state
-        if let Rtte::Table(_) = w.entry {
-            return Err(RmiError::Rtt(w.level));
+        if let Rtte::Table(_) = w.entry() {
+            return Err(RmiError::Rtt(w.level()));
         }
         // Unfold the parent entry into the new table.
         let child_size = entry_size(level);
@@ -107,7 +107,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             let mut m = self.arch.map_realm(&mut rtt_lock);
             for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
                 let off = i as u64 * child_size;
-                let child = match w.entry {
+                let child = match w.entry() {
                     Rtte::Assigned { pa, ripas } => Rtte::Assigned {
                         pa: pa + off,
                         ripas,
@@ -145,13 +145,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Err(e) => return Completion::new(Err(e), [0, 0]),
         };
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level - 1);
-        let walk_top = |w: &mut crate::rtt::walk::Walk<'_>| {
-            skip_non_live(&self.arch, &mut w.rtt, w.level, ipa)
-        };
+        let walk_top = |w: &mut crate::rtt::walk::Walk<'_>| w.skip_non_live(&self.arch, ipa);
         // rtt_walk, rtte_state
-        let child = match w.entry {
-            Rtte::Table(child) if w.level == level - 1 => PhysAddr(child),
-            _ => return Completion::new(Err(RmiError::Rtt(w.level)), [0, walk_top(&mut w)]),
+        let child = match w.entry() {
+            Rtte::Table(child) if w.level() == level - 1 => PhysAddr(child),
+            _ => return Completion::new(Err(RmiError::Rtt(w.level())), [0, walk_top(&mut w)]),
         };
         // Internal granules after the RD and the parent: the child RTT.
         let child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
@@ -186,9 +184,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, true, false, true)?;
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level - 1);
-        let child = match w.entry {
-            Rtte::Table(child) if w.level == level - 1 => PhysAddr(child),
-            _ => return Err(RmiError::Rtt(w.level)),
+        let child = match w.entry() {
+            Rtte::Table(child) if w.level() == level - 1 => PhysAddr(child),
+            _ => return Err(RmiError::Rtt(w.level())),
         };
         let mut child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
         // rtt_homo
@@ -259,8 +257,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, false, false, false)?;
         let w = walk(&self.arch, &self.granules, &realm, ipa, level);
-        let (state, desc, ripas) = w.entry.read_entry();
-        Ok([w.level as u64, state.raw() as u64, desc, ripas.raw() as u64])
+        let (state, desc, ripas) = w.entry().read_entry();
+        Ok([
+            w.level() as u64,
+            state.raw() as u64,
+            desc,
+            ripas.raw() as u64,
+        ])
     }
 
     /// DEN0137 1.0, RMI_RTT_MAP_UNPROTECTED (x1 RD, x2 IPA, x3 level, x4 descriptor).
@@ -296,8 +299,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level);
         // rtt_walk, rtte_state
-        if w.level < level || w.entry != Rtte::UnassignedNs {
-            return Err(RmiError::Rtt(w.level));
+        if w.level() < level || w.entry() != Rtte::UnassignedNs {
+            return Err(RmiError::Rtt(w.level()));
         }
         w.set(&self.arch, &realm, ipa, Rtte::AssignedNs(desc));
         Ok(())
@@ -318,12 +321,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Err(e) => return Completion::new(Err(e), [0]),
         };
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level);
-        if w.level < level || !matches!(w.entry, Rtte::AssignedNs(_)) {
-            let top = skip_non_live(&self.arch, &mut w.rtt, w.level, ipa);
-            return Completion::new(Err(RmiError::Rtt(w.level)), [top]);
+        if w.level() < level || !matches!(w.entry(), Rtte::AssignedNs(_)) {
+            let top = w.skip_non_live(&self.arch, ipa);
+            return Completion::new(Err(RmiError::Rtt(w.level())), [top]);
         }
         w.set(&self.arch, &realm, ipa, Rtte::UnassignedNs);
-        Completion::ok([skip_non_live(&self.arch, &mut w.rtt, w.level, ipa)])
+        Completion::ok([w.skip_non_live(&self.arch, ipa)])
     }
 
     /// DEN0137 1.0, RMI_RTT_INIT_RIPAS (x1 RD, x2 base, x3 top); returns x1 = the top of
@@ -356,24 +359,24 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
         // base_align
-        if !is_level_aligned(base, w.level) {
-            return Err(RmiError::Rtt(w.level));
+        if !is_level_aligned(base, w.level()) {
+            return Err(RmiError::Rtt(w.level()));
         }
         // rtte_state
-        if !matches!(w.entry, Rtte::Unassigned(_)) {
-            return Err(RmiError::Rtt(w.level));
+        if !matches!(w.entry(), Rtte::Unassigned(_)) {
+            return Err(RmiError::Rtt(w.level()));
         }
         // top_gran_align
         if !top.is_multiple_of(4096) {
             return Err(RmiError::Input);
         }
         // walk_top: the first TABLE entry, the end of this RTT, or top; entry aligned.
-        let size = entry_size(w.level);
-        let first = entry_index(base, w.level);
+        let size = entry_size(w.level());
+        let first = entry_index(base, w.level());
         let table_end = (base & !(size * ENTRIES as u64 - 1)) + size * ENTRIES as u64;
         let mut walk_top = table_end.min(top) & !(size - 1);
         for i in first..ENTRIES {
-            let e = read_entry(&self.arch, &mut w.rtt, i, w.level);
+            let e = w.read_entry(&self.arch, i);
             let at = base + (i - first) as u64 * size;
             if at >= walk_top {
                 break;
@@ -385,7 +388,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         // no_progress
         if walk_top == base {
-            return Err(RmiError::Rtt(w.level));
+            return Err(RmiError::Rtt(w.level()));
         }
         let mut rim = {
             let mut m = self.arch.map_realm(&mut rd_lock);
@@ -394,14 +397,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let n = ((walk_top - base) / size) as usize;
         for i in first..first + n {
             let ipa = base + (i - first) as u64 * size;
-            let new = match read_entry(&self.arch, &mut w.rtt, i, w.level) {
+            let new = match w.read_entry(&self.arch, i) {
                 Rtte::Assigned { pa, .. } => Rtte::Assigned {
                     pa,
                     ripas: RmiRipas::Ram,
                 },
                 _ => Rtte::Unassigned(RmiRipas::Ram),
             };
-            write_desc(&self.arch, &mut w.rtt, i, new.encode(w.level));
+            w.write_entry(&self.arch, i, new);
             rim.extend_ripas(ipa, ipa + size);
         }
         rd_mut(&mut self.arch.map_realm(&mut rd_lock)).measurements[0] = *rim.as_bytes();

@@ -2,9 +2,10 @@
 
 use crate::Storage;
 
+use core::mem::offset_of;
+
 use platform::Arch;
 use rsi_abi::{RsiRealmConfig, RsiStatus};
-use zerocopy::FromZeros;
 
 use crate::run::realm_mem::RealmMemError;
 use crate::run::{RunCtx, Step};
@@ -21,13 +22,17 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return ctx.ret_status(RsiStatus::ErrorInput);
         }
         let rpv = self.with_rd(ctx, |d| d.rpv);
-        // Built in place: the buffer is a whole granule of the realm's.
-        let written = self.with_realm_granule(ctx.rd, ipa, |g, _| {
-            let cfg: &mut RsiRealmConfig = zerocopy::transmute_mut!(g);
-            cfg.zero();
-            cfg.ipa_width = ctx.realm.geometry.ipa_bits as u64;
-            cfg.hash_algo = ctx.realm.hash_algo.raw();
-            cfg.rpv = rpv;
+        // Written in place, field by field: the buffer is a whole granule of the realm's.
+        let ipa_width = ctx.realm.geometry.ipa_bits as u64;
+        let hash_algo = ctx.realm.hash_algo.raw();
+        let written = self.with_realm_granule(ctx.rd, ipa, |page| {
+            page.zero();
+            page.write(
+                offset_of!(RsiRealmConfig, ipa_width),
+                &ipa_width.to_le_bytes(),
+            );
+            page.write(offset_of!(RsiRealmConfig, hash_algo), &[hash_algo]);
+            page.write(offset_of!(RsiRealmConfig, rpv), &rpv);
         });
         match written {
             Ok(()) => ctx.ret_status(RsiStatus::Success),

@@ -13,7 +13,7 @@ use rsi_abi::{RsiRipas, RsiRipasChangeFlags, RsiStatus};
 use crate::granule::RdKind;
 use crate::rec::LastExit;
 use crate::rtt::geometry::{entry_index, entry_size, ENTRIES, PAGE_LEVEL};
-use crate::rtt::walk::{read_entry, walk};
+use crate::rtt::walk::walk;
 use crate::rtt::{RttGeometry, Rtte};
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
@@ -77,17 +77,17 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             .unwrap_or_else(|e| panic!("a running REC's RD {} is not an RD ({e:?})", ctx.rd));
         let realm = self.realm_info(&mut rd);
         let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
-        let ripas = entry_ripas(w.entry)
-            .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry));
-        let size = entry_size(w.level);
+        let ripas = entry_ripas(w.entry())
+            .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry()));
+        let size = entry_size(w.level());
         let table_base = base & !(size * ENTRIES as u64 - 1);
         let mut end = table_base + ENTRIES as u64 * size;
-        for i in entry_index(base, w.level) + 1..ENTRIES {
+        for i in entry_index(base, w.level()) + 1..ENTRIES {
             let at = table_base + i as u64 * size;
             if at >= top {
                 break;
             }
-            if entry_ripas(read_entry(&self.arch, &mut w.rtt, i, w.level)) != Some(ripas) {
+            if entry_ripas(w.read_entry(&self.arch, i)) != Some(ripas) {
                 end = at;
                 break;
             }

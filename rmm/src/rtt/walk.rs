@@ -9,7 +9,7 @@
 
 use crate::Storage;
 
-use platform::{Arch, OwnedGranule, PhysAddr, Stage2Scope};
+use platform::{Arch, PhysAddr, PinnedRealmGranule, Stage2Scope};
 use rmi_abi::enums::RmiRipas;
 use rmi_abi::GRANULE_SIZE;
 
@@ -34,15 +34,25 @@ pub fn write_desc<A: Arch>(arch: &A, rtt: &mut Locked<'_, RttKind>, index: usize
 }
 
 /// Where a walk stopped.
+///
+/// Only [`walk`] makes one, and only [`Walk::set`] changes its entry: the fields are
+/// private so that a `Walk` (and the [`WalkTarget`] proof it hands out) always stands
+/// for an RTT this module locked and an entry read from it.
+///
+/// ```compile_fail,E0451
+/// use rmm::rtt::walk::Walk;
+/// use rmm::rtt::Rtte;
+/// use rmm::granule::{Locked, RttKind};
+/// fn forge(rtt: Locked<'_, RttKind>) -> Walk<'_> {
+///     let entry = Rtte::Assigned { pa: 0x4200_0000, ripas: rmi_abi::enums::RmiRipas::Ram };
+///     Walk { level: 3, rtt, index: 0, entry } // error: the fields are private
+/// }
+/// ```
 pub struct Walk<'g> {
-    /// The level of the RTT the walk stopped in.
-    pub level: Level,
-    /// That RTT, locked.
-    pub rtt: Locked<'g, RttKind>,
-    /// The index of the entry for the IPA in that RTT.
-    pub index: usize,
-    /// That entry.
-    pub entry: Rtte,
+    level: Level,
+    rtt: Locked<'g, RttKind>,
+    index: usize,
+    entry: Rtte,
 }
 
 /// The invalid descriptor an entry holds between break and make (Arm ARM D8.16.1): only
@@ -90,17 +100,69 @@ pub struct WalkTarget<'w, 'g> {
     pa: PhysAddr,
 }
 
-impl OwnedGranule for WalkTarget<'_, '_> {
-    fn owned_pa(&self) -> PhysAddr {
+impl PinnedRealmGranule for WalkTarget<'_, '_> {
+    fn pinned_pa(&self) -> PhysAddr {
         self.pa
     }
 }
 
 impl<'g> Walk<'g> {
+    /// The level of the RTT the walk stopped in.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// That RTT, locked.
+    pub fn rtt(&self) -> &Locked<'g, RttKind> {
+        &self.rtt
+    }
+
+    /// That RTT, locked, for reading and writing other entries of it.
+    pub fn rtt_mut(&mut self) -> &mut Locked<'g, RttKind> {
+        &mut self.rtt
+    }
+
+    /// The index of the entry for the IPA in that RTT.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// That entry.
+    pub fn entry(&self) -> Rtte {
+        self.entry
+    }
+
+    /// Entry `index` of the RTT the walk stopped in (another entry of the same table).
+    pub fn read_entry(&mut self, arch: &impl Arch, index: usize) -> Rtte {
+        let level = self.level;
+        read_entry(arch, &mut self.rtt, index, level)
+    }
+
+    /// Writes entry `index` of the RTT the walk stopped in, which must not be a valid
+    /// descriptor replaced by another valid one (that needs [`Walk::set`]'s
+    /// break-before-make); the caller invalidates what a valid old entry left cached.
+    pub fn write_entry(&mut self, arch: &impl Arch, index: usize, entry: Rtte) {
+        let level = self.level;
+        write_desc(arch, &mut self.rtt, index, entry.encode(level));
+        if index == self.index {
+            self.entry = entry;
+        }
+    }
+
+    /// [`skip_non_live`] in the RTT the walk stopped in, from `ipa`.
+    pub fn skip_non_live(&mut self, arch: &impl Arch, ipa: u64) -> u64 {
+        let level = self.level;
+        skip_non_live(arch, &mut self.rtt, level, ipa)
+    }
+
     /// The protected granule containing `ipa` that the entry the walk stopped at maps, if
-    /// it is ASSIGNED with RIPAS RAM, and the offset of `ipa` within that granule.
-    pub fn target(&mut self, ipa: u64) -> Option<(WalkTarget<'_, 'g>, usize)> {
-        match self.entry {
+    /// it is ASSIGNED with RIPAS RAM, and the offset of `ipa` within that granule. The
+    /// entry is read again under the lock: the proof follows the table, not a copy.
+    pub fn target(&mut self, arch: &impl Arch, ipa: u64) -> Option<(WalkTarget<'_, 'g>, usize)> {
+        let (level, index) = (self.level, self.index);
+        let entry = read_entry(arch, &mut self.rtt, index, level);
+        debug_assert_eq!(entry, self.entry, "the walk's entry changed under its lock");
+        match entry {
             Rtte::Assigned {
                 pa,
                 ripas: RmiRipas::Ram,

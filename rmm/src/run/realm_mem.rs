@@ -2,17 +2,24 @@
 //! RsiRealmConfig): translated through the realm's RTTs with the RD locked, and done
 //! while the RTT entry that maps the memory stays locked.
 //!
-//! Holding the leaf RTT locked is what keeps the DATA granule the realm's for the
-//! duration of the access: DATA_DESTROY (and so UNDELEGATE, or DATA_CREATE into another
-//! realm) and RIPAS changes must lock that RTT first. The mapping borrows the walk
-//! ([`crate::rtt::walk::Walk::target`]), so it cannot outlive the lock.
+//! The walk keeps the RD and the leaf RTT locked for the duration of the access, which
+//! keeps the DATA granule the realm's: DATA_DESTROY (and so UNDELEGATE, or DATA_CREATE
+//! into another realm) and RIPAS changes must lock that RD and RTT first, and wait. The
+//! proof of access borrows the walk ([`crate::rtt::walk::Walk::target`]), so it cannot
+//! outlive the locks. (Holding the RD also means that the RMI commands on that realm
+//! wait for the access; the accesses are short: at most a granule.)
+//!
+//! The realm's other CPUs may access the same memory meanwhile, so it is never mapped
+//! as a Rust reference: [`RealmPage`] copies in and out with the platform's
+//! single-copy-atomic accesses ([`Arch::read_realm_data`]).
 
-use platform::{Arch, GranuleMem, PhysAddr};
+use platform::{Arch, PhysAddr};
 use rmi_abi::enums::RmiRipas;
+use rmi_abi::GRANULE_SIZE;
 
 use crate::granule::RdKind;
 use crate::rtt::geometry::{Level, PAGE_LEVEL};
-use crate::rtt::walk::{walk, Walk};
+use crate::rtt::walk::{walk, Walk, WalkTarget};
 use crate::rtt::Rtte;
 use crate::{Rmm, Storage};
 
@@ -27,7 +34,7 @@ pub enum RealmMemError {
 
 /// What the entry a walk stopped at says about realm memory at its IPA.
 fn classify(w: &Walk<'_>) -> Result<(), RealmMemError> {
-    match w.entry {
+    match w.entry() {
         Rtte::Assigned {
             ripas: RmiRipas::Ram,
             ..
@@ -37,7 +44,40 @@ fn classify(w: &Walk<'_>) -> Result<(), RealmMemError> {
             ..
         }
         | Rtte::Unassigned(RmiRipas::Empty) => Err(RealmMemError::Empty),
-        _ => Err(RealmMemError::Unmapped(w.level)),
+        _ => Err(RealmMemError::Unmapped(w.level())),
+    }
+}
+
+/// A granule of realm memory the RMM may access, and the offset of the IPA asked for in
+/// it: copies only, through the platform.
+pub(crate) struct RealmPage<'a, 'w, 'g, A: Arch> {
+    arch: &'a A,
+    pin: WalkTarget<'w, 'g>,
+    offset: usize,
+}
+
+impl<A: Arch> RealmPage<'_, '_, '_, A> {
+    /// The offset in the granule of the IPA the page was asked for.
+    pub(crate) fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Copies `buf.len()` bytes at `offset` in the granule into `buf`.
+    pub(crate) fn read(&mut self, offset: usize, buf: &mut [u8]) {
+        self.arch.read_realm_data(&mut self.pin, offset, buf)
+    }
+
+    /// Copies `buf` to `offset` in the granule.
+    pub(crate) fn write(&mut self, offset: usize, buf: &[u8]) {
+        self.arch.write_realm_data(&mut self.pin, offset, buf)
+    }
+
+    /// Zeroes the whole granule.
+    pub(crate) fn zero(&mut self) {
+        const ZEROS: [u8; 256] = [0; 256];
+        for off in (0..GRANULE_SIZE).step_by(ZEROS.len()) {
+            self.write(off, &ZEROS);
+        }
     }
 }
 
@@ -50,7 +90,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         &self,
         rd: PhysAddr,
         ipa: u64,
-        f: impl FnOnce(&mut GranuleMem, usize) -> R,
+        f: impl FnOnce(&mut RealmPage<'_, '_, '_, A>) -> R,
     ) -> Result<R, RealmMemError> {
         let mut rd_lock = self
             .granules
@@ -59,10 +99,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let realm = self.realm_info(&mut rd_lock);
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
         classify(&w)?;
-        let (mut target, offset) = w
-            .target(ipa)
+        let (pin, offset) = w
+            .target(&self.arch, ipa)
             .unwrap_or_else(|| unreachable!("an ASSIGNED RAM entry maps a granule"));
-        let r = f(&mut self.arch.map_realm(&mut target), offset);
+        let r = f(&mut RealmPage {
+            arch: &self.arch,
+            pin,
+            offset,
+        });
         Ok(r)
     }
 
@@ -84,8 +128,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ipa: u64,
         buf: &mut [u8],
     ) -> Result<(), RealmMemError> {
-        self.with_realm_granule(rd, ipa, |g, off| {
-            buf.copy_from_slice(&g.0[off..off + buf.len()])
+        self.with_realm_granule(rd, ipa, |page| {
+            let off = page.offset();
+            page.read(off, buf)
         })
     }
 
@@ -96,8 +141,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ipa: u64,
         buf: &[u8],
     ) -> Result<(), RealmMemError> {
-        self.with_realm_granule(rd, ipa, |g, off| {
-            g.0[off..off + buf.len()].copy_from_slice(buf)
+        self.with_realm_granule(rd, ipa, |page| {
+            let off = page.offset();
+            page.write(off, buf)
         })
     }
 }
