@@ -359,9 +359,9 @@ impl TokenState {
     }
 
     /// Copies the next bytes of the CCA token (signed) into `out`, as many as fit and
-    /// remain; returns how many. When the last byte is copied, the token generation
-    /// is over (NO_ATTEST_IN_PROGRESS).
-    pub fn copy_out(&mut self, data: &AttestData, out: &mut [u8]) -> usize {
+    /// remain; returns how many, and whether that was the end of the token: then the
+    /// token generation is over (NO_ATTEST_IN_PROGRESS).
+    pub fn copy_out(&mut self, data: &AttestData, out: &mut [u8]) -> (usize, bool) {
         let plat = data.platform_token();
         let realm = &self.realm[..self.realm_len as usize];
         let ((h1, n1), (h2, n2)) = headers(plat.len(), realm.len());
@@ -380,10 +380,11 @@ impl TokenState {
             start = end;
         }
         self.copied = from as u64;
-        if from == start {
+        let finished = from == start;
+        if finished {
             self.finish();
         }
-        done
+        (done, finished)
     }
 
     /// Ends the token generation (NO_ATTEST_IN_PROGRESS).
