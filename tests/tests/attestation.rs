@@ -470,3 +470,33 @@ fn an_empty_buffer_is_error_input_and_an_unmapped_one_a_stage_2_exit() {
         "the whole token into the now mapped granule"
     );
 }
+
+/// The project's EL3 test monitor (QEMU) answers the attestation calls with fixed
+/// material (`tests/qemu/el3-monitor/attest/`): the simulation's test RAK, the
+/// challenge the RMM will send for it (SHA-256 of its COSE_Key) and the platform token
+/// the simulated EL3 signs for that challenge. Regenerate with
+/// `RMM_UPDATE_ATTEST_FIXTURES=1 cargo test -p rmm-conformance --test attestation`.
+#[test]
+fn the_el3_monitor_s_attestation_material_is_the_simulation_s() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("qemu/el3-monitor/attest");
+    let challenge: [u8; 32] = Sha256::digest(sim_rak_cose_key()).into();
+    let token = platform::sim::attest::platform_token(&challenge);
+    let files: [(&str, &[u8]); 3] = [
+        ("realm-key.bin", &SIM_REALM_KEY),
+        ("challenge.bin", &challenge),
+        ("platform-token.cbor", &token),
+    ];
+    if std::env::var_os("RMM_UPDATE_ATTEST_FIXTURES").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+    for (name, bytes) in files {
+        let on_disk = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert_eq!(
+            on_disk, bytes,
+            "{name}: regenerate (see the test's comment)"
+        );
+    }
+}

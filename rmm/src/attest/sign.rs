@@ -5,8 +5,8 @@
 //!   hash, deterministically (RFC 6979, HMAC-DRBG with SHA-384, `rfc6979` crate), and
 //!   `R := O`.
 //! - [`Signer::step`]: [`WINDOWS_PER_STEP`] windows of `R := k·G` ([`super::ec`]) per
-//!   call, then one final step: `r := x(R) mod n`, `s := k⁻¹(z + r·d) mod n`, and the
-//!   nonce and `R` are erased.
+//!   call, then two final steps: `r := x(R) mod n` (a field inversion), then
+//!   `s := k⁻¹(z + r·d) mod n` (a scalar inversion), and the nonce and `R` are erased.
 //!
 //! Every step runs the same instructions whatever the key, nonce and message (field and
 //! scalar arithmetic of RustCrypto, complete point formulas, masked table reads), so the
@@ -26,11 +26,14 @@ use super::ec::{self, hex48, BaseTable, Point, PointBytes, WINDOWS};
 pub const ORDER: [u8; 48] = hex48("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973");
 
 /// Windows of `k·G` per [`Signer::step`]: 8 windows are 32 doublings and 8 additions.
-/// 12 such steps and one final step make a signature.
+/// 12 such steps and two final steps make a signature.
 pub const WINDOWS_PER_STEP: usize = 8;
 
-/// Steps a signature takes: the multiplication's, then the final one.
-pub const STEPS: usize = WINDOWS.div_ceil(WINDOWS_PER_STEP) + 1;
+/// Steps a signature takes: the multiplication's, then the two final ones.
+pub const STEPS: usize = WINDOWS.div_ceil(WINDOWS_PER_STEP) + 2;
+
+/// [`Signer::window`] once `r` is computed (the last step computes `s`).
+const R_DONE: u32 = WINDOWS as u32 + 1;
 
 /// Where a signature is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +67,7 @@ pub struct Signer {
     z: [u8; 48],
     /// `R` so far (secret: it reveals the nonce's leading windows).
     acc: PointBytes,
-    /// The signature: r || s, big-endian (valid in phase DONE).
+    /// The signature: r || s, big-endian (r valid once computed, s in phase DONE).
     sig: [u8; 96],
 }
 
@@ -123,8 +126,13 @@ impl Signer {
                 self.window = end as u32;
                 Progress::More
             })
+        } else if w == WINDOWS {
+            self.compute_r().map(|()| {
+                self.window = R_DONE;
+                Progress::More
+            })
         } else {
-            self.finish(d).map(|()| Progress::Done)
+            self.compute_s(d).map(|()| Progress::Done)
         };
         let progress = ok.unwrap_or(Progress::Failed);
         match progress {
@@ -141,17 +149,27 @@ impl Signer {
         progress
     }
 
-    /// `r = x(R) mod n`, `s = k⁻¹(z + r·d) mod n`; `None` if either is zero.
-    fn finish(&mut self, d: &[u8; 48]) -> Option<()> {
+    /// `r = x(R) mod n` into the signature; `None` if it is zero. `R` is erased.
+    fn compute_r(&mut self) -> Option<()> {
         let (x, _) = Point::from_bytes(&self.acc)?.to_affine()?;
+        self.acc = Point::IDENTITY.to_bytes();
         let r = <Scalar as Reduce<U384>>::reduce_bytes(FieldBytes::from_slice(&x));
-        let k = scalar(&self.k)?;
-        let kinv: Option<Scalar> = k.invert().into();
-        let s = kinv? * (scalar(&self.z)? + r * scalar(d)?);
-        if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
+        if bool::from(r.is_zero()) {
             return None;
         }
         self.sig[..48].copy_from_slice(&scalar_bytes(&r));
+        Some(())
+    }
+
+    /// `s = k⁻¹(z + r·d) mod n` into the signature; `None` if it is zero.
+    fn compute_s(&mut self, d: &[u8; 48]) -> Option<()> {
+        let mut r = [0u8; 48];
+        r.copy_from_slice(&self.sig[..48]);
+        let kinv: Option<Scalar> = scalar(&self.k)?.invert().into();
+        let s = kinv? * (scalar(&self.z)? + scalar(&r)? * scalar(d)?);
+        if bool::from(s.is_zero()) {
+            return None;
+        }
         self.sig[48..].copy_from_slice(&scalar_bytes(&s));
         Some(())
     }
