@@ -73,6 +73,9 @@ macro_rules! with_sysreg_list {
         ICH_VTR_EL2 => "ich_vtr_el2", "S3_4_C12_C11_1",
         /// GIC CPU interface control (ExtRange).
         ICC_CTLR_EL1 => "icc_ctlr_el1", "S3_0_C12_C12_4",
+        // --- Interrupt status (read-only) ---
+        /// Pending physical interrupts: at EL2, A [8] SError, I [7] IRQ, F [6] FIQ.
+        ISR_EL1 => "isr_el1", "S3_0_C12_C1_0",
         // --- GIC system register interface ---
         /// GIC system register enable at EL2 (SRE, DFB, DIB, Enable).
         ICC_SRE_EL2 => "icc_sre_el2", "S3_4_C12_C9_5",
@@ -193,6 +196,7 @@ pub const fn is_read_only(reg: SysReg) -> bool {
             | SysReg::MPIDR_EL1
             | SysReg::MIDR_EL1
             | SysReg::ICH_VTR_EL2
+            | SysReg::ISR_EL1
             | SysReg::CNTPCT_EL0
             | SysReg::CNTVCT_EL0
     )

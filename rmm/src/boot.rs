@@ -3,7 +3,9 @@
 //! Cold boot runs once, on the primary CPU: it validates the boot arguments (in the
 //! reference's order), enables the GIC system register interface and probes the GICv3
 //! virtual CPU interface ([`gic_boot`]), reads and validates the boot manifest from the
-//! shared buffer and builds the granule table over the manifest's DRAM banks. A failure
+//! shared buffer and builds the granule table over the manifest's DRAM banks, then asks
+//! EL3 for the attestation key and platform token ([`crate::attest::fetch_from_el3`],
+//! whose failure only disables attestation). A failure
 //! is reported to EL3 at once with its boot error code and leaves the RMM disabled. On
 //! success, every CPU (the primary first, then each warm-booted one, which must have the
 //! same GIC virtual CPU interface) reports `RMM_BOOT_COMPLETE`; EL3 answers that call
@@ -103,6 +105,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Ok((boot, manifest, features, gic)) => {
                 match GranuleTable::new(manifest.dram_banks(), storage) {
                     Ok(granules) => {
+                        // Not a boot failure if it fails: RMI works without attestation.
+                        crate::attest::fetch_from_el3(
+                            &arch,
+                            cpu,
+                            PhysAddr(boot.shared_buf),
+                            granules.storage().attest(),
+                        );
                         log::info!(
                             "RMM cold boot: {} CPUs, RMM-EL3 interface {}.{}, {} granules tracked",
                             boot.num_cpus,
@@ -200,8 +209,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 }
 
 /// The RMM-EL3 shared buffer: a granule of the RMM's own memory (in its carve-out),
-/// which EL3 writes only while the RMM waits for it.
-struct SharedBuf(PhysAddr);
+/// which EL3 writes only while the RMM waits for it (in an SMC): at boot, the manifest
+/// and the attestation calls ([`crate::attest::fetch_from_el3`]) use it.
+pub(crate) struct SharedBuf(pub(crate) PhysAddr);
 
 impl OwnedGranule for SharedBuf {
     fn owned_pa(&self) -> PhysAddr {

@@ -441,6 +441,10 @@ mod tests {
         fn vmids(&self) -> &crate::vmid::VmidSet {
             &self.1
         }
+        fn attest(&self) -> &crate::attest::AttestStore {
+            static NONE: crate::attest::AttestStore = crate::attest::AttestStore::new();
+            &NONE
+        }
     }
 
     fn storage(n: usize) -> TestStorage {

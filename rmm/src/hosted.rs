@@ -15,6 +15,7 @@ use platform::{CpuId, Pas, PhysAddr};
 use rmi_abi::fid::is_rmi_range;
 use rmi_abi::RmiFid;
 
+use crate::attest::AttestStore;
 use crate::granule::{Granule, GranuleState};
 use crate::percpu::{PerCpu, Scratch};
 use crate::rmi::SMC_NOT_SUPPORTED;
@@ -25,6 +26,7 @@ use crate::{Rmm, Storage};
 pub struct SimStorage {
     granules: Box<[Granule]>,
     vmids: Box<VmidSet>,
+    attest: Box<AttestStore>,
 }
 
 impl Storage for SimStorage {
@@ -33,6 +35,9 @@ impl Storage for SimStorage {
     }
     fn vmids(&self) -> &VmidSet {
         &self.vmids
+    }
+    fn attest(&self) -> &AttestStore {
+        &self.attest
     }
 }
 
@@ -74,6 +79,7 @@ impl Machine {
         let storage = SimStorage {
             granules: (0..granules).map(|_| Granule::new()).collect(),
             vmids: Box::default(),
+            attest: Box::default(),
         };
         let rmm = SimRmm::cold_boot(SimArch(hw.clone()), CpuId(0), args, SIM_MAX_CPUS, storage);
         let mut booted = vec![false; hw.num_cpus()];

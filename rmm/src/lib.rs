@@ -8,6 +8,7 @@
 #![cfg_attr(not(any(test, feature = "sim")), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod boot;
 pub mod cpu_features;
 pub mod granule;
@@ -35,13 +36,16 @@ use granule::{Granule, GranuleTable};
 use vmid::VmidSet;
 
 /// Where the RMM keeps its global metadata: the words of the granule table (all
-/// [`Granule::new`] at boot) and the VMID set (all free at boot). Statics in firmware,
-/// allocations per simulated machine when hosted; either way never the stack.
+/// [`Granule::new`] at boot), the VMID set (all free at boot) and the attestation
+/// material (empty at boot). Statics in firmware, allocations per simulated machine
+/// when hosted; either way never the stack.
 pub trait Storage: Sync {
     /// The granule table's words.
     fn granules(&self) -> &[Granule];
     /// The VMID set.
     fn vmids(&self) -> &VmidSet;
+    /// The attestation key and platform token ([`attest::AttestStore::new`]).
+    fn attest(&self) -> &attest::AttestStore;
 }
 
 /// The RMM: the architecture it runs on and its global state.
@@ -81,6 +85,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The CPU features read at boot.
     pub fn features(&self) -> &CpuFeatures {
         &self.features
+    }
+
+    /// The attestation material obtained from EL3 at cold boot.
+    pub fn attest(&self) -> &attest::AttestStore {
+        self.granules.storage().attest()
     }
 
     /// The GICv3 virtual CPU interface features probed at boot (the same on every CPU).

@@ -16,6 +16,7 @@ use platform::aarch64::{console, mmu, vectors, Hw};
 use platform::el3::ColdBootArgs;
 use platform::layout::PLATFORM;
 use platform::CpuId;
+use rmm::attest::AttestStore;
 use rmm::boot::RmiRequest;
 use rmm::granule::Granule;
 use rmm::percpu::PerCpu;
@@ -31,6 +32,10 @@ static GRANULES: [Granule; MAX_GRANULES] = [const { Granule::new() }; MAX_GRANUL
 /// The VMIDs in use (8 KiB, zero-initialised).
 static VMIDS: VmidSet = VmidSet::new();
 
+/// The attestation key and platform token EL3 gives at cold boot (about 11 KiB,
+/// zero-initialised).
+static ATTEST: AttestStore = AttestStore::new();
+
 /// The RMM's metadata: the statics above.
 struct Statics;
 
@@ -40,6 +45,9 @@ impl Storage for Statics {
     }
     fn vmids(&self) -> &VmidSet {
         &VMIDS
+    }
+    fn attest(&self) -> &AttestStore {
+        &ATTEST
     }
 }
 

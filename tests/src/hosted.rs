@@ -38,6 +38,14 @@ impl crate::Host for Machine {
         self.hw().num_cpus()
     }
 
+    fn realm_program(&self, entry: u64, program: fn(&mut dyn crate::realm::RealmEnv)) -> bool {
+        self.hw().register_realm_program(
+            entry,
+            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| program(cpu)),
+        );
+        true
+    }
+
     fn vmid_bits(&self) -> u32 {
         let mmfr1 = self
             .hw()

@@ -111,3 +111,98 @@ pub fn psci_cpu_on(r: &mut impl RealmEnv, target_mpidr: u64, entry: u64, context
 pub fn psci_system_off(r: &mut impl RealmEnv) -> u64 {
     r.smc(0x8400_0008, &[])[0]
 }
+
+/// RSI_ATTESTATION_TOKEN_INIT with a 64-byte challenge: (status, upper bound of the
+/// token's size).
+pub fn attest_token_init(r: &mut impl RealmEnv, challenge: &[u8; 64]) -> (u64, u64) {
+    let mut args = [0u64; 8];
+    for (a, chunk) in args.iter_mut().zip(challenge.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        *a = u64::from_le_bytes(b);
+    }
+    let x = r.smc(fid::RSI_ATTESTATION_TOKEN_INIT as u64, &args);
+    (x[0], x[1])
+}
+
+/// RSI_ATTESTATION_TOKEN_CONTINUE into the granule at `ipa`, `size` bytes from
+/// `offset`: (status, bytes written).
+pub fn attest_token_continue(
+    r: &mut impl RealmEnv,
+    ipa: u64,
+    offset: u64,
+    size: u64,
+) -> (u64, u64) {
+    let x = r.smc(
+        fid::RSI_ATTESTATION_TOKEN_CONTINUE as u64,
+        &[ipa, offset, size],
+    );
+    (x[0], x[1])
+}
+
+/// RSI_INCOMPLETE.
+const RSI_INCOMPLETE: u64 = 3;
+
+/// Obtains an attestation token the way DEN0137 1.0, A7.2.2 (IJKJCQ) shows: INIT once,
+/// then [`attest_token_read`]. Returns the token's size, or the status of the call that
+/// failed.
+pub fn attest_token(
+    r: &mut impl RealmEnv,
+    challenge: &[u8; 64],
+    buf: u64,
+    chunk: u64,
+    out: &mut [u8],
+    calls: &mut usize,
+) -> Result<usize, u64> {
+    let (status, max) = attest_token_init(r, challenge);
+    if status != 0 {
+        return Err(status);
+    }
+    attest_token_read(r, buf, max, chunk, out, calls)
+}
+
+/// The CONTINUE loop of DEN0137 1.0, A7.2.2 (IJKJCQ) after an INIT that returned the
+/// upper bound `max`: CONTINUE while it answers RSI_INCOMPLETE, one granule of the
+/// buffer at `buf` (granule aligned, realm RAM, `max` bytes) at a time, `chunk` bytes
+/// per call at most. The token is read back into `out`. Returns its size, or the status
+/// of the call that failed. `calls` counts the CONTINUEs.
+pub fn attest_token_read(
+    r: &mut impl RealmEnv,
+    buf: u64,
+    max: u64,
+    chunk: u64,
+    out: &mut [u8],
+    calls: &mut usize,
+) -> Result<usize, u64> {
+    let mut granule = buf;
+    let mut total = 0usize;
+    loop {
+        let mut offset = 0u64;
+        let mut ret;
+        loop {
+            let size = (4096 - offset).min(chunk);
+            let (s, len) = attest_token_continue(r, granule, offset, size);
+            *calls += 1;
+            ret = s;
+            offset += len;
+            if !(ret == RSI_INCOMPLETE && offset < 4096) {
+                break;
+            }
+        }
+        if ret != 0 && ret != RSI_INCOMPLETE {
+            return Err(ret);
+        }
+        let n = offset as usize;
+        if total + n > out.len() || r.read(granule, &mut out[total..total + n]).is_err() {
+            return Err(u64::MAX);
+        }
+        total += n;
+        if ret == 0 {
+            return Ok(total);
+        }
+        granule += 4096;
+        if granule >= buf + max {
+            return Err(RSI_INCOMPLETE);
+        }
+    }
+}

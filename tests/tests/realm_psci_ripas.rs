@@ -905,17 +905,20 @@ fn psci_system_reset() {
 }
 
 // ---------------------------------------------------------------------------------
-// Not implemented yet
+// Attestation (the token itself: tests/attestation.rs)
 // ---------------------------------------------------------------------------------
 
 #[test]
-fn attestation_token_calls_are_not_supported_yet() {
+fn attestation_token_continue_signs_before_it_copies() {
     let w = World::one(1, |cpu| {
         let challenge = [0x11u64; 8];
-        let r = cpu.smc(RSI_ATTESTATION_TOKEN_INIT, &challenge);
-        assert_eq!(r[0], u64::MAX, "SMCCC NOT_SUPPORTED");
         let r = cpu.smc(RSI_ATTESTATION_TOKEN_CONTINUE, &[0x3000, 0, 0x1000]);
-        assert_eq!(r[0], u64::MAX, "SMCCC NOT_SUPPORTED");
+        assert_eq!(r[0], 2, "RSI_ERROR_STATE before any INIT");
+        let r = cpu.smc(RSI_ATTESTATION_TOKEN_INIT, &challenge);
+        assert_eq!(r[0], 0, "RSI_SUCCESS");
+        // The first CONTINUE makes a signing step: RSI_INCOMPLETE, nothing written.
+        let r = cpu.smc(RSI_ATTESTATION_TOKEN_CONTINUE, &[0x3000, 0, 0x1000]);
+        assert_eq!((r[0], r[1]), (3, 0), "RSI_INCOMPLETE, len 0");
         cpu.wfi();
     });
     assert_wfi_exit(&w.enter());

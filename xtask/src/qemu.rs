@@ -31,7 +31,9 @@
 //! failure; 3 unexpected exception from a lower EL at EL3; 4 exception or panic in the
 //! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host;
 //! 8 the tests passed but the stack budget did not: the largest stack high-water mark
-//! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size.
+//! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size;
+//! 9 the tests passed but the RMM did not report its attestation key and platform token
+//! from EL3 at cold boot ([`ATTEST_READY`]).
 
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -318,6 +320,11 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Ok(msg) => println!("xtask run: {msg}"),
         Err(msg) => eprintln!("xtask run: {msg}"),
     }
+    let attest = check_attestation(&lines);
+    match &attest {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     // TF-A powers the machine off (status 0) whatever the tests did: the test host
     // printed the run's status.
     let code = match (opts.el3, status.code()) {
@@ -330,6 +337,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     };
     match code {
         Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
+        Some(0) if attest.is_err() => Ok(ExitCode::from(ATTESTATION_UNAVAILABLE)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -350,6 +358,25 @@ const STACK_MARGIN: u64 = 4096;
 /// Exit status of a run whose tests passed but whose stack high-water mark plus
 /// [`STACK_MARGIN`] exceeds the stack size (or that reported no mark).
 const STACK_BUDGET_EXCEEDED: u8 = 8;
+
+/// Exit status of a run whose tests passed but whose RMM did not get its attestation
+/// material at boot.
+const ATTESTATION_UNAVAILABLE: u8 = 9;
+/// What the RMM logs once cold boot has the realm attestation key and the platform
+/// token from EL3 (`rmm::attest::fetch_from_el3`).
+const ATTEST_READY: &str = "attestation: realm attestation key from EL3, platform token of ";
+
+/// Whether the console shows the RMM's attestation material obtained at boot.
+fn check_attestation(lines: &[String]) -> Result<String, String> {
+    match lines.iter().find(|l| l.contains(ATTEST_READY)) {
+        Some(l) => Ok(l
+            .split("attestation: ")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()),
+        None => Err("attestation: the RMM did not get its key and platform token from EL3".into()),
+    }
+}
 
 /// A high-water mark report of the firmware (`platform::aarch64::stack`):
 /// `stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
@@ -647,6 +674,20 @@ mod tests {
         let mut went_on = good.clone();
         went_on.push("EL3: RMM cold boot complete on CPU 0".into());
         assert!(check_overflow_console(&went_on, guard).is_err());
+    }
+
+    #[test]
+    fn attestation_at_boot() {
+        let ok = lines(&[
+            "[INFO ] RMM for Arm CCA",
+            "[INFO ] attestation: realm attestation key from EL3, platform token of 415 bytes",
+        ]);
+        assert_eq!(
+            check_attestation(&ok).unwrap(),
+            "realm attestation key from EL3, platform token of 415 bytes"
+        );
+        let failed = lines(&["[ERROR] attestation unavailable: RealmKey(Unknown); ..."]);
+        assert!(check_attestation(&failed).is_err());
     }
 
     #[test]

@@ -15,24 +15,27 @@ use crate::manifest;
 use super::memory::PhysMem;
 use super::SimConfig;
 
-/// The fixed realm attestation key the simulated EL3 hands out: a P-384 private scalar
-/// (48 bytes, big-endian). For tests only.
-pub const SIM_REALM_KEY: [u8; 48] = {
-    let mut k = [0u8; 48];
-    let mut i = 0;
-    while i < 48 {
-        k[i] = (i as u8).wrapping_mul(37).wrapping_add(11);
-        i += 1;
-    }
-    k
-};
+pub use super::attest::SIM_REALM_KEY;
 
-/// Size of the simulated platform token.
-pub const SIM_PLAT_TOKEN_SIZE: usize = 6000;
+/// The largest hunk of the platform token the simulated EL3 returns at once, whatever
+/// the buffer size: EL3 may return less than the buffer holds (TF-A does when the token
+/// comes from RSE in pieces), so the RMM's loop over hunks runs at every boot.
+pub const SIM_PLAT_TOKEN_HUNK: usize = 256;
 
-/// Byte `i` of the simulated platform token (a fixed, recognisable pattern).
-pub const fn sim_plat_token_byte(i: usize) -> u8 {
-    (i % 251) as u8
+/// How the simulated EL3 answers the attestation calls (to test the RMM's handling of
+/// an EL3 without attestation support, or a busy one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum El3Attest {
+    /// Both calls succeed: the realm key, and the platform token for the challenge.
+    #[default]
+    Provide,
+    /// `RMM_ATTEST_GET_REALM_KEY` fails (E_RMM_UNK, as TF-A answers a platform error).
+    NoRealmKey,
+    /// `RMM_ATTEST_GET_PLAT_TOKEN` fails (E_RMM_UNK).
+    NoPlatformToken,
+    /// The first `RMM_ATTEST_GET_PLAT_TOKEN` is answered E_RMM_AGAIN (EL3 busy); the
+    /// following ones succeed.
+    BusyOnce,
 }
 
 /// One call as EL3 received it, for tests to inspect.
@@ -50,9 +53,13 @@ pub struct El3Call {
 
 struct State {
     boot_status: Vec<Option<u64>>,
-    /// Progress through the platform token: `Some(offset)` while a hunked transfer is
-    /// under way.
-    token_offset: Option<usize>,
+    /// The platform token being handed out in hunks, and how much of it has been:
+    /// `Some` while a transfer is under way.
+    token: Option<(Vec<u8>, usize)>,
+    /// How the attestation calls are answered.
+    attest: El3Attest,
+    /// Whether an E_RMM_AGAIN was answered already ([`El3Attest::BusyOnce`]).
+    was_busy: bool,
     log: Vec<El3Call>,
 }
 
@@ -63,12 +70,14 @@ pub struct SimEl3 {
 }
 
 impl SimEl3 {
-    pub(super) fn new(num_cpus: usize) -> Self {
+    pub(super) fn new(num_cpus: usize, attest: El3Attest) -> Self {
         Self {
             shared_buf: Mutex::new(PhysAddr(0)),
             state: Mutex::new(State {
                 boot_status: vec![None; num_cpus],
-                token_offset: None,
+                token: None,
+                attest,
+                was_busy: false,
                 log: Vec::new(),
             }),
         }
@@ -147,52 +156,73 @@ impl SimEl3 {
         }
     }
 
-    /// Checks that `[pa, pa + len)` is the shared buffer.
+    /// Checks that `[pa, pa + len)` lies in the shared buffer's granule, as TF-A's
+    /// `validate_buffer_params` does: E_RMM_BAD_ADDR if `pa` is not in it, E_RMM_INVAL
+    /// if the last byte (`pa + len - 1`, wrapping) is not.
     fn check_shared(&self, pa: u64, len: u64) -> Result<PhysAddr, El3Error> {
         let shared = *self.shared_buf.lock().unwrap_or_else(|e| e.into_inner());
-        if pa != shared.0 || len == 0 || len > GRANULE_SIZE as u64 {
+        let page = |a: u64| a & !(GRANULE_SIZE as u64 - 1);
+        if page(pa) != shared.0 {
+            return Err(El3Error::BadAddr);
+        }
+        if page(pa.wrapping_add(len).wrapping_sub(1)) != shared.0 {
             return Err(El3Error::Inval);
         }
-        Ok(shared)
+        Ok(PhysAddr(pa))
     }
 
+    /// RMM_ATTEST_GET_REALM_KEY (x1 buffer, x2 size, x3 curve): the raw private key
+    /// (48 bytes) into the buffer; x1 = its size. TF-A's order: buffer, then curve (only
+    /// SECP384R1); a platform failure (here: a buffer too small) is E_RMM_UNK.
     fn realm_key(&self, mem: &PhysMem, args: [u64; 4]) -> Result<u64, El3Error> {
         let buf = self.check_shared(args[0], args[1])?;
         if args[2] != ECC_CURVE_SECP384R1 {
             return Err(El3Error::Inval);
         }
-        if args[1] < SIM_REALM_KEY.len() as u64 {
-            return Err(El3Error::NoMem);
+        if self.state().attest == El3Attest::NoRealmKey || args[1] < SIM_REALM_KEY.len() as u64 {
+            return Err(El3Error::Unknown);
         }
         mem.write(buf, Pas::Root, &SIM_REALM_KEY)
             .map_err(|_| El3Error::BadAddr)?;
         Ok(SIM_REALM_KEY.len() as u64)
     }
 
-    /// One hunk of the platform token. The first call of a transfer must name a hash size
-    /// of 32, 48 or 64 bytes (the challenge is in the buffer); later calls continue.
+    /// RMM_ATTEST_GET_PLAT_TOKEN (x1 buffer, x2 size, x3 challenge size): one hunk of
+    /// the platform token; x1 = its size, x2 = bytes remaining. As TF-A: the buffer is
+    /// checked, then the challenge size (32, 48 or 64) on every call; the first call of
+    /// a transfer reads the challenge from the buffer and makes the token for it.
     fn plat_token(&self, mem: &PhysMem, args: [u64; 4]) -> Result<(u64, u64), El3Error> {
         let buf = self.check_shared(args[0], args[1])?;
+        if !matches!(args[2], 32 | 48 | 64) {
+            return Err(El3Error::Inval);
+        }
         let mut s = self.state();
-        let offset = match s.token_offset {
-            Some(o) => o,
+        match s.attest {
+            El3Attest::NoPlatformToken => return Err(El3Error::Unknown),
+            El3Attest::BusyOnce if !s.was_busy => {
+                s.was_busy = true;
+                return Err(El3Error::Again);
+            }
+            _ => {}
+        }
+        let (token, offset) = match s.token.take() {
+            Some(t) => t,
             None => {
-                if !matches!(args[2], 32 | 48 | 64) {
-                    return Err(El3Error::Inval);
-                }
-                0
+                let mut challenge = vec![0u8; args[2] as usize];
+                mem.read(buf, Pas::Root, &mut challenge)
+                    .map_err(|_| El3Error::BadAddr)?;
+                (super::attest::platform_token(&challenge), 0)
             }
         };
-        let n = (SIM_PLAT_TOKEN_SIZE - offset).min(args[1] as usize);
-        let hunk: Vec<u8> = (offset..offset + n).map(sim_plat_token_byte).collect();
-        mem.write(buf, Pas::Root, &hunk)
+        let n = (token.len() - offset)
+            .min(args[1] as usize)
+            .min(SIM_PLAT_TOKEN_HUNK);
+        mem.write(buf, Pas::Root, &token[offset..offset + n])
             .map_err(|_| El3Error::BadAddr)?;
-        let remaining = SIM_PLAT_TOKEN_SIZE - offset - n;
-        s.token_offset = if remaining == 0 {
-            None
-        } else {
-            Some(offset + n)
-        };
+        let remaining = token.len() - offset - n;
+        if remaining != 0 {
+            s.token = Some((token, offset + n));
+        }
         Ok((n as u64, remaining as u64))
     }
 }
@@ -270,38 +300,83 @@ mod tests {
         let c = |fid, a| hw.el3().call(hw.mem(), CPU0, fid, a);
         assert_eq!(c(RMM_ATTEST_GET_REALM_KEY, [sb, 4096, 0, 0]), [0, 48, 0, 0]);
         assert_eq!(&hw.mem().inspect(PhysAddr(sb)).0[..48], &SIM_REALM_KEY);
+        // TF-A's order and codes: buffer outside the shared granule (BAD_ADDR), buffer
+        // running past it (INVAL), curve (INVAL), platform failure (UNK).
+        assert_eq!(
+            c(RMM_ATTEST_GET_REALM_KEY, [sb + 4096, 4096, 1, 0])[0],
+            El3Error::BadAddr.code()
+        );
+        assert_eq!(
+            c(RMM_ATTEST_GET_REALM_KEY, [sb + 8, 4096, 1, 0])[0],
+            El3Error::Inval.code()
+        );
+        assert_eq!(
+            c(RMM_ATTEST_GET_REALM_KEY, [sb, 0, 0, 0])[0],
+            El3Error::Inval.code()
+        );
         assert_eq!(
             c(RMM_ATTEST_GET_REALM_KEY, [sb, 4096, 1, 0])[0],
             El3Error::Inval.code()
         );
         assert_eq!(
-            c(RMM_ATTEST_GET_REALM_KEY, [sb + 4096, 4096, 0, 0])[0],
-            El3Error::Inval.code()
-        );
-        assert_eq!(
             c(RMM_ATTEST_GET_REALM_KEY, [sb, 16, 0, 0])[0],
-            El3Error::NoMem.code()
+            El3Error::Unknown.code()
         );
 
         assert_eq!(
             c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 20, 0])[0],
             El3Error::Inval.code()
         );
+        assert_eq!(
+            c(RMM_ATTEST_GET_PLAT_TOKEN, [sb - 4096, 4096, 32, 0])[0],
+            El3Error::BadAddr.code()
+        );
+        let challenge = [0x5Au8; 32];
+        hw.mem().write(PhysAddr(sb), Pas::Root, &challenge).unwrap();
+        // Hunks: every call names the challenge size (TF-A checks it on
+        // each), and only the first reads the challenge.
         let mut token = Vec::new();
-        let mut r = c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 48, 0]);
         loop {
+            let r = c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 32, 0]);
             assert_eq!(r[0], 0);
+            assert_eq!(
+                r[1] as usize,
+                SIM_PLAT_TOKEN_HUNK.min(r[1] as usize + r[2] as usize)
+            );
             token.extend_from_slice(&hw.mem().inspect(PhysAddr(sb)).0[..r[1] as usize]);
             if r[2] == 0 {
                 break;
             }
-            r = c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 0, 0]);
+            assert_eq!(
+                c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 0, 0])[0],
+                El3Error::Inval.code()
+            );
         }
-        assert_eq!(token.len(), SIM_PLAT_TOKEN_SIZE);
-        assert!(token
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b == sim_plat_token_byte(i)));
+        assert!(token.len() > SIM_PLAT_TOKEN_HUNK, "more than one hunk");
+        assert_eq!(token, crate::sim::attest::platform_token(&challenge));
+        // COSE_Sign1_Tagged: tag 18, array of 4, protected header {1: -35}.
+        assert_eq!(&token[..7], &[0xD2, 0x84, 0x44, 0xA1, 0x01, 0x38, 0x22]);
+    }
+
+    #[test]
+    fn attestation_failures_and_busy_el3() {
+        let sb = 0x418F_F000;
+        for (mode, key, token) in [
+            (El3Attest::NoRealmKey, El3Error::Unknown.code(), 0),
+            (El3Attest::NoPlatformToken, 0, El3Error::Unknown.code()),
+            (El3Attest::BusyOnce, 0, El3Error::Again.code()),
+        ] {
+            let hw = SimHw::new(SimConfig {
+                el3_attest: mode,
+                ..SimConfig::default()
+            });
+            let c = |fid, a| hw.el3().call(hw.mem(), CPU0, fid, a);
+            assert_eq!(c(RMM_ATTEST_GET_REALM_KEY, [sb, 4096, 0, 0])[0], key);
+            assert_eq!(c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 32, 0])[0], token);
+            if mode == El3Attest::BusyOnce {
+                assert_eq!(c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 32, 0])[0], 0);
+            }
+        }
     }
 
     #[test]

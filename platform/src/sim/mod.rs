@@ -4,7 +4,7 @@
 //!   names the physical address space (PAS) it is made through; an access to a granule in
 //!   another PAS is a granule protection fault, which panics the test with the address.
 //! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
-//!   token, boot completion).
+//!   token, boot completion), and [`attest`]: its test keys and platform token.
 //! - [`cpu`]: a system-register file per CPU.
 //! - [`s2walk`]: the stage-2 table walker, and [`tlb`]: the stage-2 TLB realms translate
 //!   through (stale translations are used, and missing break-before-make or
@@ -14,6 +14,7 @@
 //! [`SimHw`] puts them together and implements [`crate::Arch`], so the RMM core runs on
 //! it unchanged. It is `Sync`: several threads may drive several simulated CPUs at once.
 
+pub mod attest;
 pub mod cpu;
 pub mod el3;
 pub mod gate;
@@ -54,6 +55,8 @@ pub struct SimConfig {
     /// Whether the machine can run realms ([`crate::Arch::runs_realms`]); `false` stands
     /// for a platform without a world switch to R-EL1.
     pub runs_realms: bool,
+    /// How EL3 answers the attestation calls.
+    pub el3_attest: el3::El3Attest,
 }
 
 impl Default for SimConfig {
@@ -67,6 +70,7 @@ impl Default for SimConfig {
             consoles: vec![QEMU_PL011],
             ifc_version: rmi_abi::AbiVersion::new(0, 4),
             runs_realms: true,
+            el3_attest: el3::El3Attest::Provide,
         }
     }
 }
@@ -114,7 +118,7 @@ impl SimHw {
         let cpus = (0..config.num_cpus)
             .map(|i| SysRegFile::new(&config.sysregs, i))
             .collect();
-        let el3 = SimEl3::new(config.num_cpus);
+        let el3 = SimEl3::new(config.num_cpus, config.el3_attest);
         let vtr = config.sysregs.get(SysReg::ICH_VTR_EL2);
         let gic = vgic::sim::SimConfig {
             num_lrs: (vtr & 0x1F) as u8 + 1,
@@ -265,8 +269,24 @@ impl SimHw {
             SysReg::CNTP_CTL_EL0 => {
                 timer_ctl(file.read(reg), count, file.read(SysReg::CNTP_CVAL_EL0))
             }
+            SysReg::ISR_EL1 => self.pending_interrupts(cpu),
             _ => file.read(reg),
         }
+    }
+
+    /// ISR_EL1 as read at EL2 on `cpu` (Arm ARM, ISR_EL1: below EL1 with HCR_EL2.IMO
+    /// and FMO the bits show virtual interrupts; at EL2 the physical ones): A [8] for a
+    /// pending SError, I [7] for an IRQ (one the test raised, or an EL1 timer CNTHCTL_EL2
+    /// does not mask), F [6] for an FIQ. Reading it takes nothing.
+    pub fn pending_interrupts(&self, cpu: CpuId) -> u64 {
+        let ordering = std::sync::atomic::Ordering::SeqCst;
+        let serror = self.serrors[cpu.0]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        let irq = self.irqs[cpu.0].load(ordering) || self.timer_irq(cpu);
+        let fiq = self.fiqs[cpu.0].load(ordering);
+        (serror as u64) << 8 | (irq as u64) << 7 | (fiq as u64) << 6
     }
 
     /// Whether an EL1 timer of `cpu` asserts its interrupt and CNTHCTL_EL2 does not mask

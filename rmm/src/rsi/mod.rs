@@ -2,6 +2,7 @@
 //! SMCCC architecture calls. Each call either completes in the RMM (results in the
 //! realm's x0.., then the realm resumes) or becomes a REC exit.
 
+mod attest;
 mod config;
 mod host_call;
 pub(crate) mod ipa_state;
@@ -69,11 +70,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             RsiFid::HostCall => self.rsi_host_call(ctx),
             RsiFid::IpaStateGet => self.rsi_ipa_state_get(ctx),
             RsiFid::IpaStateSet => self.rsi_ipa_state_set(ctx),
-            // Not implemented yet: SMCCC NOT_SUPPORTED, the answer for a function the
-            // callee does not implement. RSI_ERROR_UNKNOWN would claim that an
-            // implemented command failed, and RSI_ERROR_STATE that no token is in
-            // progress; neither is true.
-            RsiFid::AttestTokenInit | RsiFid::AttestTokenContinue => ctx.ret(SMCCC_NOT_SUPPORTED),
+            RsiFid::AttestTokenInit => self.rsi_attest_init(ctx),
+            RsiFid::AttestTokenContinue => self.rsi_attest_continue(ctx),
         };
         // DEN0137 1.0, B1.2: X0-X16 that are not output values of the command read zero
         // on return. Not when the SMC is to be executed again (the PC was moved back to

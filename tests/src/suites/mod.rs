@@ -1,5 +1,6 @@
 //! The conformance tests, one module per command group.
 
+mod attest;
 mod data;
 mod dispatch;
 mod features;
@@ -25,6 +26,7 @@ pub const ALL: &[&[TestDef]] = &[
     rec::TESTS,
     ripas::TESTS,
     psci::TESTS,
+    attest::TESTS,
 ];
 
 /// Iterates over every test.

@@ -14,8 +14,8 @@
 //! - the RMM is entered at R-EL2 at 0x4010_0000 with the cold-boot arguments; once it
 //!   reports `RMM_BOOT_COMPLETE` the secondaries warm boot it, then CPU 0 starts the
 //!   Normal-world test host at NS-EL2 at 0x6000_0000 ([`boot`]);
-//! - SMCs are served per world ([`smc`]): GTSI delegation, RMI forwarding and
-//!   completion, and a test-exit call that ends QEMU through semihosting ([`semihost`]);
+//! - SMCs are served per world ([`smc`]): GTSI delegation, the attestation key and
+//!   platform token ([`attest`]), RMI forwarding and completion, and a test-exit call that ends QEMU through semihosting ([`semihost`]);
 //! - a world switch saves and restores the EL2 state of each world ([`world`]).
 //!
 //! All `unsafe` code and assembly lives in [`asm`], [`sysreg`], [`uart`], [`gpt`],
@@ -29,6 +29,8 @@
 
 #[cfg(target_os = "none")]
 mod asm;
+#[cfg(target_os = "none")]
+mod attest;
 #[cfg(target_os = "none")]
 mod boot;
 #[cfg(target_os = "none")]

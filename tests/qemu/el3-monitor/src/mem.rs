@@ -17,3 +17,28 @@ pub fn write_shared_page(page: &[u8; GRANULE_SIZE as usize]) {
         unsafe { core::ptr::write_volatile(dst.add(i), u64::from_le_bytes(b)) };
     }
 }
+
+/// Copies `data` into the RMM shared page at `offset`, byte by byte.
+///
+/// The page must be in the Root PAS while this runs ([`crate::attest`] moves it there
+/// around its accesses): EL3's MMU-off accesses are Root PAS accesses.
+pub fn write_shared(offset: usize, data: &[u8]) {
+    assert!(offset + data.len() <= GRANULE_SIZE as usize);
+    let dst = RMM_SHARED_BUF as *mut u8;
+    for (i, &b) in data.iter().enumerate() {
+        // SAFETY: inside the shared page (asserted above), which the caller has made
+        // Root PAS and which only EL3 touches while the RMM waits in its SMC.
+        unsafe { core::ptr::write_volatile(dst.add(offset + i), b) };
+    }
+}
+
+/// Copies `out.len()` bytes of the RMM shared page from `offset` into `out`, byte by
+/// byte; the page must be in the Root PAS (see [`write_shared`]).
+pub fn read_shared(offset: usize, out: &mut [u8]) {
+    assert!(offset + out.len() <= GRANULE_SIZE as usize);
+    let src = RMM_SHARED_BUF as *const u8;
+    for (i, b) in out.iter_mut().enumerate() {
+        // SAFETY: as in `write_shared`.
+        *b = unsafe { core::ptr::read_volatile(src.add(offset + i)) };
+    }
+}

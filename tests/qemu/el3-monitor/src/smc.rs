@@ -4,6 +4,7 @@
 //! - `RMM_BOOT_COMPLETE` (x1 = status): see [`crate::boot::rmm_boot_complete`];
 //! - `RMM_GTSI_DELEGATE` / `RMM_GTSI_UNDELEGATE` (x1 = PA): flip the granule between the
 //!   Non-secure and Realm PAS ([`crate::gpt::transition`]), x0 = 0 or the error code;
+//! - `RMM_ATTEST_GET_REALM_KEY`, `RMM_ATTEST_GET_PLAT_TOKEN`: see [`crate::attest`];
 //! - `RMM_RMI_REQ_COMPLETE` (x1..x5): Normal-world x0..x4 = RMM x1..x5, every other
 //!   Normal-world register as the host left it; resume the Normal world;
 //! - anything else: x0 = E_RMM_UNK (-1), back to the RMM.
@@ -28,7 +29,7 @@ use crate::rmm_el3::{
 use crate::gpt::{self, Gpi};
 use crate::percpu::{PerCpu, World};
 use crate::uart::println;
-use crate::{boot, fault, semihost, sysreg, world};
+use crate::{attest, boot, fault, semihost, sysreg, world};
 
 /// `SMCCC_VERSION`.
 pub const SMCCC_VERSION: u32 = 0x8000_0000;
@@ -93,6 +94,16 @@ fn from_realm(cpu: &mut PerCpu, fid: u32, x: &[u64; 31]) {
             };
             let r = el3_result(gpt::transition(x[1], from, to));
             set_x0(cpu, r);
+        }
+        attest::RMM_ATTEST_GET_REALM_KEY => {
+            let (x0, x1) = attest::realm_key(x[1], x[2], x[3]);
+            let g = &mut cpu.cur_ctx().gprs.x;
+            (g[0], g[1]) = (x0, x1);
+        }
+        attest::RMM_ATTEST_GET_PLAT_TOKEN => {
+            let (x0, x1, x2) = attest::platform_token(x[1], x[2], x[3]);
+            let g = &mut cpu.cur_ctx().gprs.x;
+            (g[0], g[1], g[2]) = (x0, x1, x2);
         }
         RMM_RMI_REQ_COMPLETE => {
             let ns = &mut cpu.ctx[World::NonSecure as usize].gprs;
