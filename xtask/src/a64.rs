@@ -50,7 +50,12 @@ pub enum Insn {
 ///   SIMD&FP register file (LDR/STR/LDP/STP/LDUR (SIMD&FP), LD1..ST4 structures).
 /// - MRS/MSR (register) of FPCR (op0 3, op1 3, CRn 4, CRm 4, op2 0) and FPSR (op2 1),
 ///   and FPMR (op2 2, FEAT_FPMR): bits [31:22] = 1101010100, bit 21 = L (MRS), bit 20
-///   = 1 (op0 >= 2), bits [19:5] = o0:op1:CRn:CRm:op2.
+///   = 1 (op0 >= 2), bits [19:5] = o0:op1:CRn:CRm:op2. Likewise the SVE and SME
+///   control registers (ZCR_EL1/EL2/EL12/EL3, SMCR_EL1/EL2/EL12/EL3, SMPRI_EL1, SVCR,
+///   TPIDR2_EL0) and FPEXC32_EL2: they configure or expose FP/SIMD state too.
+/// - MSR (immediate) to SVCR, i.e. SMSTART/SMSTOP (op1 3, CRn 4, CRm 0b0:ZA:SM:imm,
+///   op2 3, Rt 31; C5.2 "MSR (immediate)"): entering or leaving streaming mode zeroes
+///   the Z, P and V registers.
 pub fn is_fp_simd(w: u32) -> bool {
     let op0 = (w >> 25) & 0xf;
     if op0 & 0b0111 == 0b0111 {
@@ -65,16 +70,34 @@ pub fn is_fp_simd(w: u32) -> bool {
     if op0 & 0b0101 == 0b0100 && (w >> 26) & 1 == 1 {
         return true;
     }
+    // MSR (immediate), pstatefield SVCR: 1101 0101 0000 0 011 0100 0xxx 011 11111.
+    if w & 0xffff_f8ff == 0xd503_407f {
+        return true;
+    }
     // MRS/MSR (register): 1101 0101 00 L 1 o0 op1 CRn CRm op2 Rt.
     if w & 0xffd0_0000 == 0xd510_0000 {
         let sysreg = (w >> 5) & 0x7fff; // o0:op1:CRn:CRm:op2 (op0 = 2 + o0)
         const fn encode(o0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
             o0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2
         }
-        const FPCR: u32 = encode(1, 3, 4, 4, 0);
-        const FPSR: u32 = encode(1, 3, 4, 4, 1);
-        const FPMR: u32 = encode(1, 3, 4, 4, 2);
-        return matches!(sysreg, FPCR | FPSR | FPMR);
+        const FP_CONTROL: &[u32] = &[
+            encode(1, 3, 4, 4, 0),  // FPCR
+            encode(1, 3, 4, 4, 1),  // FPSR
+            encode(1, 3, 4, 4, 2),  // FPMR
+            encode(1, 4, 5, 3, 0),  // FPEXC32_EL2
+            encode(1, 0, 1, 2, 0),  // ZCR_EL1
+            encode(1, 4, 1, 2, 0),  // ZCR_EL2
+            encode(1, 5, 1, 2, 0),  // ZCR_EL12
+            encode(1, 6, 1, 2, 0),  // ZCR_EL3
+            encode(1, 0, 1, 2, 6),  // SMCR_EL1
+            encode(1, 4, 1, 2, 6),  // SMCR_EL2
+            encode(1, 5, 1, 2, 6),  // SMCR_EL12
+            encode(1, 6, 1, 2, 6),  // SMCR_EL3
+            encode(1, 0, 1, 2, 4),  // SMPRI_EL1
+            encode(1, 3, 4, 2, 2),  // SVCR
+            encode(1, 3, 13, 0, 5), // TPIDR2_EL0
+        ];
+        return FP_CONTROL.contains(&sysreg);
     }
     false
 }
@@ -320,6 +343,9 @@ pub fn frame(code: &[u32]) -> Frame {
                 };
                 let val = src.map(|v| v + delta);
                 if rd == SP {
+                    // SP from a register the walk does not know (`mov sp, x8` after an
+                    // untracked computation): a frame it cannot size.
+                    out.dynamic |= val.is_none() && sp.is_some();
                     sp = val;
                     sp_realign = ra;
                     note(sp, sp_realign, &mut out);
@@ -347,6 +373,7 @@ pub fn frame(code: &[u32]) -> Frame {
                     _ => (None, 0),
                 };
                 if rd == SP {
+                    out.dynamic |= val.is_none() && sp.is_some();
                     sp = val;
                     sp_realign = ra + extra;
                     note(sp, sp_realign, &mut out);
@@ -466,6 +493,40 @@ mod tests {
         ] {
             assert!(is_fp_simd(w), "{w:#010x} is FP/SIMD");
         }
+    }
+
+    /// SME mode changes and the SVE/SME/AArch32 FP control registers, encodings as
+    /// `llvm-mc -mattr=+sme,+sve -show-encoding` gives them (Arm ARM C5.2 MSR/MRS).
+    #[test]
+    fn sve_and_sme_control_is_fp_simd() {
+        for w in [
+            0xd503_477f, // smstart
+            0xd503_467f, // smstop
+            0xd503_437f, // smstart sm
+            0xd503_447f, // smstop za
+            0xd53c_1200, // mrs x0, ZCR_EL2
+            0xd518_1201, // msr ZCR_EL1, x1
+            0xd53b_4242, // mrs x2, SVCR
+            0xd51c_5303, // msr FPEXC32_EL2, x3
+            0xd53b_d0a4, // mrs x4, TPIDR2_EL0
+            0xd51c_12c5, // msr SMCR_EL2, x5
+        ] {
+            assert!(is_fp_simd(w), "{w:#010x} is FP/SIMD control");
+        }
+    }
+
+    /// `mov sp, x8` with x8 not derived from SP hides every later decrement: the frame
+    /// is dynamic (the sequence used to come out as 0 bytes).
+    #[test]
+    fn sp_from_an_untracked_register_is_dynamic() {
+        let code = [
+            0x9100_03e8, // mov x8, sp
+            0xcb09_0108, // sub x8, x8, x9 (untracked)
+            0x9100_011f, // mov sp, x8
+            0xd13e_83ff, // sub sp, sp, #4000
+            RET,
+        ];
+        assert!(frame(&code).dynamic);
     }
 
     #[test]
@@ -675,10 +736,11 @@ mod tests {
 
     #[test]
     fn overwritten_register_is_not_tracked() {
-        // x9 = sp - 0x5000, then x9 = 0x37ff: `mov sp, x9` is no longer SP-relative.
+        // x9 = sp - 0x5000, then x9 = 0x37ff: `mov sp, x9` is no longer SP-relative, so
+        // nothing after it can be sized: the frame is dynamic (and fails the check).
         let f = frame(&[SUB_X9_SP_5_LSL12, MOVZ_X9_0X37FF, MOV_SP_X9, SUB_SP_SP_640]);
         assert_eq!(f.bytes, 0);
-        assert!(!f.dynamic);
+        assert!(f.dynamic);
     }
 
     #[test]
