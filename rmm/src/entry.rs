@@ -61,6 +61,14 @@ global_asm!(
     "4:  stp x12, x12, [x10], #16",
     "    cmp x10, x9",
     "    b.lo 4b",
+    // The paint went to memory (MMU off: Device accesses); drop any older copy of the
+    // stack a cache may hold (from an earlier boot stage, or this CPU's previous life),
+    // so that once caches are on the stack reads what was written.
+    "    mov x10, sp",
+    "    movz x11, #{size_lo}",
+    "    movk x11, #{size_hi}, lsl #16",
+    "    sub x9, x10, x11",
+    "    bl 7f",
     "    msr tpidr_el2, x0",
     // CPTR_EL2 (HCR_EL2.E2H = 0 layout): RES1 bits, and FP/SIMD (TFP), SVE (TZ) and
     // SME (TSM) accesses trap, so a stray FP/SIMD instruction faults loudly.
@@ -81,10 +89,31 @@ global_asm!(
     "    b.hs 3f",
     "    stp xzr, xzr, [x9], #16",
     "    b 1b",
-    "3:  bl rmm_cold_boot",
+    // Likewise for the whole image and its memory (.data, .bss, every stack), before
+    // any CPU turns its caches on: only the cold boot, while no other CPU runs.
+    "3:  adrp x9, __rmm_start",
+    "    add x9, x9, :lo12:__rmm_start",
+    "    adrp x10, __rmm_end",
+    "    add x10, x10, :lo12:__rmm_end",
+    "    bl 7f",
+    "    bl rmm_cold_boot",
     "2:  bl rmm_warm_boot",
     "9:  wfe",
     "    b 9b",
+    // Invalidates the data cache lines of [x9, x10) to the point of coherency (DC IVAC
+    // by the smallest line size, CTR_EL0.DminLine), then DSB. Uses x9, x13-x15.
+    "7:  mrs x13, ctr_el0",
+    "    ubfx x13, x13, #16, #4",
+    "    mov x14, #4",
+    "    lsl x14, x14, x13",
+    "    sub x15, x14, #1",
+    "    bic x9, x9, x15",
+    "8:  dc ivac, x9",
+    "    add x9, x9, x14",
+    "    cmp x9, x10",
+    "    b.lo 8b",
+    "    dsb sy",
+    "    ret",
     ".global __rmm_code_stack_size",
     ".set __rmm_code_stack_size, {stack_size}",
     ".global __rmm_code_guard_size",
