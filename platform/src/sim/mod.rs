@@ -315,6 +315,17 @@ impl SimHw {
         g
     }
 
+    /// The address of `len` bytes at `offset` in the realm granule `pa` the RMM is about
+    /// to copy (within the granule), once any map gate armed for it has been passed.
+    fn realm_data_at(&self, pa: PhysAddr, offset: usize, len: usize) -> PhysAddr {
+        assert!(
+            offset + len <= 4096,
+            "RMM realm access crosses a granule at {pa}"
+        );
+        self.pass_gates(pa);
+        PhysAddr(pa.0 + offset as u64)
+    }
+
     /// Stops at any gate armed for `pa`.
     fn pass_gates(&self, pa: PhysAddr) {
         let gates: Vec<_> = self
@@ -406,15 +417,10 @@ impl Arch for SimArch {
         offset: usize,
         buf: &mut [u8],
     ) {
-        let pa = pin.pinned_pa();
-        assert!(
-            offset + buf.len() <= 4096,
-            "RMM realm read crosses a granule at {pa}"
-        );
-        self.0.pass_gates(pa);
+        let at = self.0.realm_data_at(pin.pinned_pa(), offset, buf.len());
         self.0
             .mem
-            .read(PhysAddr(pa.0 + offset as u64), Pas::Realm, buf)
+            .read(at, Pas::Realm, buf)
             .unwrap_or_else(|f| f.raise("RMM"))
     }
 
@@ -425,15 +431,10 @@ impl Arch for SimArch {
         offset: usize,
         buf: &[u8],
     ) {
-        let pa = pin.pinned_pa();
-        assert!(
-            offset + buf.len() <= 4096,
-            "RMM realm write crosses a granule at {pa}"
-        );
-        self.0.pass_gates(pa);
+        let at = self.0.realm_data_at(pin.pinned_pa(), offset, buf.len());
         self.0
             .mem
-            .write(PhysAddr(pa.0 + offset as u64), Pas::Realm, buf)
+            .write(at, Pas::Realm, buf)
             .unwrap_or_else(|f| f.raise("RMM"))
     }
 
