@@ -5,8 +5,10 @@
 //! `tests/benches/rmi.rs` runs a realm lifecycle N times, each RMI call through its own
 //! non-inlined `bench_<command>` wrapper. For each wrapper, callgrind collects only while
 //! that wrapper runs (`--toggle-collect`); the inclusive cost of the simulation's
-//! `SimArch` methods (never inlined), which stand in for hardware, is then subtracted:
-//! what remains is the RMM's own work, like the reference's "net" figure.
+//! `SimArch` methods (never inlined) that stand in for hardware operations is then
+//! subtracted, as the reference's "net" figure subtracts its own stand-ins. Copies of
+//! host and realm memory are not hardware operations but the RMM's work (the reference
+//! counts its own), so [`COUNTED`] methods stay in the figure.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -86,9 +88,21 @@ fn total_ir(path: &std::path::Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no totals in {}", path.display()))
 }
 
-/// Instructions spent inside the simulation's `SimArch` methods, which stand in for
-/// hardware: the inclusive cost of every call arc into a `SimArch` method from a caller
-/// that is not itself one (so nested calls count once). Read straight from the
+/// `SimArch` methods whose cost is the RMM's own work and stays in the figure: the
+/// copies of Non-secure and realm memory (on hardware they are the RMM's loads and
+/// stores; the simulation's version, with its GPT checks and locks, is dearer, so this
+/// errs against us).
+const COUNTED: &[&str] = &[
+    "::read_ns",
+    "::write_ns",
+    "::read_realm_data",
+    "::write_realm_data",
+];
+
+/// Instructions spent inside the simulation's `SimArch` methods that stand in for
+/// hardware (all but [`COUNTED`]): the inclusive cost of every call arc into such a
+/// method from a caller that is not itself a `SimArch` method (so nested calls count
+/// once). Read straight from the
 /// callgrind file: `fn=`/`cfn=` name the caller and callee (names are compressed to
 /// `(id)` after their first use) and the line after `calls=` holds the arc's inclusive
 /// cost, position first.
@@ -117,7 +131,8 @@ fn simulation_ir(path: &std::path::Path) -> Result<u64, String> {
             callee = resolve(v);
         } else if line.starts_with("calls=") {
             let cost = lines.next().unwrap_or_default();
-            if callee.contains(SIM) && !caller.contains(SIM) {
+            let stand_in = callee.contains(SIM) && !COUNTED.iter().any(|c| callee.contains(c));
+            if stand_in && !caller.contains(SIM) {
                 sum += cost
                     .split_whitespace()
                     .nth(1)
@@ -182,5 +197,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "REC_CREATE and REC_DESTROY handle the REC and its auxiliary granules: here 1 + \
+         RMI_REC_AUX_COUNT, in the reference's figures 1 + 16; their ratios compare \
+         different amounts of work (the saving is memory per REC)."
+    );
     Ok(())
 }
