@@ -39,8 +39,14 @@ global_asm!(
     ".global rmm_entry",
     "rmm_entry:",
     "    msr daifset, #0xf",
+    // EL2h: SP is SP_EL2, never SP_EL0 (which holds a realm's SP_EL0 while it runs).
+    "    msr spsel, #1",
     "    cmp x0, #{max_cpus}",
     "    b.hs 9f",
+    // The RMM is written for HCR_EL2.E2H = 0 (the EL2 register layouts, CPTR_EL2's in
+    // particular); a CPU entered with E2H set parks.
+    "    mrs x9, hcr_el2",
+    "    tbnz x9, #34, 9f",
     // sp = __stacks_start + (x0 + 1) * STACK_STRIDE
     "    adrp x9, __stacks_start",
     "    add x9, x9, :lo12:__stacks_start",

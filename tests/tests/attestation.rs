@@ -82,7 +82,11 @@ fn cold_boot_gets_the_realm_key_and_the_platform_token_for_the_rak_hash() {
 
 #[test]
 fn an_el3_without_attestation_does_not_stop_the_boot() {
-    for mode in [El3Attest::NoRealmKey, El3Attest::NoPlatformToken] {
+    for mode in [
+        El3Attest::NoRealmKey,
+        El3Attest::NoPlatformToken,
+        El3Attest::EmptyPlatformToken,
+    ] {
         let m = Machine::new(SimConfig {
             el3_attest: mode,
             ..SimConfig::default()

@@ -36,6 +36,9 @@ pub enum El3Attest {
     /// The first `RMM_ATTEST_GET_PLAT_TOKEN` is answered E_RMM_AGAIN (EL3 busy); the
     /// following ones succeed.
     BusyOnce,
+    /// `RMM_ATTEST_GET_PLAT_TOKEN` succeeds with no token at all (a hunk of 0 bytes,
+    /// 0 remaining): a malformed EL3.
+    EmptyPlatformToken,
 }
 
 /// One call as EL3 received it, for tests to inspect.
@@ -199,6 +202,7 @@ impl SimEl3 {
         let mut s = self.state();
         match s.attest {
             El3Attest::NoPlatformToken => return Err(El3Error::Unknown),
+            El3Attest::EmptyPlatformToken => return Ok((0, 0)),
             El3Attest::BusyOnce if !s.was_busy => {
                 s.was_busy = true;
                 return Err(El3Error::Again);

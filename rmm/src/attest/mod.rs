@@ -156,6 +156,9 @@ pub enum FetchError {
     BadHunk,
     /// The platform token does not fit [`PLAT_TOKEN_MAX`].
     TokenTooLarge,
+    /// What EL3 gave is not a COSE_Sign1_Tagged (DEN0137 1.0, A7.2.2: the platform
+    /// token is one; CBOR tag 18, then an array of 4), e.g. nothing at all.
+    NotCoseSign1,
 }
 
 /// Cold boot: obtains the realm attestation key and the platform token from EL3 through
@@ -247,6 +250,11 @@ fn fetch<A: Arch>(
         data.plat[data.plat_len..end].copy_from_slice(&arch.map_realm(shared).0[..hunk]);
         data.plat_len = end;
         if remaining == 0 {
+            // CBOR tag 18 (0xD2) and an array of four (0x84): the shape of a
+            // COSE_Sign1_Tagged, which the realm's CCA token embeds as is.
+            if !data.plat[..data.plat_len].starts_with(&[0xD2, 0x84]) {
+                return Err(FetchError::NotCoseSign1);
+            }
             return Ok(());
         }
     }

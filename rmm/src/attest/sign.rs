@@ -6,7 +6,9 @@
 //!   `R := O`.
 //! - [`Signer::step`]: [`WINDOWS_PER_STEP`] windows of `R := k·G` ([`super::ec`]) per
 //!   call, then two final steps: `r := x(R) mod n` (a field inversion), then
-//!   `s := k⁻¹(z + r·d) mod n` (a scalar inversion), and the nonce and `R` are erased.
+//!   `s := k⁻¹(z + r·d) mod n` (a scalar inversion), and the nonce and `R` are erased
+//!   from the state (copies a step leaves in its stack frames are not:
+//!   `docs/attestation.md`).
 //!
 //! Every step runs the same instructions whatever the key, nonce and message (field and
 //! scalar arithmetic of RustCrypto, complete point formulas, masked table reads), so the
