@@ -36,4 +36,4 @@ pub use addr::{GranuleIdx, PhysAddr};
 pub use arch::{
     Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, RealmRegs, RealmTrap, Stage2Scope,
 };
-pub use sysreg::SysReg;
+pub use sysreg::{SysReg, SysRegEncoding};

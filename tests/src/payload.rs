@@ -72,6 +72,9 @@ pub mod cmd {
     /// results: per instruction its ESR_EL1 (0 if none was taken) and whether ELR_EL1
     /// was the instruction (1 or 0).
     pub const UNDEF: u64 = 11;
+    /// Reads the feature ID registers of [`crate::realm_id::REGS`] with MRS; results:
+    /// their values, in order.
+    pub const ID_REGS: u64 = 12;
 }
 
 /// Load kinds of [`cmd::MMIO_READ`] (Arm ARM, LDR/LDRSH/LDRB into X0 or W0).

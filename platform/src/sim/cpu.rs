@@ -1,9 +1,10 @@
 //! A simulated CPU's system registers.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::arch::FpRegs;
-use crate::sysreg::{is_read_only, SysReg};
+use crate::sysreg::{is_read_only, SysReg, SysRegEncoding};
 
 /// Initial register values for every simulated CPU. `MPIDR_EL1` is derived per CPU.
 #[derive(Clone, Debug)]
@@ -73,6 +74,9 @@ pub const fn mpidr_of(linear: usize) -> u64 {
 pub struct SysRegFile {
     regs: Mutex<[u64; SysReg::COUNT]>,
     fp: Mutex<FpRegs>,
+    /// Registers outside the [`SysReg`] list that a realm accessed without trapping
+    /// (by encoding; all zero at reset).
+    other: Mutex<HashMap<SysRegEncoding, u64>>,
 }
 
 impl SysRegFile {
@@ -83,6 +87,7 @@ impl SysRegFile {
         Self {
             regs: Mutex::new(regs),
             fp: Mutex::new(FpRegs::ZERO),
+            other: Mutex::new(HashMap::new()),
         }
     }
 
@@ -112,6 +117,34 @@ impl SysRegFile {
             reg.name()
         );
         self.regs.lock().unwrap_or_else(|e| e.into_inner())[reg.index()] = value;
+    }
+
+    /// Reads the register with encoding `enc`: a [`SysReg`], or another register the
+    /// simulation keeps by encoding (zero until written).
+    pub fn read_encoding(&self, enc: SysRegEncoding) -> u64 {
+        match SysReg::from_encoding(enc) {
+            Some(r) => self.read(r),
+            None => *self
+                .other
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&enc)
+                .unwrap_or(&0),
+        }
+    }
+
+    /// Writes the register with encoding `enc` as software would ([`SysRegFile::write`]
+    /// for a [`SysReg`]).
+    pub fn write_encoding(&self, enc: SysRegEncoding, value: u64) {
+        match SysReg::from_encoding(enc) {
+            Some(r) => self.write(r, value),
+            None => {
+                self.other
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(enc, value);
+            }
+        }
     }
 
     /// Sets any register, read-only ones included (test set-up: what the hardware is).

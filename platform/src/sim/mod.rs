@@ -15,6 +15,7 @@
 //! it unchanged. It is `Sync`: several threads may drive several simulated CPUs at once.
 
 pub mod cpu;
+pub mod el2_traps;
 pub mod el3;
 pub mod gate;
 pub mod memory;

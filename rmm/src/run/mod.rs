@@ -3,6 +3,7 @@
 //! - [`control`]: the EL2 controls and traps a realm runs under.
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
+//! - [`id_regs`]: the feature ID registers as a realm reads them.
 //! - [`inject`]: taking a synchronous exception to the realm's EL1.
 //! - [`trap`]: deciding, for each exception the realm takes to EL2, whether the RMM
 //!   handles it and resumes the realm or exits to the host.
@@ -11,6 +12,7 @@
 pub mod control;
 pub mod entry;
 pub mod exit;
+pub mod id_regs;
 pub mod inject;
 pub mod realm_mem;
 pub mod trap;

@@ -508,3 +508,40 @@ pauth_keys!(
     "S3_0_C2_C3_0",
     "S3_0_C2_C3_1",
 );
+
+/// Reads of the feature ID registers of `rmm_conformance::realm_id::REGS`, in order.
+macro_rules! id_regs {
+    ($($r:literal),* $(,)?) => {
+        /// This CPU's own values of `rmm_conformance::realm_id::REGS` (read at NS-EL2,
+        /// where nothing traps them).
+        pub fn id_regs() -> [u64; rmm_conformance::realm_id::COUNT] {
+            [$({
+                let v: u64;
+                // SAFETY: reading an identification register has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+    };
+}
+
+id_regs!(
+    "S3_0_C0_C4_0",
+    "S3_0_C0_C4_1",
+    "S3_0_C0_C5_0",
+    "S3_0_C0_C5_1",
+    "S3_0_C0_C6_0",
+    "S3_0_C0_C6_1",
+    "S3_0_C0_C6_2",
+    "S3_0_C0_C7_0",
+    "S3_0_C0_C7_1",
+    "S3_0_C0_C7_2",
+    "S3_0_C0_C4_4",
+    "S3_0_C0_C4_5",
+    "S3_0_C0_C4_2",
+    "S3_0_C0_C7_3",
+    "S3_0_C0_C5_4",
+    "S3_0_C0_C1_0",
+    "S3_0_C0_C3_0",
+    "S3_0_C0_C7_7",
+);

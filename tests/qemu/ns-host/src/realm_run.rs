@@ -12,6 +12,7 @@ use rmm_conformance::payload::{
     cmd, host_gpr, leak_page, load, realm_gpr, undef, BASE_IPA, DEVICE_IPA, IMM_ECHO, IMM_FAULT,
     IMM_READY, IMM_RESULT, LEAK_PAGE_IPA, RAM_TOP,
 };
+use rmm_conformance::realm_id;
 use rmm_conformance::vmm::{self, RealmImage, Vm};
 use rmm_conformance::{Checks, Failure, Host, Outcome, TestDef};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
@@ -56,6 +57,10 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "realm_run_traps_undefined",
         run: undefined,
+    },
+    TestDef {
+        name: "realm_run_id_registers_sanitised",
+        run: id_registers,
     },
     TestDef {
         name: "realm_run_el1_and_fp_simd_not_leaked",
@@ -554,6 +559,42 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     for (n, what) in names.iter().enumerate() {
         c.eq(what, r[2 * n], ESR_UNDEF)?;
         c.eq("ELR_EL1 = the instruction", r[2 * n + 1], 1)?;
+    }
+    p.finish(h, &pool, c)
+}
+
+/// The realm reads the feature ID registers (HCR_EL2.TID3 traps each read to the
+/// RMM): every value is what `rmm_conformance::realm_id` derives, field by field from
+/// the Arm ARM layouts, from this CPU's own values (read here at NS-EL2) and the
+/// realm's parameters (num_bps = num_wps = 1): no SVE, SME, PMU, SPE, TRBE, trace,
+/// MTE, AMU, MPAM, RAS, EL2 or AArch32, pointer authentication hidden while the keys
+/// are not switched, and zero for the other registers of the ID space.
+fn id_registers(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let hw = asm::id_regs();
+    if hw[realm_id::reg::PFR0] >> 32 & 0xF != 0 {
+        let _ = writeln!(
+            Uart,
+            "Note: the CPU has SVE ({:#x}); the realm must not see it",
+            hw[0]
+        );
+    }
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, cmd::ID_REGS, &[])?;
+    let want = realm_id::expected(&hw, 1, 1, false);
+    for i in 0..realm_id::COUNT {
+        if r[i] != want[i] {
+            let _ = writeln!(
+                Uart,
+                "Note: {}: {:#x}, want {:#x} (hardware {:#x})",
+                realm_id::NAMES[i],
+                r[i],
+                want[i],
+                hw[i]
+            );
+        }
+        c.eq(realm_id::NAMES[i], r[i], want[i])?;
     }
     p.finish(h, &pool, c)
 }

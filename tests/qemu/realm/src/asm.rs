@@ -499,3 +499,40 @@ pub fn set_cpacr(v: u64) {
     // SAFETY: the caller keeps FPEN set (the payload uses FP/SIMD).
     unsafe { asm!("msr cpacr_el1, {}", "isb", in(reg) v, options(nomem, nostack)) }
 }
+
+/// Reads of the feature ID registers of `rmm_conformance::realm_id::REGS`, in order.
+macro_rules! id_regs {
+    ($($r:literal),* $(,)?) => {
+        /// The realm's view of `rmm_conformance::realm_id::REGS` (each read traps to
+        /// the RMM with HCR_EL2.TID3).
+        pub fn id_regs() -> [u64; rmm_conformance::realm_id::COUNT] {
+            [$({
+                let v: u64;
+                // SAFETY: reading an identification register has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+    };
+}
+
+id_regs!(
+    "S3_0_C0_C4_0",
+    "S3_0_C0_C4_1",
+    "S3_0_C0_C5_0",
+    "S3_0_C0_C5_1",
+    "S3_0_C0_C6_0",
+    "S3_0_C0_C6_1",
+    "S3_0_C0_C6_2",
+    "S3_0_C0_C7_0",
+    "S3_0_C0_C7_1",
+    "S3_0_C0_C7_2",
+    "S3_0_C0_C4_4",
+    "S3_0_C0_C4_5",
+    "S3_0_C0_C4_2",
+    "S3_0_C0_C7_3",
+    "S3_0_C0_C5_4",
+    "S3_0_C0_C1_0",
+    "S3_0_C0_C3_0",
+    "S3_0_C0_C7_7",
+);

@@ -177,6 +177,10 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
             }
             asm::set_cpacr(cpacr);
         }
+        cmd::ID_REGS => {
+            let ids = asm::id_regs();
+            r[..ids.len()].copy_from_slice(&ids);
+        }
         other => r[0] = other ^ HEADER_MAGIC,
     }
     Next::Results(r)

@@ -1,0 +1,318 @@
+//! A realm's system registers on the hosted machine: the feature ID registers it reads
+//! (HCR_EL2.TID3), pointer authentication, the debug registers, and the Normal world's
+//! state the RMM must preserve across RMI_REC_ENTER (its GIC list registers, its SVE
+//! state). Expected values come from the Arm ARM's register layouts and DEN0137 1.0,
+//! not from the RMM's own tables.
+
+use std::sync::Arc;
+
+use platform::sim::realm::RealmCpu;
+use platform::sim::{SimConfig, SysRegDefaults};
+use platform::{CpuId, SysReg, SysRegEncoding};
+use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
+use rmm::hosted::Machine;
+use rmm_conformance::builder::{
+    create_realm, create_rec, map_low_ipa, rec_params, Pool, RealmSpec,
+};
+use rmm_conformance::realm::host_call;
+use rmm_conformance::realm_id;
+use rmm_conformance::Checks;
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
+
+const ENTRY: u64 = 0x8_0000;
+/// The RsiHostCall structure of the realm programs (a DATA page).
+const HOST_CALL_IPA: u64 = 0x1000;
+const TRAP_WFI: u64 = 1 << 2;
+/// RmiRecExitReason.HOST_CALL.
+const EXIT_HOST_CALL: u8 = 5;
+
+/// A machine with one active realm (RmiRealmParams num_bps = num_wps = 1, as
+/// `RealmSpec::default()` makes) whose REC 0 runs `program`.
+struct World {
+    m: Machine,
+    rec: u64,
+    run: u64,
+}
+
+impl World {
+    fn new(m: Machine, program: impl Fn(&mut RealmCpu) + Send + Sync + 'static) -> Self {
+        m.hw().register_realm_program(ENTRY, Arc::new(program));
+        let (rec, run) = {
+            let pool = Pool::new(&m);
+            let mut c = Checks::new();
+            let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
+            map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
+            let src = pool.ns();
+            for i in 0..4u64 {
+                let d = pool.delegated(&mut c).unwrap();
+                let r = m.rmi(0, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
+                assert_eq!(r[0], 0);
+            }
+            let rec = create_rec(&m, &pool, &mut c, realm.rd, rec_params(0, ENTRY)).unwrap();
+            assert_eq!(m.rmi(0, RmiFid::RealmActivate, &[realm.rd])[0], 0);
+            (rec, pool.ns())
+        };
+        World { m, rec, run }
+    }
+
+    fn enter_with(&self, e: &RmiRecEnter) -> RmiRecExit {
+        self.m.host_write(self.run, e.as_bytes()).unwrap();
+        let x0 = self.m.rmi(0, RmiFid::RecEnter, &[self.rec, self.run])[0];
+        assert_eq!(x0, 0, "REC_ENTER");
+        let mut page = [0u8; 4096];
+        self.m.host_read(self.run, &mut page).unwrap();
+        RmiRecExit::read_from_bytes(&page[0x800..]).unwrap()
+    }
+
+    fn enter(&self) -> RmiRecExit {
+        let mut e = RmiRecEnter::new_zeroed();
+        e.flags = TRAP_WFI;
+        self.enter_with(&e)
+    }
+}
+
+fn enc((op0, op1, crn, crm, op2): (u8, u8, u8, u8, u8)) -> SysRegEncoding {
+    SysRegEncoding::new(op0, op1, crn, crm, op2)
+}
+
+/// Feature ID values of a CPU with everything the RMM must hide from a realm, and
+/// some of what it must show: each register's fields, from the Arm ARM.
+fn rich_cpu() -> SysRegDefaults {
+    let d = SysRegDefaults::default();
+    let fld = |pairs: &[(u32, u64)]| pairs.iter().fold(0u64, |v, &(lsb, x)| v | x << lsb);
+    d
+        // EL0 AArch32 [3:0] 2, EL1 [7:4] 2, EL2 [11:8] 1, EL3 [15:12] 2, FP 1, AdvSIMD
+        // 1, GIC [27:24] 3 (v4.1), RAS [31:28] 2, SVE [35:32] 1, SEL2 1, MPAM 1, AMU
+        // 1, DIT 1, RME [55:52] 1, CSV2 [59:56] 2, CSV3 1.
+        .with(
+            SysReg::ID_AA64PFR0_EL1,
+            fld(&[
+                (0, 2),
+                (4, 2),
+                (8, 1),
+                (12, 2),
+                (16, 1),
+                (20, 1),
+                (24, 3),
+                (28, 2),
+                (32, 1),
+                (36, 1),
+                (40, 1),
+                (44, 1),
+                (48, 1),
+                (52, 1),
+                (56, 2),
+                (60, 1),
+            ]),
+        )
+        // BT 1, SSBS 2, MTE [11:8] 3, RAS_frac 1, SME [27:24] 2, CSV2_frac 2, GCS
+        // [47:44] 1, THE 1.
+        .with(
+            SysReg::ID_AA64PFR1_EL1,
+            fld(&[
+                (0, 1),
+                (4, 2),
+                (8, 3),
+                (12, 1),
+                (24, 2),
+                (32, 2),
+                (44, 1),
+                (48, 1),
+            ]),
+        )
+        // DebugVer 0b1010 (v8.8), TraceVer 1, PMUVer 0b0111, BRPs 5, PMSS 1, WRPs 3,
+        // CTX_CMPs 1, PMSVer 1, DoubleLock 0 (implemented), TraceFilt 1, TraceBuffer 1,
+        // MTPMU 1, BRBE 1.
+        .with(
+            SysReg::ID_AA64DFR0_EL1,
+            fld(&[
+                (0, 0b1010),
+                (4, 1),
+                (8, 0b0111),
+                (12, 5),
+                (16, 1),
+                (20, 3),
+                (28, 1),
+                (32, 1),
+                (40, 1),
+                (44, 1),
+                (48, 1),
+                (52, 1),
+            ]),
+        )
+        .with(SysReg::ID_AA64DFR1_EL1, 0x0000_0101_0000_1010)
+        // AES 2, SHA1 1, SHA2 2, CRC32 1, Atomic 2, TME [27:24] 1, RDM 1, SHA3 1, DP 1,
+        // FHM 1, TS 2, TLB 2, RNDR 1.
+        .with(
+            SysReg::ID_AA64ISAR0_EL1,
+            fld(&[
+                (4, 2),
+                (8, 1),
+                (12, 2),
+                (16, 1),
+                (20, 2),
+                (24, 1),
+                (28, 1),
+                (32, 1),
+                (44, 1),
+                (48, 1),
+                (52, 2),
+                (56, 2),
+                (60, 1),
+            ]),
+        )
+        // DPB 2, APA [7:4] 5, API 0, JSCVT 1, FCMA 1, LRCPC 3, GPA 1, SB 1, BF16 1,
+        // I8MM 1, LS64 [63:60] 3.
+        .with(
+            SysReg::ID_AA64ISAR1_EL1,
+            fld(&[
+                (0, 2),
+                (4, 5),
+                (12, 1),
+                (16, 1),
+                (20, 3),
+                (24, 1),
+                (36, 1),
+                (44, 1),
+                (52, 1),
+                (60, 3),
+            ]),
+        )
+        // WFxT [3:0] 2, RPRES 1, MOPS [19:16] 1, BC 1, CLRBHB 1, CSSC 1.
+        .with(
+            SysReg::ID_AA64ISAR2_EL1,
+            fld(&[(0, 2), (4, 1), (16, 1), (20, 1), (28, 1), (52, 1)]),
+        )
+        // PARange 5, ASIDBits 2, TGran16 2 (52-bit), TGran64 0, TGran4 [31:28] 1
+        // (52-bit), TGran4_2 2, ExS 1, FGT [59:56] 1, ECV [63:60] 2.
+        .with(
+            SysReg::ID_AA64MMFR0_EL1,
+            fld(&[
+                (0, 5),
+                (4, 2),
+                (20, 2),
+                (28, 1),
+                (40, 2),
+                (44, 1),
+                (56, 1),
+                (60, 2),
+            ]),
+        )
+        // HAFDBS 3, VMIDBits [7:4] 2, VH 1, HPDS 2, LO 1, PAN 3, XNX 1, HCX [43:40] 1,
+        // ETS 2, ECBHB 1.
+        .with(
+            SysReg::ID_AA64MMFR1_EL1,
+            fld(&[
+                (0, 3),
+                (4, 2),
+                (8, 1),
+                (12, 2),
+                (16, 1),
+                (20, 3),
+                (28, 1),
+                (36, 2),
+                (40, 1),
+                (60, 1),
+            ]),
+        )
+        // CnP 1, UAO 1, VARange 1, NV [27:24] 2, ST 1, IDS 1, FWB [43:40] 1, TTL 1, BBM
+        // 2, EVT [59:56] 2, E0PD 1.
+        .with(
+            SysReg::ID_AA64MMFR2_EL1,
+            fld(&[
+                (0, 1),
+                (4, 1),
+                (16, 1),
+                (24, 2),
+                (28, 1),
+                (36, 1),
+                (40, 1),
+                (48, 1),
+                (52, 2),
+                (56, 2),
+                (60, 1),
+            ]),
+        )
+        .with(SysReg::ID_AA64ZFR0_EL1, 0x0110_0000_0000_0011)
+}
+
+/// Registers outside the RMM's register list that the hardware implements.
+fn rich_cpu_other_ids(m: &Machine) {
+    for cpu in 0..m.hw().num_cpus() {
+        let regs = m.hw().cpu(CpuId(cpu));
+        // ID_AA64SMFR0_EL1 (FA64, I16I64...), ID_AA64PFR2_EL1, ID_AA64MMFR3_EL1 (TCRX,
+        // SCTLRX), ID_AA64AFR0_EL1, ID_PFR0_EL1, MVFR0_EL1.
+        for (e, v) in [
+            ((3, 0, 0, 4, 5), 0x8000_0000_0000_0000u64 | 0xF << 52),
+            ((3, 0, 0, 4, 2), 0x11),
+            ((3, 0, 0, 7, 3), 0x11),
+            ((3, 0, 0, 5, 4), 0x1),
+            ((3, 0, 0, 1, 0), 0x0000_0131),
+            ((3, 0, 0, 3, 0), 0x1011_1222),
+        ] {
+            regs.write_encoding(enc(e), v);
+        }
+    }
+}
+
+/// The hardware's values of [`realm_id::REGS`] on CPU 0.
+fn hw_ids(m: &Machine) -> [u64; realm_id::COUNT] {
+    let regs = m.hw().cpu(CpuId(0));
+    core::array::from_fn(|i| regs.read_encoding(enc(realm_id::REGS[i])))
+}
+
+/// Reads every register of [`realm_id::REGS`] with MRS into a different Rt, then
+/// reports the values with a host call (twice: 18 values).
+fn read_ids(cpu: &mut RealmCpu) {
+    let mut got = [0u64; 31];
+    for (i, &e) in realm_id::REGS.iter().enumerate() {
+        let rt = (i * 7) % 31;
+        got[i] = cpu
+            .mrs(enc(e), rt)
+            .unwrap_or_else(|x| panic!("MRS {}: exception {x:x?}", realm_id::NAMES[i]));
+    }
+    // MRS into XZR: nothing is written, the realm continues.
+    cpu.mrs(enc(realm_id::REGS[0]), 31).unwrap();
+    host_call(cpu, HOST_CALL_IPA, 1, &got);
+    cpu.wfi();
+}
+
+/// HCR_EL2.TID3 traps the realm's reads of the feature ID registers, and the RMM
+/// answers each with the value DEN0137 1.0 and the Arm ARM allow (`realm_id`): no SVE,
+/// SME, PMU, SPE, TRBE, trace, MTE, AMU, MPAM, RAS, RME, EL2, AArch32, LPA2, MOPS,
+/// LS64, WFxT, GCS; the breakpoint and watchpoint counts of the realm's parameters;
+/// the reserved encodings, the AArch32 registers and the registers of features not
+/// offered read as zero. Fails without TID3: the realm reads the hardware's values.
+#[test]
+fn realm_reads_sanitised_feature_id_registers() {
+    let m = Machine::new(SimConfig {
+        sysregs: rich_cpu(),
+        ..SimConfig::default()
+    });
+    rich_cpu_other_ids(&m);
+    let hw = hw_ids(&m);
+    let w = World::new(m, read_ids);
+    let exit = w.enter();
+    assert_eq!(exit.exit_reason, EXIT_HOST_CALL);
+    // RealmSpec::default(): num_bps = num_wps = 1. The CPU has FEAT_PAuth, which the
+    // realm is not given (the RMM does not switch the keys yet).
+    let want = realm_id::expected(&hw, 1, 1, false);
+    for i in 0..realm_id::COUNT {
+        assert_eq!(
+            exit.gprs[i],
+            want[i],
+            "{}: got {:#x}, want {:#x} (hardware {:#x})",
+            realm_id::NAMES[i],
+            exit.gprs[i],
+            want[i],
+            hw[i]
+        );
+    }
+    // Spot checks straight from the layouts: SVE [35:32] and EL2 [11:8] zero, EL0/EL1
+    // AArch64 only; PMUVer [11:8] zero, BRPs = WRPs = 1; ZFR0 zero.
+    assert_eq!(exit.gprs[realm_id::reg::PFR0] >> 32 & 0xF, 0);
+    assert_eq!(exit.gprs[realm_id::reg::PFR0] & 0xFFF, 0x011);
+    assert_eq!(exit.gprs[realm_id::reg::DFR0] & 0xFF_FFFF, 0x10_1006);
+    assert_eq!(exit.gprs[realm_id::reg::ZFR0], 0);
+    assert_eq!(exit.gprs[realm_id::reg::PFR1], 0x21, "BT and SSBS only");
+}
