@@ -109,8 +109,14 @@ pub mod undef {
     pub const ACTLR: usize = 5;
     /// `hvc #0` (realms use the SMC conduit).
     pub const HVC: usize = 6;
+    /// `mrs x0, APIAKeyLo_EL1` (HCR_EL2.APK clear: the realm cannot read the host's
+    /// keys).
+    pub const PAUTH_KEY_READ: usize = 7;
+    /// `pacia x0, x1` with SCTLR_EL1.EnIA set (HCR_EL2.API clear: the realm cannot sign
+    /// with the host's keys).
+    pub const PAC: usize = 8;
     /// How many.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 9;
 }
 
 /// The payload's value of `gprs[i]` in its [`cmd::HOST_CALL`] call.

@@ -295,7 +295,7 @@ fn realm_reads_sanitised_feature_id_registers() {
     let exit = w.enter();
     assert_eq!(exit.exit_reason, EXIT_HOST_CALL);
     // RealmSpec::default(): num_bps = num_wps = 1. The CPU has FEAT_PAuth, which the
-    // realm is not given (the RMM does not switch the keys yet).
+    // realm is not given (pointer authentication is hidden and trapped).
     let want = realm_id::expected(&hw, 1, 1, false);
     for i in 0..realm_id::COUNT {
         assert_eq!(
@@ -315,4 +315,87 @@ fn realm_reads_sanitised_feature_id_registers() {
     assert_eq!(exit.gprs[realm_id::reg::DFR0] & 0xFF_FFFF, 0x10_1006);
     assert_eq!(exit.gprs[realm_id::reg::ZFR0], 0);
     assert_eq!(exit.gprs[realm_id::reg::PFR1], 0x21, "BT and SSBS only");
+}
+
+/// The pointer authentication key registers, in the order the tests use.
+const KEYS: [SysReg; 10] = [
+    SysReg::APIAKEYLO_EL1,
+    SysReg::APIAKEYHI_EL1,
+    SysReg::APIBKEYLO_EL1,
+    SysReg::APIBKEYHI_EL1,
+    SysReg::APDAKEYLO_EL1,
+    SysReg::APDAKEYHI_EL1,
+    SysReg::APDBKEYLO_EL1,
+    SysReg::APDBKEYHI_EL1,
+    SysReg::APGAKEYLO_EL1,
+    SysReg::APGAKEYHI_EL1,
+];
+
+fn key_fill(tag: u64) -> [u64; 10] {
+    core::array::from_fn(|i| tag << 48 | 0x0000_4B45_5900_0000 | i as u64)
+}
+
+/// A CPU with FEAT_PAuth: ID_AA64ISAR1_EL1.APA [7:4] = 0b0001 (QARMA5 address
+/// authentication), GPA [27:24] = 0b0001 (generic authentication).
+fn pauth_cpu() -> SysRegDefaults {
+    SysRegDefaults::default().with(SysReg::ID_AA64ISAR1_EL1, 1 << 4 | 1 << 24)
+}
+
+fn set_keys(m: &Machine, keys: &[u64; 10]) {
+    for (&r, &v) in KEYS.iter().zip(keys) {
+        m.hw().cpu(CpuId(0)).write(r, v);
+    }
+}
+
+fn cpu_keys(m: &Machine) -> [u64; 10] {
+    core::array::from_fn(|i| m.hw().cpu(CpuId(0)).read(KEYS[i]))
+}
+
+/// EC 0x09: a trapped pointer authentication instruction (HCR_EL2.API 0).
+const EC_PAC: u64 = 0x09;
+/// ESR_EL1 of an Undefined Instruction exception: EC 0x00, IL.
+const UNDEFINED: u64 = 1 << 25;
+
+/// Pointer authentication is hidden from the realm and trapped (the RMM's choice,
+/// `docs/firmware.md`: EL3 need not let R-EL2 reach the keys, TF-A does not by default,
+/// so the RMM cannot switch them): the realm's ID_AA64ISAR1_EL1 shows no APA/API/GPA/GPI
+/// although the CPU has them; a read or a write of a key register and a PAC
+/// instruction (EC 0x09) are UNDEFINED for it, so it can neither see the host's keys
+/// nor sign with them; the host's keys are untouched by REC_ENTER. Fails on the old
+/// code: the realm read ID_AA64ISAR1_EL1 with APA and GPA.
+#[test]
+fn pauth_hidden_from_the_realm_and_the_host_keys_untouched() {
+    let m = Machine::new(SimConfig {
+        sysregs: pauth_cpu(),
+        ..SimConfig::default()
+    });
+    let w = World::new(m, |cpu| {
+        let isar1 = cpu.mrs(SysReg::ID_AA64ISAR1_EL1.encoding(), 3).unwrap();
+        let pc = cpu.regs().pc;
+        let rd = cpu.mrs(SysReg::APIAKEYLO_EL1.encoding(), 2).unwrap_err();
+        let wr = cpu
+            .msr(SysReg::APGAKEYHI_EL1.encoding(), 4, 0x5245)
+            .unwrap_err();
+        let pac = cpu.trapped(EC_PAC << 26 | 1 << 25).unwrap_err();
+        let mut r = [0u64; 31];
+        r[..5].copy_from_slice(&[isar1, rd.esr, rd.elr.wrapping_sub(pc), wr.esr, pac.esr]);
+        host_call(cpu, HOST_CALL_IPA, 1, &r);
+        cpu.wfi();
+    });
+    set_keys(&w.m, &key_fill(0x4853));
+    let exit = w.enter();
+    assert_eq!((exit.exit_reason, exit.imm), (EXIT_HOST_CALL, 1));
+    assert_eq!(
+        exit.gprs[0], 0,
+        "ID_AA64ISAR1_EL1: no pointer authentication"
+    );
+    assert_eq!(exit.gprs[1], UNDEFINED, "MRS APIAKeyLo_EL1");
+    assert_eq!(exit.gprs[2], 0, "ELR_EL1: the MRS itself");
+    assert_eq!(exit.gprs[3], UNDEFINED, "MSR APGAKeyHi_EL1");
+    assert_eq!(exit.gprs[4], UNDEFINED, "a trapped PAC instruction");
+    assert_eq!(
+        cpu_keys(&w.m),
+        key_fill(0x4853),
+        "the host's keys after REC_ENTER"
+    );
 }

@@ -108,15 +108,18 @@ pub fn is_id_space(enc: SysRegEncoding) -> bool {
 /// What the realm is given of the features the CPU may have.
 #[derive(Clone, Copy, Debug)]
 pub struct Offered {
-    /// Pointer authentication (the CPU has it and the RMM switches the keys).
+    /// Pointer authentication (its ID fields pass through).
     pub pauth: bool,
 }
 
 impl Offered {
-    /// What a realm is given on a CPU with `f`: pointer authentication is not offered
-    /// while the RMM does not switch the keys (HCR_EL2.APK/API clear: they trap).
+    /// What a realm is given on a CPU with `f`. Pointer authentication never is: its
+    /// keys are EL1 registers the RMM would have to switch, and R-EL2 reaches them
+    /// only if EL3 sets SCR_EL3.APK for the Realm world, which TF-A does not do by
+    /// default; the realm's PAC instructions and key accesses trap (HCR_EL2.API/APK
+    /// clear) and are UNDEFINED (`docs/firmware.md`, the realm's registers).
     pub fn on(f: &CpuFeatures) -> Self {
-        let _ = f;
+        let _ = f.pauth;
         Self { pauth: false }
     }
 }

@@ -536,8 +536,10 @@ fn gic_invalid(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     p.finish(h, &pool, c)
 }
 
-/// What the realm may not do, with the trap set the RMM runs it under (HCR_EL2.APK
-/// clear, CPTR_EL2.TZ/TSM, MDCR_EL2.TPM/TDA, HCR_EL2.TACR; HVC): each instruction
+/// What the realm may not do, with the trap set the RMM runs it under (HCR_EL2.APK and
+/// API clear: pointer authentication is hidden, and the realm can neither read the
+/// host's keys nor sign with them; CPTR_EL2.TZ/TSM, MDCR_EL2.TPM/TDA, HCR_EL2.TACR;
+/// HVC): each instruction
 /// takes an Undefined Instruction exception at the realm's EL1 (ESR_EL1 EC 0x00,
 /// IL 1) with ELR_EL1 the instruction (DEN0137 1.0: SVE, SME and the PMU are not
 /// offered by RMI_FEATURES; the RMM does not switch the keys, debug or implementation
@@ -555,6 +557,8 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         "mrs MDSCR_EL1: ESR_EL1",
         "mrs ACTLR_EL1: ESR_EL1",
         "hvc #0: ESR_EL1",
+        "mrs APIAKeyLo_EL1: ESR_EL1",
+        "pacia x0, x1 with SCTLR_EL1.EnIA: ESR_EL1",
     ];
     for (n, what) in names.iter().enumerate() {
         c.eq(what, r[2 * n], ESR_UNDEF)?;

@@ -467,7 +467,9 @@ pub fn undef_insn(n: usize) -> u64 {
     let at: u64;
     // SAFETY: each instruction either traps (the handler resumes after it, clobbering
     // nothing: it saves every caller-saved register) or has an effect only on x0 (and
-    // for SME, the streaming mode it would enter, which the RMM refuses).
+    // for SME, the streaming mode it would enter, which the RMM refuses). The PAC case
+    // sets SCTLR_EL1.EnIA around one instruction and restores SCTLR_EL1; the payload's
+    // code has no pointer authentication instructions, so nothing else is signed.
     unsafe {
         match n {
             undef::PAUTH_KEY => {
@@ -488,6 +490,20 @@ pub fn undef_insn(n: usize) -> u64 {
             undef::ACTLR => {
                 asm!("adr {a}, 1f", "1: mrs x0, actlr_el1", a = out(reg) at, out("x0") _, options(nostack))
             }
+            undef::PAUTH_KEY_READ => {
+                asm!("adr {a}, 1f", "1: mrs x0, S3_0_C2_C1_0", a = out(reg) at, out("x0") _, options(nostack))
+            }
+            undef::PAC => asm!(
+                "mrs {s}, sctlr_el1",
+                "orr {t}, {s}, #(1 << 31)",
+                "msr sctlr_el1, {t}",
+                "isb",
+                "adr {a}, 1f",
+                "1: .inst 0xdac10020",
+                "msr sctlr_el1, {s}",
+                "isb",
+                a = out(reg) at, s = out(reg) _, t = out(reg) _, out("x0") _, options(nostack)
+            ),
             _ => asm!("adr {a}, 1f", "1: hvc #0", a = out(reg) at, options(nostack)),
         }
     }
