@@ -399,3 +399,108 @@ fn pauth_hidden_from_the_realm_and_the_host_keys_untouched() {
         "the host's keys after REC_ENTER"
     );
 }
+
+/// Debug register encodings (Arm ARM, D23.3.2 "Moves to and from debug and trace
+/// System registers").
+const MDSCR_EL1: (u8, u8, u8, u8, u8) = (2, 0, 0, 2, 2);
+const OSLAR_EL1: (u8, u8, u8, u8, u8) = (2, 0, 1, 0, 4);
+const OSLSR_EL1: (u8, u8, u8, u8, u8) = (2, 0, 1, 1, 4);
+const OSDLR_EL1: (u8, u8, u8, u8, u8) = (2, 0, 1, 3, 4);
+const MDRAR_EL1: (u8, u8, u8, u8, u8) = (2, 0, 1, 0, 0);
+const DBGBVR0_EL1: (u8, u8, u8, u8, u8) = (2, 0, 0, 0, 4);
+const DBGBCR0_EL1: (u8, u8, u8, u8, u8) = (2, 0, 0, 0, 5);
+const DBGWCR1_EL1: (u8, u8, u8, u8, u8) = (2, 0, 0, 1, 7);
+const MDCCSR_EL0: (u8, u8, u8, u8, u8) = (2, 3, 0, 1, 0);
+const DBGAUTHSTATUS_EL1: (u8, u8, u8, u8, u8) = (2, 0, 7, 14, 6);
+
+/// MDSCR_EL1.MDE [15], KDE [13], SS [0]: the host's self-hosted debug enables.
+const MDSCR_HOST: u64 = 1 << 15 | 1 << 13 | 1;
+/// DBGBCR<n>_EL1 enabled at every EL (E [0], PMC [2:1] 0b11, BAS [8:5] 0b1111).
+const DBGBCR_ENABLED: u64 = 0xF << 5 | 0b11 << 1 | 1;
+
+/// The realm's self-hosted debug registers are RAZ/WI rather than UNDEFINED (a Linux
+/// realm writes MDSCR_EL1, OSLAR_EL1, OSDLR_EL1 and every breakpoint and watchpoint
+/// ID_AA64DFR0_EL1 reports at boot): each write completes without an exception and
+/// changes nothing, each read returns 0 except OSLSR_EL1, which reads OSLM = 0b10
+/// (the OS lock implemented) and OSLK 0 (Arm ARM, OSLSR_EL1). The host's debug
+/// registers are neither visible to the realm (its DBGBVR0/DBGBCR0 read 0) nor changed
+/// by it, and while the realm runs the hardware MDSCR_EL1 is the REC's (zero: no
+/// debug exceptions), not the host's MDE/KDE/SS. Fails on the old code: the MDSCR_EL1
+/// write was UNDEFINED.
+#[test]
+fn debug_registers_are_raz_wi_for_the_realm() {
+    let w = World::new(Machine::with_defaults(), |cpu| {
+        let hw_mdscr = cpu.read_sysreg(SysReg::MDSCR_EL1);
+        let mut r = [u64::MAX; 31];
+        let mut n = 0;
+        let mut put = |r: &mut [u64; 31], v: u64| {
+            r[n] = v;
+            n += 1;
+        };
+        // Linux's CPU set-up: MDSCR_EL1 = TDCC; clear the OS lock and double lock.
+        let ok = |x: Result<(), _>| {
+            x.map(|()| 0)
+                .unwrap_or_else(|e: platform::sim::realm::RealmException| e.esr)
+        };
+        let v = ok(cpu.msr(enc(MDSCR_EL1), 1, 1 << 12));
+        put(&mut r, v);
+        let v = ok(cpu.msr(enc(OSLAR_EL1), 31, 0));
+        put(&mut r, v);
+        let v = ok(cpu.msr(enc(OSDLR_EL1), 31, 0));
+        put(&mut r, v);
+        let v = ok(cpu.msr(enc(DBGBCR0_EL1), 2, DBGBCR_ENABLED));
+        put(&mut r, v);
+        let v = ok(cpu.msr(enc(DBGWCR1_EL1), 3, DBGBCR_ENABLED));
+        put(&mut r, v);
+        for e in [
+            MDSCR_EL1,
+            OSLSR_EL1,
+            MDRAR_EL1,
+            DBGBVR0_EL1,
+            DBGBCR0_EL1,
+            MDCCSR_EL0,
+            DBGAUTHSTATUS_EL1,
+        ] {
+            let v = cpu.mrs(enc(e), 4).unwrap_or_else(|x| x.esr | 1 << 63);
+            put(&mut r, v);
+        }
+        put(&mut r, hw_mdscr);
+        put(&mut r, cpu.read_sysreg(SysReg::MDSCR_EL1));
+        host_call(cpu, HOST_CALL_IPA, 1, &r);
+        cpu.wfi();
+    });
+    let cpu0 = w.m.hw().cpu(CpuId(0));
+    cpu0.write(SysReg::MDSCR_EL1, MDSCR_HOST);
+    cpu0.write_encoding(enc(DBGBVR0_EL1), 0xFFFF_0000_8000_1000);
+    cpu0.write_encoding(enc(DBGBCR0_EL1), DBGBCR_ENABLED);
+    let exit = w.enter();
+    assert_eq!((exit.exit_reason, exit.imm), (EXIT_HOST_CALL, 1));
+    let g = &exit.gprs;
+    assert_eq!(
+        &g[..5],
+        &[0; 5],
+        "MSR MDSCR, OSLAR, OSDLR, DBGBCR0, DBGWCR1: no exception"
+    );
+    assert_eq!(g[5], 0, "MDSCR_EL1 reads 0 (the write was ignored)");
+    assert_eq!(g[6], 0b1000, "OSLSR_EL1: OSLM 0b10, OSLK 0");
+    assert_eq!(g[7], 0, "MDRAR_EL1");
+    assert_eq!(g[8], 0, "DBGBVR0_EL1: not the host's");
+    assert_eq!(
+        g[9], 0,
+        "DBGBCR0_EL1: not the host's, nor the realm's write"
+    );
+    assert_eq!(g[10], 0, "MDCCSR_EL0");
+    assert_eq!(g[11], 0, "DBGAUTHSTATUS_EL1");
+    assert_eq!(
+        g[12], 0,
+        "the hardware MDSCR_EL1 while the realm runs: the REC's"
+    );
+    assert_eq!(g[13], 0, "... after the realm's writes too");
+    assert_eq!(
+        cpu0.read(SysReg::MDSCR_EL1),
+        MDSCR_HOST,
+        "the host's MDSCR_EL1"
+    );
+    assert_eq!(cpu0.read_encoding(enc(DBGBVR0_EL1)), 0xFFFF_0000_8000_1000);
+    assert_eq!(cpu0.read_encoding(enc(DBGBCR0_EL1)), DBGBCR_ENABLED);
+}

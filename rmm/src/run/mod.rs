@@ -1,6 +1,7 @@
 //! Running a REC: what happens between RMI_REC_ENTER and the REC exit it returns.
 //!
 //! - [`control`]: the EL2 controls and traps a realm runs under.
+//! - [`debug_regs`]: the self-hosted debug registers as a realm sees them (RAZ/WI).
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
 //! - [`id_regs`]: the feature ID registers as a realm reads them.
@@ -10,6 +11,7 @@
 //! - [`realm_mem`]: the RMM's own accesses to realm memory (RSI buffers).
 
 pub mod control;
+pub mod debug_regs;
 pub mod entry;
 pub mod exit;
 pub mod id_regs;

@@ -4,6 +4,7 @@ use crate::Storage;
 
 use platform::{Arch, RealmTrap, Stage2Scope, SysReg, SysRegEncoding};
 
+use super::debug_regs;
 use super::exit::esr;
 use super::id_regs;
 use super::inject::Injection;
@@ -24,6 +25,8 @@ mod ec {
     /// SMC from AArch64, trapped by HCR_EL2.TSC: RSI, PSCI, SMCCC.
     pub const SMC64: u64 = 0x17;
     /// Trapped MSR/MRS: with HCR_EL2.TID3, reads of the feature ID registers; with
+    /// MDCR_EL2.TDA/TDOSA/TDRA, the debug registers; with CPTR_EL2.TTA, the trace
+    /// unit's registers; with
     /// HCR_EL2.IMO/FMO set, writes to the GIC SGI generation registers; with
     /// ICH_HCR_EL2.TDIR (the host may set it), writes to ICC_DIR_EL1.
     pub const SYSREG: u64 = 0x18;
@@ -173,7 +176,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     }
 
     /// A trapped MSR/MRS: a read of a feature ID register gets the realm's value
-    /// ([`id_regs`]) in Rt, and the realm continues past it; a write to a GIC register
+    /// ([`id_regs`]) in Rt, and the realm continues past it; a debug register is RAZ/WI
+    /// ([`debug_regs`]), the realm continuing past the access; a write to a GIC register
     /// the host emulates exits to the host with the syndrome (Rt cleared) and the value
     /// written in `gprs[0]`, the realm's PC past the instruction; anything else is
     /// UNDEFINED for the realm.
@@ -188,6 +192,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     self.arch.read_sysreg(ctx.cpu, r)
                 });
             ctx.write_gpr(rt, v);
+            ctx.step_over();
+            return Step::Resume;
+        }
+        if debug_regs::is_raz_wi(enc) {
+            if !write {
+                ctx.write_gpr(rt, debug_regs::read_value(enc));
+            }
             ctx.step_over();
             return Step::Resume;
         }

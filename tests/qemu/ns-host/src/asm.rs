@@ -545,3 +545,36 @@ id_regs!(
     "S3_0_C0_C3_0",
     "S3_0_C0_C7_7",
 );
+
+/// DBGBVR0_EL1, DBGBCR0_EL1 and MDSCR_EL1 of the Normal world.
+pub fn debug_regs() -> [u64; 3] {
+    let (bvr, bcr, mdscr): (u64, u64, u64);
+    // SAFETY: reading debug registers at EL2 has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, dbgbvr0_el1",
+            "mrs {}, dbgbcr0_el1",
+            "mrs {}, mdscr_el1",
+            out(reg) bvr, out(reg) bcr, out(reg) mdscr,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    [bvr, bcr, mdscr]
+}
+
+/// Sets DBGBVR0_EL1, DBGBCR0_EL1 and MDSCR_EL1 (the order of [`debug_regs`]).
+pub fn set_debug_regs(v: &[u64; 3]) {
+    // SAFETY: breakpoint 0 and MDSCR_EL1 configure self-hosted debug of EL1 and EL0 of
+    // the Normal world (and of EL2 only with MDSCR_EL1.KDE and the breakpoint's HMC,
+    // which the tests never set): this program, at EL2, takes no debug exception.
+    unsafe {
+        asm!(
+            "msr dbgbvr0_el1, {}",
+            "msr dbgbcr0_el1, {}",
+            "msr mdscr_el1, {}",
+            "isb",
+            in(reg) v[0], in(reg) v[1], in(reg) v[2],
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}

@@ -59,6 +59,10 @@ pub const TESTS: &[TestDef] = &[
         run: undefined,
     },
     TestDef {
+        name: "realm_run_debug_registers_raz_wi",
+        run: debug_registers,
+    },
+    TestDef {
         name: "realm_run_id_registers_sanitised",
         run: id_registers,
     },
@@ -554,7 +558,7 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         "rdvl (SVE): ESR_EL1",
         "smstart (SME): ESR_EL1",
         "mrs PMCR_EL0: ESR_EL1",
-        "mrs MDSCR_EL1: ESR_EL1",
+        "mrs TRCPRGCTLR (trace): ESR_EL1",
         "mrs ACTLR_EL1: ESR_EL1",
         "hvc #0: ESR_EL1",
         "mrs APIAKeyLo_EL1: ESR_EL1",
@@ -564,6 +568,63 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         c.eq(what, r[2 * n], ESR_UNDEF)?;
         c.eq("ELR_EL1 = the instruction", r[2 * n + 1], 1)?;
     }
+    p.finish(h, &pool, c)
+}
+
+/// The realm's self-hosted debug registers are RAZ/WI, not UNDEFINED (a Linux realm
+/// writes MDSCR_EL1, OSLAR_EL1, OSDLR_EL1 and its breakpoints at boot): no access takes
+/// an exception, the reads return 0 but OSLSR_EL1, which reads OSLM 0b10 (the OS lock
+/// implemented, unlocked: Arm ARM, OSLSR_EL1); the host's DBGBCR0/DBGBVR0 (filled with
+/// an enabled breakpoint here) are not visible to the realm and back after the run,
+/// and so is its MDSCR_EL1.
+fn debug_registers(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    use rmm_conformance::payload::debug;
+    let saved = asm::debug_regs();
+    let host = [0x0000_0000_6000_0000, debug::DBGBCR_ENABLED, 1 << 12];
+    asm::set_debug_regs(&host);
+    let result = debug_rounds(h, c, &host);
+    asm::set_debug_regs(&saved);
+    result
+}
+
+fn debug_rounds(h: &dyn Host, c: &mut Checks, host: &[u64; 3]) -> Result<(), Outcome> {
+    use rmm_conformance::payload::debug;
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, cmd::DEBUG_REGS, &[])?;
+    let names = [
+        "msr MDSCR_EL1: no exception",
+        "msr OSLAR_EL1: no exception",
+        "msr OSDLR_EL1: no exception",
+        "msr DBGBCR0_EL1: no exception",
+        "mrs MDSCR_EL1: no exception",
+        "mrs OSLSR_EL1: no exception",
+        "mrs DBGBCR0_EL1: no exception",
+        "mrs DBGBVR0_EL1: no exception",
+        "mrs MDCCSR_EL0: no exception",
+    ];
+    for (n, what) in names.iter().enumerate() {
+        c.eq(what, r[2 * n], 0)?;
+    }
+    let v = |n: usize| r[2 * n + 1];
+    c.eq("MDSCR_EL1 reads 0", v(debug::MRS_MDSCR), 0)?;
+    c.eq("OSLSR_EL1: OSLM 0b10, OSLK 0", v(debug::MRS_OSLSR), 0b1000)?;
+    c.eq(
+        "DBGBCR0_EL1 reads 0 (not the host's)",
+        v(debug::MRS_DBGBCR0),
+        0,
+    )?;
+    c.eq(
+        "DBGBVR0_EL1 reads 0 (not the host's)",
+        v(debug::MRS_DBGBVR0),
+        0,
+    )?;
+    c.eq("MDCCSR_EL0 reads 0", v(debug::MRS_MDCCSR), 0)?;
+    let now = asm::debug_regs();
+    c.eq("the host's DBGBVR0_EL1 after REC_ENTER", now[0], host[0])?;
+    c.eq("the host's DBGBCR0_EL1 after REC_ENTER", now[1], host[1])?;
+    c.eq("the host's MDSCR_EL1 after REC_ENTER", now[2], host[2])?;
     p.finish(h, &pool, c)
 }
 

@@ -484,8 +484,8 @@ pub fn undef_insn(n: usize) -> u64 {
             undef::PMU => {
                 asm!("adr {a}, 1f", "1: mrs x0, pmcr_el0", a = out(reg) at, out("x0") _, options(nostack))
             }
-            undef::DEBUG => {
-                asm!("adr {a}, 1f", "1: mrs x0, mdscr_el1", a = out(reg) at, out("x0") _, options(nostack))
+            undef::TRACE => {
+                asm!("adr {a}, 1f", "1: mrs x0, S2_1_C0_C1_0", a = out(reg) at, out("x0") _, options(nostack))
             }
             undef::ACTLR => {
                 asm!("adr {a}, 1f", "1: mrs x0, actlr_el1", a = out(reg) at, out("x0") _, options(nostack))
@@ -552,3 +552,30 @@ id_regs!(
     "S3_0_C0_C3_0",
     "S3_0_C0_C7_7",
 );
+
+/// Carries out access `n` of `payload::debug` (under [`expect`]); the value read (0 for
+/// a write).
+pub fn debug_access(n: usize) -> u64 {
+    use rmm_conformance::payload::debug;
+    let mut v: u64 = 0;
+    // SAFETY: debug register accesses: the RMM emulates them (RAZ/WI) or the access
+    // takes an exception the handler catches; neither touches memory.
+    unsafe {
+        match n {
+            debug::MSR_MDSCR => {
+                asm!("msr mdscr_el1, {}", "isb", in(reg) 1u64 << 12, options(nostack))
+            }
+            debug::MSR_OSLAR => asm!("msr oslar_el1, xzr", "isb", options(nostack)),
+            debug::MSR_OSDLR => asm!("msr S2_0_C1_C3_4, xzr", "isb", options(nostack)),
+            debug::MSR_DBGBCR0 => {
+                asm!("msr dbgbcr0_el1, {}", "isb", in(reg) debug::DBGBCR_ENABLED, options(nostack))
+            }
+            debug::MRS_MDSCR => asm!("mrs {}, mdscr_el1", out(reg) v, options(nostack)),
+            debug::MRS_OSLSR => asm!("mrs {}, oslsr_el1", out(reg) v, options(nostack)),
+            debug::MRS_DBGBCR0 => asm!("mrs {}, dbgbcr0_el1", out(reg) v, options(nostack)),
+            debug::MRS_DBGBVR0 => asm!("mrs {}, dbgbvr0_el1", out(reg) v, options(nostack)),
+            _ => asm!("mrs {}, mdccsr_el0", out(reg) v, options(nostack)),
+        }
+    }
+    v
+}
