@@ -504,3 +504,64 @@ fn debug_registers_are_raz_wi_for_the_realm() {
     assert_eq!(cpu0.read_encoding(enc(DBGBVR0_EL1)), 0xFFFF_0000_8000_1000);
     assert_eq!(cpu0.read_encoding(enc(DBGBCR0_EL1)), DBGBCR_ENABLED);
 }
+
+/// The Normal world's own GIC virtual CPU interface state (its hypervisor's guests'
+/// list registers, active priorities, VMCR and HCR, which EL3 does not switch between
+/// worlds, or switches only in part) is back bit-exact after RMI_REC_ENTER, while the
+/// exit record reports the REC's (DEN0137 1.0, RmiRecExit gicv3_*; SMCCC: registers
+/// that carry no result are preserved). Fails on the old code: the list registers held
+/// the REC's values after the exit.
+#[test]
+fn host_gic_list_registers_preserved_across_rec_enter() {
+    use vgic::GicCpuIf;
+    let w = World::new(Machine::with_defaults(), |cpu| {
+        host_call(cpu, HOST_CALL_IPA, 1, &[0; 31]);
+        cpu.wfi();
+    });
+    let n = {
+        let mut g = w.m.hw().gic_model(CpuId(0));
+        let n = g.features().num_lrs();
+        for i in 0..n {
+            // Active, group 1, priority 0x40 + 8i, vINTID 200 + i: the host's guest.
+            g.write_lr(
+                i,
+                2 << 62 | 1 << 60 | (0x40 + 8 * i as u64) << 48 | (200 + i as u64),
+            );
+        }
+        g.write_ap1r(0, 1 << 8);
+        g.write_ap0r(0, 1 << 3);
+        g.write_vmcr(0xF8 << 24 | 1 << 1 | 1);
+        // En, UIE, TDIR, EOIcount 5.
+        g.write_hcr(1 | 1 << 1 | 1 << 14 | 5 << 27);
+        n
+    };
+    let snapshot = |w: &World| {
+        let mut g = w.m.hw().gic_model(CpuId(0));
+        let lrs: Vec<u64> = (0..n).map(|i| g.read_lr(i)).collect();
+        (
+            lrs,
+            g.read_ap0r(0),
+            g.read_ap1r(0),
+            g.read_vmcr(),
+            g.read_hcr(),
+        )
+    };
+    let before = snapshot(&w);
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    // The REC's own interrupt: LR 0 pending, vINTID 40.
+    e.gicv3_lrs[0] = 1 << 62 | 1 << 60 | 0x80 << 48 | 40;
+    let exit = w.enter_with(&e);
+    assert_eq!((exit.exit_reason, exit.imm), (EXIT_HOST_CALL, 1));
+    assert_eq!(
+        exit.gicv3_lrs[0],
+        1 << 62 | 1 << 60 | 0x80 << 48 | 40,
+        "the REC's LR 0"
+    );
+    assert_eq!(exit.gicv3_lrs[1], 0, "the REC's LR 1");
+    assert_eq!(
+        snapshot(&w),
+        before,
+        "the host's ICH_LR<n>, AP0R0, AP1R0, VMCR, HCR"
+    );
+}

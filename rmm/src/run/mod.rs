@@ -171,6 +171,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         );
         self.arch
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
+        // The Normal world's own ICH_* state out (EL3 switches none of the list and
+        // active-priority registers), the REC's in.
+        let host_gic = vgic::HostGicState::save(&mut self.arch.gic(cpu, self.gic));
         ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
@@ -188,6 +191,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
         let mut gic_if = self.arch.gic(cpu, self.gic);
         ctx.rec.vgic.save(&mut gic_if);
+        host_gic.restore(&mut gic_if);
         drop(gic_if);
         for (v, &r) in ctx.rec.el1.iter_mut().zip(EL1_REGS.iter()) {
             *v = self.arch.read_sysreg(cpu, r);

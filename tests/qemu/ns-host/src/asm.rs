@@ -578,3 +578,90 @@ pub fn set_debug_regs(v: &[u64; 3]) {
         )
     }
 }
+
+/// Sets ICC_SRE_EL2.SRE [0] and Enable [3] (the GIC system register interface at EL2,
+/// without which ICH_*_EL2 accesses are UNDEFINED), keeping the other bits.
+pub fn enable_icc_sre_el2() {
+    // SAFETY: enables system register access to the GIC at EL2 (and lets EL1 choose
+    // it); no effect on memory. EL3 lets EL2 write it (ICC_SRE_EL3.Enable).
+    unsafe {
+        asm!(
+            "mrs {t}, S3_4_C12_C9_5",
+            "orr {t}, {t}, #1",
+            "orr {t}, {t}, #8",
+            "msr S3_4_C12_C9_5, {t}",
+            "isb",
+            t = out(reg) _,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}
+
+macro_rules! ich_lrs {
+    ($($n:literal => $r:literal),* $(,)?) => {
+        /// ICH_LR<n>_EL2, n below the implemented count (an unimplemented list register
+        /// is UNDEFINED); 0 for n > 15.
+        pub fn ich_lr(n: usize) -> u64 {
+            let mut v: u64 = 0;
+            match n {
+                // SAFETY: reading a GIC list register at EL2 (ICC_SRE_EL2.SRE set) has
+                // no side effect.
+                $( $n => unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }, )*
+                _ => {}
+            }
+            v
+        }
+
+        /// Writes ICH_LR<n>_EL2, n below the implemented count; ignored for n > 15.
+        pub fn set_ich_lr(n: usize, v: u64) {
+            match n {
+                // SAFETY: a list register of this world's virtual CPU interface, whose
+                // ICH_HCR_EL2.En the test keeps clear: nothing is signalled.
+                $( $n => unsafe { asm!(concat!("msr ", $r, ", {}"), in(reg) v, options(nomem, nostack, preserves_flags)) }, )*
+                _ => {}
+            }
+        }
+    };
+}
+
+ich_lrs!(
+    0 => "S3_4_C12_C12_0", 1 => "S3_4_C12_C12_1", 2 => "S3_4_C12_C12_2", 3 => "S3_4_C12_C12_3",
+    4 => "S3_4_C12_C12_4", 5 => "S3_4_C12_C12_5", 6 => "S3_4_C12_C12_6", 7 => "S3_4_C12_C12_7",
+    8 => "S3_4_C12_C13_0", 9 => "S3_4_C12_C13_1", 10 => "S3_4_C12_C13_2", 11 => "S3_4_C12_C13_3",
+    12 => "S3_4_C12_C13_4", 13 => "S3_4_C12_C13_5", 14 => "S3_4_C12_C13_6", 15 => "S3_4_C12_C13_7",
+);
+
+/// ICH_AP0R0_EL2, ICH_AP1R0_EL2, ICH_VMCR_EL2, ICH_HCR_EL2.
+pub fn ich_state() -> [u64; 4] {
+    let (ap0, ap1, vmcr, hcr): (u64, u64, u64, u64);
+    // SAFETY: reading GIC virtual interface control registers at EL2 has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, S3_4_C12_C8_0",
+            "mrs {}, S3_4_C12_C9_0",
+            "mrs {}, S3_4_C12_C11_7",
+            "mrs {}, S3_4_C12_C11_0",
+            out(reg) ap0, out(reg) ap1, out(reg) vmcr, out(reg) hcr,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    [ap0, ap1, vmcr, hcr]
+}
+
+/// Writes ICH_AP0R0_EL2, ICH_AP1R0_EL2, ICH_VMCR_EL2, ICH_HCR_EL2 (in that order, the
+/// order of [`ich_state`]).
+pub fn set_ich_state(v: &[u64; 4]) {
+    // SAFETY: this world's virtual CPU interface, which runs no guest here (EL1 never
+    // runs); the test keeps ICH_HCR_EL2.En clear, so nothing is signalled.
+    unsafe {
+        asm!(
+            "msr S3_4_C12_C8_0, {}",
+            "msr S3_4_C12_C9_0, {}",
+            "msr S3_4_C12_C11_7, {}",
+            "msr S3_4_C12_C11_0, {}",
+            "isb",
+            in(reg) v[0], in(reg) v[1], in(reg) v[2], in(reg) v[3],
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}

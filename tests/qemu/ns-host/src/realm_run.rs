@@ -59,6 +59,10 @@ pub const TESTS: &[TestDef] = &[
         run: undefined,
     },
     TestDef {
+        name: "realm_run_host_gic_state_preserved",
+        run: host_gic,
+    },
+    TestDef {
         name: "realm_run_debug_registers_raz_wi",
         run: debug_registers,
     },
@@ -568,6 +572,77 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         c.eq(what, r[2 * n], ESR_UNDEF)?;
         c.eq("ELR_EL1 = the instruction", r[2 * n + 1], 1)?;
     }
+    p.finish(h, &pool, c)
+}
+
+/// The Normal world's own GIC virtual CPU interface state: the host fills every
+/// implemented ICH_LR<n>_EL2, ICH_AP0R0/AP1R0, ICH_VMCR_EL2 and ICH_HCR_EL2 (En clear)
+/// with patterns, enters a realm that acknowledges and EOIs an interrupt of its own
+/// (so the REC's LRs, APRs and VMCR are in use), and finds every register back as it
+/// read it after filling (EL3 switches none of the list registers and active
+/// priorities between worlds: the RMM must preserve them, SMCCC).
+fn host_gic(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let n = num_lrs(h);
+    asm::enable_icc_sre_el2();
+    let saved_lrs: [u64; 16] = core::array::from_fn(|i| if i < n { asm::ich_lr(i) } else { 0 });
+    let saved = asm::ich_state();
+    let result = host_gic_rounds(h, c, n);
+    for (i, &v) in saved_lrs.iter().enumerate().take(n) {
+        asm::set_ich_lr(i, v);
+    }
+    asm::set_ich_state(&saved);
+    result
+}
+
+fn host_gic_rounds(h: &dyn Host, c: &mut Checks, n: usize) -> Result<(), Outcome> {
+    for i in 0..n {
+        // Active, group 1, priority 0x40 + 8i, vINTID 300 + i: the host's own guest.
+        asm::set_ich_lr(
+            i,
+            2 << 62 | LR_GROUP1 | (0x40 + 8 * i as u64) << 48 | (300 + i as u64),
+        );
+    }
+    // AP0R0 bit 2, AP1R0 bit 8, VMCR: VPMR 0xF8, VENG1; HCR: UIE, NPIE, TDIR, EOIcount 3
+    // (En clear).
+    asm::set_ich_state(&[
+        1 << 2,
+        1 << 8,
+        0xF8 << 24 | 1 << 1,
+        1 << 1 | 1 << 3 | 1 << 14 | 3 << 27,
+    ]);
+    let lrs: [u64; 16] = core::array::from_fn(|i| if i < n { asm::ich_lr(i) } else { 0 });
+    let others = asm::ich_state();
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let mut e = RmiRecEnter::new_zeroed();
+    e.gprs[0] = cmd::GIC_ACK;
+    e.gprs[1] = 16;
+    e.gicv3_lrs[0] = LR_PENDING | LR_GROUP1 | 0x80 << 48 | 40;
+    let exit = p.enter(h, c, &e)?;
+    let r = result_exit(c, &exit)?;
+    c.eq("the realm acknowledged its interrupt", r[0], 1)?;
+    c.eq("the realm's INTID", r[1], 40)?;
+    for (i, &want) in lrs.iter().enumerate().take(n) {
+        c.eq(
+            "the host's ICH_LR<n>_EL2 after REC_ENTER",
+            asm::ich_lr(i),
+            want,
+        )?;
+    }
+    let now = asm::ich_state();
+    c.eq(
+        "the host's ICH_AP0R0_EL2 after REC_ENTER",
+        now[0],
+        others[0],
+    )?;
+    c.eq(
+        "the host's ICH_AP1R0_EL2 after REC_ENTER",
+        now[1],
+        others[1],
+    )?;
+    c.eq("the host's ICH_VMCR_EL2 after REC_ENTER", now[2], others[2])?;
+    c.eq("the host's ICH_HCR_EL2 after REC_ENTER", now[3], others[3])?;
     p.finish(h, &pool, c)
 }
 
