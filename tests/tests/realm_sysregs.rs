@@ -565,3 +565,73 @@ fn host_gic_list_registers_preserved_across_rec_enter() {
         "the host's ICH_LR<n>, AP0R0, AP1R0, VMCR, HCR"
     );
 }
+
+/// SMCCC 1.3 SVE hint bit of a function identifier (bit 16): set, the caller has no
+/// live SVE state beyond the FP/SIMD registers.
+const SVE_HINT: u64 = 1 << 16;
+
+fn fp_pattern(tag: u64) -> platform::FpRegs {
+    let mut f = platform::FpRegs::ZERO;
+    for (i, v) in f.v.iter_mut().enumerate() {
+        *v = [tag << 48 | i as u64, tag << 48 | 0x100 | i as u64];
+    }
+    f.fpcr = 0x0300_0000;
+    f.fpsr = 0x0800_0001;
+    f
+}
+
+fn z_hi_pattern(tag: u64) -> [[u64; 2]; 32] {
+    core::array::from_fn(|i| [tag << 48 | 0x5A00 | i as u64, tag << 48 | 0xA500 | i as u64])
+}
+
+/// The Normal world's SVE state across RMI_REC_ENTER on a CPU with FEAT_SVE (SMCCC
+/// 1.3): with the SVE hint bit clear, the Z registers' bits above 127 are back
+/// bit-exact along with V0..V31, FPCR and FPSR, although the realm wrote its own
+/// FP/SIMD registers (which zeroes those bits); with the hint bit set the callee may
+/// discard them, and V0..V31, FPCR, FPSR are still preserved. Fails on the old code:
+/// the upper bits were zero after the call.
+#[test]
+fn host_sve_state_preserved_unless_the_hint_says_none_is_live() {
+    let m = Machine::new(SimConfig {
+        // ID_AA64PFR0_EL1.SVE [35:32] = 1, with the default's EL2, EL3, GIC, RME.
+        sysregs: SysRegDefaults::default().with(
+            SysReg::ID_AA64PFR0_EL1,
+            1 << 8 | 1 << 12 | 1 << 24 | 1 << 52 | 1 << 32,
+        ),
+        ..SimConfig::default()
+    });
+    let w = World::new(m, |cpu| loop {
+        cpu.set_fp(&fp_pattern(0x5245));
+        host_call(cpu, HOST_CALL_IPA, 1, &[0; 31]);
+    });
+    let enter = |fid: u64| {
+        let mut e = RmiRecEnter::new_zeroed();
+        e.flags = TRAP_WFI;
+        w.m.host_write(w.run, e.as_bytes()).unwrap();
+        let x0 = w.m.smc(0, fid, [w.rec, w.run, 0, 0, 0, 0])[0];
+        assert_eq!(x0, 0, "REC_ENTER");
+    };
+    let cpu0 = w.m.hw().cpu(CpuId(0));
+    let rec_enter = RmiFid::RecEnter.id() as u64;
+    cpu0.set_fp(&fp_pattern(0x4853));
+    cpu0.set_z_hi(&z_hi_pattern(0x4853));
+    enter(rec_enter);
+    assert_eq!(
+        cpu0.fp(),
+        fp_pattern(0x4853),
+        "V0..V31, FPCR, FPSR (hint clear)"
+    );
+    assert_eq!(
+        cpu0.z_hi(),
+        z_hi_pattern(0x4853),
+        "Z bits 255..128 (hint clear)"
+    );
+    cpu0.set_fp(&fp_pattern(0x4854));
+    cpu0.set_z_hi(&z_hi_pattern(0x4854));
+    enter(rec_enter | SVE_HINT);
+    assert_eq!(
+        cpu0.fp(),
+        fp_pattern(0x4854),
+        "V0..V31, FPCR, FPSR (hint set)"
+    );
+}

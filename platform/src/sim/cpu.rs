@@ -77,6 +77,9 @@ pub struct SysRegFile {
     /// Registers outside the [`SysReg`] list that a realm accessed without trapping
     /// (by encoding; all zero at reset).
     other: Mutex<HashMap<SysRegEncoding, u64>>,
+    /// With FEAT_SVE: bits 255..128 of Z0..Z31 (the simulated CPU's vector length is
+    /// 256 bits), as two little-endian words each.
+    z_hi: Mutex<[[u64; 2]; 32]>,
 }
 
 impl SysRegFile {
@@ -88,6 +91,7 @@ impl SysRegFile {
             regs: Mutex::new(regs),
             fp: Mutex::new(FpRegs::ZERO),
             other: Mutex::new(HashMap::new()),
+            z_hi: Mutex::new([[0; 2]; 32]),
         }
     }
 
@@ -96,9 +100,33 @@ impl SysRegFile {
         *self.fp.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets the FP/SIMD registers.
+    /// Sets the FP/SIMD registers. With FEAT_SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0)
+    /// this zeroes the Z registers' bits above 127, as every write of a V register does
+    /// (Arm ARM, "SIMD&FP and SVE registers").
     pub fn set_fp(&self, value: &FpRegs) {
         *self.fp.lock().unwrap_or_else(|e| e.into_inner()) = *value;
+        if self.has_sve() {
+            *self.z_hi.lock().unwrap_or_else(|e| e.into_inner()) = [[0; 2]; 32];
+        }
+    }
+
+    /// Whether the CPU implements FEAT_SVE.
+    pub fn has_sve(&self) -> bool {
+        self.read(SysReg::ID_AA64PFR0_EL1) >> 32 & 0xF != 0
+    }
+
+    /// Bits 255..128 of Z0..Z31 (zero without FEAT_SVE).
+    pub fn z_hi(&self) -> [[u64; 2]; 32] {
+        *self.z_hi.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets bits 255..128 of Z0..Z31 (SVE instructions of the software running).
+    ///
+    /// # Panics
+    /// Without FEAT_SVE.
+    pub fn set_z_hi(&self, value: &[[u64; 2]; 32]) {
+        assert!(self.has_sve(), "no SVE on this simulated CPU");
+        *self.z_hi.lock().unwrap_or_else(|e| e.into_inner()) = *value;
     }
 
     /// Reads a register.

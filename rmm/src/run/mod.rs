@@ -64,6 +64,11 @@ pub struct Entry<'a> {
     pub flags: RmiRecEnterFlags,
     /// Its GIC state, validated.
     pub gic: ValidatedState,
+    /// Whether the Normal world's SVE state must be preserved in full: the CPU has
+    /// FEAT_SVE and the call's SMCCC SVE hint bit is clear (SMCCC 1.3: the hint says
+    /// the caller has no live state in the Z registers above bit 127, P0..P15 and FFR;
+    /// without it the callee preserves that state).
+    pub host_sve_live: bool,
 }
 
 pub use control::HCR_REALM;
@@ -128,7 +133,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         realm: RealmInfo,
         entry: Entry<'_>,
     ) {
-        let Entry { enter, flags, gic } = entry;
+        let Entry {
+            enter,
+            flags,
+            gic,
+            host_sve_live,
+        } = entry;
         let regs = RealmRegs {
             gprs: rec.gprs,
             pc: rec.pc,
@@ -147,6 +157,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // The Normal world's FP/SIMD registers out, the realm's in: from here to the
         // restore below the registers hold the realm's values (the RMM itself has no
         // FP/SIMD code; CPTR_EL2 traps it).
+        // With live SVE state, the whole Z registers too: loading the realm's V
+        // registers (and its FP/SIMD code) zeroes their bits above 127.
+        if host_sve_live {
+            self.arch.save_host_sve(cpu);
+        }
         self.arch.save_fp(cpu, host_fp);
         self.arch.load_fp(cpu, &ctx.rec.fp);
         // Host state of the registers the realm owns while it runs.
@@ -202,6 +217,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         self.leave_controls(cpu, &outside);
         self.arch.save_fp(cpu, &mut ctx.rec.fp);
         self.arch.load_fp(cpu, host_fp);
+        if host_sve_live {
+            self.arch.restore_host_sve(cpu);
+        }
         self.finish_exit(&mut ctx);
     }
 

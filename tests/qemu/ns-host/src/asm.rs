@@ -665,3 +665,128 @@ pub fn set_ich_state(v: &[u64; 4]) {
         )
     }
 }
+
+/// The largest SVE vector length, in bytes (2048 bits).
+pub const SVE_MAX_VL: usize = 256;
+
+/// Z0..Z31 and P0..P15 at any vector length up to [`SVE_MAX_VL`] (the first VL bytes
+/// of each Z slot and VL / 8 bytes of each P slot are used).
+#[repr(C, align(16))]
+pub struct SveRegs {
+    /// Z0..Z31.
+    pub z: [[u8; SVE_MAX_VL]; 32],
+    /// P0..P15.
+    pub p: [[u8; SVE_MAX_VL / 8]; 16],
+}
+
+/// CPTR_EL2 of this program with TZ [8] clear: SVE not trapped at EL2.
+const CPTR_EL2_SVE: u64 = CPTR_EL2 & !(1 << 8);
+
+/// Whether the CPU has SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0).
+pub fn has_sve() -> bool {
+    let v: u64;
+    // SAFETY: reading an identification register has no side effect.
+    unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v >> 32 & 0xF != 0
+}
+
+/// Enables SVE at NS-EL2 at the largest vector length (CPTR_EL2.TZ clear, ZCR_EL2.LEN
+/// 15) and returns that length in bytes. Only with [`has_sve`].
+pub fn sve_enable() -> usize {
+    let vl: usize;
+    // SAFETY: CPTR_EL2 and ZCR_EL2 only control SVE at EL2 and below, which this
+    // program uses only in `smc_with_sve`; EL3 enables SVE for the Normal world.
+    unsafe {
+        asm!(
+            ".arch_extension sve",
+            "msr cptr_el2, {c}",
+            "isb",
+            "mov {t}, #15",
+            "msr S3_4_C1_C2_0, {t}",
+            "isb",
+            "rdvl {vl}, #1",
+            ".arch_extension nosve",
+            c = in(reg) CPTR_EL2_SVE, t = out(reg) _, vl = out(reg) vl,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    vl
+}
+
+/// Traps SVE at NS-EL2 again (this program's CPTR_EL2).
+pub fn sve_disable() {
+    // SAFETY: as for `sve_enable`.
+    unsafe {
+        asm!("msr cptr_el2, {}", "isb", in(reg) CPTR_EL2, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// `smc #0` (x0 = `fid`, x1 = `x1`, x2 = `x2`) with Z0..Z31 and P0..P15 loaded from
+/// `load` right before it and stored in `store` right after it, in one block: no code
+/// of this program runs in between. Needs [`sve_enable`]. Returns x0.
+pub fn smc_with_sve(fid: u64, x1: u64, x2: u64, load: &SveRegs, store: &mut SveRegs) -> u64 {
+    let r0;
+    // SAFETY: x9 and x10 point at SveRegs (32 Z slots of the largest vector length,
+    // then 16 P slots), readable and writable respectively; every V/Z register is
+    // declared clobbered (P registers and FFR are not Rust-visible state); the SMC
+    // returns to the next instruction with x0..x17 as declared.
+    unsafe {
+        asm!(
+            ".arch_extension sve",
+            "mov x11, x9",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+            "    ldr z\\n, [x11]",
+            "    add x11, x11, #256",
+            ".endr",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "    ldr p\\n, [x11]",
+            "    add x11, x11, #32",
+            ".endr",
+            "smc #0",
+            "mov x11, x10",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+            "    str z\\n, [x11]",
+            "    add x11, x11, #256",
+            ".endr",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "    str p\\n, [x11]",
+            "    add x11, x11, #32",
+            ".endr",
+            ".arch_extension nosve",
+            inout("x0") fid => r0, inout("x1") x1 => _, inout("x2") x2 => _,
+            out("x3") _, out("x4") _, out("x5") _, out("x6") _, out("x7") _, out("x8") _,
+            in("x9") load as *const SveRegs, in("x10") store as *mut SveRegs,
+            out("x11") _, out("x12") _, out("x13") _, out("x14") _, out("x15") _,
+            out("x16") _, out("x17") _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _,
+            out("v6") _, out("v7") _, out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _, out("v16") _,
+            out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _,
+            out("v22") _, out("v23") _, out("v24") _, out("v25") _, out("v26") _,
+            out("v27") _, out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    r0
+}
+
+/// The SVE test's register images (one CPU; only [`with_sve_buffers`] lends them).
+struct SveBuffers(UnsafeCell<[SveRegs; 2]>);
+// SAFETY: this program runs on one CPU and `with_sve_buffers` is not reentrant (its
+// callers do not nest it, and no exception handler touches the buffers).
+unsafe impl Sync for SveBuffers {}
+static SVE_BUFFERS: SveBuffers = SveBuffers(UnsafeCell::new(
+    [const {
+        SveRegs {
+            z: [[0; SVE_MAX_VL]; 32],
+            p: [[0; SVE_MAX_VL / 8]; 16],
+        }
+    }; 2],
+));
+
+/// Runs `f` with the two SVE register images (to load, to store into).
+pub fn with_sve_buffers<R>(f: impl FnOnce(&mut SveRegs, &mut SveRegs) -> R) -> R {
+    // SAFETY: see SveBuffers: no other reference to the buffers exists while `f` runs.
+    let [a, b] = unsafe { &mut *SVE_BUFFERS.0.get() };
+    f(a, b)
+}

@@ -59,6 +59,10 @@ pub const TESTS: &[TestDef] = &[
         run: undefined,
     },
     TestDef {
+        name: "realm_run_host_sve_state_preserved",
+        run: host_sve,
+    },
+    TestDef {
         name: "realm_run_host_gic_state_preserved",
         run: host_gic,
     },
@@ -571,6 +575,87 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     for (n, what) in names.iter().enumerate() {
         c.eq(what, r[2 * n], ESR_UNDEF)?;
         c.eq("ELR_EL1 = the instruction", r[2 * n + 1], 1)?;
+    }
+    p.finish(h, &pool, c)
+}
+
+/// SMCCC 1.3 SVE hint bit (function identifier bit 16).
+const SVE_HINT: u64 = 1 << 16;
+
+/// The Normal world's SVE state across RMI_REC_ENTER (SMCCC 1.3): the host enables SVE
+/// at the largest vector length, loads Z0..Z31 and P0..P15 with patterns and makes the
+/// REC_ENTER with the SVE hint bit clear in the same asm block, the realm running an
+/// RSI call (its FP/SIMD code, and the RMM's load of its V registers, zero the Z
+/// registers' bits above 127): every Z and P register is back bit-exact. Then with
+/// the hint bit set the callee may discard the state above the V registers: only
+/// V0..V31 (each Z register's low 128 bits) must be back.
+fn host_sve(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    if !asm::has_sve() {
+        return Err(Outcome::Skipped("the CPU has no SVE"));
+    }
+    let vl = asm::sve_enable();
+    let _ = writeln!(Uart, "Note: SVE vector length {} bits at NS-EL2", vl * 8);
+    let result = asm::with_sve_buffers(|load, store| host_sve_rounds(h, c, vl, load, store));
+    asm::sve_disable();
+    result
+}
+
+fn host_sve_rounds(
+    h: &dyn Host,
+    c: &mut Checks,
+    vl: usize,
+    load: &mut asm::SveRegs,
+    store: &mut asm::SveRegs,
+) -> Result<(), Outcome> {
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let run = p.vm.runs[0];
+    for round in 0..2u8 {
+        for (i, z) in load.z.iter_mut().enumerate() {
+            for (j, b) in z.iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(37) ^ (j as u8).wrapping_mul(11) ^ 0xA0 ^ round;
+            }
+        }
+        for (i, pr) in load.p.iter_mut().enumerate() {
+            for (j, b) in pr.iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(13) ^ (j as u8) ^ 0x5C ^ round;
+            }
+        }
+        let mut e = RmiRecEnter::new_zeroed();
+        e.gprs[0] = cmd::RSI_VERSION;
+        c.holds("write the RecEnter page", h.write_ns(run, e.as_bytes()))?;
+        let fid = RmiFid::RecEnter.id() as u64 | if round == 1 { SVE_HINT } else { 0 };
+        let x0 = asm::smc_with_sve(fid, p.vm.recs[0], run, load, store);
+        c.status("rec enter", x0, Ok(()))?;
+        let mut page = [0u8; 0x800];
+        c.holds("read the RecExit page", h.read_ns(run + 0x800, &mut page))?;
+        let exit =
+            RmiRecExit::read_from_bytes(&page[..]).unwrap_or_else(|_| RmiRecExit::new_zeroed());
+        fault_check(c, &exit)?;
+        let r = result_exit(c, &exit)?;
+        c.eq("the realm's RSI_VERSION status", r[0], 0)?;
+        if round == 0 {
+            for (got, want) in store.z.iter().zip(load.z.iter()) {
+                c.holds(
+                    "Z<n> back bit-exact (SVE hint clear)",
+                    got[..vl] == want[..vl],
+                )?;
+            }
+            for (got, want) in store.p.iter().zip(load.p.iter()) {
+                c.holds(
+                    "P<n> back bit-exact (SVE hint clear)",
+                    got[..vl / 8] == want[..vl / 8],
+                )?;
+            }
+        } else {
+            for (got, want) in store.z.iter().zip(load.z.iter()) {
+                c.holds(
+                    "V<n> (Z<n> bits 127..0) back bit-exact (SVE hint set)",
+                    got[..16] == want[..16],
+                )?;
+            }
+        }
     }
     p.finish(h, &pool, c)
 }
