@@ -273,6 +273,19 @@ pub trait Arch: Sync {
     /// Loads the FP/SIMD registers of `cpu` from `from`.
     fn load_fp(&self, cpu: CpuId, from: &FpRegs);
 
+    /// Keeps aside the SVE state of `cpu` that [`Arch::save_fp`] does not cover: the Z
+    /// registers in full, at the largest vector length EL3 allows (their bits above 127
+    /// are zeroed by any write of the V registers: the realm's FP/SIMD code and the
+    /// load of its registers). P0..P15 and FFR are not kept: neither the RMM nor a
+    /// realm can change them (SVE traps, CPTR_EL2.TZ). Kept per CPU, one state at a
+    /// time; only called on a CPU with FEAT_SVE, whose SVE EL3 enables for the Realm
+    /// world.
+    fn save_host_sve(&self, cpu: CpuId);
+
+    /// Puts back the Z registers [`Arch::save_host_sve`] kept (after the low 128 bits
+    /// were loaded with [`Arch::load_fp`]).
+    fn restore_host_sve(&self, cpu: CpuId);
+
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64;

@@ -37,4 +37,4 @@ pub use arch::{
     Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, PinnedRealmGranule, RealmRegs,
     RealmTrap, Stage2Scope,
 };
-pub use sysreg::SysReg;
+pub use sysreg::{SysReg, SysRegEncoding};

@@ -19,6 +19,10 @@ macro_rules! define_sysreg_enum {
         }
 
         impl SysReg {
+            /// The encoding of each register, in declaration order.
+            const ENCODINGS: &'static [SysRegEncoding] =
+                &[$(SysRegEncoding::parse($enc)),*];
+
             /// Every register, in declaration order.
             pub const ALL: &'static [SysReg] = &[$(SysReg::$name),*];
             /// The number of registers.
@@ -34,6 +38,17 @@ macro_rules! define_sysreg_enum {
             /// Position in [`SysReg::ALL`].
             pub const fn index(self) -> usize {
                 self as usize
+            }
+
+            /// The register's encoding (what MRS/MSR name, and what ESR_EL2 reports
+            /// for a trapped access).
+            pub const fn encoding(self) -> SysRegEncoding {
+                Self::ENCODINGS[self as usize]
+            }
+
+            /// The register with encoding `enc`, if it is in the list.
+            pub fn from_encoding(enc: SysRegEncoding) -> Option<SysReg> {
+                Self::ALL.iter().copied().find(|r| r.encoding() == enc)
             }
         }
     };
@@ -61,6 +76,11 @@ macro_rules! with_sysreg_list {
         ID_AA64DFR1_EL1 => "id_aa64dfr1_el1", "S3_0_C0_C5_1",
         /// Instruction set attribute register 0 (SHA2/SHA512).
         ID_AA64ISAR0_EL1 => "id_aa64isar0_el1", "S3_0_C0_C6_0",
+        /// Instruction set attribute register 1 (pointer authentication: APA, API, GPA,
+        /// GPI).
+        ID_AA64ISAR1_EL1 => "id_aa64isar1_el1", "S3_0_C0_C6_1",
+        /// Instruction set attribute register 2 (pointer authentication: APA3, GPA3).
+        ID_AA64ISAR2_EL1 => "id_aa64isar2_el1", "S3_0_C0_C6_2",
         /// SVE feature register 0.
         ID_AA64ZFR0_EL1 => "id_aa64zfr0_el1", "S3_0_C0_C4_4",
         /// Multiprocessor affinity.
@@ -128,6 +148,27 @@ macro_rules! with_sysreg_list {
         CNTKCTL_EL1 => "cntkctl_el1", "S3_0_C14_C1_0",
         /// Debug system control.
         MDSCR_EL1 => "mdscr_el1", "S2_0_C0_C2_2",
+        // --- Pointer authentication keys (FEAT_PAuth) ---
+        /// Instruction key A, low half.
+        APIAKEYLO_EL1 => "apiakeylo_el1", "S3_0_C2_C1_0",
+        /// Instruction key A, high half.
+        APIAKEYHI_EL1 => "apiakeyhi_el1", "S3_0_C2_C1_1",
+        /// Instruction key B, low half.
+        APIBKEYLO_EL1 => "apibkeylo_el1", "S3_0_C2_C1_2",
+        /// Instruction key B, high half.
+        APIBKEYHI_EL1 => "apibkeyhi_el1", "S3_0_C2_C1_3",
+        /// Data key A, low half.
+        APDAKEYLO_EL1 => "apdakeylo_el1", "S3_0_C2_C2_0",
+        /// Data key A, high half.
+        APDAKEYHI_EL1 => "apdakeyhi_el1", "S3_0_C2_C2_1",
+        /// Data key B, low half.
+        APDBKEYLO_EL1 => "apdbkeylo_el1", "S3_0_C2_C2_2",
+        /// Data key B, high half.
+        APDBKEYHI_EL1 => "apdbkeyhi_el1", "S3_0_C2_C2_3",
+        /// Generic key, low half.
+        APGAKEYLO_EL1 => "apgakeylo_el1", "S3_0_C2_C3_0",
+        /// Generic key, high half.
+        APGAKEYHI_EL1 => "apgakeyhi_el1", "S3_0_C2_C3_1",
         // --- Timers ---
         /// Virtual timer control.
         CNTV_CTL_EL0 => "cntv_ctl_el0", "S3_3_C14_C3_1",
@@ -180,6 +221,90 @@ macro_rules! with_sysreg_list {
 
 with_sysreg_list!(define_sysreg_enum);
 
+/// A system register encoding, `S<op0>_<op1>_C<CRn>_C<CRm>_<op2>` (Arm ARM, C5.3
+/// "System instructions" and D23 "System register encoding"): the operands of MRS/MSR,
+/// and what ESR_EL2.ISS reports for a trapped access (EC 0x18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SysRegEncoding {
+    /// op0 (2 bits: 2 debug, 3 the rest of the system registers).
+    pub op0: u8,
+    /// op1 (3 bits).
+    pub op1: u8,
+    /// CRn (4 bits).
+    pub crn: u8,
+    /// CRm (4 bits).
+    pub crm: u8,
+    /// op2 (3 bits).
+    pub op2: u8,
+}
+
+impl SysRegEncoding {
+    /// The encoding `S<op0>_<op1>_C<crn>_C<crm>_<op2>`.
+    pub const fn new(op0: u8, op1: u8, crn: u8, crm: u8, op2: u8) -> Self {
+        Self {
+            op0,
+            op1,
+            crn,
+            crm,
+            op2,
+        }
+    }
+
+    /// Parses the generic name `S<op0>_<op1>_C<n>_C<m>_<op2>` (decimal numbers).
+    ///
+    /// # Panics
+    /// On any other text (at compile time for the register list).
+    pub const fn parse(s: &str) -> Self {
+        let b = s.as_bytes();
+        let mut v = [0u8; 5];
+        let mut field = 0;
+        let mut i = 1;
+        assert!(b[0] == b'S', "a generic register name starts with S");
+        while i < b.len() {
+            match b[i] {
+                b'_' => field += 1,
+                b'C' => {}
+                d if d.is_ascii_digit() => v[field] = v[field] * 10 + (d - b'0'),
+                _ => panic!("not a generic register name"),
+            }
+            i += 1;
+        }
+        assert!(field == 4, "a generic register name has five fields");
+        Self::new(v[0], v[1], v[2], v[3], v[4])
+    }
+
+    /// The register bits of ESR_EL2.ISS for an exception from MSR/MRS (EC 0x18): Op0
+    /// [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1] (Rt and Direction 0).
+    pub const fn iss(self) -> u64 {
+        (self.op0 as u64) << 20
+            | (self.op2 as u64) << 17
+            | (self.op1 as u64) << 14
+            | (self.crn as u64) << 10
+            | (self.crm as u64) << 1
+    }
+
+    /// The encoding in an EC 0x18 ESR_EL2.ISS (the inverse of [`SysRegEncoding::iss`]).
+    pub const fn from_iss(iss: u64) -> Self {
+        Self::new(
+            (iss >> 20 & 0x3) as u8,
+            (iss >> 14 & 0x7) as u8,
+            (iss >> 10 & 0xF) as u8,
+            (iss >> 1 & 0xF) as u8,
+            (iss >> 17 & 0x7) as u8,
+        )
+    }
+}
+
+impl core::fmt::Display for SysRegEncoding {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "S{}_{}_C{}_C{}_{}",
+            self.op0, self.op1, self.crn, self.crm, self.op2
+        )
+    }
+}
+
 /// Whether the architecture makes `reg` read-only (identification registers).
 pub const fn is_read_only(reg: SysReg) -> bool {
     matches!(
@@ -192,6 +317,8 @@ pub const fn is_read_only(reg: SysReg) -> bool {
             | SysReg::ID_AA64DFR0_EL1
             | SysReg::ID_AA64DFR1_EL1
             | SysReg::ID_AA64ISAR0_EL1
+            | SysReg::ID_AA64ISAR1_EL1
+            | SysReg::ID_AA64ISAR2_EL1
             | SysReg::ID_AA64ZFR0_EL1
             | SysReg::MPIDR_EL1
             | SysReg::MIDR_EL1
@@ -218,5 +345,33 @@ mod tests {
         }
         assert_eq!(SysReg::ICH_VTR_EL2.name(), "ich_vtr_el2");
         assert_eq!(SysReg::COUNT, SysReg::ALL.len());
+    }
+
+    #[test]
+    fn encodings() {
+        // MDSCR_EL1 is S2_0_C0_C2_2 (Arm ARM, MDSCR_EL1 encoding).
+        let e = SysReg::MDSCR_EL1.encoding();
+        assert_eq!(e, SysRegEncoding::new(2, 0, 0, 2, 2));
+        assert_eq!(e.to_string(), "S2_0_C0_C2_2");
+        // ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1].
+        let apga_hi = SysReg::APGAKEYHI_EL1.encoding();
+        assert_eq!(apga_hi.iss(), 3 << 20 | 1 << 17 | 2 << 10 | 3 << 1);
+        assert_eq!(
+            SysRegEncoding::from_iss(apga_hi.iss() | 0x1F << 5 | 1),
+            apga_hi
+        );
+        assert_eq!(
+            SysReg::from_encoding(SysRegEncoding::new(3, 0, 0, 6, 1)),
+            Some(SysReg::ID_AA64ISAR1_EL1)
+        );
+        assert_eq!(
+            SysReg::from_encoding(SysRegEncoding::new(3, 0, 0, 6, 7)),
+            None
+        );
+        for (i, a) in SysReg::ALL.iter().enumerate() {
+            for b in &SysReg::ALL[i + 1..] {
+                assert_ne!(a.encoding(), b.encoding(), "{} and {}", a.name(), b.name());
+            }
+        }
     }
 }

@@ -30,6 +30,13 @@ pub struct CpuFeatures {
     pub spe: bool,
     /// FEAT_TRF (ID_AA64DFR0_EL1.TraceFilt [43:40] != 0): MDCR_EL2.TTRF exists.
     pub trf: bool,
+    /// FEAT_PAuth (ID_AA64ISAR1_EL1.APA [7:4], API [11:8], GPA [27:24] or GPI [31:28],
+    /// or ID_AA64ISAR2_EL1.GPA3 [11:8] or APA3 [15:12] != 0): the key registers exist
+    /// and HCR_EL2.API/APK are defined.
+    pub pauth: bool,
+    /// FEAT_SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0): the Z registers are wider than the
+    /// V registers.
+    pub sve: bool,
 }
 
 /// Decodes ID_AA64MMFR0_EL1.PARange [3:0] into a width in bits; reserved encodings
@@ -61,6 +68,8 @@ impl CpuFeatures {
         let dfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64DFR0_EL1);
         let vtr = arch.read_sysreg(cpu, SysReg::ICH_VTR_EL2);
         let pfr0 = arch.read_sysreg(cpu, SysReg::ID_AA64PFR0_EL1);
+        let isar1 = arch.read_sysreg(cpu, SysReg::ID_AA64ISAR1_EL1);
+        let isar2 = arch.read_sysreg(cpu, SysReg::ID_AA64ISAR2_EL1);
         let field = |reg: u64, lsb: u32| (reg >> lsb) & 0xF != 0;
         Self {
             pa_bits: pa_range_bits(mmfr0).unwrap_or(32),
@@ -73,6 +82,10 @@ impl CpuFeatures {
             hcx: field(mmfr1, 40),
             spe: field(dfr0, 32),
             trf: field(dfr0, 40),
+            pauth: [4, 8, 24, 28].iter().any(|&l| field(isar1, l))
+                || field(isar2, 8)
+                || field(isar2, 12),
+            sve: field(pfr0, 32),
         }
     }
 
@@ -138,6 +151,8 @@ mod tests {
             hcx: false,
             spe: false,
             trf: false,
+            pauth: false,
+            sve: false,
         };
         let r = f.feature_reg0();
         assert_eq!(r.s2sz, 48, "capped without LPA2");

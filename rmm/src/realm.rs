@@ -71,6 +71,11 @@ pub struct RealmInfo {
     pub hash_algo: RmiHashAlgorithm,
     /// VMID.
     pub vmid: u16,
+    /// Breakpoints the realm was created with (RmiRealmParams.num_bps, in the
+    /// encoding of ID_AA64DFR0_EL1.BRPs: the number minus one).
+    pub num_bps: u8,
+    /// Watchpoints (RmiRealmParams.num_wps, the number minus one).
+    pub num_wps: u8,
 }
 
 impl Rd {
@@ -88,6 +93,8 @@ impl Rd {
             hash_algo: RmiHashAlgorithm::decode(self.hash_algo as u64)
                 .unwrap_or(RmiHashAlgorithm::Sha256),
             vmid: self.vmid,
+            num_bps: self.num_bps,
+            num_wps: self.num_wps,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod builder;
 pub mod check;
 pub mod payload;
 pub mod realm;
+pub mod realm_id;
 pub mod suites;
 pub mod teardown;
 pub mod vmm;

@@ -72,6 +72,39 @@ pub mod cmd {
     /// results: per instruction its ESR_EL1 (0 if none was taken) and whether ELR_EL1
     /// was the instruction (1 or 0).
     pub const UNDEF: u64 = 11;
+    /// Reads the feature ID registers of [`crate::realm_id::REGS`] with MRS; results:
+    /// their values, in order.
+    pub const ID_REGS: u64 = 12;
+    /// The debug register accesses of [`super::debug`], each under an exception
+    /// catcher; results: per access its ESR_EL1 (0 if none was taken) and the value
+    /// read (0 for a write).
+    pub const DEBUG_REGS: u64 = 13;
+}
+
+/// The accesses of [`cmd::DEBUG_REGS`], in order.
+pub mod debug {
+    /// `msr MDSCR_EL1, x` with x = TDCC (bit 12), as Linux's CPU set-up does.
+    pub const MSR_MDSCR: usize = 0;
+    /// `msr OSLAR_EL1, xzr` (unlock the OS lock).
+    pub const MSR_OSLAR: usize = 1;
+    /// `msr OSDLR_EL1, xzr`.
+    pub const MSR_OSDLR: usize = 2;
+    /// `msr DBGBCR0_EL1, x` with a breakpoint enabled at every EL.
+    pub const MSR_DBGBCR0: usize = 3;
+    /// `mrs MDSCR_EL1`.
+    pub const MRS_MDSCR: usize = 4;
+    /// `mrs OSLSR_EL1`.
+    pub const MRS_OSLSR: usize = 5;
+    /// `mrs DBGBCR0_EL1`.
+    pub const MRS_DBGBCR0: usize = 6;
+    /// `mrs DBGBVR0_EL1`.
+    pub const MRS_DBGBVR0: usize = 7;
+    /// `mrs MDCCSR_EL0`.
+    pub const MRS_MDCCSR: usize = 8;
+    /// How many.
+    pub const COUNT: usize = 9;
+    /// The DBGBCR0_EL1 value written: E [0], PMC [2:1] 0b11, BAS [8:5] 0b1111.
+    pub const DBGBCR_ENABLED: u64 = 0xF << 5 | 0b11 << 1 | 1;
 }
 
 /// Load kinds of [`cmd::MMIO_READ`] (Arm ARM, LDR/LDRSH/LDRB into X0 or W0).
@@ -100,14 +133,21 @@ pub mod undef {
     pub const SME: usize = 2;
     /// `mrs x0, PMCR_EL0` (MDCR_EL2.TPM, TPMCR set).
     pub const PMU: usize = 3;
-    /// `mrs x0, MDSCR_EL1` (MDCR_EL2.TDA set).
-    pub const DEBUG: usize = 4;
+    /// `mrs x0, TRCPRGCTLR` (S2_1_C0_C1_0, a trace unit register: CPTR_EL2.TTA set,
+    /// and UNDEFINED anyway without a trace unit).
+    pub const TRACE: usize = 4;
     /// `mrs x0, ACTLR_EL1` (HCR_EL2.TACR set).
     pub const ACTLR: usize = 5;
     /// `hvc #0` (realms use the SMC conduit).
     pub const HVC: usize = 6;
+    /// `mrs x0, APIAKeyLo_EL1` (HCR_EL2.APK clear: the realm cannot read the host's
+    /// keys).
+    pub const PAUTH_KEY_READ: usize = 7;
+    /// `pacia x0, x1` with SCTLR_EL1.EnIA set (HCR_EL2.API clear: the realm cannot sign
+    /// with the host's keys).
+    pub const PAC: usize = 8;
     /// How many.
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 9;
 }
 
 /// The payload's value of `gprs[i]` in its [`cmd::HOST_CALL`] call.

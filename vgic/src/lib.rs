@@ -54,6 +54,7 @@ extern crate std;
 mod cpuif;
 mod error;
 mod features;
+mod host;
 #[cfg(target_arch = "aarch64")]
 pub mod hw;
 pub mod regs;
@@ -64,6 +65,7 @@ mod validate;
 pub use cpuif::GicCpuIf;
 pub use error::{FeaturesError, VgicError};
 pub use features::{GicFeatures, MAX_EPPI, MAX_ESPI, MAX_SPI, MIN_EPPI, MIN_ESPI, MIN_LPI};
+pub use host::HostGicState;
 pub use state::{ExitReport, VgicState};
 pub use validate::{validate, ValidatedState};
 

@@ -18,7 +18,12 @@ use crate::a64;
 /// Symbols (demangled, without hash) whose code may use FP/SIMD instructions: the
 /// explicit FP/SIMD save/restore routines (`platform::aarch64::fp`), which clear
 /// CPTR_EL2.TFP only around their own loads and stores.
-pub const FP_SIMD_ALLOWED: &[&str] = &["platform_fp_save", "platform_fp_load"];
+pub const FP_SIMD_ALLOWED: &[&str] = &[
+    "platform_fp_save",
+    "platform_fp_load",
+    "platform_sve_save_z",
+    "platform_sve_load_z",
+];
 
 /// The largest stack frame a function may reserve, in bytes.
 ///

@@ -102,6 +102,14 @@ impl Arch for Hw {
         fp::load(from)
     }
 
+    fn save_host_sve(&self, cpu: CpuId) {
+        fp::save_host_z(cpu)
+    }
+
+    fn restore_host_sve(&self, cpu: CpuId) {
+        fp::restore_host_z(cpu)
+    }
+
     fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {
         tlb::invalidate_stage2(vmid, scope)
     }

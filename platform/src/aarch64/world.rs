@@ -35,24 +35,28 @@ use crate::arch::{RealmRegs, RealmTrap};
 /// CPTR_EL2 while the RMM runs, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2
 /// "CPTR_EL2"): the RES1 bits 13, 9 and 7:0, plus TSM (bit 12, traps SME; RES1 without
 /// FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ (bit 8, traps SVE; RES1 without
-/// FEAT_SVE). TTA, TAM and TCPAC are 0. Any FP/SIMD, SVE or SME instruction at R-EL2
-/// traps and is reported (`docs/firmware.md`, FP/SIMD policy).
+/// FEAT_SVE). TTA, TAM and TCPAC are 0 (TTA traps only EL1 and EL0 accesses). Any
+/// FP/SIMD, SVE or SME instruction at R-EL2 traps and is reported (`docs/firmware.md`,
+/// FP/SIMD policy).
 pub const CPTR_EL2_RMM: u64 = RES1_13 | TSM | RES1_9 | TFP | TZ | RES1_7_0;
 /// CPTR_EL2 while a realm runs: as [`CPTR_EL2_RMM`] with TFP clear, so that the realm
 /// uses FP/SIMD (its own registers, loaded before the entry); SVE and SME trap to R-EL2
-/// (not offered to realms: RMI_FEATURES reports SVE_EN 0), where the RMM answers them
-/// with an Undefined Instruction exception.
-pub const CPTR_EL2_REALM: u64 = CPTR_EL2_RMM & !TFP;
+/// (not offered to realms: RMI_FEATURES reports SVE_EN 0), and so do the trace unit's
+/// registers (TTA: the realm's ID_AA64DFR0_EL1.TraceVer is 0; EL3 may also trap them,
+/// TF-A does for the Realm world), where the RMM answers them with an Undefined
+/// Instruction exception.
+pub const CPTR_EL2_REALM: u64 = CPTR_EL2_RMM & !TFP | TTA;
 /// CPTR_EL2.TFP.
 pub const CPTR_EL2_TFP: u64 = TFP;
 
+const TTA: u64 = 1 << 20;
 const RES1_13: u64 = 1 << 13;
 const TSM: u64 = 1 << 12;
 const TFP: u64 = 1 << 10;
 const RES1_9: u64 = 1 << 9;
 const TZ: u64 = 1 << 8;
 const RES1_7_0: u64 = 0xff;
-const _: () = assert!(CPTR_EL2_RMM == 0x37ff && CPTR_EL2_REALM == 0x33ff);
+const _: () = assert!(CPTR_EL2_RMM == 0x37ff && CPTR_EL2_REALM == 0x10_33ff);
 
 /// The layout the assembly relies on: x0..x30 at 0, then the PC and PSTATE.
 const PC_OFFSET: usize = offset_of!(RealmRegs, pc);
@@ -84,7 +88,8 @@ global_asm!(
     "    stp x25, x26, [sp, #64]",
     "    stp x27, x28, [sp, #80]",
     "    str x0, [sp, #{regs_slot}]",
-    "    mov x1, #{cptr_realm}",
+    "    mov x1, #{cptr_realm_lo}",
+    "    movk x1, #{cptr_realm_hi}, lsl #16",
     "    msr cptr_el2, x1",
     "    ldp x1, x2, [x0, #{pc}]",
     "    msr elr_el2, x1",
@@ -153,7 +158,8 @@ global_asm!(
     frame = const FRAME,
     regs_slot = const REGS_SLOT,
     pc = const PC_OFFSET,
-    cptr_realm = const CPTR_EL2_REALM,
+    cptr_realm_lo = const CPTR_EL2_REALM & 0xFFFF,
+    cptr_realm_hi = const CPTR_EL2_REALM >> 16,
     cptr_rmm = const CPTR_EL2_RMM,
 );
 

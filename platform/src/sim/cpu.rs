@@ -1,9 +1,10 @@
 //! A simulated CPU's system registers.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::arch::FpRegs;
-use crate::sysreg::{is_read_only, SysReg};
+use crate::sysreg::{is_read_only, SysReg, SysRegEncoding};
 
 /// Initial register values for every simulated CPU. `MPIDR_EL1` is derived per CPU.
 #[derive(Clone, Debug)]
@@ -73,6 +74,12 @@ pub const fn mpidr_of(linear: usize) -> u64 {
 pub struct SysRegFile {
     regs: Mutex<[u64; SysReg::COUNT]>,
     fp: Mutex<FpRegs>,
+    /// Registers outside the [`SysReg`] list that a realm accessed without trapping
+    /// (by encoding; all zero at reset).
+    other: Mutex<HashMap<SysRegEncoding, u64>>,
+    /// With FEAT_SVE: bits 255..128 of Z0..Z31 (the simulated CPU's vector length is
+    /// 256 bits), as two little-endian words each.
+    z_hi: Mutex<[[u64; 2]; 32]>,
 }
 
 impl SysRegFile {
@@ -83,6 +90,8 @@ impl SysRegFile {
         Self {
             regs: Mutex::new(regs),
             fp: Mutex::new(FpRegs::ZERO),
+            other: Mutex::new(HashMap::new()),
+            z_hi: Mutex::new([[0; 2]; 32]),
         }
     }
 
@@ -91,9 +100,33 @@ impl SysRegFile {
         *self.fp.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets the FP/SIMD registers.
+    /// Sets the FP/SIMD registers. With FEAT_SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0)
+    /// this zeroes the Z registers' bits above 127, as every write of a V register does
+    /// (Arm ARM, "SIMD&FP and SVE registers").
     pub fn set_fp(&self, value: &FpRegs) {
         *self.fp.lock().unwrap_or_else(|e| e.into_inner()) = *value;
+        if self.has_sve() {
+            *self.z_hi.lock().unwrap_or_else(|e| e.into_inner()) = [[0; 2]; 32];
+        }
+    }
+
+    /// Whether the CPU implements FEAT_SVE.
+    pub fn has_sve(&self) -> bool {
+        self.read(SysReg::ID_AA64PFR0_EL1) >> 32 & 0xF != 0
+    }
+
+    /// Bits 255..128 of Z0..Z31 (zero without FEAT_SVE).
+    pub fn z_hi(&self) -> [[u64; 2]; 32] {
+        *self.z_hi.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets bits 255..128 of Z0..Z31 (SVE instructions of the software running).
+    ///
+    /// # Panics
+    /// Without FEAT_SVE.
+    pub fn set_z_hi(&self, value: &[[u64; 2]; 32]) {
+        assert!(self.has_sve(), "no SVE on this simulated CPU");
+        *self.z_hi.lock().unwrap_or_else(|e| e.into_inner()) = *value;
     }
 
     /// Reads a register.
@@ -112,6 +145,34 @@ impl SysRegFile {
             reg.name()
         );
         self.regs.lock().unwrap_or_else(|e| e.into_inner())[reg.index()] = value;
+    }
+
+    /// Reads the register with encoding `enc`: a [`SysReg`], or another register the
+    /// simulation keeps by encoding (zero until written).
+    pub fn read_encoding(&self, enc: SysRegEncoding) -> u64 {
+        match SysReg::from_encoding(enc) {
+            Some(r) => self.read(r),
+            None => *self
+                .other
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&enc)
+                .unwrap_or(&0),
+        }
+    }
+
+    /// Writes the register with encoding `enc` as software would ([`SysRegFile::write`]
+    /// for a [`SysReg`]).
+    pub fn write_encoding(&self, enc: SysRegEncoding, value: u64) {
+        match SysReg::from_encoding(enc) {
+            Some(r) => self.write(r, value),
+            None => {
+                self.other
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(enc, value);
+            }
+        }
     }
 
     /// Sets any register, read-only ones included (test set-up: what the hardware is).

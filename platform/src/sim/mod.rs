@@ -16,6 +16,7 @@
 
 pub mod attest;
 pub mod cpu;
+pub mod el2_traps;
 pub mod el3;
 pub mod gate;
 pub mod memory;
@@ -99,6 +100,8 @@ pub struct SimHw {
     realms: realm::RealmRuntime,
     counter: std::sync::atomic::AtomicU64,
     gates: std::sync::Mutex<Vec<Arc<gate::MapGate>>>,
+    /// Per CPU: the Z registers' upper bits `Arch::save_host_sve` kept.
+    host_z: Vec<std::sync::Mutex<Option<[[u64; 2]; 32]>>>,
 }
 
 impl SimHw {
@@ -136,7 +139,9 @@ impl SimHw {
         let irqs = (0..config.num_cpus).map(|_| Default::default()).collect();
         let fiqs = (0..config.num_cpus).map(|_| Default::default()).collect();
         let serrors = (0..config.num_cpus).map(|_| Default::default()).collect();
+        let host_z = (0..config.num_cpus).map(|_| Default::default()).collect();
         let hw = Self {
+            host_z,
             mem,
             el3,
             cpus,
@@ -507,6 +512,27 @@ impl Arch for SimArch {
     #[inline(never)]
     fn load_fp(&self, cpu: CpuId, from: &crate::arch::FpRegs) {
         self.0.cpu(cpu).set_fp(from);
+    }
+
+    #[inline(never)]
+    fn save_host_sve(&self, cpu: CpuId) {
+        let regs = self.0.cpu(cpu);
+        assert!(regs.has_sve(), "save_host_sve on a CPU without SVE");
+        let mut slot = self.0.host_z[cpu.0]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(slot.is_none(), "save_host_sve twice without a restore");
+        *slot = Some(regs.z_hi());
+    }
+
+    #[inline(never)]
+    fn restore_host_sve(&self, cpu: CpuId) {
+        let kept = self.0.host_z[cpu.0]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("restore_host_sve without save_host_sve");
+        self.0.cpu(cpu).set_z_hi(&kept);
     }
 
     #[inline(never)]

@@ -25,8 +25,9 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::addr::PhysAddr;
 use crate::arch::{CpuId, RealmRegs, RealmTrap};
-use crate::sysreg::SysReg;
+use crate::sysreg::{SysReg, SysRegEncoding};
 
+use super::el2_traps::{el1_access, El1Access};
 use super::s2walk::{Access, AccessFault, S2Config};
 use super::SimHw;
 
@@ -542,6 +543,76 @@ impl RealmCpu {
             "the realm executed a trapped instruction (ESR {esr:#x}) {MAX_REEXECUTIONS} \
              times: the RMM resumes it at the instruction without handling it"
         )
+    }
+
+    /// `MRS x<rt>, <enc>` at EL1: the register's value if the access completes on the
+    /// CPU; if the EL2 controls trap it ([`super::el2_traps`]), an exception to EL2
+    /// with the syndrome of a trapped MRS (EC 0x18, IL, the encoding, Rt, Direction 1),
+    /// and the value is what the RMM put in x<rt> before it resumed the realm past the
+    /// instruction (x31 reads as zero). `Err` if the RMM injected an exception instead.
+    ///
+    /// # Panics
+    /// If the register is not implemented on the simulated CPU (UNDEFINED at EL1, not
+    /// the RMM's to handle), or after [`MAX_REEXECUTIONS`] traps without progress.
+    pub fn mrs(&mut self, enc: SysRegEncoding, rt: usize) -> Result<u64, RealmException> {
+        self.sysreg_access(enc, rt, true)?;
+        Ok(if rt == 31 { 0 } else { self.regs.gprs[rt] })
+    }
+
+    /// `MSR <enc>, x<rt>` at EL1 with x<rt> = `value` (ignored for x31, which reads as
+    /// zero): written to the CPU's register if the access completes there, else a trap
+    /// to EL2 (EC 0x18, Direction 0), as for [`RealmCpu::mrs`].
+    ///
+    /// # Panics
+    /// As [`RealmCpu::mrs`].
+    pub fn msr(
+        &mut self,
+        enc: SysRegEncoding,
+        rt: usize,
+        value: u64,
+    ) -> Result<(), RealmException> {
+        if rt != 31 {
+            self.regs.gprs[rt] = value;
+        }
+        self.sysreg_access(enc, rt, false)
+    }
+
+    fn sysreg_access(
+        &mut self,
+        enc: SysRegEncoding,
+        rt: usize,
+        read: bool,
+    ) -> Result<(), RealmException> {
+        assert!(rt <= 31, "no register x{rt}");
+        assert_eq!(
+            self.el(),
+            1,
+            "the simulation models EL1 system register accesses only"
+        );
+        self.take_interrupts();
+        let hw = self.hw();
+        let sys = hw.cpu(self.cpu);
+        match el1_access(sys, enc, read) {
+            El1Access::Undefined => panic!("{enc} is not implemented on the simulated CPU"),
+            El1Access::Completes => {
+                if read {
+                    let v = sys.read_encoding(enc);
+                    if rt != 31 {
+                        self.regs.gprs[rt] = v;
+                    }
+                } else {
+                    let v = if rt == 31 { 0 } else { self.regs.gprs[rt] };
+                    sys.write_encoding(enc, v);
+                }
+                self.regs.pc = self.regs.pc.wrapping_add(4);
+                Ok(())
+            }
+            El1Access::TrapsToEl2 => {
+                drop(hw);
+                let esr = ec::SYSREG << 26 | IL | enc.iss() | (rt as u64) << 5 | read as u64;
+                self.trapped(esr)
+            }
+        }
     }
 
     /// An access at `ipa` that takes the stage-2 abort `esr` (EC data or instruction

@@ -83,7 +83,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Serves one RMI call made on the CPU of the RMI loop `cpu`: `x0` is the function
     /// identifier and `args` holds x1..=x6. Returns x0..=x4.
     pub fn handle_rmi(&self, cpu: &mut PerCpu<'_>, x0: u64, args: [u64; 6]) -> [u64; 5] {
-        match RmiFid::decode(x0).and_then(|fid| Some((fid, self.dispatch(cpu, fid, args)?))) {
+        // SMCCC 1.3: with the SVE hint bit set the caller has no live SVE state beyond
+        // what FP/SIMD covers, which the callee then need not preserve.
+        let sve_hint = x0 & rmi_abi::fid::SMCCC_SVE_HINT != 0;
+        let call = |fid| Some((fid, self.dispatch(cpu, fid, args, sve_hint)?));
+        match RmiFid::decode(x0).and_then(call) {
             Some((fid, done)) => {
                 log::trace!("RMI {fid:?} {:x?} -> {:?}", &args, done.status);
                 done.registers(args[3])
@@ -97,7 +101,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// Calls the handler of `fid`; `None` if it cannot be served here (RMI_REC_ENTER on a
     /// platform that cannot run realms, refused before anything is read or written).
-    fn dispatch(&self, cpu: &mut PerCpu<'_>, fid: RmiFid, a: [u64; 6]) -> Option<Completion> {
+    /// `sve_hint` is the call's SMCCC SVE hint bit.
+    fn dispatch(
+        &self,
+        cpu: &mut PerCpu<'_>,
+        fid: RmiFid,
+        a: [u64; 6],
+        sve_hint: bool,
+    ) -> Option<Completion> {
         let (cpu, scratch) = cpu.split();
         if fid == RmiFid::RecEnter && !self.arch.runs_realms() {
             return None;
@@ -126,7 +137,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 .into(),
             RmiFid::RecDestroy => self.rec_destroy(PhysAddr(a[0])).map(|()| []).into(),
             RmiFid::RecEnter => self
-                .rec_enter(cpu, scratch, PhysAddr(a[0]), PhysAddr(a[1]))
+                .rec_enter(cpu, scratch, PhysAddr(a[0]), PhysAddr(a[1]), sve_hint)
                 .map(|()| [])
                 .into(),
             RmiFid::RttCreate => self

@@ -30,13 +30,15 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// with the REC locked, the REC then holds a reference instead of its lock while it
     /// runs (other commands see it running), and the copy is written back with the REC
     /// locked again. The dispatcher has refused the call already if this platform
-    /// cannot run realms.
+    /// cannot run realms. `sve_hint` is the call's SMCCC SVE hint bit: clear, the
+    /// Normal world's SVE state is preserved in full (SMCCC 1.3).
     pub(super) fn rec_enter(
         &self,
         cpu: CpuId,
         scratch: &mut Scratch,
         rec: PhysAddr,
         run: PhysAddr,
+        sve_hint: bool,
     ) -> Result<(), RmiError> {
         let crate::percpu::RecRunBufs {
             enter,
@@ -113,7 +115,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             host_fp,
             rd,
             realm,
-            Entry { enter, flags, gic },
+            Entry {
+                enter,
+                flags,
+                gic,
+                host_sve_live: self.features.sve && !sve_hint,
+            },
         );
         // The running reference keeps the granule a REC; its lock orders the write-back
         // against commands that read the REC meanwhile.

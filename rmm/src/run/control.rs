@@ -26,6 +26,8 @@ pub mod hcr {
     pub const TWI: u64 = 1 << 13;
     /// Trap WFE.
     pub const TWE: u64 = 1 << 14;
+    /// Trap reads of the feature ID registers (ID group 3).
+    pub const TID3: u64 = 1 << 18;
     /// Trap SMC.
     pub const TSC: u64 = 1 << 19;
     /// Trap IMPLEMENTATION DEFINED system registers and instructions.
@@ -61,8 +63,12 @@ pub mod hcr {
 /// - API and APK clear: pointer authentication instructions (when enabled by the
 ///   realm's SCTLR_EL1) and the key registers trap and are UNDEFINED (the RMM does not
 ///   switch the keys, which are the Normal world's EL1 registers). ATA clear: MTE tag
-///   registers trap. EnSCXT clear: SCXTNUM_ELx trap. TID3 clear: ID registers read the
-///   hardware's values (not yet sanitised).
+///   registers trap. EnSCXT clear: SCXTNUM_ELx trap.
+/// - TID3: reads of the feature ID registers trap; the run loop answers them with the
+///   values RMI_FEATURES and the realm's parameters allow ([`super::id_regs`]).
+///   TID1 and TID2 clear: REVIDR_EL1, AIDR_EL1 and the cache identification registers
+///   (CTR_EL0, CLIDR_EL1, CCSIDR_EL1) describe the physical CPU and its caches, not
+///   features (DEN0137 1.0 asks nothing of them; the realm's MIDR is VPIDR_EL2's).
 pub const HCR_REALM: u64 = hcr::VM
     | hcr::SWIO
     | hcr::PTW
@@ -71,6 +77,7 @@ pub const HCR_REALM: u64 = hcr::VM
     | hcr::AMO
     | hcr::FB
     | hcr::BSU_IS
+    | hcr::TID3
     | hcr::TSC
     | hcr::TIDCP
     | hcr::TACR
@@ -156,16 +163,19 @@ mod tests {
             hcx: false,
             spe,
             trf,
+            pauth: false,
+            sve: false,
         }
     }
 
     #[test]
     fn hcr_bits() {
-        // VM 0, SWIO 1, PTW 2, FMO 3, IMO 4, AMO 5, FB 9, BSU 10 (0b01), TSC 19,
-        // TIDCP 20, TACR 21, TSW 22, RW 31, FWB 46 (Arm ARM, HCR_EL2).
+        // VM 0, SWIO 1, PTW 2, FMO 3, IMO 4, AMO 5, FB 9, BSU 10 (0b01), TID3 18, TSC
+        // 19, TIDCP 20, TACR 21, TSW 22, RW 31, FWB 46 (Arm ARM, HCR_EL2).
         let want: u64 = 0b11_1111
             | 1 << 9
             | 1 << 10
+            | 1 << 18
             | 1 << 19
             | 1 << 20
             | 1 << 21
@@ -178,8 +188,8 @@ mod tests {
             hcr_realm(&features(true, true, false, false)),
             want | 1 << 35 | 1 << 36
         );
-        // Never TGE (27), E2H (34), API (41), APK (40), ATA (56), TID3 (18).
-        for bit in [18, 27, 34, 40, 41, 56] {
+        // Never TGE (27), E2H (34), API (41), APK (40), ATA (56).
+        for bit in [27, 34, 40, 41, 56] {
             assert_eq!(hcr_realm(&features(true, true, true, true)) >> bit & 1, 0);
         }
     }

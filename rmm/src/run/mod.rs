@@ -1,16 +1,20 @@
 //! Running a REC: what happens between RMI_REC_ENTER and the REC exit it returns.
 //!
 //! - [`control`]: the EL2 controls and traps a realm runs under.
+//! - [`debug_regs`]: the self-hosted debug registers as a realm sees them (RAZ/WI).
 //! - [`entry`]: completing the previous exit from the host's `RecEnter` values.
 //! - [`exit`]: building the exit record, with only the fields the spec allows.
+//! - [`id_regs`]: the feature ID registers as a realm reads them.
 //! - [`inject`]: taking a synchronous exception to the realm's EL1.
 //! - [`trap`]: deciding, for each exception the realm takes to EL2, whether the RMM
 //!   handles it and resumes the realm or exits to the host.
 //! - [`realm_mem`]: the RMM's own accesses to realm memory (RSI buffers).
 
 pub mod control;
+pub mod debug_regs;
 pub mod entry;
 pub mod exit;
+pub mod id_regs;
 pub mod inject;
 pub mod realm_mem;
 pub mod trap;
@@ -60,6 +64,11 @@ pub struct Entry<'a> {
     pub flags: RmiRecEnterFlags,
     /// Its GIC state, validated.
     pub gic: ValidatedState,
+    /// Whether the Normal world's SVE state must be preserved in full: the CPU has
+    /// FEAT_SVE and the call's SMCCC SVE hint bit is clear (SMCCC 1.3: the hint says
+    /// the caller has no live state in the Z registers above bit 127, P0..P15 and FFR;
+    /// without it the callee preserves that state).
+    pub host_sve_live: bool,
 }
 
 pub use control::HCR_REALM;
@@ -124,7 +133,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         realm: RealmInfo,
         entry: Entry<'_>,
     ) {
-        let Entry { enter, flags, gic } = entry;
+        let Entry {
+            enter,
+            flags,
+            gic,
+            host_sve_live,
+        } = entry;
         let regs = RealmRegs {
             gprs: rec.gprs,
             pc: rec.pc,
@@ -143,6 +157,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // The Normal world's FP/SIMD registers out, the realm's in: from here to the
         // restore below the registers hold the realm's values (the RMM itself has no
         // FP/SIMD code; CPTR_EL2 traps it).
+        // With live SVE state, the whole Z registers too: loading the realm's V
+        // registers (and its FP/SIMD code) zeroes their bits above 127.
+        if host_sve_live {
+            self.arch.save_host_sve(cpu);
+        }
         self.arch.save_fp(cpu, host_fp);
         self.arch.load_fp(cpu, &ctx.rec.fp);
         // Host state of the registers the realm owns while it runs.
@@ -167,6 +186,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         );
         self.arch
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
+        // The Normal world's own ICH_* state out (EL3 switches none of the list and
+        // active-priority registers), the REC's in.
+        let host_gic = vgic::HostGicState::save(&mut self.arch.gic(cpu, self.gic));
         ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
@@ -184,6 +206,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
         let mut gic_if = self.arch.gic(cpu, self.gic);
         ctx.rec.vgic.save(&mut gic_if);
+        host_gic.restore(&mut gic_if);
         drop(gic_if);
         for (v, &r) in ctx.rec.el1.iter_mut().zip(EL1_REGS.iter()) {
             *v = self.arch.read_sysreg(cpu, r);
@@ -194,6 +217,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         self.leave_controls(cpu, &outside);
         self.arch.save_fp(cpu, &mut ctx.rec.fp);
         self.arch.load_fp(cpu, host_fp);
+        if host_sve_live {
+            self.arch.restore_host_sve(cpu);
+        }
         self.finish_exit(&mut ctx);
     }
 

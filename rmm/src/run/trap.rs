@@ -2,9 +2,11 @@
 
 use crate::Storage;
 
-use platform::{Arch, RealmTrap, Stage2Scope, SysReg};
+use platform::{Arch, RealmTrap, Stage2Scope, SysReg, SysRegEncoding};
 
+use super::debug_regs;
 use super::exit::esr;
+use super::id_regs;
 use super::inject::Injection;
 use super::realm_mem::RealmMemError;
 use super::{RunCtx, Step};
@@ -22,8 +24,11 @@ mod ec {
     pub const HVC64: u64 = 0x16;
     /// SMC from AArch64, trapped by HCR_EL2.TSC: RSI, PSCI, SMCCC.
     pub const SMC64: u64 = 0x17;
-    /// Trapped MSR/MRS: with HCR_EL2.IMO/FMO set, writes to the GIC SGI generation
-    /// registers; with ICH_HCR_EL2.TDIR (the host may set it), writes to ICC_DIR_EL1.
+    /// Trapped MSR/MRS: with HCR_EL2.TID3, reads of the feature ID registers; with
+    /// MDCR_EL2.TDA/TDOSA/TDRA, the debug registers; with CPTR_EL2.TTA, the trace
+    /// unit's registers; with
+    /// HCR_EL2.IMO/FMO set, writes to the GIC SGI generation registers; with
+    /// ICH_HCR_EL2.TDIR (the host may set it), writes to ICC_DIR_EL1.
     pub const SYSREG: u64 = 0x18;
     /// Instruction abort from a lower EL (stage 2).
     pub const IABT_LOWER: u64 = 0x20;
@@ -97,6 +102,14 @@ impl RunCtx<'_> {
         self.regs.pc = self.regs.pc.wrapping_add(INSN_SIZE);
     }
 
+    /// Writes general-purpose register `rt` of the realm as an instruction with that
+    /// destination does: x31 (XZR) discards the value.
+    pub(crate) fn write_gpr(&mut self, rt: usize, value: u64) {
+        if let Some(r) = self.regs.gprs.get_mut(rt) {
+            *r = value;
+        }
+    }
+
     /// Moves the realm's PC back to the instruction before it (an SMC that is to be
     /// executed again, an HVC whose exception returns to it), wrapping like
     /// [`RunCtx::step_over`].
@@ -162,17 +175,37 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
     }
 
-    /// A trapped MSR/MRS: a write to a GIC register the host emulates exits to the host
-    /// with the syndrome (Rt cleared) and the value written in `gprs[0]`, the realm's
-    /// PC past the instruction; anything else is UNDEFINED for the realm.
+    /// A trapped MSR/MRS: a read of a feature ID register gets the realm's value
+    /// ([`id_regs`]) in Rt, and the realm continues past it; a debug register is RAZ/WI
+    /// ([`debug_regs`]), the realm continuing past the access; a write to a GIC register
+    /// the host emulates exits to the host with the syndrome (Rt cleared) and the value
+    /// written in `gprs[0]`, the realm's PC past the instruction; anything else is
+    /// UNDEFINED for the realm.
     fn handle_sysreg(&self, ctx: &mut RunCtx<'_>, e: u64) -> Step {
         let reg = e & sysreg_iss::REG_MASK;
         let write = e & sysreg_iss::READ == 0;
+        let rt = ((e & sysreg_iss::RT_MASK) >> sysreg_iss::RT_SHIFT) as usize;
+        let enc = SysRegEncoding::from_iss(e);
+        if !write && id_regs::is_id_space(enc) {
+            let v =
+                id_regs::realm_value(enc, &ctx.realm, id_regs::Offered::on(&self.features), |r| {
+                    self.arch.read_sysreg(ctx.cpu, r)
+                });
+            ctx.write_gpr(rt, v);
+            ctx.step_over();
+            return Step::Resume;
+        }
+        if debug_regs::is_raz_wi(enc) {
+            if !write {
+                ctx.write_gpr(rt, debug_regs::read_value(enc));
+            }
+            ctx.step_over();
+            return Step::Resume;
+        }
         if !(write && sysreg_iss::HOST_EMULATED_WRITES.contains(&reg)) {
             self.inject(ctx, Injection::Undefined);
             return Step::Resume;
         }
-        let rt = ((e & sysreg_iss::RT_MASK) >> sysreg_iss::RT_SHIFT) as usize;
         let value = if rt == 31 { 0 } else { ctx.regs.gprs[rt] };
         ctx.step_over();
         ctx.exit.exit_reason = rmi_abi::enums::RmiRecExitReason::Sync.raw();

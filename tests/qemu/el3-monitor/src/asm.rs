@@ -10,7 +10,8 @@
 //!
 //! An SMC (or any synchronous exception) from a lower EL saves x0..x30, SP_EL0,
 //! ELR_EL3 and SPSR_EL3 into the running world's context (`PerCpu::cur`) and the FP/SIMD
-//! registers into `PerCpu::fp`, calls [`crate::percpu::lower_sync_entry`], then restores
+//! registers into `PerCpu::fp` (with SVE, the Z registers in full into `PerCpu::z` as
+//! well, restored after the Q registers, so that SVE state passes through EL3), calls [`crate::percpu::lower_sync_entry`], then restores
 //! from `PerCpu::cur` — which the handler may have pointed at the other world — and
 //! returns with `eret`. Every other exception is fatal ([`crate::fault`]).
 
@@ -19,7 +20,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::layout::{MAX_CPUS, STACK_SIZE};
 use crate::percpu::{
-    PerCpu, CUR_OFFSET, ELR_OFFSET, FPCR_OFFSET, FP_OFFSET, SP_EL0_OFFSET, STACKS, STACK_TOP_OFFSET,
+    PerCpu, CUR_OFFSET, ELR_OFFSET, FPCR_OFFSET, FP_OFFSET, SP_EL0_OFFSET, STACKS,
+    STACK_TOP_OFFSET, SVE_OFFSET, Z_OFFSET,
 };
 
 /// Opened by CPU 0 once `.bss` and `.data` are initialised; secondaries wait for it in
@@ -197,6 +199,15 @@ global_asm!(
     "    add x1, x1, #{fpcr}",
     "    stp x2, x3, [x1]",
     "    mrs x0, tpidr_el3",
+    "    ldr x2, [x0, #{sve}]",
+    "    cbz x2, 3f",
+    "    add x2, x0, #{z}",
+    ".arch_extension sve",
+    ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+    "    str z\\n, [x2, #\\n, mul vl]",
+    ".endr",
+    ".arch_extension nosve",
+    "3:",
     "    bl {handler}",
     "    b el3_exit_to_lower",
     "",
@@ -230,6 +241,15 @@ global_asm!(
     "    msr fpcr, x2",
     "    msr fpsr, x3",
     "    mrs x0, tpidr_el3",
+    "    ldr x2, [x0, #{sve}]",
+    "    cbz x2, 4f",
+    "    add x2, x0, #{z}",
+    ".arch_extension sve",
+    ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+    "    ldr z\\n, [x2, #\\n, mul vl]",
+    ".endr",
+    ".arch_extension nosve",
+    "4:",
     "    ldr x0, [x0, #{cur}]",
     "    ldr x2, [x0, #{sp_el0}]",
     "    msr sp_el0, x2",
@@ -257,6 +277,8 @@ global_asm!(
     stack_top = const STACK_TOP_OFFSET,
     fp = const FP_OFFSET,
     fpcr = const FPCR_OFFSET,
+    sve = const SVE_OFFSET,
+    z = const Z_OFFSET,
     sp_el0 = const SP_EL0_OFFSET,
     elr = const ELR_OFFSET,
     handler = sym crate::percpu::lower_sync_entry,

@@ -89,6 +89,13 @@ pub struct PerCpu {
     pub stack_top: u64,
     /// FP/SIMD save area of the exception entry.
     pub fp: FpRegs,
+    /// 1 if the CPU has SVE: the exception entry then also saves the Z registers in
+    /// full into [`PerCpu::z`] (restoring the Q registers alone would zero their bits
+    /// above 127, which SMCCC lets a callee discard only when the caller sets the SVE
+    /// hint bit).
+    pub sve: u64,
+    /// Z0..Z31 at the largest vector length (2048 bits; ZCR_EL3.LEN = 15).
+    pub z: SveZ,
     /// Linear CPU index.
     pub id: usize,
     /// The world that runs (or ran last) below EL3.
@@ -105,6 +112,10 @@ pub const CUR_OFFSET: usize = offset_of!(PerCpu, cur);
 pub const STACK_TOP_OFFSET: usize = offset_of!(PerCpu, stack_top);
 /// Offset of [`PerCpu::fp`].
 pub const FP_OFFSET: usize = offset_of!(PerCpu, fp);
+/// Offset of [`PerCpu::sve`].
+pub const SVE_OFFSET: usize = offset_of!(PerCpu, sve);
+/// Offset of [`PerCpu::z`].
+pub const Z_OFFSET: usize = offset_of!(PerCpu, z);
 /// Offset of [`Gprs::sp_el0`].
 pub const SP_EL0_OFFSET: usize = offset_of!(Gprs, sp_el0);
 /// Offset of [`Gprs::elr`] (followed by `spsr`).
@@ -116,6 +127,12 @@ const _: () = assert!(CUR_OFFSET == 0 && STACK_TOP_OFFSET == 8 && FP_OFFSET == 1
 const _: () = assert!(SP_EL0_OFFSET == 248 && ELR_OFFSET == 256);
 const _: () = assert!(offset_of!(Gprs, spsr) == ELR_OFFSET + 8);
 const _: () = assert!(FPCR_OFFSET == 512 && offset_of!(FpRegs, fpsr) == 520);
+const _: () = assert!(SVE_OFFSET < 4096 && Z_OFFSET < 4096 && Z_OFFSET.is_multiple_of(16));
+
+/// The Z registers' save area.
+#[derive(Debug)]
+#[repr(C, align(16))]
+pub struct SveZ(pub [[u8; 256]; 32]);
 
 impl PerCpu {
     /// The running world's context.
@@ -158,6 +175,8 @@ static PERCPU: [Slot; MAX_CPUS] = [const {
             fpcr: 0,
             fpsr: 0,
         },
+        sve: 0,
+        z: SveZ([[0; 256]; 32]),
         id: 0,
         world: World::Realm,
         features: Features {
@@ -188,6 +207,7 @@ pub fn init(id: usize, features: Features) -> &'static mut PerCpu {
     cpu.stack_top = stack_top;
     cpu.id = id;
     cpu.features = features;
+    cpu.sve = u64::from(features.sve);
     cpu.ctx = [WorldCtx::ZERO; 2];
     cpu.set_world(World::Realm);
     // SAFETY: the slot is a static, valid for ever, and belongs to this CPU.

@@ -508,3 +508,285 @@ pauth_keys!(
     "S3_0_C2_C3_0",
     "S3_0_C2_C3_1",
 );
+
+/// Reads of the feature ID registers of `rmm_conformance::realm_id::REGS`, in order.
+macro_rules! id_regs {
+    ($($r:literal),* $(,)?) => {
+        /// This CPU's own values of `rmm_conformance::realm_id::REGS` (read at NS-EL2,
+        /// where nothing traps them).
+        pub fn id_regs() -> [u64; rmm_conformance::realm_id::COUNT] {
+            [$({
+                let v: u64;
+                // SAFETY: reading an identification register has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+    };
+}
+
+id_regs!(
+    "S3_0_C0_C4_0",
+    "S3_0_C0_C4_1",
+    "S3_0_C0_C5_0",
+    "S3_0_C0_C5_1",
+    "S3_0_C0_C6_0",
+    "S3_0_C0_C6_1",
+    "S3_0_C0_C6_2",
+    "S3_0_C0_C7_0",
+    "S3_0_C0_C7_1",
+    "S3_0_C0_C7_2",
+    "S3_0_C0_C4_4",
+    "S3_0_C0_C4_5",
+    "S3_0_C0_C4_2",
+    "S3_0_C0_C7_3",
+    "S3_0_C0_C5_4",
+    "S3_0_C0_C1_0",
+    "S3_0_C0_C3_0",
+    "S3_0_C0_C7_7",
+);
+
+/// DBGBVR0_EL1, DBGBCR0_EL1 and MDSCR_EL1 of the Normal world.
+pub fn debug_regs() -> [u64; 3] {
+    let (bvr, bcr, mdscr): (u64, u64, u64);
+    // SAFETY: reading debug registers at EL2 has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, dbgbvr0_el1",
+            "mrs {}, dbgbcr0_el1",
+            "mrs {}, mdscr_el1",
+            out(reg) bvr, out(reg) bcr, out(reg) mdscr,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    [bvr, bcr, mdscr]
+}
+
+/// Sets DBGBVR0_EL1, DBGBCR0_EL1 and MDSCR_EL1 (the order of [`debug_regs`]).
+pub fn set_debug_regs(v: &[u64; 3]) {
+    // SAFETY: breakpoint 0 and MDSCR_EL1 configure self-hosted debug of EL1 and EL0 of
+    // the Normal world (and of EL2 only with MDSCR_EL1.KDE and the breakpoint's HMC,
+    // which the tests never set): this program, at EL2, takes no debug exception.
+    unsafe {
+        asm!(
+            "msr dbgbvr0_el1, {}",
+            "msr dbgbcr0_el1, {}",
+            "msr mdscr_el1, {}",
+            "isb",
+            in(reg) v[0], in(reg) v[1], in(reg) v[2],
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}
+
+/// Sets ICC_SRE_EL2.SRE [0] and Enable [3] (the GIC system register interface at EL2,
+/// without which ICH_*_EL2 accesses are UNDEFINED), keeping the other bits.
+pub fn enable_icc_sre_el2() {
+    // SAFETY: enables system register access to the GIC at EL2 (and lets EL1 choose
+    // it); no effect on memory. EL3 lets EL2 write it (ICC_SRE_EL3.Enable).
+    unsafe {
+        asm!(
+            "mrs {t}, S3_4_C12_C9_5",
+            "orr {t}, {t}, #1",
+            "orr {t}, {t}, #8",
+            "msr S3_4_C12_C9_5, {t}",
+            "isb",
+            t = out(reg) _,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}
+
+macro_rules! ich_lrs {
+    ($($n:literal => $r:literal),* $(,)?) => {
+        /// ICH_LR<n>_EL2, n below the implemented count (an unimplemented list register
+        /// is UNDEFINED); 0 for n > 15.
+        pub fn ich_lr(n: usize) -> u64 {
+            let mut v: u64 = 0;
+            match n {
+                // SAFETY: reading a GIC list register at EL2 (ICC_SRE_EL2.SRE set) has
+                // no side effect.
+                $( $n => unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }, )*
+                _ => {}
+            }
+            v
+        }
+
+        /// Writes ICH_LR<n>_EL2, n below the implemented count; ignored for n > 15.
+        pub fn set_ich_lr(n: usize, v: u64) {
+            match n {
+                // SAFETY: a list register of this world's virtual CPU interface, whose
+                // ICH_HCR_EL2.En the test keeps clear: nothing is signalled.
+                $( $n => unsafe { asm!(concat!("msr ", $r, ", {}"), in(reg) v, options(nomem, nostack, preserves_flags)) }, )*
+                _ => {}
+            }
+        }
+    };
+}
+
+ich_lrs!(
+    0 => "S3_4_C12_C12_0", 1 => "S3_4_C12_C12_1", 2 => "S3_4_C12_C12_2", 3 => "S3_4_C12_C12_3",
+    4 => "S3_4_C12_C12_4", 5 => "S3_4_C12_C12_5", 6 => "S3_4_C12_C12_6", 7 => "S3_4_C12_C12_7",
+    8 => "S3_4_C12_C13_0", 9 => "S3_4_C12_C13_1", 10 => "S3_4_C12_C13_2", 11 => "S3_4_C12_C13_3",
+    12 => "S3_4_C12_C13_4", 13 => "S3_4_C12_C13_5", 14 => "S3_4_C12_C13_6", 15 => "S3_4_C12_C13_7",
+);
+
+/// ICH_AP0R0_EL2, ICH_AP1R0_EL2, ICH_VMCR_EL2, ICH_HCR_EL2.
+pub fn ich_state() -> [u64; 4] {
+    let (ap0, ap1, vmcr, hcr): (u64, u64, u64, u64);
+    // SAFETY: reading GIC virtual interface control registers at EL2 has no side effect.
+    unsafe {
+        asm!(
+            "mrs {}, S3_4_C12_C8_0",
+            "mrs {}, S3_4_C12_C9_0",
+            "mrs {}, S3_4_C12_C11_7",
+            "mrs {}, S3_4_C12_C11_0",
+            out(reg) ap0, out(reg) ap1, out(reg) vmcr, out(reg) hcr,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    [ap0, ap1, vmcr, hcr]
+}
+
+/// Writes ICH_AP0R0_EL2, ICH_AP1R0_EL2, ICH_VMCR_EL2, ICH_HCR_EL2 (in that order, the
+/// order of [`ich_state`]).
+pub fn set_ich_state(v: &[u64; 4]) {
+    // SAFETY: this world's virtual CPU interface, which runs no guest here (EL1 never
+    // runs); the test keeps ICH_HCR_EL2.En clear, so nothing is signalled.
+    unsafe {
+        asm!(
+            "msr S3_4_C12_C8_0, {}",
+            "msr S3_4_C12_C9_0, {}",
+            "msr S3_4_C12_C11_7, {}",
+            "msr S3_4_C12_C11_0, {}",
+            "isb",
+            in(reg) v[0], in(reg) v[1], in(reg) v[2], in(reg) v[3],
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+}
+
+/// The largest SVE vector length, in bytes (2048 bits).
+pub const SVE_MAX_VL: usize = 256;
+
+/// Z0..Z31 and P0..P15 at any vector length up to [`SVE_MAX_VL`] (the first VL bytes
+/// of each Z slot and VL / 8 bytes of each P slot are used).
+#[repr(C, align(16))]
+pub struct SveRegs {
+    /// Z0..Z31.
+    pub z: [[u8; SVE_MAX_VL]; 32],
+    /// P0..P15.
+    pub p: [[u8; SVE_MAX_VL / 8]; 16],
+}
+
+/// CPTR_EL2 of this program with TZ [8] clear: SVE not trapped at EL2.
+const CPTR_EL2_SVE: u64 = CPTR_EL2 & !(1 << 8);
+
+/// Whether the CPU has SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0).
+pub fn has_sve() -> bool {
+    let v: u64;
+    // SAFETY: reading an identification register has no side effect.
+    unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v >> 32 & 0xF != 0
+}
+
+/// Enables SVE at NS-EL2 at the largest vector length (CPTR_EL2.TZ clear, ZCR_EL2.LEN
+/// 15) and returns that length in bytes. Only with [`has_sve`].
+pub fn sve_enable() -> usize {
+    let vl: usize;
+    // SAFETY: CPTR_EL2 and ZCR_EL2 only control SVE at EL2 and below, which this
+    // program uses only in `smc_with_sve`; EL3 enables SVE for the Normal world.
+    unsafe {
+        asm!(
+            ".arch_extension sve",
+            "msr cptr_el2, {c}",
+            "isb",
+            "mov {t}, #15",
+            "msr S3_4_C1_C2_0, {t}",
+            "isb",
+            "rdvl {vl}, #1",
+            ".arch_extension nosve",
+            c = in(reg) CPTR_EL2_SVE, t = out(reg) _, vl = out(reg) vl,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    vl
+}
+
+/// Traps SVE at NS-EL2 again (this program's CPTR_EL2).
+pub fn sve_disable() {
+    // SAFETY: as for `sve_enable`.
+    unsafe {
+        asm!("msr cptr_el2, {}", "isb", in(reg) CPTR_EL2, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// `smc #0` (x0 = `fid`, x1 = `x1`, x2 = `x2`) with Z0..Z31 and P0..P15 loaded from
+/// `load` right before it and stored in `store` right after it, in one block: no code
+/// of this program runs in between. Needs [`sve_enable`]. Returns x0.
+pub fn smc_with_sve(fid: u64, x1: u64, x2: u64, load: &SveRegs, store: &mut SveRegs) -> u64 {
+    let r0;
+    // SAFETY: x9 and x10 point at SveRegs (32 Z slots of the largest vector length,
+    // then 16 P slots), readable and writable respectively; every V/Z register is
+    // declared clobbered (P registers and FFR are not Rust-visible state); the SMC
+    // returns to the next instruction with x0..x17 as declared.
+    unsafe {
+        asm!(
+            ".arch_extension sve",
+            "mov x11, x9",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+            "    ldr z\\n, [x11]",
+            "    add x11, x11, #256",
+            ".endr",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "    ldr p\\n, [x11]",
+            "    add x11, x11, #32",
+            ".endr",
+            "smc #0",
+            "mov x11, x10",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+            "    str z\\n, [x11]",
+            "    add x11, x11, #256",
+            ".endr",
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+            "    str p\\n, [x11]",
+            "    add x11, x11, #32",
+            ".endr",
+            ".arch_extension nosve",
+            inout("x0") fid => r0, inout("x1") x1 => _, inout("x2") x2 => _,
+            out("x3") _, out("x4") _, out("x5") _, out("x6") _, out("x7") _, out("x8") _,
+            in("x9") load as *const SveRegs, in("x10") store as *mut SveRegs,
+            out("x11") _, out("x12") _, out("x13") _, out("x14") _, out("x15") _,
+            out("x16") _, out("x17") _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _, out("v5") _,
+            out("v6") _, out("v7") _, out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _, out("v16") _,
+            out("v17") _, out("v18") _, out("v19") _, out("v20") _, out("v21") _,
+            out("v22") _, out("v23") _, out("v24") _, out("v25") _, out("v26") _,
+            out("v27") _, out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    r0
+}
+
+/// The SVE test's register images (one CPU; only [`with_sve_buffers`] lends them).
+struct SveBuffers(UnsafeCell<[SveRegs; 2]>);
+// SAFETY: this program runs on one CPU and `with_sve_buffers` is not reentrant (its
+// callers do not nest it, and no exception handler touches the buffers).
+unsafe impl Sync for SveBuffers {}
+static SVE_BUFFERS: SveBuffers = SveBuffers(UnsafeCell::new(
+    [const {
+        SveRegs {
+            z: [[0; SVE_MAX_VL]; 32],
+            p: [[0; SVE_MAX_VL / 8]; 16],
+        }
+    }; 2],
+));
+
+/// Runs `f` with the two SVE register images (to load, to store into).
+pub fn with_sve_buffers<R>(f: impl FnOnce(&mut SveRegs, &mut SveRegs) -> R) -> R {
+    // SAFETY: see SveBuffers: no other reference to the buffers exists while `f` runs.
+    let [a, b] = unsafe { &mut *SVE_BUFFERS.0.get() };
+    f(a, b)
+}

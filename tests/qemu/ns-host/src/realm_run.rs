@@ -12,6 +12,7 @@ use rmm_conformance::payload::{
     cmd, host_gpr, leak_page, load, realm_gpr, undef, BASE_IPA, DEVICE_IPA, IMM_ECHO, IMM_FAULT,
     IMM_READY, IMM_RESULT, LEAK_PAGE_IPA, RAM_TOP,
 };
+use rmm_conformance::realm_id;
 use rmm_conformance::vmm::{self, RealmImage, Vm};
 use rmm_conformance::{Checks, Failure, Host, Outcome, TestDef};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
@@ -56,6 +57,22 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "realm_run_traps_undefined",
         run: undefined,
+    },
+    TestDef {
+        name: "realm_run_host_sve_state_preserved",
+        run: host_sve,
+    },
+    TestDef {
+        name: "realm_run_host_gic_state_preserved",
+        run: host_gic,
+    },
+    TestDef {
+        name: "realm_run_debug_registers_raz_wi",
+        run: debug_registers,
+    },
+    TestDef {
+        name: "realm_run_id_registers_sanitised",
+        run: id_registers,
     },
     TestDef {
         name: "realm_run_el1_and_fp_simd_not_leaked",
@@ -531,8 +548,10 @@ fn gic_invalid(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     p.finish(h, &pool, c)
 }
 
-/// What the realm may not do, with the trap set the RMM runs it under (HCR_EL2.APK
-/// clear, CPTR_EL2.TZ/TSM, MDCR_EL2.TPM/TDA, HCR_EL2.TACR; HVC): each instruction
+/// What the realm may not do, with the trap set the RMM runs it under (HCR_EL2.APK and
+/// API clear: pointer authentication is hidden, and the realm can neither read the
+/// host's keys nor sign with them; CPTR_EL2.TZ/TSM, MDCR_EL2.TPM/TDA, HCR_EL2.TACR;
+/// HVC): each instruction
 /// takes an Undefined Instruction exception at the realm's EL1 (ESR_EL1 EC 0x00,
 /// IL 1) with ELR_EL1 the instruction (DEN0137 1.0: SVE, SME and the PMU are not
 /// offered by RMI_FEATURES; the RMM does not switch the keys, debug or implementation
@@ -547,13 +566,260 @@ fn undefined(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         "rdvl (SVE): ESR_EL1",
         "smstart (SME): ESR_EL1",
         "mrs PMCR_EL0: ESR_EL1",
-        "mrs MDSCR_EL1: ESR_EL1",
+        "mrs TRCPRGCTLR (trace): ESR_EL1",
         "mrs ACTLR_EL1: ESR_EL1",
         "hvc #0: ESR_EL1",
+        "mrs APIAKeyLo_EL1: ESR_EL1",
+        "pacia x0, x1 with SCTLR_EL1.EnIA: ESR_EL1",
     ];
     for (n, what) in names.iter().enumerate() {
         c.eq(what, r[2 * n], ESR_UNDEF)?;
         c.eq("ELR_EL1 = the instruction", r[2 * n + 1], 1)?;
+    }
+    p.finish(h, &pool, c)
+}
+
+/// SMCCC 1.3 SVE hint bit (function identifier bit 16).
+const SVE_HINT: u64 = 1 << 16;
+
+/// The Normal world's SVE state across RMI_REC_ENTER (SMCCC 1.3): the host enables SVE
+/// at the largest vector length, loads Z0..Z31 and P0..P15 with patterns and makes the
+/// REC_ENTER with the SVE hint bit clear in the same asm block, the realm running an
+/// RSI call (its FP/SIMD code, and the RMM's load of its V registers, zero the Z
+/// registers' bits above 127): every Z and P register is back bit-exact. Then with
+/// the hint bit set the callee may discard the state above the V registers: only
+/// V0..V31 (each Z register's low 128 bits) must be back.
+fn host_sve(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    if !asm::has_sve() {
+        return Err(Outcome::Skipped("the CPU has no SVE"));
+    }
+    let vl = asm::sve_enable();
+    let _ = writeln!(Uart, "Note: SVE vector length {} bits at NS-EL2", vl * 8);
+    let result = asm::with_sve_buffers(|load, store| host_sve_rounds(h, c, vl, load, store));
+    asm::sve_disable();
+    result
+}
+
+fn host_sve_rounds(
+    h: &dyn Host,
+    c: &mut Checks,
+    vl: usize,
+    load: &mut asm::SveRegs,
+    store: &mut asm::SveRegs,
+) -> Result<(), Outcome> {
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let run = p.vm.runs[0];
+    for round in 0..2u8 {
+        for (i, z) in load.z.iter_mut().enumerate() {
+            for (j, b) in z.iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(37) ^ (j as u8).wrapping_mul(11) ^ 0xA0 ^ round;
+            }
+        }
+        for (i, pr) in load.p.iter_mut().enumerate() {
+            for (j, b) in pr.iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(13) ^ (j as u8) ^ 0x5C ^ round;
+            }
+        }
+        let mut e = RmiRecEnter::new_zeroed();
+        e.gprs[0] = cmd::RSI_VERSION;
+        c.holds("write the RecEnter page", h.write_ns(run, e.as_bytes()))?;
+        let fid = RmiFid::RecEnter.id() as u64 | if round == 1 { SVE_HINT } else { 0 };
+        let x0 = asm::smc_with_sve(fid, p.vm.recs[0], run, load, store);
+        c.status("rec enter", x0, Ok(()))?;
+        let mut page = [0u8; 0x800];
+        c.holds("read the RecExit page", h.read_ns(run + 0x800, &mut page))?;
+        let exit =
+            RmiRecExit::read_from_bytes(&page[..]).unwrap_or_else(|_| RmiRecExit::new_zeroed());
+        fault_check(c, &exit)?;
+        let r = result_exit(c, &exit)?;
+        c.eq("the realm's RSI_VERSION status", r[0], 0)?;
+        if round == 0 {
+            for (got, want) in store.z.iter().zip(load.z.iter()) {
+                c.holds(
+                    "Z<n> back bit-exact (SVE hint clear)",
+                    got[..vl] == want[..vl],
+                )?;
+            }
+            for (got, want) in store.p.iter().zip(load.p.iter()) {
+                c.holds(
+                    "P<n> back bit-exact (SVE hint clear)",
+                    got[..vl / 8] == want[..vl / 8],
+                )?;
+            }
+        } else {
+            for (got, want) in store.z.iter().zip(load.z.iter()) {
+                c.holds(
+                    "V<n> (Z<n> bits 127..0) back bit-exact (SVE hint set)",
+                    got[..16] == want[..16],
+                )?;
+            }
+        }
+    }
+    p.finish(h, &pool, c)
+}
+
+/// The Normal world's own GIC virtual CPU interface state: the host fills every
+/// implemented ICH_LR<n>_EL2, ICH_AP0R0/AP1R0, ICH_VMCR_EL2 and ICH_HCR_EL2 (En clear)
+/// with patterns, enters a realm that acknowledges and EOIs an interrupt of its own
+/// (so the REC's LRs, APRs and VMCR are in use), and finds every register back as it
+/// read it after filling (EL3 switches none of the list registers and active
+/// priorities between worlds: the RMM must preserve them, SMCCC).
+fn host_gic(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let n = num_lrs(h);
+    asm::enable_icc_sre_el2();
+    let saved_lrs: [u64; 16] = core::array::from_fn(|i| if i < n { asm::ich_lr(i) } else { 0 });
+    let saved = asm::ich_state();
+    let result = host_gic_rounds(h, c, n);
+    for (i, &v) in saved_lrs.iter().enumerate().take(n) {
+        asm::set_ich_lr(i, v);
+    }
+    asm::set_ich_state(&saved);
+    result
+}
+
+fn host_gic_rounds(h: &dyn Host, c: &mut Checks, n: usize) -> Result<(), Outcome> {
+    for i in 0..n {
+        // Active, group 1, priority 0x40 + 8i, vINTID 300 + i: the host's own guest.
+        asm::set_ich_lr(
+            i,
+            2 << 62 | LR_GROUP1 | (0x40 + 8 * i as u64) << 48 | (300 + i as u64),
+        );
+    }
+    // AP0R0 bit 2, AP1R0 bit 8, VMCR: VPMR 0xF8, VENG1; HCR: UIE, NPIE, TDIR, EOIcount 3
+    // (En clear).
+    asm::set_ich_state(&[
+        1 << 2,
+        1 << 8,
+        0xF8 << 24 | 1 << 1,
+        1 << 1 | 1 << 3 | 1 << 14 | 3 << 27,
+    ]);
+    let lrs: [u64; 16] = core::array::from_fn(|i| if i < n { asm::ich_lr(i) } else { 0 });
+    let others = asm::ich_state();
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let mut e = RmiRecEnter::new_zeroed();
+    e.gprs[0] = cmd::GIC_ACK;
+    e.gprs[1] = 16;
+    e.gicv3_lrs[0] = LR_PENDING | LR_GROUP1 | 0x80 << 48 | 40;
+    let exit = p.enter(h, c, &e)?;
+    let r = result_exit(c, &exit)?;
+    c.eq("the realm acknowledged its interrupt", r[0], 1)?;
+    c.eq("the realm's INTID", r[1], 40)?;
+    for (i, &want) in lrs.iter().enumerate().take(n) {
+        c.eq(
+            "the host's ICH_LR<n>_EL2 after REC_ENTER",
+            asm::ich_lr(i),
+            want,
+        )?;
+    }
+    let now = asm::ich_state();
+    c.eq(
+        "the host's ICH_AP0R0_EL2 after REC_ENTER",
+        now[0],
+        others[0],
+    )?;
+    c.eq(
+        "the host's ICH_AP1R0_EL2 after REC_ENTER",
+        now[1],
+        others[1],
+    )?;
+    c.eq("the host's ICH_VMCR_EL2 after REC_ENTER", now[2], others[2])?;
+    c.eq("the host's ICH_HCR_EL2 after REC_ENTER", now[3], others[3])?;
+    p.finish(h, &pool, c)
+}
+
+/// The realm's self-hosted debug registers are RAZ/WI, not UNDEFINED (a Linux realm
+/// writes MDSCR_EL1, OSLAR_EL1, OSDLR_EL1 and its breakpoints at boot): no access takes
+/// an exception, the reads return 0 but OSLSR_EL1, which reads OSLM 0b10 (the OS lock
+/// implemented, unlocked: Arm ARM, OSLSR_EL1); the host's DBGBCR0/DBGBVR0 (filled with
+/// an enabled breakpoint here) are not visible to the realm and back after the run,
+/// and so is its MDSCR_EL1.
+fn debug_registers(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    use rmm_conformance::payload::debug;
+    let saved = asm::debug_regs();
+    let host = [0x0000_0000_6000_0000, debug::DBGBCR_ENABLED, 1 << 12];
+    asm::set_debug_regs(&host);
+    let result = debug_rounds(h, c, &host);
+    asm::set_debug_regs(&saved);
+    result
+}
+
+fn debug_rounds(h: &dyn Host, c: &mut Checks, host: &[u64; 3]) -> Result<(), Outcome> {
+    use rmm_conformance::payload::debug;
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, cmd::DEBUG_REGS, &[])?;
+    let names = [
+        "msr MDSCR_EL1: no exception",
+        "msr OSLAR_EL1: no exception",
+        "msr OSDLR_EL1: no exception",
+        "msr DBGBCR0_EL1: no exception",
+        "mrs MDSCR_EL1: no exception",
+        "mrs OSLSR_EL1: no exception",
+        "mrs DBGBCR0_EL1: no exception",
+        "mrs DBGBVR0_EL1: no exception",
+        "mrs MDCCSR_EL0: no exception",
+    ];
+    for (n, what) in names.iter().enumerate() {
+        c.eq(what, r[2 * n], 0)?;
+    }
+    let v = |n: usize| r[2 * n + 1];
+    c.eq("MDSCR_EL1 reads 0", v(debug::MRS_MDSCR), 0)?;
+    c.eq("OSLSR_EL1: OSLM 0b10, OSLK 0", v(debug::MRS_OSLSR), 0b1000)?;
+    c.eq(
+        "DBGBCR0_EL1 reads 0 (not the host's)",
+        v(debug::MRS_DBGBCR0),
+        0,
+    )?;
+    c.eq(
+        "DBGBVR0_EL1 reads 0 (not the host's)",
+        v(debug::MRS_DBGBVR0),
+        0,
+    )?;
+    c.eq("MDCCSR_EL0 reads 0", v(debug::MRS_MDCCSR), 0)?;
+    let now = asm::debug_regs();
+    c.eq("the host's DBGBVR0_EL1 after REC_ENTER", now[0], host[0])?;
+    c.eq("the host's DBGBCR0_EL1 after REC_ENTER", now[1], host[1])?;
+    c.eq("the host's MDSCR_EL1 after REC_ENTER", now[2], host[2])?;
+    p.finish(h, &pool, c)
+}
+
+/// The realm reads the feature ID registers (HCR_EL2.TID3 traps each read to the
+/// RMM): every value is what `rmm_conformance::realm_id` derives, field by field from
+/// the Arm ARM layouts, from this CPU's own values (read here at NS-EL2) and the
+/// realm's parameters (num_bps = num_wps = 1): no SVE, SME, PMU, SPE, TRBE, trace,
+/// MTE, AMU, MPAM, RAS, EL2 or AArch32, pointer authentication hidden while the keys
+/// are not switched, and zero for the other registers of the ID space.
+fn id_registers(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let hw = asm::id_regs();
+    if hw[realm_id::reg::PFR0] >> 32 & 0xF != 0 {
+        let _ = writeln!(
+            Uart,
+            "Note: the CPU has SVE ({:#x}); the realm must not see it",
+            hw[0]
+        );
+    }
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, cmd::ID_REGS, &[])?;
+    let want = realm_id::expected(&hw, 1, 1, false);
+    for i in 0..realm_id::COUNT {
+        if r[i] != want[i] {
+            let _ = writeln!(
+                Uart,
+                "Note: {}: {:#x}, want {:#x} (hardware {:#x})",
+                realm_id::NAMES[i],
+                r[i],
+                want[i],
+                hw[i]
+            );
+        }
+        c.eq(realm_id::NAMES[i], r[i], want[i])?;
     }
     p.finish(h, &pool, c)
 }

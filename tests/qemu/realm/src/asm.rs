@@ -467,7 +467,9 @@ pub fn undef_insn(n: usize) -> u64 {
     let at: u64;
     // SAFETY: each instruction either traps (the handler resumes after it, clobbering
     // nothing: it saves every caller-saved register) or has an effect only on x0 (and
-    // for SME, the streaming mode it would enter, which the RMM refuses).
+    // for SME, the streaming mode it would enter, which the RMM refuses). The PAC case
+    // sets SCTLR_EL1.EnIA around one instruction and restores SCTLR_EL1; the payload's
+    // code has no pointer authentication instructions, so nothing else is signed.
     unsafe {
         match n {
             undef::PAUTH_KEY => {
@@ -482,12 +484,26 @@ pub fn undef_insn(n: usize) -> u64 {
             undef::PMU => {
                 asm!("adr {a}, 1f", "1: mrs x0, pmcr_el0", a = out(reg) at, out("x0") _, options(nostack))
             }
-            undef::DEBUG => {
-                asm!("adr {a}, 1f", "1: mrs x0, mdscr_el1", a = out(reg) at, out("x0") _, options(nostack))
+            undef::TRACE => {
+                asm!("adr {a}, 1f", "1: mrs x0, S2_1_C0_C1_0", a = out(reg) at, out("x0") _, options(nostack))
             }
             undef::ACTLR => {
                 asm!("adr {a}, 1f", "1: mrs x0, actlr_el1", a = out(reg) at, out("x0") _, options(nostack))
             }
+            undef::PAUTH_KEY_READ => {
+                asm!("adr {a}, 1f", "1: mrs x0, S3_0_C2_C1_0", a = out(reg) at, out("x0") _, options(nostack))
+            }
+            undef::PAC => asm!(
+                "mrs {s}, sctlr_el1",
+                "orr {t}, {s}, #(1 << 31)",
+                "msr sctlr_el1, {t}",
+                "isb",
+                "adr {a}, 1f",
+                "1: .inst 0xdac10020",
+                "msr sctlr_el1, {s}",
+                "isb",
+                a = out(reg) at, s = out(reg) _, t = out(reg) _, out("x0") _, options(nostack)
+            ),
             _ => asm!("adr {a}, 1f", "1: hvc #0", a = out(reg) at, options(nostack)),
         }
     }
@@ -498,4 +514,68 @@ pub fn undef_insn(n: usize) -> u64 {
 pub fn set_cpacr(v: u64) {
     // SAFETY: the caller keeps FPEN set (the payload uses FP/SIMD).
     unsafe { asm!("msr cpacr_el1, {}", "isb", in(reg) v, options(nomem, nostack)) }
+}
+
+/// Reads of the feature ID registers of `rmm_conformance::realm_id::REGS`, in order.
+macro_rules! id_regs {
+    ($($r:literal),* $(,)?) => {
+        /// The realm's view of `rmm_conformance::realm_id::REGS` (each read traps to
+        /// the RMM with HCR_EL2.TID3).
+        pub fn id_regs() -> [u64; rmm_conformance::realm_id::COUNT] {
+            [$({
+                let v: u64;
+                // SAFETY: reading an identification register has no side effect.
+                unsafe { asm!(concat!("mrs {}, ", $r), out(reg) v, options(nomem, nostack, preserves_flags)) }
+                v
+            }),*]
+        }
+    };
+}
+
+id_regs!(
+    "S3_0_C0_C4_0",
+    "S3_0_C0_C4_1",
+    "S3_0_C0_C5_0",
+    "S3_0_C0_C5_1",
+    "S3_0_C0_C6_0",
+    "S3_0_C0_C6_1",
+    "S3_0_C0_C6_2",
+    "S3_0_C0_C7_0",
+    "S3_0_C0_C7_1",
+    "S3_0_C0_C7_2",
+    "S3_0_C0_C4_4",
+    "S3_0_C0_C4_5",
+    "S3_0_C0_C4_2",
+    "S3_0_C0_C7_3",
+    "S3_0_C0_C5_4",
+    "S3_0_C0_C1_0",
+    "S3_0_C0_C3_0",
+    "S3_0_C0_C7_7",
+);
+
+/// Carries out access `n` of `payload::debug` (under [`expect`]); the value read (0 for
+/// a write).
+pub fn debug_access(n: usize) -> u64 {
+    use rmm_conformance::payload::debug;
+    let mut v: u64 = 0;
+    // SAFETY: debug register accesses: the RMM emulates them (RAZ/WI) or the access
+    // takes an exception the handler catches; neither touches memory.
+    unsafe {
+        match n {
+            debug::MSR_MDSCR => {
+                asm!("msr mdscr_el1, {}", "isb", in(reg) 1u64 << 12, options(nostack))
+            }
+            debug::MSR_OSLAR => asm!("msr oslar_el1, xzr", "isb", options(nostack)),
+            debug::MSR_OSDLR => asm!("msr S2_0_C1_C3_4, xzr", "isb", options(nostack)),
+            debug::MSR_DBGBCR0 => {
+                asm!("msr dbgbcr0_el1, {}", "isb", in(reg) debug::DBGBCR_ENABLED, options(nostack))
+            }
+            debug::MRS_MDSCR => asm!("mrs {}, mdscr_el1", out(reg) v, options(nostack)),
+            debug::MRS_OSLSR => asm!("mrs {}, oslsr_el1", out(reg) v, options(nostack)),
+            debug::MRS_DBGBCR0 => asm!("mrs {}, dbgbcr0_el1", out(reg) v, options(nostack)),
+            debug::MRS_DBGBVR0 => asm!("mrs {}, dbgbvr0_el1", out(reg) v, options(nostack)),
+            _ => asm!("mrs {}, mdccsr_el0", out(reg) v, options(nostack)),
+        }
+    }
+    v
 }

@@ -177,6 +177,18 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
             }
             asm::set_cpacr(cpacr);
         }
+        cmd::DEBUG_REGS => {
+            for n in 0..rmm_conformance::payload::debug::COUNT {
+                let mut v = 0;
+                let (esr, _) = asm::expect(|| v = asm::debug_access(n));
+                r[2 * n] = esr;
+                r[2 * n + 1] = v;
+            }
+        }
+        cmd::ID_REGS => {
+            let ids = asm::id_regs();
+            r[..ids.len()].copy_from_slice(&ids);
+        }
         other => r[0] = other ^ HEADER_MAGIC,
     }
     Next::Results(r)

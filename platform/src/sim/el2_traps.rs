@@ -1,0 +1,96 @@
+//! Which of a realm's system register accesses trap to EL2, under the EL2 controls the
+//! RMM programmed: a model of the Arm ARM's access pseudocode for the registers the
+//! simulated realm reaches with [`super::realm::RealmCpu::mrs`] and
+//! [`super::realm::RealmCpu::msr`] (at EL1, HCR_EL2.TGE 0, E2H 0, EL3 trapping nothing).
+
+use crate::sysreg::{SysReg, SysRegEncoding};
+
+use super::cpu::SysRegFile;
+
+/// What an EL1 MRS/MSR of a register does on the simulated CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum El1Access {
+    /// It completes on the CPU's register (the realm reads or writes the hardware).
+    Completes,
+    /// It traps to EL2 with EC 0x18 (trapped MSR/MRS).
+    TrapsToEl2,
+    /// The register is not implemented on this CPU: UNDEFINED at EL1.
+    Undefined,
+}
+
+/// HCR_EL2.TACR: trap ACTLR_EL1.
+const HCR_TACR: u64 = 1 << 21;
+/// HCR_EL2.TID3: trap reads of the feature ID registers.
+const HCR_TID3: u64 = 1 << 18;
+/// HCR_EL2.TERR: trap the error record registers.
+const HCR_TERR: u64 = 1 << 36;
+/// HCR_EL2.APK: the pointer authentication key registers do not trap.
+const HCR_APK: u64 = 1 << 40;
+/// MDCR_EL2.TPM: trap the PMU registers.
+const MDCR_TPM: u64 = 1 << 6;
+/// MDCR_EL2.TDA: trap the debug registers other than the OS lock, power-down and ROM
+/// address registers.
+const MDCR_TDA: u64 = 1 << 9;
+/// MDCR_EL2.TDOSA: trap OSLAR, OSLSR, OSDLR and DBGPRCR.
+const MDCR_TDOSA: u64 = 1 << 10;
+/// MDCR_EL2.TDRA: trap MDRAR_EL1.
+const MDCR_TDRA: u64 = 1 << 11;
+
+/// Whether the CPU implements FEAT_PAuth (ID_AA64ISAR1_EL1.APA [7:4], API [11:8], GPA
+/// [27:24], GPI [31:28]; ID_AA64ISAR2_EL1.GPA3 [11:8], APA3 [15:12]).
+pub fn has_pauth(cpu: &SysRegFile) -> bool {
+    let isar1 = cpu.read(SysReg::ID_AA64ISAR1_EL1);
+    let isar2 = cpu.read(SysReg::ID_AA64ISAR2_EL1);
+    let nz = |r: u64, lsb: u32| r >> lsb & 0xF != 0;
+    nz(isar1, 4) || nz(isar1, 8) || nz(isar1, 24) || nz(isar1, 28) || nz(isar2, 8) || nz(isar2, 12)
+}
+
+/// What an EL1 access (`read` for MRS) of `enc` does on `cpu`.
+pub fn el1_access(cpu: &SysRegFile, enc: SysRegEncoding, read: bool) -> El1Access {
+    let hcr = cpu.read(SysReg::HCR_EL2);
+    let mdcr = cpu.read(SysReg::MDCR_EL2);
+    let trap = |cond: bool| {
+        if cond {
+            El1Access::TrapsToEl2
+        } else {
+            El1Access::Completes
+        }
+    };
+    let SysRegEncoding {
+        op0,
+        op1,
+        crn,
+        crm,
+        op2,
+    } = enc;
+    match (op0, op1, crn, crm, op2) {
+        // The feature ID space (Arm ARM D23.3.1, "op0 == 0b11, op1 == 0b000, CRn ==
+        // 0b0000, CRm == {0b0001..0b0111}"): reads trap with HCR_EL2.TID3.
+        (3, 0, 0, 1..=7, _) if read => trap(hcr & HCR_TID3 != 0),
+        // Pointer authentication keys: trapped unless HCR_EL2.APK.
+        (3, 0, 2, 1..=3, _) => {
+            if has_pauth(cpu) {
+                trap(hcr & HCR_APK == 0)
+            } else {
+                El1Access::Undefined
+            }
+        }
+        // ACTLR_EL1.
+        (3, 0, 1, 0, 1) => trap(hcr & HCR_TACR != 0),
+        // Error record registers (ERRIDR, ERRSELR, ERX*).
+        (3, 0, 5, 3..=5, _) => trap(hcr & HCR_TERR != 0),
+        // PMU: PMCR..PMSELR, PMCCNTR..PMXEVCNTR, PMUSERENR..PMOVSSET (CRn 9, CRm
+        // 12..14), the event counters and types (CRn 14, CRm 8..15), PMINTENSET/CLR.
+        (3, 3, 9, 12..=14, _) | (3, 3, 14, 8..=15, _) | (3, 0, 9, 14, 1 | 2) => {
+            trap(mdcr & MDCR_TPM != 0)
+        }
+        // OSLAR_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1.
+        (2, 0, 1, 0 | 1 | 3 | 4, 4) => trap(mdcr & MDCR_TDOSA != 0),
+        // MDRAR_EL1.
+        (2, 0, 1, 0, 0) => trap(mdcr & MDCR_TDRA != 0),
+        // The other debug registers: MDCCINT, MDSCR, DBGB/W*, OSDTR*, OSECCR,
+        // DBGCLAIM*, DBGAUTHSTATUS (op1 0) and the DCC registers (op1 3).
+        (2, 0 | 3, _, _, _) => trap(mdcr & MDCR_TDA != 0),
+        _ => El1Access::Completes,
+    }
+}
