@@ -156,6 +156,7 @@ mod tests {
             hcx: false,
             spe,
             trf,
+            lpa2: false,
         }
     }
 
