@@ -94,6 +94,40 @@ fn the_registers_select_the_configuration_and_vmid() {
     assert_eq!(vmid, 0x34);
 }
 
+/// Arm ARM D8.2 Table D8-19 and VTTBR_EL2.BADDR with FEAT_LPA2: DS (bit 32) selects
+/// the 52-bit layout, SL2 (bit 33) with SL0 = 0 level -1, and the root's bits [51:48]
+/// come from VTTBR_EL2 bits [5:2].
+#[test]
+fn ds_and_sl2_select_lpa2_and_level_minus_1() {
+    const DS: u64 = 1 << 32;
+    const SL2: u64 = 1 << 33;
+    let root = 0x000D_0000_4000_0000u64;
+    let vttbr = 0x0042 << 48 | (root & 0x0000_FFFF_FFFF_F000) | (root >> 48) << 2;
+    // T0SZ 12 (52 bits), SL2 1, SL0 0: level -1, one table.
+    let (c, vmid) = stage2_regs(12 | DS | SL2 | 1 << 19, vttbr);
+    assert_eq!(
+        c,
+        S2Config {
+            root: PhysAddr(root),
+            ipa_bits: 52,
+            start_level: -1,
+            num_root_tables: 1,
+            lpa2: true,
+        }
+    );
+    assert_eq!(vmid, 0x42, "VMID bits are not address bits");
+    // DS with SL0 alone: level 0 with 16 concatenated tables for 52 bits.
+    let (c, _) = stage2_regs(12 | DS | 2 << 6, vttbr);
+    assert_eq!((c.start_level, c.num_root_tables, c.lpa2), (0, 16, true));
+    // SL2 with SL0 != 0 is reserved: no walk is valid.
+    let (c, _) = stage2_regs(12 | DS | SL2 | 1 << 6, vttbr);
+    assert!(c.validate().is_err());
+    // Without DS, SL2 is RES0 and the root has 48 bits: bits [5:2] are not address.
+    let (c, _) = stage2_regs(25 | SL2 | 1 << 6, 0x1000_3000 | 0b1100);
+    assert_eq!((c.start_level, c.lpa2), (1, false));
+    assert_eq!(c.root, PhysAddr(0x1000_300C & !1));
+}
+
 #[test]
 fn a_cached_translation_is_used_until_it_is_invalidated() {
     let m = mem();

@@ -37,6 +37,21 @@ pub struct CpuFeatures {
     /// FEAT_SVE (ID_AA64PFR0_EL1.SVE [35:32] != 0): the Z registers are wider than the
     /// V registers.
     pub sve: bool,
+    /// FEAT_LPA2 at stage 2 with the 4 KiB granule ([`lpa2_at_stage2`]): 52-bit IPAs and
+    /// output addresses, `VTCR_EL2.DS`.
+    pub lpa2: bool,
+}
+
+/// Whether the 4 KiB granule at stage 2 supports 52-bit input and output addresses
+/// (FEAT_LPA2), from ID_AA64MMFR0_EL1: TGran4_2 \[43:40\] = `0b0011`; or TGran4_2 =
+/// `0b0000` ("support at stage 2 is identified in TGran4") and TGran4 \[31:28\] =
+/// `0b0001` (Arm ARM D24.2, ID_AA64MMFR0_EL1).
+pub const fn lpa2_at_stage2(mmfr0: u64) -> bool {
+    match (mmfr0 >> 40) & 0xF {
+        0b0011 => true,
+        0b0000 => (mmfr0 >> 28) & 0xF == 0b0001,
+        _ => false,
+    }
 }
 
 /// Decodes ID_AA64MMFR0_EL1.PARange [3:0] into a width in bits; reserved encodings
@@ -54,8 +69,7 @@ pub const fn pa_range_bits(mmfr0: u64) -> Option<u32> {
     })
 }
 
-/// The largest IPA width the RMM supports without LPA2 (the 48-bit descriptor format).
-pub const MAX_IPA_BITS_NO_LPA2: u32 = 48;
+pub use crate::rtt::geometry::{MAX_IPA_BITS_LPA2, MAX_IPA_BITS_NO_LPA2};
 /// The smallest IPA width a realm may have (DEN0137 1.0: PARange 0b0000 width).
 pub const MIN_IPA_BITS: u32 = 32;
 
@@ -86,22 +100,30 @@ impl CpuFeatures {
                 || field(isar2, 8)
                 || field(isar2, 12),
             sve: field(pfr0, 32),
+            lpa2: lpa2_at_stage2(mmfr0),
         }
     }
 
-    /// The largest realm IPA width: the PA width, capped by the descriptor format
-    /// (LPA2 is not offered).
+    /// The largest realm IPA width: the PA width (a stage 2 IPA size is at most the PA
+    /// size, Arm ARM `AArch64.S2MinTxSZ`), capped by the descriptor format: 52 bits with
+    /// FEAT_LPA2, 48 without.
     pub fn max_ipa_bits(&self) -> u32 {
-        self.pa_bits.min(MAX_IPA_BITS_NO_LPA2)
+        let cap = if self.lpa2 {
+            MAX_IPA_BITS_LPA2
+        } else {
+            MAX_IPA_BITS_NO_LPA2
+        };
+        self.pa_bits.min(cap)
     }
 
-    /// DEN0137 1.0, RmiFeatureRegister0 as this RMM reports it. LPA2, SVE and the PMU
-    /// are not offered to realms (the RMM does not yet switch their state); both hash
-    /// algorithms are; the REC count is bounded by [`MAX_RECS_ORDER`].
+    /// DEN0137 1.0, RmiFeatureRegister0 as this RMM reports it. LPA2 when the CPU has
+    /// it at stage 2, with S2SZ up to 52; SVE and the PMU are not offered to realms
+    /// (the RMM does not yet switch their state); both hash algorithms are; the REC
+    /// count is bounded by [`MAX_RECS_ORDER`].
     pub fn feature_reg0(&self) -> FeatureReg0 {
         FeatureReg0 {
             s2sz: self.max_ipa_bits() as u8,
-            lpa2: false,
+            lpa2: self.lpa2,
             sve_en: false,
             sve_vl: 0,
             num_bps: self.brps,
@@ -153,6 +175,7 @@ mod tests {
             trf: false,
             pauth: false,
             sve: false,
+            lpa2: false,
         };
         let r = f.feature_reg0();
         assert_eq!(r.s2sz, 48, "capped without LPA2");
@@ -161,7 +184,33 @@ mod tests {
         // GICV3_NUM_LRS 15 at [37:34], MAX_RECS_ORDER 10 at [41:38].
         let want = 48 | 5 << 14 | 3 << 20 | 3 << 32 | 15 << 34 | 10 << 38;
         assert_eq!(r.encode(), Ok(want));
-        let f = CpuFeatures { pa_bits: 40, ..f };
-        assert_eq!(f.feature_reg0().s2sz, 40);
+        let f40 = CpuFeatures { pa_bits: 40, ..f };
+        assert_eq!(f40.feature_reg0().s2sz, 40);
+        // With FEAT_LPA2: LPA2 [8] and S2SZ 52.
+        let l = CpuFeatures { lpa2: true, ..f };
+        assert_eq!(l.feature_reg0().encode(), Ok(want & !0xFF | 52 | 1 << 8));
+        // LPA2 with a 48-bit PA: the IPA width is still bounded by the PA width.
+        let l48 = CpuFeatures { pa_bits: 48, ..l };
+        assert_eq!(l48.feature_reg0().s2sz, 48);
+        assert!(l48.feature_reg0().lpa2);
+    }
+
+    /// Arm ARM D24.2, ID_AA64MMFR0_EL1.TGran4_2 and TGran4.
+    #[test]
+    fn lpa2_from_the_granule_fields() {
+        let mmfr0 = |tgran4: u64, tgran4_2: u64| 0b0110 | tgran4 << 28 | tgran4_2 << 40;
+        assert!(lpa2_at_stage2(mmfr0(0b0001, 0b0011)), "QEMU max");
+        assert!(lpa2_at_stage2(mmfr0(0b0000, 0b0011)));
+        assert!(
+            !lpa2_at_stage2(mmfr0(0b0001, 0b0010)),
+            "stage 2 without 52 bits"
+        );
+        assert!(
+            !lpa2_at_stage2(mmfr0(0b0001, 0b0001)),
+            "no 4 KiB at stage 2"
+        );
+        assert!(lpa2_at_stage2(mmfr0(0b0001, 0b0000)), "as TGran4");
+        assert!(!lpa2_at_stage2(mmfr0(0b0000, 0b0000)));
+        assert!(!lpa2_at_stage2(mmfr0(0b1111, 0b0000)));
     }
 }

@@ -47,6 +47,9 @@ pub type SimRmm = Rmm<SimArch, SimStorage>;
 /// The most CPUs the hosted build supports.
 pub const SIM_MAX_CPUS: usize = 32;
 
+/// How many granules of memory above 2^48 [`Machine::high_ns_granule`] hands out.
+pub const HIGH_POOL_GRANULES: usize = 256;
+
 /// A simulated machine with the RMM booted on it.
 pub struct Machine {
     hw: Arc<SimHw>,
@@ -75,7 +78,12 @@ impl Machine {
     /// On success every other CPU is warm booted; one whose warm boot fails gets no RMI
     /// calls (they are answered `NOT_SUPPORTED`).
     pub fn boot(hw: Arc<SimHw>, args: ColdBootArgs) -> Self {
-        let granules = (hw.config().dram_size / 4096) as usize;
+        let granules = hw
+            .config()
+            .dram_banks()
+            .iter()
+            .map(|b| (b.size / 4096) as usize)
+            .sum();
         let storage = SimStorage {
             granules: (0..granules).map(|_| Granule::new()).collect(),
             vmids: Box::default(),
@@ -162,6 +170,21 @@ impl Machine {
             .granules()
             .get(PhysAddr(pa))
             .map(Granule::state)
+    }
+
+    /// The `n`th granule of the first extra DRAM bank at or above 2^48
+    /// ([`SimConfig::extra_dram`]), among its first [`HIGH_POOL_GRANULES`]; `None` if the
+    /// machine has no such bank.
+    pub fn high_ns_granule(&self, n: usize) -> Option<u64> {
+        let bank = self
+            .hw
+            .config()
+            .extra_dram
+            .iter()
+            .filter(|b| b.base >= 1 << 48)
+            .min_by_key(|b| b.base)?;
+        let granules = (bank.size / 4096).min(HIGH_POOL_GRANULES as u64);
+        (n < granules as usize).then(|| bank.base + n as u64 * 4096)
     }
 
     /// The address of the `n`th granule of Non-secure DRAM available to the host.

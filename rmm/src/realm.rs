@@ -6,6 +6,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use platform::GranuleMem;
 
+use crate::rtt::entry::DescFormat;
 use crate::rtt::RttGeometry;
 
 /// Number of measurement slots: RIM and four REMs.
@@ -35,7 +36,10 @@ pub struct Rd {
     pub num_bps: u8,
     /// Watchpoints minus one, as requested.
     pub num_wps: u8,
-    _pad: [u8; 4],
+    /// `feat_lpa2`: 1 if the realm was created with the LPA2 flag (its RTTs are in
+    /// FEAT_LPA2's descriptor layout), else 0.
+    pub lpa2: u8,
+    _pad: [u8; 3],
     /// Index the next REC must have (= RECs created so far).
     pub rec_index: u64,
     /// Measurements: RIM, then REM 0..=3.
@@ -88,6 +92,7 @@ impl Rd {
                 ipa_bits: self.ipa_width as u32,
                 start_level: self.rtt_level_start,
                 num_start: self.rtt_num_start,
+                format: DescFormat::of(self.lpa2 != 0),
             },
             rtt_base: self.rtt_base,
             hash_algo: RmiHashAlgorithm::decode(self.hash_algo as u64)

@@ -13,6 +13,9 @@ pub struct Pool<'h> {
     host: &'h dyn Host,
     base: u64,
     next: Cell<usize>,
+    /// Whether the granules are the host's memory above 2^48
+    /// ([`Host::high_ns_granule`]).
+    high: bool,
 }
 
 impl<'h> Pool<'h> {
@@ -22,6 +25,28 @@ impl<'h> Pool<'h> {
             host,
             base: host.ns_granule(0),
             next: Cell::new(0),
+            high: false,
+        }
+    }
+
+    /// A pool of the host's memory at or above 2^48, if it has any.
+    pub fn high(host: &'h dyn Host) -> Option<Self> {
+        Some(Self {
+            host,
+            base: host.high_ns_granule(0)?,
+            next: Cell::new(0),
+            high: true,
+        })
+    }
+
+    /// Granule `n` of the pool's memory.
+    fn granule(&self, n: usize) -> u64 {
+        if self.high {
+            self.host
+                .high_ns_granule(n)
+                .unwrap_or_else(|| panic!("granule {n} is beyond the pool above 2^48"))
+        } else {
+            self.host.ns_granule(n)
         }
     }
 
@@ -45,14 +70,14 @@ impl<'h> Pool<'h> {
     pub fn ns(&self) -> u64 {
         let n = self.next.get();
         self.next.set(n + 1);
-        self.host.ns_granule(n)
+        self.granule(n)
     }
 
     /// `count` consecutive Non-secure granules whose first is aligned to `align` bytes.
     pub fn ns_contiguous(&self, count: usize, align: u64) -> u64 {
         loop {
             let n = self.next.get();
-            let pa = self.host.ns_granule(n);
+            let pa = self.granule(n);
             if pa.is_multiple_of(align) {
                 self.next.set(n + count);
                 return pa;
@@ -91,6 +116,8 @@ pub struct RealmSpec {
     pub vmid: u16,
     /// Hash algorithm (0 SHA-256, 1 SHA-512).
     pub hash_algo: u8,
+    /// The LPA2 flag (RmiRealmFlags bit 0).
+    pub lpa2: bool,
 }
 
 impl Default for RealmSpec {
@@ -102,6 +129,7 @@ impl Default for RealmSpec {
             num_start: 2,
             vmid: 1,
             hash_algo: 0,
+            lpa2: false,
         }
     }
 }
@@ -110,6 +138,7 @@ impl RealmSpec {
     /// The parameters for this realm with its start tables at `rtt_base`.
     pub fn params(&self, rtt_base: u64) -> RmiRealmParams {
         let mut p = RmiRealmParams::new_zeroed();
+        p.flags = self.lpa2 as u64;
         p.s2sz = self.s2sz;
         p.num_bps = 1;
         p.num_wps = 1;
@@ -205,11 +234,24 @@ pub fn map_low_ipa(
     rd: u64,
     ram_top: u64,
 ) -> Result<(), Failure> {
-    for level in [2, 3] {
+    map_low_ipa_from(h, pool, c, rd, 1, ram_top)
+}
+
+/// [`map_low_ipa`] for a realm whose RTT start level is `start` (-1..=2): creates the
+/// RTTs of every level below it, down to level 3, covering IPA 0.
+pub fn map_low_ipa_from(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    rd: u64,
+    start: i64,
+    ram_top: u64,
+) -> Result<(), Failure> {
+    for level in start + 1..=3 {
         let t = pool.delegated(c)?;
         c.status(
             "rtt create",
-            h.rmi(RmiFid::RttCreate, &[rd, t, 0, level])[0],
+            h.rmi(RmiFid::RttCreate, &[rd, t, 0, level as u64])[0],
             Ok(()),
         )?;
     }

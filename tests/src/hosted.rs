@@ -46,6 +46,17 @@ impl crate::Host for Machine {
         true
     }
 
+    fn id_aa64mmfr0(&self) -> u64 {
+        self.hw()
+            .config()
+            .sysregs
+            .get(platform::SysReg::ID_AA64MMFR0_EL1)
+    }
+
+    fn high_ns_granule(&self, n: usize) -> Option<u64> {
+        Machine::high_ns_granule(self, n)
+    }
+
     fn vmid_bits(&self) -> u32 {
         let mmfr1 = self
             .hw()

@@ -58,6 +58,19 @@ pub trait Host {
     /// `VmidIsValid` depends on, and RMI does not report.
     fn vmid_bits(&self) -> u32;
 
+    /// ID_AA64MMFR0_EL1 of the platform's CPUs: what RMI_FEATURES' S2SZ and LPA2
+    /// depend on (PARange, TGran4, TGran4_2).
+    fn id_aa64mmfr0(&self) -> u64;
+
+    /// The `n`th granule of a pool of Non-secure memory at or above 2^48 the tests may
+    /// use (for FEAT_LPA2 realms: DATA, RTT and RD granules with 52-bit addresses), or
+    /// `None` when the platform has no such memory or `n` is beyond the pool. The
+    /// granules are consecutive.
+    fn high_ns_granule(&self, n: usize) -> Option<u64> {
+        let _ = n;
+        None
+    }
+
     /// Whether the host can access the granule at `pa` (false while it is delegated).
     fn granule_accessible(&self, pa: u64) -> bool {
         self.read_ns(pa, &mut [0u8; 1])

@@ -14,9 +14,14 @@ use rmi_abi::{RmiFid, RmiRttEntryState};
 
 use crate::Host;
 
-/// Bytes covered by one RTT entry at `level`.
-fn entry_size(level: u64) -> u64 {
+/// Bytes covered by one RTT entry at `level` (-1..=3).
+fn entry_size(level: i64) -> u64 {
     1 << (12 + 9 * (3 - level))
+}
+
+/// The level argument of an RMI command: an Int64 in a register.
+fn level_arg(level: i64) -> u64 {
+    level as u64
 }
 
 /// Undelegates `pa`, a granule the RMM just handed back.
@@ -30,11 +35,12 @@ pub fn destroy_rec(h: &dyn Host, pa: u64) -> bool {
 }
 
 /// For a granule that may be a realm descriptor: its RTT start level (the lowest level
-/// `RMI_RTT_READ_ENTRY` accepts at IPA 0) and IPA width (the first power of two it
-/// rejects at that level), or `None` if it is not an RD.
-pub fn probe_realm(h: &dyn Host, rd: u64) -> Option<(u64, u32)> {
-    let read_ok = |ipa: u64, level: u64| h.rmi(RmiFid::RttReadEntry, &[rd, ipa, level])[0] == 0;
-    let start = (0..=3).find(|&l| read_ok(0, l))?;
+/// `RMI_RTT_READ_ENTRY` accepts at IPA 0, -1 with LPA2) and IPA width (the first power
+/// of two it rejects at that level), or `None` if it is not an RD.
+pub fn probe_realm(h: &dyn Host, rd: u64) -> Option<(i64, u32)> {
+    let read_ok =
+        |ipa: u64, level: i64| h.rmi(RmiFid::RttReadEntry, &[rd, ipa, level_arg(level)])[0] == 0;
+    let start = (-1..=3).find(|&l| read_ok(0, l))?;
     // IPAs given to RTT_READ_ENTRY must be aligned to the level's entry size.
     let mut ipa_bits = entry_size(start).trailing_zeros();
     while ipa_bits < 52 && read_ok(1 << ipa_bits, start) {
@@ -49,7 +55,7 @@ pub fn probe_realm(h: &dyn Host, rd: u64) -> Option<(u64, u32)> {
 pub fn clear_realm(
     h: &dyn Host,
     rd: u64,
-    start: u64,
+    start: i64,
     ipa_bits: u32,
     scratch: &mut dyn FnMut() -> Option<u64>,
 ) {
@@ -75,14 +81,14 @@ fn clear_range(
     rd: u64,
     base: u64,
     end: u64,
-    level: u64,
+    level: i64,
     scratch: &mut dyn FnMut() -> Option<u64>,
 ) {
     let size = entry_size(level);
     let mut ipa = base;
     while ipa < end {
-        let r = h.rmi(RmiFid::RttReadEntry, &[rd, ipa, level]);
-        if r[0] == 0 && r[1] == level {
+        let r = h.rmi(RmiFid::RttReadEntry, &[rd, ipa, level_arg(level)]);
+        if r[0] == 0 && r[1] == level_arg(level) {
             clear_entry(h, rd, ipa, level, r[2], scratch);
         }
         ipa += size;
@@ -93,7 +99,7 @@ fn clear_entry(
     h: &dyn Host,
     rd: u64,
     ipa: u64,
-    level: u64,
+    level: i64,
     state: u64,
     scratch: &mut dyn FnMut() -> Option<u64>,
 ) {
@@ -103,7 +109,7 @@ fn clear_entry(
             give_back(h, d[1]);
             return;
         }
-        if h.rmi(RmiFid::RttUnmapUnprotected, &[rd, ipa, level])[0] == 0 || level == 3 {
+        if h.rmi(RmiFid::RttUnmapUnprotected, &[rd, ipa, level_arg(level)])[0] == 0 || level == 3 {
             return;
         }
         // An assigned protected block: unfold it into pages with a scratch RTT.
@@ -113,7 +119,7 @@ fn clear_entry(
         if h.rmi(RmiFid::GranuleDelegate, &[rtt])[0] != 0 {
             return;
         }
-        if h.rmi(RmiFid::RttCreate, &[rd, rtt, ipa, level + 1])[0] != 0 {
+        if h.rmi(RmiFid::RttCreate, &[rd, rtt, ipa, level_arg(level + 1)])[0] != 0 {
             give_back(h, rtt);
             return;
         }
@@ -121,7 +127,7 @@ fn clear_entry(
         return;
     }
     clear_range(h, rd, ipa, ipa + entry_size(level), level + 1, scratch);
-    let d = h.rmi(RmiFid::RttDestroy, &[rd, ipa, level + 1]);
+    let d = h.rmi(RmiFid::RttDestroy, &[rd, ipa, level_arg(level + 1)]);
     if d[0] == 0 {
         give_back(h, d[1]);
     }

@@ -6,7 +6,9 @@
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
-use crate::builder::{create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec};
+use crate::builder::{
+    create_realm, create_rec, map_low_ipa_from, rec_params, Pool, Realm, RealmSpec,
+};
 use crate::{Checks, Failure, Host};
 
 /// The most RECs a [`Vm`] has.
@@ -68,7 +70,7 @@ pub fn build(
     image: &RealmImage<'_>,
 ) -> Result<Vm, Failure> {
     let realm = create_realm(h, pool, c, image.spec)?;
-    map_low_ipa(h, pool, c, realm.rd, image.ram_top)?;
+    map_low_ipa_from(h, pool, c, realm.rd, image.spec.start_level, image.ram_top)?;
     let src = pool.ns();
     for (ipa, page) in image.pages {
         c.holds("write source page", h.write_ns(src, &page[..]))?;

@@ -188,6 +188,7 @@ fn start_table_geometry_is_architectural() {
             num_start: n,
             vmid: 20 + i as u16,
             hash_algo: 1,
+            lpa2: false,
         };
         let r = new_realm(&m, &pool, spec);
         assert_eq!(s2(&r).validate(), Ok(()), "{spec:?}");

@@ -58,11 +58,23 @@ impl SysRegDefaults {
         self
     }
 
+    /// The defaults of a CPU with FEAT_LPA and FEAT_LPA2 at stage 2, as QEMU's `max`
+    /// (ID_AA64MMFR0_EL1: PARange `0b0110`, 52 bits; TGran4 `0b0001` and TGran4_2
+    /// `0b0011`, the 4 KiB granule supports 52-bit input and output addresses, also at
+    /// stage 2); the rest as [`SysRegDefaults::default`].
+    pub fn lpa2() -> Self {
+        Self::default().with(SysReg::ID_AA64MMFR0_EL1, MMFR0_LPA2)
+    }
+
     /// A default value.
     pub fn get(&self, reg: SysReg) -> u64 {
         self.values[reg.index()]
     }
 }
+
+/// ID_AA64MMFR0_EL1 of [`SysRegDefaults::lpa2`]: PARange [3:0] = 0b0110 (52 bits),
+/// TGran4 [31:28] = 0b0001, TGran4_2 [43:40] = 0b0011.
+pub const MMFR0_LPA2: u64 = 0b0110 | 0b0001 << 28 | 0b0011 << 40;
 
 /// The MPIDR_EL1 value of CPU `linear` on QEMU `virt`: Aff0 = id % 16, Aff1 = id / 16,
 /// bit 31 RES1.

@@ -95,7 +95,7 @@ impl SimEl3 {
         let pa = config.layout.shared_buf;
         *self.shared_buf.lock().unwrap_or_else(|e| e.into_inner()) = pa;
         let mut buf = [0u8; GRANULE_SIZE];
-        manifest::write(&mut buf, pa.0, &[config.dram_bank()], &config.consoles);
+        manifest::write(&mut buf, pa.0, &config.dram_banks(), &config.consoles);
         mem.write(pa, Pas::Root, &buf)
             .expect("shared buffer inside DRAM");
     }

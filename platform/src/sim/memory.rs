@@ -1,8 +1,10 @@
 //! Simulated physical memory with a granule protection table.
 //!
-//! DRAM is a contiguous range of granules. Each granule has a physical address space
-//! (its GPT entry) and contents that are allocated on first write (an untouched granule
-//! reads as zero), so a 256 MiB machine costs little until it is used.
+//! DRAM is one or more banks of granules anywhere in the 52-bit physical address space
+//! (a bank far above the first, beyond 2^48, costs only its own granules: the address
+//! space between banks is not memory). Each granule has a physical address space (its
+//! GPT entry) and contents that are allocated on first write (an untouched granule reads
+//! as zero), so a 256 MiB machine costs little until it is used.
 //!
 //! Every access names the PAS it is made through. An access through another PAS than the
 //! granule's, or to an address outside DRAM, is a [`GpFault`]. The RMM-facing wrappers in
@@ -91,10 +93,36 @@ impl core::ops::DerefMut for Mapped<'_> {
     }
 }
 
+/// One bank of DRAM: its first address and its granules.
+struct Bank {
+    base: u64,
+    granules: Box<[Granule]>,
+}
+
+impl Bank {
+    fn new(base: PhysAddr, size: u64) -> Self {
+        assert!(base.is_granule_aligned() && size.is_multiple_of(GRANULE_SIZE as u64));
+        let n = (size >> GRANULE_SHIFT) as usize;
+        let granules = (0..n)
+            .map(|_| Granule {
+                pas: AtomicU8::new(Pas::NonSecure as u8),
+                data: Mutex::new(None),
+            })
+            .collect();
+        Self {
+            base: base.0,
+            granules,
+        }
+    }
+
+    fn size(&self) -> u64 {
+        (self.granules.len() as u64) << GRANULE_SHIFT
+    }
+}
+
 /// Simulated DRAM and its GPT entries.
 pub struct PhysMem {
-    base: PhysAddr,
-    granules: Box<[Granule]>,
+    banks: Vec<Bank>,
 }
 
 fn pas_from(v: u8) -> Pas {
@@ -109,25 +137,44 @@ fn pas_from(v: u8) -> Pas {
 impl PhysMem {
     /// `size` bytes of DRAM at `base`, all Non-secure and zero.
     pub fn new(base: PhysAddr, size: u64) -> Self {
-        assert!(base.is_granule_aligned() && size.is_multiple_of(GRANULE_SIZE as u64));
-        let n = (size >> GRANULE_SHIFT) as usize;
-        let granules = (0..n)
-            .map(|_| Granule {
-                pas: AtomicU8::new(Pas::NonSecure as u8),
-                data: Mutex::new(None),
-            })
-            .collect();
-        Self { base, granules }
+        Self::with_banks(&[(base, size)])
     }
 
-    /// First address of DRAM.
+    /// DRAM made of the banks `(base, size)`, all Non-secure and zero. The banks must be
+    /// granule aligned, non-empty, disjoint and below 2^52 (the largest physical address
+    /// size, FEAT_LPA/FEAT_LPA2).
+    pub fn with_banks(banks: &[(PhysAddr, u64)]) -> Self {
+        let mut banks: Vec<Bank> = banks.iter().map(|&(b, s)| Bank::new(b, s)).collect();
+        banks.sort_by_key(|b| b.base);
+        for b in &banks {
+            assert!(b.size() != 0, "empty DRAM bank at {:#x}", b.base);
+            assert!(
+                b.base
+                    .checked_add(b.size())
+                    .is_some_and(|end| end <= 1 << 52),
+                "DRAM bank at {:#x} beyond 52 bits",
+                b.base
+            );
+        }
+        for w in banks.windows(2) {
+            assert!(
+                w[0].base + w[0].size() <= w[1].base,
+                "DRAM banks at {:#x} and {:#x} overlap",
+                w[0].base,
+                w[1].base
+            );
+        }
+        Self { banks }
+    }
+
+    /// First address of DRAM (of its lowest bank).
     pub fn base(&self) -> PhysAddr {
-        self.base
+        PhysAddr(self.banks[0].base)
     }
 
-    /// Size of DRAM in bytes.
+    /// Size of DRAM in bytes (all banks).
     pub fn size(&self) -> u64 {
-        (self.granules.len() as u64) << GRANULE_SHIFT
+        self.banks.iter().map(Bank::size).sum()
     }
 
     /// Whether `pa` is inside DRAM.
@@ -136,8 +183,10 @@ impl PhysMem {
     }
 
     fn granule(&self, pa: PhysAddr) -> Option<&Granule> {
-        let off = pa.0.checked_sub(self.base.0)?;
-        self.granules.get((off >> GRANULE_SHIFT) as usize)
+        self.banks.iter().find_map(|b| {
+            let off = pa.0.checked_sub(b.base)?;
+            b.granules.get(usize::try_from(off >> GRANULE_SHIFT).ok()?)
+        })
     }
 
     /// The PAS of the granule holding `pa`, or `None` outside DRAM.
@@ -389,6 +438,33 @@ mod tests {
         }
         assert_eq!(m.inspect(PhysAddr(0x4000_5000)).0[100], 7);
         assert!(!m.is_zero(PhysAddr(0x4000_5000)));
+    }
+
+    /// Banks far apart, one of them above 2^48: each is memory, the space between is
+    /// not.
+    #[test]
+    fn sparse_banks_above_2_pow_48() {
+        let high = PhysAddr(0xF_0000_0000_0000);
+        let m = PhysMem::with_banks(&[(high, 4 * 4096), (BASE, 4 * 4096)]);
+        assert_eq!(m.base(), BASE);
+        assert_eq!(m.size(), 8 * 4096);
+        assert!(m.contains(PhysAddr(0x4000_3000)) && m.contains(PhysAddr(high.0 + 0x3000)));
+        assert!(!m.contains(PhysAddr(0x4000_4000)));
+        assert!(!m.contains(PhysAddr(high.0 - 0x1000)));
+        assert!(!m.contains(PhysAddr(high.0 + 0x4000)));
+        m.write(PhysAddr(high.0 + 0x1008), Pas::NonSecure, &[7; 8])
+            .unwrap();
+        assert_eq!(m.inspect(PhysAddr(high.0 + 0x1000)).0[8..16], [7; 8]);
+        assert!(m.is_zero(PhysAddr(0x4000_1000)), "banks do not alias");
+        assert_eq!(m.set_pas(high, Pas::Realm), Pas::NonSecure);
+        let f = m.read(high, Pas::NonSecure, &mut [0; 8]).unwrap_err();
+        assert_eq!(f.actual, Some(Pas::Realm));
+    }
+
+    #[test]
+    #[should_panic(expected = "overlap")]
+    fn overlapping_banks_are_refused() {
+        PhysMem::with_banks(&[(BASE, 2 * 4096), (PhysAddr(BASE.0 + 4096), 4096)]);
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct SimConfig {
     pub layout: Layout,
     /// Size of simulated DRAM, starting at `layout.dram_base`.
     pub dram_size: u64,
+    /// More Non-secure DRAM banks, above the first (for example above 2^48, for
+    /// FEAT_LPA2): memory the host may delegate, described in the boot manifest after
+    /// the first bank. The CPU's PARange must cover them.
+    pub extra_dram: Vec<DramBank>,
     /// Number of simulated CPUs.
     pub num_cpus: usize,
     /// The CPU count EL3 reports at boot (TF-A reports the platform maximum).
@@ -65,6 +69,7 @@ impl Default for SimConfig {
         Self {
             layout: QEMU_VIRT,
             dram_size: 256 << 20,
+            extra_dram: Vec::new(),
             num_cpus: 4,
             boot_num_cpus: 4,
             sysregs: SysRegDefaults::default(),
@@ -77,14 +82,43 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
-    /// The Non-secure DRAM bank EL3 describes in the manifest: all of simulated DRAM.
+    /// The first DRAM bank EL3 describes in the manifest: the DRAM at
+    /// `layout.dram_base`, the RMM's carve-out included.
     pub fn dram_bank(&self) -> DramBank {
         DramBank {
             base: self.layout.dram_base.0,
             size: self.dram_size,
         }
     }
+
+    /// Every DRAM bank, in the manifest's order: [`SimConfig::dram_bank`], then
+    /// [`SimConfig::extra_dram`] sorted by address.
+    pub fn dram_banks(&self) -> Vec<DramBank> {
+        let mut extra = self.extra_dram.clone();
+        extra.sort_by_key(|b| b.base);
+        core::iter::once(self.dram_bank()).chain(extra).collect()
+    }
+
+    /// A machine with FEAT_LPA2 and a 52-bit physical address space
+    /// ([`SysRegDefaults::lpa2`]) and, besides the default DRAM, a 64 MiB Non-secure
+    /// bank at [`HIGH_DRAM_BASE`], above 2^50 (so addresses there have both OA\[49:48\]
+    /// and OA\[51:50\] bits set).
+    pub fn lpa2() -> Self {
+        Self {
+            sysregs: SysRegDefaults::lpa2(),
+            extra_dram: vec![DramBank {
+                base: HIGH_DRAM_BASE,
+                size: HIGH_DRAM_SIZE,
+            }],
+            ..Self::default()
+        }
+    }
 }
+
+/// The base of [`SimConfig::lpa2`]'s DRAM above 2^48: PA bits 51, 50 and 48 set.
+pub const HIGH_DRAM_BASE: u64 = 0x000D_0000_0000_0000;
+/// The size of [`SimConfig::lpa2`]'s DRAM above 2^48.
+pub const HIGH_DRAM_SIZE: u64 = 64 << 20;
 
 /// The simulated hardware: memory with GPT, EL3, CPUs.
 pub struct SimHw {
@@ -111,7 +145,12 @@ impl SimHw {
     pub fn new(config: SimConfig) -> Arc<Self> {
         assert!(config.num_cpus >= 1, "a machine needs a CPU");
         let l = &config.layout;
-        let mem = PhysMem::new(l.dram_base, config.dram_size);
+        let banks: Vec<_> = config
+            .dram_banks()
+            .iter()
+            .map(|b| (PhysAddr(b.base), b.size))
+            .collect();
+        let mem = PhysMem::with_banks(&banks);
         let end = l.dram_base.0 + config.dram_size;
         assert!(
             l.shared_buf.0 < end,

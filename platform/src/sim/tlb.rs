@@ -66,22 +66,41 @@ use crate::addr::{PhysAddr, GRANULE_SIZE};
 use crate::arch::{Pas, Stage2Scope};
 
 /// The stage-2 configuration and VMID a CPU's `VTCR_EL2` and `VTTBR_EL2` select (Arm
-/// ARM D8.2; `VTCR_EL2.T0SZ`, `SL0`, `VS`; `VTTBR_EL2.BADDR`, `VMID`). 4 KiB granule,
-/// no LPA2.
+/// ARM D8.2 and D24.2, `VTCR_EL2` and `VTTBR_EL2`), 4 KiB granule:
+///
+/// - `T0SZ` \[5:0\]: the IPA width, `64 - T0SZ`;
+/// - `DS` \[32\] (FEAT_LPA2): the 52-bit descriptor layout, and the start level from
+///   `SL2` \[33\] with `SL0` \[7:6\] (Table D8-19: `SL2 = 1, SL0 = 0b00` is level -1, `SL2
+///   = 1` with any other `SL0` is reserved, read here as an invalid level 4 that every
+///   walk rejects); without `DS`, `SL2` is RES0 and `SL0` alone selects levels 2, 1, 0, 3;
+/// - `VTTBR_EL2.BADDR`: bits \[47:1\] of the root, and when it represents a 52-bit
+///   address (`DS = 1`, or `PS = 0b110`) root bits \[51:48\] from register bits \[5:2\]
+///   (bits \[5:1\] are then not part of the low address);
+/// - `VS` \[19\]: a 16-bit VMID in `VTTBR_EL2` \[63:48\], else 8 bits \[55:48\].
 pub fn stage2_regs(vtcr: u64, vttbr: u64) -> (S2Config, u16) {
     let ipa_bits = 64 - (vtcr & 0x3F) as u32;
-    let start_level = match (vtcr >> 6) & 3 {
-        0 => 2,
-        1 => 1,
-        2 => 0,
-        _ => 3,
+    let ds = vtcr & (1 << 32) != 0;
+    let sl2 = ds && vtcr & (1 << 33) != 0;
+    let start_level = match (sl2, (vtcr >> 6) & 3) {
+        (false, 0) => 2,
+        (false, 1) => 1,
+        (false, 2) => 0,
+        (false, _) => 3,
+        (true, 0) => -1,
+        (true, _) => 4,
+    };
+    let ps_52 = (vtcr >> 16) & 7 == 0b110;
+    let root = if ds || ps_52 {
+        (vttbr & 0x0000_FFFF_FFFF_FFC0) | ((vttbr >> 2) & 0xF) << 48
+    } else {
+        vttbr & 0x0000_FFFF_FFFF_FFFE
     };
     let cfg = S2Config {
-        root: PhysAddr(vttbr & 0x0000_FFFF_FFFF_FFFE),
+        root: PhysAddr(root),
         ipa_bits,
         start_level,
         num_root_tables: S2Config::root_tables(ipa_bits, start_level).unwrap_or(0),
-        lpa2: false,
+        lpa2: ds,
     };
     // VTCR_EL2.VS (bit 19): 16-bit VMID; otherwise VMID[15:8] are not used.
     let vmid = (vttbr >> 48) as u16;

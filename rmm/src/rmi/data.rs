@@ -16,8 +16,7 @@ use crate::rtt::walk::walk;
 use crate::rtt::Rtte;
 use crate::Rmm;
 
-/// The largest PA a DATA granule may have without LPA2.
-const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
+use super::realm::PA_LIMIT_NO_LPA2;
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Locks the DATA (DELEGATED) and RD granules in address order; reports the first
@@ -28,14 +27,15 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         data: PhysAddr,
         rd: PhysAddr,
     ) -> Result<(Locked<'_, DelegatedKind>, Locked<'_, RdKind>), RmiError> {
-        let pair = self
+        let (data_lock, mut rd_lock) = self
             .granules
             .lock_pair_as::<DelegatedKind, RdKind>(data, rd)?;
-        // data_bound2
-        if data.0 >= PA_LIMIT_NO_LPA2 {
+        // data_bound2: the realm (`realm.feat_lpa2`) is known once the RD is locked.
+        let lpa2 = self.realm_info(&mut rd_lock).geometry.format.is_lpa2();
+        if !lpa2 && data.0 >= PA_LIMIT_NO_LPA2 {
             return Err(RmiError::Input);
         }
-        Ok(pair)
+        Ok((data_lock, rd_lock))
     }
 
     /// DEN0137 1.0, RMI_DATA_CREATE (x1 RD, x2 DATA, x3 IPA, x4 source, x5 flags).

@@ -12,7 +12,10 @@ use crate::granule::{DelegatedKind, LockError, Locked, RdKind, RttKind};
 use crate::measurement::{Measurement, MeasurementAlgo};
 use crate::percpu::Scratch;
 use crate::realm::{rd_mut, Rd};
-use crate::rtt::geometry::{entry_size, ENTRIES, MAX_START_TABLES};
+use crate::rtt::entry::DescFormat;
+use crate::rtt::geometry::{
+    entries_at, entry_size, ENTRIES, MAX_IPA_BITS_NO_LPA2, MAX_START_TABLES,
+};
 use crate::rtt::walk::entries_mut;
 use crate::rtt::{RttGeometry, Rtte};
 use crate::Rmm;
@@ -21,6 +24,9 @@ use crate::Rmm;
 /// per-REC state that does not fit the REC granule (attestation token and signing
 /// context).
 pub const REC_AUX_COUNT: u64 = 2;
+
+/// The end of the physical address range a realm without LPA2 may use (A3.1.2).
+pub(crate) const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
 
 /// A lock failure on a granule the command names: ERROR_INPUT whichever it was.
 impl From<LockError> for RmiError {
@@ -52,10 +58,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     }
 
     /// DEN0137 1.0, `RealmParamsSupported` (and the parts of `RmiRealmParamsIsValid`
-    /// that concern values): the features requested are ones this RMM offers.
+    /// that concern values): the features requested are ones this RMM offers. An IPA
+    /// width above 48 bits is supported only for a realm with the LPA2 flag (A3.1.2:
+    /// the host enables LPA2 for a larger IPA width; VTCR_EL2.T0SZ below 16 needs DS):
+    /// this is the one condition that sees both `s2sz` and the flags, so a start level
+    /// of -1 or a concatenated level-0 start without the flag also fails here when it
+    /// asks for more than 48 bits, and in `rtt_num_level` otherwise.
     fn realm_params_supported(&self, p: &RmiRealmParams, flags: RmiRealmFlags) -> bool {
         let f = self.features.feature_reg0();
-        let ipa_ok = (MIN_IPA_BITS..=f.s2sz as u32).contains(&(p.s2sz as u32));
+        let ipa_ok = (MIN_IPA_BITS..=f.s2sz as u32).contains(&(p.s2sz as u32))
+            && (flags.lpa2() || p.s2sz as u32 <= MAX_IPA_BITS_NO_LPA2);
         let lpa2_ok = !flags.lpa2() || f.lpa2;
         let sve_ok = !flags.sve() || (f.sve_en && p.sve_vl <= f.sve_vl);
         let pmu_ok = !flags.pmu() || (f.pmu_en && p.pmu_num_ctrs <= f.pmu_num_ctrs);
@@ -103,8 +115,23 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         // rtt_num_level
-        let geometry = RttGeometry::new(p.s2sz as u32, p.rtt_level_start, n, self.features.pa_bits)
-            .ok_or(RmiError::Input)?;
+        let format = DescFormat::of(flags.lpa2());
+        let geometry = RttGeometry::new(
+            p.s2sz as u32,
+            p.rtt_level_start,
+            n,
+            self.features.pa_bits,
+            format,
+        )
+        .ok_or(RmiError::Input)?;
+        // The start-level RTTs of a realm without LPA2 must be below 2^48: VTTBR_EL2
+        // holds a 48-bit table address when VTCR_EL2.DS is 0 (Arm ARM, VTTBR_EL2.BADDR).
+        // The spec lists no such condition for REALM_CREATE (A3.1.2 names the commands
+        // taking other granules); checked with rtt_num_level, as the RTT configuration
+        // the platform supports (docs/design.md).
+        if !format.is_lpa2() && p.rtt_base.saturating_add(rtt_span) > PA_LIMIT_NO_LPA2 {
+            return Err(RmiError::Input);
+        }
         // vmid_valid (validity; freedom is claimed last, once nothing else can fail)
         if !crate::vmid::is_valid(p.vmid, self.features.vmid_bits) {
             return Err(RmiError::Input);
@@ -121,10 +148,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // Start-level entries: protected IPAs UNASSIGNED/EMPTY (the zero descriptor, and
         // the granules are zero), unprotected IPAs UNASSIGNED_NS.
         let level = geometry.start_level;
-        let unprotected = Rtte::UnassignedNs.encode(level);
+        let unprotected = Rtte::UnassignedNs.encode(level, format);
         for (t, rtt) in rtts.iter_mut().flatten().enumerate() {
             let mut m = self.arch.map_realm(rtt);
-            for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
+            let entries = &mut entries_mut(&mut m)[..entries_at(level)];
+            for (i, e) in entries.iter_mut().enumerate() {
                 let ipa = ((t * ENTRIES + i) as u64) * entry_size(level);
                 if !geometry.is_protected(ipa) {
                     *e = unprotected;
@@ -147,6 +175,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             d.vmid = p.vmid;
             d.num_bps = p.num_bps;
             d.num_wps = p.num_wps;
+            d.lpa2 = format.is_lpa2() as u8;
             d.rec_index = 0;
             d.measurements = [[0; 64]; 5];
             d.measurements[0] = *Measurement::realm_initial(p, algo).as_bytes();

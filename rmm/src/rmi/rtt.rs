@@ -7,18 +7,16 @@ use platform::{Arch, PhysAddr};
 use rmi_abi::enums::{RmiRealmState, RmiRipas};
 use rmi_abi::RmiError;
 
+use super::realm::PA_LIMIT_NO_LPA2;
 use super::Completion;
 use crate::granule::{DelegatedKind, Locked, RdKind, RttKind};
 use crate::measurement::Measurement;
 use crate::realm::{rd_mut, RealmInfo};
-use crate::rtt::entry::{host_desc_addr, is_valid_for_unprotected};
+use crate::rtt::entry::{is_valid_for_unprotected, UnprotectedDesc};
 use crate::rtt::geometry::{entry_index, entry_size, is_level_aligned, Level, ENTRIES, PAGE_LEVEL};
 use crate::rtt::walk::{entries_mut, read_entry, walk};
 use crate::rtt::Rtte;
 use crate::Rmm;
-
-/// The largest PA an RTT or mapping may name without LPA2.
-const PA_LIMIT_NO_LPA2: u64 = 1 << 48;
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The realm attributes of a locked RD.
@@ -87,7 +85,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, true, false, true)?;
         // rtt_bound2
-        if rtt.0 >= PA_LIMIT_NO_LPA2 {
+        if !realm.geometry.format.is_lpa2() && rtt.0 >= PA_LIMIT_NO_LPA2 {
             return Err(RmiError::Input);
         }
         let parent_level = level - 1;
@@ -102,6 +100,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         // Unfold the parent entry into the new table.
         let child_size = entry_size(level);
+        let format = realm.geometry.format;
         let mut live = 0u16;
         {
             let mut m = self.arch.map_realm(&mut rtt_lock);
@@ -112,11 +111,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                         pa: pa + off,
                         ripas,
                     },
-                    Rtte::AssignedNs(d) => Rtte::AssignedNs(d + off),
+                    Rtte::AssignedNs { pa, attrs } => Rtte::AssignedNs {
+                        pa: pa + off,
+                        attrs,
+                    },
                     other => other,
                 };
                 live += crate::rtt::walk::counts(child) as u16;
-                *e = child.encode(level);
+                *e = child.encode(level, format);
             }
         }
         let rtt_lock = rtt_lock.transition::<RttKind>();
@@ -191,7 +193,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let mut child_lock = crate::rtt::walk::lock_rtt(&self.granules, child);
         // rtt_homo
         let folded = self
-            .fold_result(&mut child_lock, level)
+            .fold_result(&mut child_lock, level, realm.geometry.format)
             .ok_or(RmiError::Rtt(level))?;
         let live = child_lock.granule().refcount();
         if live != 0 {
@@ -205,8 +207,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// DEN0137 1.0, `RttIsHomogeneous` / `RttFold`: the parent entry replacing the
     /// level `level` RTT at `rtt`, if its entries allow it (A5.5.6).
-    fn fold_result(&self, rtt: &mut Locked<'_, RttKind>, level: Level) -> Option<Rtte> {
-        let first = read_entry(&self.arch, rtt, 0, level);
+    fn fold_result(
+        &self,
+        rtt: &mut Locked<'_, RttKind>,
+        level: Level,
+        fmt: crate::rtt::entry::DescFormat,
+    ) -> Option<Rtte> {
+        let first = read_entry(&self.arch, rtt, 0, level, fmt);
         let size = entry_size(level);
         let parent_size = size * ENTRIES as u64;
         let mut m = self.arch.map_realm(rtt);
@@ -215,7 +222,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             entries
                 .iter()
                 .enumerate()
-                .all(|(i, &d)| Rtte::decode(d, level).is_some_and(|e| f(i, e)))
+                .all(|(i, &d)| Rtte::decode(d, level, fmt).is_some_and(|e| f(i, e)))
         };
         let block_ok = level >= 2;
         match first {
@@ -233,10 +240,15 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             {
                 Some(first)
             }
-            Rtte::AssignedNs(d)
+            Rtte::AssignedNs { pa, attrs }
                 if block_ok
-                    && host_desc_addr(d).is_multiple_of(parent_size)
-                    && all(&|i, e| e == Rtte::AssignedNs(d + i as u64 * size)) =>
+                    && pa.is_multiple_of(parent_size)
+                    && all(&|i, e| {
+                        e == Rtte::AssignedNs {
+                            pa: pa + i as u64 * size,
+                            attrs,
+                        }
+                    }) =>
             {
                 Some(first)
             }
@@ -257,7 +269,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let realm = self.realm_info(&mut rd_lock);
         let level = Self::check_level_ipa(&realm, level, ipa, false, false, false)?;
         let w = walk(&self.arch, &self.granules, &realm, ipa, level);
-        let (state, desc, ripas) = w.entry().read_entry();
+        let (state, desc, ripas) = w.entry().read_entry(realm.geometry.format);
         Ok([
             w.level() as u64,
             state.raw() as u64,
@@ -287,8 +299,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         // addr_align, addr_bound
-        if !is_level_aligned(host_desc_addr(desc), level as Level)
-            || host_desc_addr(desc) >= PA_LIMIT_NO_LPA2
+        let host = UnprotectedDesc::decode(desc);
+        if !is_level_aligned(host.addr, level as Level)
+            || (!realm.geometry.format.is_lpa2() && host.addr >= PA_LIMIT_NO_LPA2)
         {
             return Err(RmiError::Input);
         }
@@ -302,7 +315,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if w.level() < level || w.entry() != Rtte::UnassignedNs {
             return Err(RmiError::Rtt(w.level()));
         }
-        w.set(&self.arch, &realm, ipa, Rtte::AssignedNs(desc));
+        let entry = Rtte::AssignedNs {
+            pa: host.addr,
+            attrs: host.attrs,
+        };
+        w.set(&self.arch, &realm, ipa, entry);
         Ok(())
     }
 
@@ -321,7 +338,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Err(e) => return Completion::new(Err(e), [0]),
         };
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, level);
-        if w.level() < level || !matches!(w.entry(), Rtte::AssignedNs(_)) {
+        if w.level() < level || !matches!(w.entry(), Rtte::AssignedNs { .. }) {
             let top = w.skip_non_live(&self.arch, ipa);
             return Completion::new(Err(RmiError::Rtt(w.level())), [top]);
         }

@@ -1,16 +1,26 @@
 //! RTT entries (DEN0137 1.0, A5.5.4) and their encoding in stage-2 descriptors.
 //!
-//! Valid descriptors are architectural (Arm ARM, VMSAv8-64 stage 2, 4 KiB granule):
-//! - TABLE: `[1:0] = 0b11` at levels 0..=2, next-level table address in `[47:12]`.
+//! Valid descriptors are architectural (Arm ARM D8.3, VMSAv8-64 stage 2, 4 KiB granule),
+//! in one of two layouts ([`DescFormat`]) chosen per realm:
+//! - without LPA2 the output address is OA\[47:12\] in bits \[47:12\] and bits \[9:8\] are
+//!   SH, the shareability;
+//! - with LPA2 (`VTCR_EL2.DS = 1`) the output address is OA\[49:12\] in bits \[49:12\] and
+//!   OA\[51:50\] in bits \[9:8\]; the shareability of every descriptor is
+//!   `VTCR_EL2.SH0` (Inner Shareable, [`crate::run::vtcr`]).
+//!
+//! The entries:
+//! - TABLE: `[1:0] = 0b11` at levels -1..=2, the next-level table's address.
 //! - ASSIGNED with RIPAS RAM: a block (`0b01`, levels 1..=2) or page (`0b11`, level 3)
 //!   with MemAttr `0b0110` (Normal Write-Back under FEAT_S2FWB), S2AP read/write,
 //!   Inner Shareable, AF set.
-//! - ASSIGNED_NS: as above with the host's address, MemAttr[2:0] and S2AP, bit 55 (NS:
-//!   output in the Non-secure PAS), AF set, execute-never, shareability from MemAttr.
+//! - ASSIGNED_NS: as above with the host's address, MemAttr\[2:0\] and S2AP, bit 55 (NS:
+//!   output in the Non-secure PAS), AF set, execute-never; without LPA2 the
+//!   shareability follows MemAttr (Inner if cacheable, Outer if not; A5.5.11).
 //!
 //! Entries the realm cannot access are invalid descriptors (bit 0 clear), whose other
 //! bits the hardware ignores; the RMM keeps its state there: HIPAS in `[4:2]`, RIPAS in
-//! `[6:5]`, and for ASSIGNED (RIPAS EMPTY or DESTROYED) the DATA granule's address.
+//! `[6:5]`, and for ASSIGNED (RIPAS EMPTY or DESTROYED) the DATA granule's address, in
+//! the realm's address layout.
 
 use rmi_abi::enums::{RmiRipas, RmiRttEntryState};
 
@@ -18,7 +28,13 @@ use super::geometry::{Level, PAGE_LEVEL};
 
 const VALID: u64 = 1 << 0;
 const TABLE_OR_PAGE: u64 = 1 << 1;
-const ADDR_MASK: u64 = 0x0000_FFFF_FFFF_F000;
+/// OA\[47:12\] in bits \[47:12\].
+const ADDR_MASK_48: u64 = 0x0000_FFFF_FFFF_F000;
+/// OA\[49:12\] in bits \[49:12\] (LPA2).
+const ADDR_MASK_49_12: u64 = 0x0003_FFFF_FFFF_F000;
+/// OA\[51:50\] in bits \[9:8\] (LPA2).
+const ADDR_51_50_SHIFT: u32 = 8;
+const ADDR_51_50_MASK: u64 = 0x3 << ADDR_51_50_SHIFT;
 const MEMATTR_SHIFT: u32 = 2;
 const MEMATTR_MASK: u64 = 0xF << MEMATTR_SHIFT;
 const MEMATTR_HOST_MASK: u64 = 0x7 << MEMATTR_SHIFT;
@@ -33,6 +49,9 @@ const AF: u64 = 1 << 10;
 const XN: u64 = 0b10 << 53;
 /// Realm stage 2 (RME): output address in the Non-secure PAS.
 const NS: u64 = 1 << 55;
+/// The host-controlled attributes of an unprotected mapping other than its address
+/// (A5.5.11): MemAttr\[2:0\] and S2AP.
+const HOST_ATTR_MASK: u64 = MEMATTR_HOST_MASK | S2AP_MASK;
 
 const HIPAS_SHIFT: u32 = 2;
 const HIPAS_MASK: u64 = 0x7 << HIPAS_SHIFT;
@@ -41,6 +60,67 @@ const HIPAS_ASSIGNED: u64 = 1;
 const HIPAS_UNASSIGNED_NS: u64 = 2;
 const RIPAS_SHIFT: u32 = 5;
 const RIPAS_MASK: u64 = 0x3 << RIPAS_SHIFT;
+
+/// The layout of a realm's stage-2 descriptors (Arm ARM D8.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DescFormat {
+    /// `VTCR_EL2.DS = 0`: 48-bit output addresses, SH in bits \[9:8\].
+    Pa48,
+    /// `VTCR_EL2.DS = 1` (FEAT_LPA2): 52-bit output addresses, OA\[51:50\] in bits
+    /// \[9:8\], shareability from `VTCR_EL2.SH0`.
+    Lpa2,
+}
+
+impl DescFormat {
+    /// The format of a realm created with (`true`) or without the LPA2 flag.
+    pub const fn of(lpa2: bool) -> Self {
+        if lpa2 {
+            Self::Lpa2
+        } else {
+            Self::Pa48
+        }
+    }
+
+    /// Whether this is FEAT_LPA2's layout.
+    pub const fn is_lpa2(self) -> bool {
+        matches!(self, Self::Lpa2)
+    }
+
+    /// The descriptor bits that hold a (4 KiB aligned) output address.
+    pub const fn addr_bits(self) -> u64 {
+        match self {
+            Self::Pa48 => ADDR_MASK_48,
+            Self::Lpa2 => ADDR_MASK_49_12 | ADDR_51_50_MASK,
+        }
+    }
+
+    /// The output address field of `desc`, as a physical address.
+    pub const fn addr(self, desc: u64) -> u64 {
+        match self {
+            Self::Pa48 => desc & ADDR_MASK_48,
+            Self::Lpa2 => {
+                desc & ADDR_MASK_49_12 | ((desc & ADDR_51_50_MASK) >> ADDR_51_50_SHIFT) << 50
+            }
+        }
+    }
+
+    /// The output address field holding `pa` (4 KiB aligned, below 2^48 or 2^52).
+    pub const fn addr_field(self, pa: u64) -> u64 {
+        match self {
+            Self::Pa48 => pa & ADDR_MASK_48,
+            Self::Lpa2 => pa & ADDR_MASK_49_12 | ((pa >> 50) & 0x3) << ADDR_51_50_SHIFT,
+        }
+    }
+
+    /// The shareability bits of a valid descriptor: `sh` without LPA2, none with it
+    /// (`VTCR_EL2.SH0` applies).
+    const fn sh(self, sh: u64) -> u64 {
+        match self {
+            Self::Pa48 => sh,
+            Self::Lpa2 => 0,
+        }
+    }
+}
 
 /// An RTT entry, decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,16 +136,21 @@ pub enum Rtte {
     },
     /// UNASSIGNED_NS (unprotected IPA).
     UnassignedNs,
-    /// ASSIGNED_NS (unprotected IPA): the host-controlled attributes (address,
-    /// MemAttr[2:0], S2AP), as the host gave them.
-    AssignedNs(u64),
+    /// ASSIGNED_NS (unprotected IPA): the host-controlled attributes, as the host gave
+    /// them (A5.5.11).
+    AssignedNs {
+        /// Output address (Non-secure PAS).
+        pa: u64,
+        /// MemAttr\[2:0\] and S2AP, in their descriptor bits.
+        attrs: u64,
+    },
     /// TABLE: the next-level RTT at `pa`.
     Table(u64),
 }
 
 impl Rtte {
-    /// Encodes the entry as a descriptor of a level `level` RTT.
-    pub fn encode(self, level: Level) -> u64 {
+    /// Encodes the entry as a descriptor of a level `level` RTT in the layout `fmt`.
+    pub fn encode(self, level: Level, fmt: DescFormat) -> u64 {
         let leaf_type = if level == PAGE_LEVEL {
             VALID | TABLE_OR_PAGE
         } else {
@@ -78,32 +163,36 @@ impl Rtte {
             Rtte::Assigned {
                 pa,
                 ripas: RmiRipas::Ram,
-            } => pa & ADDR_MASK | leaf_type | MEMATTR_NORMAL_WB | S2AP_RW | SH_INNER | AF,
+            } => {
+                fmt.addr_field(pa) | leaf_type | MEMATTR_NORMAL_WB | S2AP_RW | fmt.sh(SH_INNER) | AF
+            }
             Rtte::Assigned { pa, ripas } => {
-                pa & ADDR_MASK | HIPAS_ASSIGNED << HIPAS_SHIFT | (ripas.raw() as u64) << RIPAS_SHIFT
+                fmt.addr_field(pa)
+                    | HIPAS_ASSIGNED << HIPAS_SHIFT
+                    | (ripas.raw() as u64) << RIPAS_SHIFT
             }
             Rtte::UnassignedNs => HIPAS_UNASSIGNED_NS << HIPAS_SHIFT,
-            Rtte::AssignedNs(host) => {
-                let sh = if host_memattr_is_cacheable(host) {
+            Rtte::AssignedNs { pa, attrs } => {
+                let sh = if host_memattr_is_cacheable(attrs) {
                     SH_INNER
                 } else {
                     SH_OUTER
                 };
-                host & (ADDR_MASK | MEMATTR_HOST_MASK | S2AP_MASK) | leaf_type | sh | AF | XN | NS
+                fmt.addr_field(pa) | attrs & HOST_ATTR_MASK | leaf_type | fmt.sh(sh) | AF | XN | NS
             }
-            Rtte::Table(pa) => pa & ADDR_MASK | VALID | TABLE_OR_PAGE,
+            Rtte::Table(pa) => fmt.addr_field(pa) | VALID | TABLE_OR_PAGE,
         }
     }
 
-    /// Decodes a descriptor read from a level `level` RTT. Only descriptors this RMM
-    /// writes are meaningful; anything else decodes to `None`.
-    pub fn decode(desc: u64, level: Level) -> Option<Self> {
+    /// Decodes a descriptor read from a level `level` RTT in the layout `fmt`. Only
+    /// descriptors this RMM writes are meaningful; anything else decodes to `None`.
+    pub fn decode(desc: u64, level: Level, fmt: DescFormat) -> Option<Self> {
         if desc & VALID == 0 {
             let ripas = RmiRipas::decode((desc & RIPAS_MASK) >> RIPAS_SHIFT).ok()?;
             return match (desc & HIPAS_MASK) >> HIPAS_SHIFT {
                 HIPAS_UNASSIGNED => Some(Rtte::Unassigned(ripas)),
                 HIPAS_ASSIGNED if ripas != RmiRipas::Ram => Some(Rtte::Assigned {
-                    pa: desc & ADDR_MASK,
+                    pa: fmt.addr(desc),
                     ripas,
                 }),
                 HIPAS_UNASSIGNED_NS => Some(Rtte::UnassignedNs),
@@ -112,18 +201,19 @@ impl Rtte {
         }
         let is_table_or_page = desc & TABLE_OR_PAGE != 0;
         if level < PAGE_LEVEL && is_table_or_page {
-            return Some(Rtte::Table(desc & ADDR_MASK));
+            return Some(Rtte::Table(fmt.addr(desc)));
         }
         if level == PAGE_LEVEL && !is_table_or_page {
             return None;
         }
         if desc & NS != 0 {
-            Some(Rtte::AssignedNs(
-                desc & (ADDR_MASK | MEMATTR_HOST_MASK | S2AP_MASK),
-            ))
+            Some(Rtte::AssignedNs {
+                pa: fmt.addr(desc),
+                attrs: desc & HOST_ATTR_MASK,
+            })
         } else {
             Some(Rtte::Assigned {
-                pa: desc & ADDR_MASK,
+                pa: fmt.addr(desc),
                 ripas: RmiRipas::Ram,
             })
         }
@@ -135,7 +225,7 @@ impl Rtte {
     pub fn is_live(self) -> bool {
         matches!(
             self,
-            Rtte::Assigned { .. } | Rtte::AssignedNs(_) | Rtte::Table(_)
+            Rtte::Assigned { .. } | Rtte::AssignedNs { .. } | Rtte::Table(_)
         )
     }
 
@@ -151,14 +241,21 @@ impl Rtte {
     }
 
     /// The values RMI_RTT_READ_ENTRY reports: state, descriptor, RIPAS (DEN0137 1.0,
-    /// B4.3.20; `RttEntryState` folds the NS states into UNASSIGNED / ASSIGNED).
-    pub fn read_entry(self) -> (RmiRttEntryState, u64, RmiRipas) {
+    /// B4.3.20; `RttEntryState` folds the NS states into UNASSIGNED / ASSIGNED). The
+    /// descriptor is in the realm's layout `fmt`, as the host passes one to
+    /// RMI_RTT_MAP_UNPROTECTED: the address (with LPA2, OA\[51:50\] in bits \[9:8\]), and
+    /// for ASSIGNED_NS MemAttr and S2AP; every other field zero.
+    pub fn read_entry(self, fmt: DescFormat) -> (RmiRttEntryState, u64, RmiRipas) {
         match self {
             Rtte::Unassigned(ripas) => (RmiRttEntryState::Unassigned, 0, ripas),
-            Rtte::Assigned { pa, ripas } => (RmiRttEntryState::Assigned, pa, ripas),
+            Rtte::Assigned { pa, ripas } => (RmiRttEntryState::Assigned, fmt.addr_field(pa), ripas),
             Rtte::UnassignedNs => (RmiRttEntryState::Unassigned, 0, RmiRipas::Empty),
-            Rtte::AssignedNs(host) => (RmiRttEntryState::Assigned, host, RmiRipas::Empty),
-            Rtte::Table(pa) => (RmiRttEntryState::Table, pa, RmiRipas::Empty),
+            Rtte::AssignedNs { pa, attrs } => (
+                RmiRttEntryState::Assigned,
+                fmt.addr_field(pa) | attrs,
+                RmiRipas::Empty,
+            ),
+            Rtte::Table(pa) => (RmiRttEntryState::Table, fmt.addr_field(pa), RmiRipas::Empty),
         }
     }
 }
@@ -169,22 +266,55 @@ fn host_memattr_is_cacheable(desc: u64) -> bool {
 }
 
 /// DEN0137 1.0, `RttDescriptorIsValidForUnprotected`: only the host-controlled fields
-/// (address, MemAttr[2:0], S2AP) may be set, and MemAttr must be an architecturally
+/// (address, MemAttr\[2:0\], S2AP) may be set, and MemAttr must be an architecturally
 /// valid FEAT_S2FWB encoding (Device types `0b0xx`, Normal Non-cacheable `0b101`,
 /// Normal Write-Back `0b110`, stage-1 attributes `0b111`; `0b100` is reserved).
+///
+/// The condition is checked before the RD is known (attr_valid precedes rd_align), so
+/// the address field is that of either layout: bits \[49:12\] and \[9:8\] (FEAT_LPA2's,
+/// which contains the 48-bit one). [`UnprotectedDesc::decode`] then reads it in the
+/// realm's layout; without LPA2, bits \[49:48\] and \[9:8\] make an address at or above
+/// 2^48, which addr_bound rejects.
 pub fn is_valid_for_unprotected(desc: u64) -> bool {
-    let allowed = ADDR_MASK | MEMATTR_HOST_MASK | S2AP_MASK;
+    let allowed = DescFormat::Lpa2.addr_bits() | HOST_ATTR_MASK;
     desc & !allowed == 0 && (desc & MEMATTR_MASK) >> MEMATTR_SHIFT != 0b100
 }
 
-/// The output address field of a descriptor the host passed.
-pub fn host_desc_addr(desc: u64) -> u64 {
-    desc & ADDR_MASK
+/// A host's RMI_RTT_MAP_UNPROTECTED descriptor, read in a realm's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnprotectedDesc {
+    /// The output address (`rtte.addr`): with LPA2, OA\[51:50\] from bits \[9:8\];
+    /// without it, bits \[49:48\] and \[9:8\] are read as address bits \[49:48\] and
+    /// \[51:50\] as well, so that a descriptor using them names an address above 2^48.
+    pub addr: u64,
+    /// MemAttr\[2:0\] and S2AP.
+    pub attrs: u64,
+}
+
+impl UnprotectedDesc {
+    /// Reads a descriptor that [`is_valid_for_unprotected`] accepted.
+    pub fn decode(desc: u64) -> Self {
+        Self {
+            addr: DescFormat::Lpa2.addr(desc),
+            attrs: desc & HOST_ATTR_MASK,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const P48: DescFormat = DescFormat::Pa48;
+    const LPA2: DescFormat = DescFormat::Lpa2;
+
+    fn ns(desc: u64) -> Rtte {
+        let d = UnprotectedDesc::decode(desc);
+        Rtte::AssignedNs {
+            pa: d.addr,
+            attrs: d.attrs,
+        }
+    }
 
     #[test]
     fn architectural_encodings() {
@@ -192,7 +322,7 @@ mod tests {
             pa: 0x8000_1000,
             ripas: RmiRipas::Ram,
         }
-        .encode(3);
+        .encode(3, P48);
         assert_eq!(
             page,
             0x8000_1000 | 0b11 | 0b0110 << 2 | 3 << 6 | 3 << 8 | 1 << 10
@@ -201,58 +331,131 @@ mod tests {
             pa: 0x8020_0000,
             ripas: RmiRipas::Ram,
         }
-        .encode(2);
+        .encode(2, P48);
         assert_eq!(block & 0b11, 0b01);
-        assert_eq!(Rtte::Table(0x9000_0000).encode(1), 0x9000_0003);
-        let ns = Rtte::AssignedNs(0x4000_2000 | 0b101 << 2 | 1 << 6).encode(3);
+        assert_eq!(Rtte::Table(0x9000_0000).encode(1, P48), 0x9000_0003);
+        let n = ns(0x4000_2000 | 0b101 << 2 | 1 << 6).encode(3, P48);
         assert_eq!(
-            ns,
+            n,
             0x4000_2000 | 0b11 | 0b101 << 2 | 1 << 6 | 2 << 8 | 1 << 10 | 2 << 53 | 1 << 55
         );
-        let ns_wb = Rtte::AssignedNs(0x4000_2000 | 0b110 << 2 | 3 << 6).encode(3);
+        let ns_wb = ns(0x4000_2000 | 0b110 << 2 | 3 << 6).encode(3, P48);
         assert_eq!(ns_wb & (3 << 8), 3 << 8, "cacheable: inner shareable");
-        assert_eq!(Rtte::Unassigned(RmiRipas::Empty).encode(3), 0);
-        assert_eq!(Rtte::Unassigned(RmiRipas::Ram).encode(3), 1 << 5);
-        assert_eq!(Rtte::UnassignedNs.encode(2), 2 << 2);
+        assert_eq!(Rtte::Unassigned(RmiRipas::Empty).encode(3, P48), 0);
+        assert_eq!(Rtte::Unassigned(RmiRipas::Ram).encode(3, P48), 1 << 5);
+        assert_eq!(Rtte::UnassignedNs.encode(2, P48), 2 << 2);
+    }
+
+    /// Arm ARM D8.3 with `VTCR_EL2.DS = 1`: OA\[49:12\] in bits \[49:12\], OA\[51:50\] in
+    /// bits \[9:8\], no SH field.
+    #[test]
+    fn lpa2_encodings() {
+        // PA bits 51, 50, 48 and 12 set.
+        let pa = 0x000D_0000_0000_1000;
+        let page = Rtte::Assigned {
+            pa,
+            ripas: RmiRipas::Ram,
+        }
+        .encode(3, LPA2);
+        assert_eq!(
+            page,
+            0x0001_0000_0000_1000 | 0b11 << 8 | 0b11 | 0b0110 << 2 | 3 << 6 | 1 << 10
+        );
+        let low = Rtte::Assigned {
+            pa: 0x8000_1000,
+            ripas: RmiRipas::Ram,
+        }
+        .encode(3, LPA2);
+        assert_eq!(low & (3 << 8), 0, "no SH bits: VTCR_EL2.SH0 applies");
+        assert_eq!(
+            Rtte::Table(0x000E_0000_4000_0000).encode(-1, LPA2),
+            0x0002_0000_4000_0000 | 0b11 << 8 | 0b11
+        );
+        let n = ns(0x0003_0000_0020_0000 | 0b10 << 8 | 0b101 << 2 | 1 << 6).encode(2, LPA2);
+        assert_eq!(
+            n,
+            0x0003_0000_0020_0000
+                | 0b10 << 8
+                | 0b01
+                | 0b101 << 2
+                | 1 << 6
+                | 1 << 10
+                | 2 << 53
+                | 1 << 55,
+            "non-cacheable: no Outer Shareable SH, the address bits stay"
+        );
+        let destroyed = Rtte::Assigned {
+            pa,
+            ripas: RmiRipas::Destroyed,
+        };
+        assert_eq!(destroyed.encode(3, LPA2) & 1, 0);
+        assert_eq!(
+            destroyed.read_entry(LPA2),
+            (
+                RmiRttEntryState::Assigned,
+                0x0001_0000_0000_1000 | 3 << 8,
+                RmiRipas::Destroyed
+            )
+        );
+        assert_eq!(DescFormat::Lpa2.addr(page), pa);
     }
 
     #[test]
     fn round_trips() {
-        let all = [
-            Rtte::Unassigned(RmiRipas::Empty),
-            Rtte::Unassigned(RmiRipas::Ram),
-            Rtte::Unassigned(RmiRipas::Destroyed),
-            Rtte::Assigned {
-                pa: 0x8000_0000,
-                ripas: RmiRipas::Empty,
-            },
-            Rtte::Assigned {
-                pa: 0x8000_0000,
-                ripas: RmiRipas::Ram,
-            },
-            Rtte::Assigned {
-                pa: 0x8000_0000,
-                ripas: RmiRipas::Destroyed,
-            },
-            Rtte::UnassignedNs,
-            Rtte::AssignedNs(0x4000_0000 | 0b110 << 2 | 3 << 6),
-        ];
-        for level in 1..=3 {
-            for e in all {
-                assert_eq!(
-                    Rtte::decode(e.encode(level), level),
-                    Some(e),
-                    "{e:?} at {level}"
-                );
+        let all = |pa: u64| {
+            [
+                Rtte::Unassigned(RmiRipas::Empty),
+                Rtte::Unassigned(RmiRipas::Ram),
+                Rtte::Unassigned(RmiRipas::Destroyed),
+                Rtte::Assigned {
+                    pa,
+                    ripas: RmiRipas::Empty,
+                },
+                Rtte::Assigned {
+                    pa,
+                    ripas: RmiRipas::Ram,
+                },
+                Rtte::Assigned {
+                    pa,
+                    ripas: RmiRipas::Destroyed,
+                },
+                Rtte::UnassignedNs,
+                Rtte::AssignedNs {
+                    pa,
+                    attrs: 0b110 << 2 | 3 << 6,
+                },
+                Rtte::AssignedNs {
+                    pa,
+                    attrs: 0b001 << 2 | 1 << 6,
+                },
+            ]
+        };
+        for (fmt, pa) in [
+            (P48, 0x8000_0000),
+            (LPA2, 0x8000_0000),
+            (LPA2, 0x000F_FFFF_C000_0000),
+        ] {
+            for level in 1..=3 {
+                for e in all(pa) {
+                    assert_eq!(
+                        Rtte::decode(e.encode(level, fmt), level, fmt),
+                        Some(e),
+                        "{e:?} at {level} in {fmt:?}"
+                    );
+                }
+            }
+            for level in -1..=2 {
+                let t = Rtte::Table(pa | 0x1000);
+                assert_eq!(Rtte::decode(t.encode(level, fmt), level, fmt), Some(t));
             }
         }
-        for level in 0..=2 {
-            let t = Rtte::Table(0x8100_0000);
-            assert_eq!(Rtte::decode(t.encode(level), level), Some(t));
-        }
-        assert_eq!(Rtte::decode(0b01, 3), None, "a block at level 3 is invalid");
-        assert_eq!(Rtte::decode(7 << 2, 3), None, "unknown HIPAS");
-        assert_eq!(Rtte::decode(3 << 5, 3), None, "unknown RIPAS");
+        assert_eq!(
+            Rtte::decode(0b01, 3, P48),
+            None,
+            "a block at level 3 is invalid"
+        );
+        assert_eq!(Rtte::decode(7 << 2, 3, P48), None, "unknown HIPAS");
+        assert_eq!(Rtte::decode(3 << 5, 3, P48), None, "unknown RIPAS");
     }
 
     /// DEN0137 1.0, A5.5.8: which states make an entry live, and which make its RTT
@@ -288,7 +491,14 @@ mod tests {
                 true,
             ),
             (Rtte::UnassignedNs, false, false),
-            (Rtte::AssignedNs(0x4000_0000), true, false),
+            (
+                Rtte::AssignedNs {
+                    pa: 0x4000_0000,
+                    attrs: 0,
+                },
+                true,
+                false,
+            ),
             (Rtte::Table(0x8100_0000), true, true),
         ];
         for (e, entry_live, rtt_live) in cases {
@@ -318,6 +528,20 @@ mod tests {
             !is_valid_for_unprotected(0x4000_1000 | 1 << 55),
             "NS is the RMM's"
         );
-        assert!(!is_valid_for_unprotected(1 << 48), "address above 48 bits");
+        assert!(!is_valid_for_unprotected(1 << 50), "address above 52 bits");
+        // Address bits [49:48] and OA[51:50] in [9:8] are an address in the LPA2
+        // layout, at or above 2^48: valid descriptors whose address addr_bound rejects
+        // for a realm without LPA2.
+        for d in [1u64 << 48, 1 << 49, 1 << 8, 1 << 9] {
+            assert!(is_valid_for_unprotected(d), "{d:#x}");
+            assert!(UnprotectedDesc::decode(d).addr >= 1 << 48, "{d:#x}");
+        }
+        assert_eq!(
+            UnprotectedDesc::decode(0x0001_0000_0020_0000 | 0b10 << 8 | 0b110 << 2 | 3 << 6),
+            UnprotectedDesc {
+                addr: 0x0009_0000_0020_0000,
+                attrs: 0b110 << 2 | 3 << 6
+            }
+        );
     }
 }

@@ -13,8 +13,8 @@ use platform::{Arch, PhysAddr, PinnedRealmGranule, Stage2Scope};
 use rmi_abi::enums::RmiRipas;
 use rmi_abi::GRANULE_SIZE;
 
-use super::entry::Rtte;
-use super::geometry::{entry_index, entry_size, Level, ENTRIES};
+use super::entry::{DescFormat, Rtte};
+use super::geometry::{entries_at, entry_index, entry_size, Level, ENTRIES};
 use crate::granule::{GranuleTable, Locked, RttKind};
 use crate::realm::RealmInfo;
 
@@ -53,6 +53,7 @@ pub struct Walk<'g> {
     rtt: Locked<'g, RttKind>,
     index: usize,
     entry: Rtte,
+    format: DescFormat,
 }
 
 /// The invalid descriptor an entry holds between break and make (Arm ARM D8.16.1): only
@@ -68,8 +69,8 @@ impl Walk<'_> {
     /// the whole range a table mapped), and only then is the new entry written.
     pub fn set<A: Arch>(&mut self, arch: &A, realm: &RealmInfo, ipa: u64, entry: Rtte) {
         let old = self.entry;
-        let old_desc = old.encode(self.level);
-        let new_desc = entry.encode(self.level);
+        let old_desc = old.encode(self.level, self.format);
+        let new_desc = entry.encode(self.level, self.format);
         let replaced = old_desc & 1 != 0 && old != entry;
         if replaced {
             let brk = if new_desc & 1 != 0 { BREAK } else { new_desc };
@@ -132,10 +133,15 @@ impl<'g> Walk<'g> {
         self.entry
     }
 
+    /// The realm's descriptor layout.
+    pub fn format(&self) -> DescFormat {
+        self.format
+    }
+
     /// Entry `index` of the RTT the walk stopped in (another entry of the same table).
     pub fn read_entry(&mut self, arch: &impl Arch, index: usize) -> Rtte {
         let level = self.level;
-        read_entry(arch, &mut self.rtt, index, level)
+        read_entry(arch, &mut self.rtt, index, level, self.format)
     }
 
     /// Writes entry `index` of the RTT the walk stopped in, which must not be a valid
@@ -143,7 +149,7 @@ impl<'g> Walk<'g> {
     /// break-before-make); the caller invalidates what a valid old entry left cached.
     pub fn write_entry(&mut self, arch: &impl Arch, index: usize, entry: Rtte) {
         let level = self.level;
-        write_desc(arch, &mut self.rtt, index, entry.encode(level));
+        write_desc(arch, &mut self.rtt, index, entry.encode(level, self.format));
         if index == self.index {
             self.entry = entry;
         }
@@ -152,7 +158,7 @@ impl<'g> Walk<'g> {
     /// [`skip_non_live`] in the RTT the walk stopped in, from `ipa`.
     pub fn skip_non_live(&mut self, arch: &impl Arch, ipa: u64) -> u64 {
         let level = self.level;
-        skip_non_live(arch, &mut self.rtt, level, ipa)
+        skip_non_live(arch, &mut self.rtt, level, self.format, ipa)
     }
 
     /// The protected granule containing `ipa` that the entry the walk stopped at maps, if
@@ -160,7 +166,7 @@ impl<'g> Walk<'g> {
     /// entry is read again under the lock: the proof follows the table, not a copy.
     pub fn target(&mut self, arch: &impl Arch, ipa: u64) -> Option<(WalkTarget<'_, 'g>, usize)> {
         let (level, index) = (self.level, self.index);
-        let entry = read_entry(arch, &mut self.rtt, index, level);
+        let entry = read_entry(arch, &mut self.rtt, index, level, self.format);
         debug_assert_eq!(entry, self.entry, "the walk's entry changed under its lock");
         match entry {
             Rtte::Assigned {
@@ -196,25 +202,28 @@ pub fn counts(e: Rtte) -> bool {
 }
 
 /// DEN0137 1.0, `RttSkipNonLiveEntries`: the IPA of the first live entry at or after
-/// `ipa` in the level `level` RTT at `rtt`, or the end of that RTT's range.
+/// `ipa` in the level `level` RTT at `rtt` (descriptors in the layout `fmt`), or the
+/// end of that RTT's range (512 entries; 16 at level -1).
 pub fn skip_non_live<A: Arch>(
     arch: &A,
     rtt: &mut Locked<'_, RttKind>,
     level: Level,
+    fmt: DescFormat,
     ipa: u64,
 ) -> u64 {
     let size = entry_size(level);
-    let table_base = ipa & !(size * ENTRIES as u64 - 1);
+    let n = entries_at(level);
+    let table_base = ipa & !(size * n as u64 - 1);
     let mut m = arch.map_realm(rtt);
     let entries = entries_mut(&mut m);
-    let first = entry_index(ipa, level);
-    let live = entries[first..]
+    let first = ((ipa >> size.trailing_zeros()) as usize) & (n - 1);
+    let live = entries[first..n]
         .iter()
-        .position(|&d| Rtte::decode(d, level).is_some_and(Rtte::is_live));
+        .position(|&d| Rtte::decode(d, level, fmt).is_some_and(Rtte::is_live));
     if let Some(i) = live {
         return table_base + (first + i) as u64 * size;
     }
-    table_base + ENTRIES as u64 * size
+    table_base + n as u64 * size
 }
 
 /// An RTT entry that does not decode: the tables hold only descriptors this RMM wrote,
@@ -223,15 +232,16 @@ fn corrupt(rtt: PhysAddr, index: usize, desc: u64) -> ! {
     panic!("RTT {rtt} entry {index} holds an unknown descriptor {desc:#x}")
 }
 
-/// Decodes entry `index` of the locked level `level` RTT `rtt`.
+/// Decodes entry `index` of the locked level `level` RTT `rtt`, in the layout `fmt`.
 pub fn read_entry<A: Arch>(
     arch: &A,
     rtt: &mut Locked<'_, RttKind>,
     index: usize,
     level: Level,
+    fmt: DescFormat,
 ) -> Rtte {
     let desc = read_desc(arch, rtt, index);
-    Rtte::decode(desc, level).unwrap_or_else(|| corrupt(rtt.pa(), index, desc))
+    Rtte::decode(desc, level, fmt).unwrap_or_else(|| corrupt(rtt.pa(), index, desc))
 }
 
 /// Walks the realm's RTTs for `ipa` (inside the IPA space) down to `target` (at least
@@ -244,13 +254,14 @@ pub fn walk<'g, A: Arch, S: Storage>(
     target: Level,
 ) -> Walk<'g> {
     let geo = &realm.geometry;
+    let format = geo.format;
     let root = geo.root_index(ipa);
     let root_pa = PhysAddr(realm.rtt_base + (root / ENTRIES) as u64 * 4096);
     let mut rtt = lock_rtt(granules, root_pa);
     let mut level = geo.start_level;
     let mut index = root % ENTRIES;
     loop {
-        let entry = read_entry(arch, &mut rtt, index, level);
+        let entry = read_entry(arch, &mut rtt, index, level, format);
         match entry {
             Rtte::Table(next) if level < target => {
                 // Lock the child before the parent is released.
@@ -264,6 +275,7 @@ pub fn walk<'g, A: Arch, S: Storage>(
                     rtt,
                     index,
                     entry,
+                    format,
                 }
             }
         }

@@ -165,6 +165,7 @@ mod tests {
             trf,
             pauth: false,
             sve: false,
+            lpa2: false,
         }
     }
 

@@ -89,23 +89,31 @@ struct Outside {
     hcrx: Option<u64>,
 }
 
-/// VTCR_EL2 for a realm: T0SZ from the IPA width, SL0 from the start level, walks
-/// inner/outer write-back inner shareable, 4 KiB granule, the PA size, 16-bit VMIDs
-/// when implemented, RES1 bit 31.
+/// VTCR_EL2 for a realm (Arm ARM D24.2, VTCR_EL2; D8.2, Table D8-19): T0SZ \[5:0\] from
+/// the IPA width, the start level in SL0 \[7:6\] (and SL2 \[33\] for level -1), walks
+/// inner/outer write-back (IRGN0, ORGN0) Inner Shareable (SH0 \[13:12\], which with LPA2
+/// is also the shareability of every descriptor), 4 KiB granule (TG0 = 0), the PA size
+/// PS \[18:16\] (at most 48 bits without LPA2, whose descriptors cannot express more),
+/// 16-bit VMIDs (VS \[19\]) when implemented, RES1 bit 31, and DS \[32\] for a realm
+/// created with LPA2.
 pub fn vtcr(realm: &RealmInfo, pa_bits: u32, vmid16: bool) -> u64 {
     let g = &realm.geometry;
-    let sl0: u64 = match g.start_level {
-        0 => 2,
-        1 => 1,
-        _ => 0,
+    let lpa2 = g.format.is_lpa2();
+    let (sl2, sl0): (u64, u64) = match g.start_level {
+        -1 => (1, 0),
+        0 => (0, 2),
+        1 => (0, 1),
+        _ => (0, 0),
     };
+    let pa_bits = if lpa2 { pa_bits } else { pa_bits.min(48) };
     let ps: u64 = match pa_bits {
         32 => 0,
         36 => 1,
         40 => 2,
         42 => 3,
         44 => 4,
-        _ => 5,
+        48 => 5,
+        _ => 6,
     };
     (64 - g.ipa_bits as u64)
         | sl0 << 6
@@ -115,6 +123,21 @@ pub fn vtcr(realm: &RealmInfo, pa_bits: u32, vmid16: bool) -> u64 {
         | ps << 16
         | (vmid16 as u64) << 19
         | 1 << 31
+        | (lpa2 as u64) << 32
+        | sl2 << 33
+}
+
+/// VTTBR_EL2 for a realm (Arm ARM D24.2, VTTBR_EL2): the VMID in \[63:48\] and the first
+/// start-level RTT in BADDR: bits \[47:12\] in place and, with LPA2 (`VTCR_EL2.DS = 1`,
+/// BADDR is a 52-bit address), bits \[51:48\] in register bits \[5:2\].
+pub fn vttbr(realm: &RealmInfo) -> u64 {
+    let base = realm.rtt_base;
+    let high = if realm.geometry.format.is_lpa2() {
+        (base >> 48 & 0xF) << 2
+    } else {
+        0
+    };
+    (base & 0x0000_FFFF_FFFF_F000) | high | (realm.vmid as u64) << 48
 }
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
@@ -179,11 +202,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             SysReg::VTCR_EL2,
             vtcr(&ctx.realm, self.features.pa_bits, vmid16),
         );
-        self.arch.write_sysreg(
-            cpu,
-            SysReg::VTTBR_EL2,
-            ctx.realm.rtt_base | (ctx.realm.vmid as u64) << 48,
-        );
+        self.arch
+            .write_sysreg(cpu, SysReg::VTTBR_EL2, vttbr(&ctx.realm));
         self.arch
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
         // The Normal world's own ICH_* state out (EL3 switches none of the list and
@@ -328,4 +348,51 @@ pub fn mpidr_el1(m: u64) -> u64 {
     rmi_abi::mpidr::RmiRecMpidr::decode(m)
         .map(|m| m.to_mpidr_el1())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtt::entry::DescFormat;
+    use crate::rtt::RttGeometry;
+    use rmi_abi::enums::{RmiHashAlgorithm, RmiRealmState};
+
+    fn realm(ipa_bits: u32, start: i64, n: u64, format: DescFormat, rtt_base: u64) -> RealmInfo {
+        RealmInfo {
+            state: RmiRealmState::New,
+            geometry: RttGeometry::new(ipa_bits, start, n, 52, format).unwrap(),
+            rtt_base,
+            hash_algo: RmiHashAlgorithm::Sha256,
+            vmid: 0x1234,
+            num_bps: 1,
+            num_wps: 1,
+        }
+    }
+
+    /// Arm ARM D24.2, VTCR_EL2 and VTTBR_EL2; D8.2 Table D8-19 (SL2:SL0 = 1:00 is level
+    /// -1).
+    #[test]
+    fn vtcr_and_vttbr_for_lpa2_and_48_bit_realms() {
+        const COMMON: u64 = 1 << 8 | 1 << 10 | 3 << 12 | 1 << 19 | 1 << 31;
+        let r = realm(40, 1, 2, DescFormat::Pa48, 0x8000_2000);
+        // T0SZ 24, SL0 1, PS 48 bits (0b101) even on a 52-bit CPU, no DS.
+        assert_eq!(vtcr(&r, 52, true), 24 | 1 << 6 | 0b101 << 16 | COMMON);
+        assert_eq!(vttbr(&r), 0x1234 << 48 | 0x8000_2000);
+        let r = realm(52, -1, 1, DescFormat::Lpa2, 0x000D_0000_4000_3000);
+        // T0SZ 12, SL0 0 with SL2 [33], PS 52 bits (0b110), DS [32].
+        assert_eq!(
+            vtcr(&r, 52, true),
+            12 | 0b110 << 16 | COMMON | 1 << 32 | 1 << 33
+        );
+        // BADDR[51:48] = 0xD in bits [5:2].
+        assert_eq!(vttbr(&r), 0x1234 << 48 | 0x4000_3000 | 0xD << 2);
+        let r = realm(49, 0, 2, DescFormat::Lpa2, 0x4000_2000);
+        assert_eq!(
+            vtcr(&r, 52, false) & !COMMON,
+            15 | 2 << 6 | 0b110 << 16 | 1 << 32
+        );
+        // LPA2 on a 48-bit CPU: PS from the PA size.
+        let r = realm(44, 0, 1, DescFormat::Lpa2, 0x4000_2000);
+        assert_eq!((vtcr(&r, 48, true) >> 16) & 7, 0b101);
+    }
 }

@@ -5,6 +5,7 @@ mod data;
 mod dispatch;
 mod features;
 mod granule;
+mod lpa2;
 mod psci;
 mod realm;
 mod rec;
@@ -22,6 +23,7 @@ pub const ALL: &[&[TestDef]] = &[
     granule::TESTS,
     realm::TESTS,
     rtt::TESTS,
+    lpa2::TESTS,
     data::TESTS,
     rec::TESTS,
     ripas::TESTS,

@@ -194,6 +194,7 @@ fn start_levels(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
             num_start,
             vmid: 10 + i as u16,
             hash_algo: 0,
+            lpa2: false,
         };
         let r = create_realm(h, &pool, c, spec)?;
         destroy_realm(h, c, &r)?;

@@ -202,6 +202,16 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
     [r0, r1, r2, r3, r4]
 }
 
+/// ID_AA64MMFR0_EL1 (PARange, the translation granule fields).
+pub fn id_aa64mmfr0() -> u64 {
+    let v: u64;
+    // SAFETY: reading an identification register has no side effect.
+    unsafe {
+        asm!("mrs {}, id_aa64mmfr0_el1", out(reg) v, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
 /// ID_AA64MMFR1_EL1 (VMIDBits and friends).
 pub fn id_aa64mmfr1() -> u64 {
     let v: u64;

@@ -82,6 +82,10 @@ impl Host for QemuHost {
         1
     }
 
+    fn id_aa64mmfr0(&self) -> u64 {
+        asm::id_aa64mmfr0()
+    }
+
     fn vmid_bits(&self) -> u32 {
         // ID_AA64MMFR1_EL1.VMIDBits [7:4]: 0b0010 means 16-bit VMIDs.
         if (asm::id_aa64mmfr1() >> 4) & 0xF == 0b0010 {

@@ -82,6 +82,10 @@ pub const TESTS: &[TestDef] = &[
         name: "realm_run_psci_system_off",
         run: system_off,
     },
+    TestDef {
+        name: "realm_run_lpa2_start_level_minus_1",
+        run: lpa2_level_minus_1,
+    },
 ];
 
 /// RmiRecExitReason (DEN0137 1.0, B4.4.19).
@@ -132,6 +136,17 @@ impl Payload {
         c: &mut Checks,
         extra: Option<(u64, &[u8; 4096])>,
     ) -> Result<Self, Outcome> {
+        Self::start_with(h, pool, c, extra, RealmSpec::default())
+    }
+
+    /// [`Payload::start`] for a realm of `spec`.
+    fn start_with(
+        h: &dyn Host,
+        pool: &Pool<'_>,
+        c: &mut Checks,
+        extra: Option<(u64, &[u8; 4096])>,
+        spec: RealmSpec,
+    ) -> Result<Self, Outcome> {
         let image = params::realm_image().ok_or_else(|| missing_image(c))?;
         let mut pages: [(u64, &[u8; 4096]); 64] = [(0, &image[0]); 64];
         let mut n = 0;
@@ -148,7 +163,7 @@ impl Payload {
             pool,
             c,
             &RealmImage {
-                spec: RealmSpec::default(),
+                spec,
                 pages: &pages[..n],
                 ram_top: RAM_TOP,
                 entry: BASE_IPA,
@@ -843,6 +858,44 @@ fn system_off(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     }
     let (x0, _) = vmm::enter(h, &p.vm, 0, &RmiRecEnter::new_zeroed());
     c.status("rec enter after SYSTEM_OFF", x0, Err(RmiError::Realm(1)))?;
+    p.finish(h, &pool, c)
+}
+
+/// The payload in a realm with FEAT_LPA2: 52-bit IPAs, RTTs from start level -1
+/// (DEN0137 1.0, A3.1.2; Arm ARM D8.2 Table D8-20), its pages under RTTs of levels 0 to
+/// 3. The RMM runs it with VTCR_EL2.DS set and its descriptors in the LPA2 layout: the
+/// payload's code, data and stack are all fetched and accessed through them, it answers
+/// RSI_REALM_CONFIG with ipa_width 52 (B5.4.5) and makes a host call round trip.
+/// Skipped where RMI_FEATURES offers no LPA2 with S2SZ 52.
+fn lpa2_level_minus_1(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let f = rmi_abi::features::FeatureReg0::decode(h.rmi(RmiFid::Features, &[0])[1]);
+    if !f.is_ok_and(|f| f.lpa2 && f.s2sz == 52) {
+        return Err(Outcome::Skipped("no LPA2 with S2SZ 52"));
+    }
+    let spec = RealmSpec {
+        s2sz: 52,
+        start_level: -1,
+        num_start: 1,
+        lpa2: true,
+        ..RealmSpec::default()
+    };
+    let pool = Pool::new(h);
+    let p = Payload::start_with(h, &pool, c, None, spec)?;
+    let e = h.rmi(RmiFid::RttReadEntry, &[p.vm.realm.rd, BASE_IPA, 3]);
+    c.status("read entry", e[0], Ok(()))?;
+    c.eq("walk level 3 below levels -1, 0, 1, 2", e[1], 3)?;
+    c.eq("state ASSIGNED", e[2], 1)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, cmd::REALM_CONFIG, &[0x5A])?;
+    c.eq("RSI_REALM_CONFIG status", r[0], 0)?;
+    c.eq("ipa_width", r[1], 52)?;
+    let exit = p.command(h, c, cmd::HOST_CALL, &[], 0)?;
+    c.eq("imm", exit.imm.into(), IMM_ECHO.into())?;
+    c.eq("exit gprs[7] = the realm's x7", exit.gprs[7], realm_gpr(7))?;
+    let mut answer = RmiRecEnter::new_zeroed();
+    answer.gprs = core::array::from_fn(host_gpr);
+    let r = p.results_after(h, c, &answer)?;
+    c.eq("the realm's x30 after the call", r[30], host_gpr(30))?;
     p.finish(h, &pool, c)
 }
 
