@@ -45,6 +45,10 @@ pub const TESTS: &[TestDef] = &[
         run: rtt_commands,
     },
     TestDef {
+        name: "lpa2_rtt_fold_unfold_assigned_block",
+        run: fold_assigned,
+    },
+    TestDef {
         name: "lpa2_data_create",
         run: data_create,
     },
@@ -528,6 +532,60 @@ fn rtt_commands(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
             Ok(()),
         )?;
         destroy_realm(h, c, &r48)?;
+    }
+    teardown(h, &pool, c, &[rd], &[])?;
+    if let Some(high) = &high {
+        high.release(c)?;
+    }
+    Ok(())
+}
+
+/// RMI_RTT_FOLD of a level 3 RTT of 512 contiguous ASSIGNED pages into a level 2
+/// block in a 52-bit realm (DEN0137 1.0, B4.3.17, A5.5.6 RttFold: homogeneous entries
+/// whose output addresses are contiguous and block aligned), with the DATA above 2^48
+/// where there is memory there: RTT_READ_ENTRY gives the block's address in the
+/// FEAT_LPA2 layout (OA[51:50] in bits [9:8]); RTT_CREATE unfolds it into pages again,
+/// each with its own address; the pages are destroyed one by one.
+fn fold_assigned(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    lpa2_52_or_skip(h, c)?;
+    let pool = Pool::new(h);
+    let high = Pool::high(h);
+    let mem = high.as_ref().unwrap_or(&pool);
+    let r = create_realm(h, &pool, c, spec_52(9))?;
+    let rd = r.rd;
+    // HIGH_IPA is aligned at every level: the RTTs of levels 0-3 and the block there.
+    let ipa = HIGH_IPA;
+    let rtts = rtts_down_to(h, &pool, c, rd, ipa, 3)?;
+    let base = mem.ns_contiguous(512, MIB2);
+    for i in 0..512 {
+        mem.delegate(c, base + i * 0x1000)?;
+        c.status(
+            "data create unknown",
+            h.rmi(
+                RmiFid::DataCreateUnknown,
+                &[rd, base + i * 0x1000, ipa + i * 0x1000],
+            )[0],
+            Ok(()),
+        )?;
+    }
+    let f = h.rmi(RmiFid::RttFold, &[rd, ipa, 3]);
+    c.status("fold the level 3 RTT", f[0], Ok(()))?;
+    c.eq("folded rtt", f[1], rtts[3])?;
+    read(h, c, rd, ipa, 3, [2, ASSIGNED, lpa2_desc_addr(base), EMPTY])?;
+    let l3 = pool.delegated(c)?;
+    rtt_create(h, c, rd, l3, ipa, 3)?;
+    read(
+        h,
+        c,
+        rd,
+        ipa + 0x7000,
+        3,
+        [3, ASSIGNED, lpa2_desc_addr(base + 0x7000), EMPTY],
+    )?;
+    for i in 0..512 {
+        let d = h.rmi(RmiFid::DataDestroy, &[rd, ipa + i * 0x1000]);
+        c.status("data destroy", d[0], Ok(()))?;
+        c.eq("data", d[1], base + i * 0x1000)?;
     }
     teardown(h, &pool, c, &[rd], &[])?;
     if let Some(high) = &high {
