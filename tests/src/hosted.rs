@@ -38,12 +38,21 @@ impl crate::Host for Machine {
         self.hw().num_cpus()
     }
 
-    fn realm_program(&self, entry: u64, program: fn(&mut dyn crate::realm::RealmEnv)) -> bool {
+    fn realm_code(
+        &self,
+        program: &'static crate::program::Program,
+    ) -> Option<crate::program::RealmCode> {
+        let entry = crate::payload::BASE_IPA;
+        let run = program.run;
         self.hw().register_realm_program(
             entry,
-            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| program(cpu)),
+            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| run(cpu)),
         );
-        true
+        Some(crate::program::RealmCode {
+            entry,
+            gprs: [0; 8],
+            pages: &[],
+        })
     }
 
     fn id_aa64mmfr0(&self) -> u64 {

@@ -13,6 +13,7 @@ mod ripas;
 pub mod rtt;
 mod version;
 
+use crate::program::Program;
 use crate::TestDef;
 
 /// Every conformance test, in run order.
@@ -35,3 +36,7 @@ pub const ALL: &[&[TestDef]] = &[
 pub fn all() -> impl Iterator<Item = &'static TestDef> {
     ALL.iter().flat_map(|s| s.iter())
 }
+
+/// Every realm program of the suites ([`crate::program`]): the realm payload runs them
+/// by their index here.
+pub const PROGRAMS: &[&Program] = &[&attest::PROGRAM];

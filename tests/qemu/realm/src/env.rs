@@ -16,13 +16,20 @@ impl RealmEnv for Env {
         out
     }
 
+    /// Byte by byte, each load under an exception catcher: an access the RMM (or the
+    /// host) answers with an abort ends the copy with that abort's ESR_EL1, as on the
+    /// simulation.
     fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64> {
-        asm::read_mem(ipa, buf);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = asm::read_byte(ipa + i as u64)?;
+        }
         Ok(())
     }
 
     fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64> {
-        asm::write_mem(ipa, buf);
+        for (i, &b) in buf.iter().enumerate() {
+            asm::write_byte(ipa + i as u64, b)?;
+        }
         Ok(())
     }
 
