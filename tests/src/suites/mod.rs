@@ -9,6 +9,7 @@ mod lpa2;
 mod psci;
 mod realm;
 mod rec;
+mod rec_exit;
 mod ripas;
 pub mod rtt;
 mod version;
@@ -30,6 +31,7 @@ pub const ALL: &[&[TestDef]] = &[
     ripas::TESTS,
     psci::TESTS,
     attest::TESTS,
+    rec_exit::TESTS,
 ];
 
 /// Iterates over every test.
@@ -39,4 +41,10 @@ pub fn all() -> impl Iterator<Item = &'static TestDef> {
 
 /// Every realm program of the suites ([`crate::program`]): the realm payload runs them
 /// by their index here.
-pub const PROGRAMS: &[&Program] = &[&attest::PROGRAM];
+pub const PROGRAMS: &[&Program] = &[
+    &attest::PROGRAM,
+    rec_exit::PROGRAMS[0],
+    rec_exit::PROGRAMS[1],
+    rec_exit::PROGRAMS[2],
+    rec_exit::PROGRAMS[3],
+];

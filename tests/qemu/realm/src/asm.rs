@@ -540,6 +540,18 @@ pub fn undef_insn(n: usize) -> u64 {
     at
 }
 
+/// CNTV_CVAL_EL0 = `cval`, then CNTV_CTL_EL0 = `ctl`.
+pub fn set_cntv(ctl: u64, cval: u64) {
+    // SAFETY: the EL1 virtual timer; its interrupt reaches the payload only through
+    // the list registers the host fills (with PSTATE.I masked it is never taken).
+    unsafe {
+        asm!(
+            "msr cntv_cval_el0, {v}", "msr cntv_ctl_el0, {c}", "isb",
+            v = in(reg) cval, c = in(reg) ctl, options(nomem, nostack),
+        )
+    }
+}
+
 /// CPACR_EL1 = `v`.
 pub fn set_cpacr(v: u64) {
     // SAFETY: the caller keeps FPEN set (the payload uses FP/SIMD).
