@@ -16,6 +16,10 @@ pub struct Pool<'h> {
     /// Whether the granules are the host's memory above 2^48
     /// ([`Host::high_ns_granule`]).
     high: bool,
+    /// Granules `[start, end)` that hold a host's realm code
+    /// ([`crate::vmm::build_code`]): released in one check, so that a suite makes as
+    /// many checks where the host loads code into the realm as where it does not.
+    code: Cell<Option<(usize, usize)>>,
 }
 
 impl<'h> Pool<'h> {
@@ -26,6 +30,7 @@ impl<'h> Pool<'h> {
             base: host.ns_granule(0),
             next: Cell::new(0),
             high: false,
+            code: Cell::new(None),
         }
     }
 
@@ -36,6 +41,7 @@ impl<'h> Pool<'h> {
             base: host.high_ns_granule(0)?,
             next: Cell::new(0),
             high: true,
+            code: Cell::new(None),
         })
     }
 
@@ -53,8 +59,16 @@ impl<'h> Pool<'h> {
     /// Undelegates every granule handed out so far that the host cannot access (each
     /// undelegation a check): the end of a test, once its realms are destroyed.
     pub fn release(&self, c: &mut Checks) -> Result<(), Failure> {
+        let code = self.code.get();
+        let mut code_released = true;
         for n in 0..self.next.get() as u64 {
             let pa = self.base + n * 4096;
+            if code.is_some_and(|(start, end)| (start as u64..end as u64).contains(&n)) {
+                if !self.host.granule_accessible(pa) {
+                    code_released &= self.host.rmi(RmiFid::GranuleUndelegate, &[pa])[0] == 0;
+                }
+                continue;
+            }
             if !self.host.granule_accessible(pa) {
                 c.status(
                     "undelegate",
@@ -63,7 +77,19 @@ impl<'h> Pool<'h> {
                 )?;
             }
         }
+        if code.is_some() {
+            c.holds("undelegate the realm code's granules", code_released)?;
+        }
         Ok(())
+    }
+
+    /// Runs `load`, which takes granules from the pool for a host's realm code: they
+    /// are released in one check ([`Pool::release`]). At most once per pool.
+    pub fn for_code<T>(&self, load: impl FnOnce(&Self) -> T) -> T {
+        let start = self.next.get();
+        let t = load(self);
+        self.code.set(Some((start, self.next.get())));
+        t
     }
 
     /// The next free Non-secure granule.

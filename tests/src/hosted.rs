@@ -38,12 +38,21 @@ impl crate::Host for Machine {
         self.hw().num_cpus()
     }
 
-    fn realm_program(&self, entry: u64, program: fn(&mut dyn crate::realm::RealmEnv)) -> bool {
+    fn realm_code(
+        &self,
+        program: &'static crate::program::Program,
+    ) -> Option<crate::program::RealmCode> {
+        let entry = crate::payload::BASE_IPA;
+        let run = program.run;
         self.hw().register_realm_program(
             entry,
-            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| program(cpu)),
+            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| run(cpu)),
         );
-        true
+        Some(crate::program::RealmCode {
+            entry,
+            gprs: [0; 8],
+            pages: &[],
+        })
     }
 
     fn id_aa64mmfr0(&self) -> u64 {
@@ -88,14 +97,41 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
         platform::sim::realm::RealmCpu::wfi(self)
     }
 
+    /// The load a realm would use: LDRB/LDRH/LDR into W0 (SF 0) for 1, 2 and 4 bytes,
+    /// LDR into X0 (SF 1) for 8, as the realm payload's loads in QEMU.
     fn mmio_read(&mut self, ipa: u64, size: usize) -> Result<u64, u64> {
-        self.load(ipa, access_size(size), 0, false, true)
+        self.load(ipa, access_size(size), 0, false, size == 8)
             .map_err(|e| e.esr)
     }
 
     fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64> {
         self.store(ipa, access_size(size), 1, value)
             .map_err(|e| e.esr)
+    }
+
+    fn set_virtual_timer(&mut self, ctl: u64, cval: u64) {
+        self.write_sysreg(platform::SysReg::CNTV_CVAL_EL0, cval);
+        self.write_sysreg(platform::SysReg::CNTV_CTL_EL0, ctl);
+    }
+
+    fn virtual_timer_ctl(&mut self) -> u64 {
+        self.read_sysreg(platform::SysReg::CNTV_CTL_EL0)
+    }
+
+    fn gic_enable_group1(&mut self) {
+        self.gic(|g| {
+            g.set_priority_mask(0xFF);
+            g.set_group_enable(vgic::sim::Group::Group1, true);
+        });
+    }
+
+    fn gic_acknowledge(&mut self) -> u64 {
+        self.gic(|g| g.acknowledge(vgic::sim::Group::Group1))
+            .map_or(1023, u64::from)
+    }
+
+    fn gic_eoi(&mut self, intid: u64) {
+        self.gic(|g| g.eoi(vgic::sim::Group::Group1, intid as u32));
     }
 }
 

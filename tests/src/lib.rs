@@ -16,6 +16,7 @@
 pub mod builder;
 pub mod check;
 pub mod payload;
+pub mod program;
 pub mod realm;
 pub mod realm_id;
 pub mod suites;
@@ -76,14 +77,11 @@ pub trait Host {
         self.read_ns(pa, &mut [0u8; 1])
     }
 
-    /// Makes `program` the code of the RECs whose entry point is `entry`, if this host
-    /// can run realm code given this way (the hosted simulation, where a realm program
-    /// is a function run on a thread of its own); `false` if it cannot, and the tests
-    /// that need it are skipped. (On QEMU, realm code will be a payload image loaded
-    /// into the realm.)
-    fn realm_program(&self, entry: u64, program: fn(&mut dyn realm::RealmEnv)) -> bool {
-        let _ = (entry, program);
-        false
+    /// How this host runs `program` in a realm ([`program::RealmCode`]), or `None` if
+    /// it cannot run realm code (the tests that need it are then skipped).
+    fn realm_code(&self, program: &'static program::Program) -> Option<program::RealmCode> {
+        let _ = program;
+        None
     }
 
     /// Issues an RMI command with up to six arguments on CPU 0.

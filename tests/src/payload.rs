@@ -23,6 +23,11 @@ pub const DEVICE_IPA: u64 = (1 << 39) + 0x10_0000;
 /// stack: every page the host must give it) at offset 16.
 pub const HEADER_MAGIC: u64 = u64::from_le_bytes(*b"RMMREALM");
 
+/// REC 0's x0 when the payload is to run a suite's realm program instead of its
+/// command loop: x1 is the program's index in [`crate::suites::PROGRAMS`]
+/// ([`crate::program`]).
+pub const PROGRAM_MAGIC: u64 = u64::from_le_bytes(*b"RMMPROG\0");
+
 /// The first host call, and each later one asking for a command.
 pub const IMM_READY: u16 = 0x100;
 /// A command's results in `gprs`, asking for the next command.
@@ -31,6 +36,12 @@ pub const IMM_RESULT: u16 = 0x101;
 pub const IMM_ECHO: u16 = 0xABCD;
 /// An unexpected exception in the payload.
 pub const IMM_FAULT: u16 = 0xDEAD;
+/// A piece of the attestation token of [`cmd::ATTEST_TOKEN`]: `gprs[0]` its offset,
+/// `gprs[1]` the token's size, `gprs[2..]` up to [`TOKEN_CHUNK`] bytes of it
+/// (little-endian words).
+pub const IMM_TOKEN: u16 = 0x102;
+/// Bytes of the token per [`IMM_TOKEN`] host call.
+pub const TOKEN_CHUNK: usize = 29 * 8;
 
 /// Commands (`gprs[0]` of the host's answer).
 pub mod cmd {
@@ -79,6 +90,16 @@ pub mod cmd {
     /// catcher; results: per access its ESR_EL1 (0 if none was taken) and the value
     /// read (0 for a write).
     pub const DEBUG_REGS: u64 = 13;
+    /// An attestation token for the 64-byte challenge in `args[1..9]` (little-endian
+    /// words): RSI_ATTESTATION_TOKEN_INIT, then the CONTINUE loop of DEN0137 1.0,
+    /// A7.2.2 into a granule of the payload, then the token to the host in
+    /// [`super::IMM_TOKEN`] host calls; results: INIT's status and upper bound, the
+    /// loop's status (0, or the status of the call that failed), the token's size, the
+    /// number of CONTINUE calls.
+    pub const ATTEST_TOKEN: u64 = 14;
+    /// RSI_MEASUREMENT_READ of index `args[1]`: results its status, then the 64
+    /// measurement bytes (eight little-endian words).
+    pub const MEASUREMENT_READ: u64 = 15;
 }
 
 /// The accesses of [`cmd::DEBUG_REGS`], in order.

@@ -28,16 +28,43 @@ pub trait RealmEnv {
 
     /// A single store of the low `size` bytes of `value` at `ipa` from x1.
     fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64>;
+
+    /// The EL1 virtual timer: CNTV_CVAL_EL0 = `cval`, then CNTV_CTL_EL0 = `ctl`. (The
+    /// default does nothing: an environment without timers.)
+    fn set_virtual_timer(&mut self, ctl: u64, cval: u64) {
+        let _ = (ctl, cval);
+    }
+
+    /// CNTV_CTL_EL0 (ISTATUS [2], IMASK [1], ENABLE [0]); the default reads all ones.
+    fn virtual_timer_ctl(&mut self) -> u64 {
+        u64::MAX
+    }
+
+    /// Enables virtual group 1 interrupts at the GIC CPU interface: ICC_PMR_EL1 = 0xFF,
+    /// ICC_IGRPEN1_EL1 = 1 (the ICV_* registers, HCR_EL2.IMO being set). The default
+    /// does nothing.
+    fn gic_enable_group1(&mut self) {}
+
+    /// ICC_IAR1_EL1: acknowledges the highest-priority pending virtual group 1
+    /// interrupt and returns its INTID, 1023 if there is none (the default).
+    fn gic_acknowledge(&mut self) -> u64 {
+        1023
+    }
+
+    /// ICC_EOIR1_EL1 = `intid`. The default does nothing.
+    fn gic_eoi(&mut self, intid: u64) {
+        let _ = intid;
+    }
 }
 
 /// RSI_VERSION: (status, lower, higher).
-pub fn rsi_version(r: &mut impl RealmEnv, requested: u64) -> (u64, u64, u64) {
+pub fn rsi_version(r: &mut (impl RealmEnv + ?Sized), requested: u64) -> (u64, u64, u64) {
     let x = r.smc(fid::RSI_VERSION as u64, &[requested]);
     (x[0], x[1], x[2])
 }
 
 /// RSI_MEASUREMENT_READ: (status, the 64 measurement bytes).
-pub fn measurement_read(r: &mut impl RealmEnv, index: u64) -> (u64, [u8; 64]) {
+pub fn measurement_read(r: &mut (impl RealmEnv + ?Sized), index: u64) -> (u64, [u8; 64]) {
     let x = r.smc(fid::RSI_MEASUREMENT_READ as u64, &[index]);
     let mut m = [0u8; 64];
     for (i, w) in x[1..9].iter().enumerate() {
@@ -47,7 +74,7 @@ pub fn measurement_read(r: &mut impl RealmEnv, index: u64) -> (u64, [u8; 64]) {
 }
 
 /// RSI_MEASUREMENT_EXTEND with up to 64 bytes: the status.
-pub fn measurement_extend(r: &mut impl RealmEnv, index: u64, data: &[u8]) -> u64 {
+pub fn measurement_extend(r: &mut (impl RealmEnv + ?Sized), index: u64, data: &[u8]) -> u64 {
     let mut args = [0u64; 10];
     args[0] = index;
     args[1] = data.len() as u64;
@@ -64,7 +91,12 @@ pub fn measurement_extend(r: &mut impl RealmEnv, index: u64, data: &[u8]) -> u64
 
 /// RSI_HOST_CALL with the RsiHostCall structure at `ipa` holding `imm` and `gprs`;
 /// returns the status and the structure's gprs after the host's answer.
-pub fn host_call(r: &mut impl RealmEnv, ipa: u64, imm: u16, gprs: &[u64; 31]) -> (u64, [u64; 31]) {
+pub fn host_call(
+    r: &mut (impl RealmEnv + ?Sized),
+    ipa: u64,
+    imm: u16,
+    gprs: &[u64; 31],
+) -> (u64, [u64; 31]) {
     let mut call = [0u8; 256];
     call[0..2].copy_from_slice(&imm.to_le_bytes());
     for (i, g) in gprs.iter().enumerate() {
@@ -86,7 +118,7 @@ pub fn host_call(r: &mut impl RealmEnv, ipa: u64, imm: u16, gprs: &[u64; 31]) ->
 
 /// RSI_IPA_STATE_SET: (status, top reached, response).
 pub fn ipa_state_set(
-    r: &mut impl RealmEnv,
+    r: &mut (impl RealmEnv + ?Sized),
     base: u64,
     top: u64,
     ripas: u64,
@@ -97,24 +129,29 @@ pub fn ipa_state_set(
 }
 
 /// RSI_IPA_STATE_GET: (status, top of the run found, RIPAS).
-pub fn ipa_state_get(r: &mut impl RealmEnv, base: u64, top: u64) -> (u64, u64, u64) {
+pub fn ipa_state_get(r: &mut (impl RealmEnv + ?Sized), base: u64, top: u64) -> (u64, u64, u64) {
     let x = r.smc(fid::RSI_IPA_STATE_GET as u64, &[base, top]);
     (x[0], x[1], x[2])
 }
 
 /// PSCI_CPU_ON (SMC64): the PSCI return code.
-pub fn psci_cpu_on(r: &mut impl RealmEnv, target_mpidr: u64, entry: u64, context: u64) -> u64 {
+pub fn psci_cpu_on(
+    r: &mut (impl RealmEnv + ?Sized),
+    target_mpidr: u64,
+    entry: u64,
+    context: u64,
+) -> u64 {
     r.smc(0xC400_0003, &[target_mpidr, entry, context])[0]
 }
 
 /// PSCI_SYSTEM_OFF (does not return to the realm in a working system).
-pub fn psci_system_off(r: &mut impl RealmEnv) -> u64 {
+pub fn psci_system_off(r: &mut (impl RealmEnv + ?Sized)) -> u64 {
     r.smc(0x8400_0008, &[])[0]
 }
 
 /// RSI_ATTESTATION_TOKEN_INIT with a 64-byte challenge: (status, upper bound of the
 /// token's size).
-pub fn attest_token_init(r: &mut impl RealmEnv, challenge: &[u8; 64]) -> (u64, u64) {
+pub fn attest_token_init(r: &mut (impl RealmEnv + ?Sized), challenge: &[u8; 64]) -> (u64, u64) {
     let mut args = [0u64; 8];
     for (a, chunk) in args.iter_mut().zip(challenge.chunks_exact(8)) {
         let mut b = [0u8; 8];
@@ -128,7 +165,7 @@ pub fn attest_token_init(r: &mut impl RealmEnv, challenge: &[u8; 64]) -> (u64, u
 /// RSI_ATTESTATION_TOKEN_CONTINUE into the granule at `ipa`, `size` bytes from
 /// `offset`: (status, bytes written).
 pub fn attest_token_continue(
-    r: &mut impl RealmEnv,
+    r: &mut (impl RealmEnv + ?Sized),
     ipa: u64,
     offset: u64,
     size: u64,
@@ -147,7 +184,7 @@ const RSI_INCOMPLETE: u64 = 3;
 /// then [`attest_token_read`]. Returns the token's size, or the status of the call that
 /// failed.
 pub fn attest_token(
-    r: &mut impl RealmEnv,
+    r: &mut (impl RealmEnv + ?Sized),
     challenge: &[u8; 64],
     buf: u64,
     chunk: u64,
@@ -167,7 +204,7 @@ pub fn attest_token(
 /// per call at most. The token is read back into `out`. Returns its size, or the status
 /// of the call that failed. `calls` counts the CONTINUEs.
 pub fn attest_token_read(
-    r: &mut impl RealmEnv,
+    r: &mut (impl RealmEnv + ?Sized),
     buf: u64,
     max: u64,
     chunk: u64,

@@ -9,6 +9,7 @@ use zerocopy::{FromBytes, FromZeros, IntoBytes};
 use crate::builder::{
     create_realm, create_rec, map_low_ipa_from, rec_params, Pool, Realm, RealmSpec,
 };
+use crate::program::RealmCode;
 use crate::{Checks, Failure, Host};
 
 /// The most RECs a [`Vm`] has.
@@ -69,8 +70,51 @@ pub fn build(
     c: &mut Checks,
     image: &RealmImage<'_>,
 ) -> Result<Vm, Failure> {
+    let code = RealmCode {
+        entry: image.entry,
+        gprs: [0; 8],
+        pages: &[],
+    };
+    build_inner(h, pool, c, image, &code, false)
+}
+
+/// [`build`] for a realm that runs a suite's realm program the way the host says
+/// ([`Host::realm_code`]): `code`'s pages are loaded too (measured, before `image`'s,
+/// all in one check: [`Pool::for_code`]) and REC 0 starts at `code.entry` with
+/// `code.gprs`; `image.entry` is not used.
+pub fn build_code(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    image: &RealmImage<'_>,
+    code: &RealmCode,
+) -> Result<Vm, Failure> {
+    build_inner(h, pool, c, image, code, true)
+}
+
+fn build_inner(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    image: &RealmImage<'_>,
+    code: &RealmCode,
+    load_code: bool,
+) -> Result<Vm, Failure> {
     let realm = create_realm(h, pool, c, image.spec)?;
     map_low_ipa_from(h, pool, c, realm.rd, image.spec.start_level, image.ram_top)?;
+    if load_code {
+        let loaded = pool.for_code(|pool| {
+            let src = pool.ns();
+            code.pages.iter().enumerate().all(|(i, page)| {
+                let data = pool.ns();
+                let ipa = code.entry + 4096 * i as u64;
+                h.write_ns(src, &page[..])
+                    && h.rmi(RmiFid::GranuleDelegate, &[data])[0] == 0
+                    && h.rmi(RmiFid::DataCreate, &[realm.rd, data, ipa, src, 1])[0] == 0
+            })
+        });
+        c.holds("the realm code's pages loaded", loaded)?;
+    }
     let src = pool.ns();
     for (ipa, page) in image.pages {
         c.holds("write source page", h.write_ns(src, &page[..]))?;
@@ -90,7 +134,11 @@ pub fn build(
         runs: [0; MAX_RECS],
     };
     for i in 0..image.recs {
-        vm.recs[i] = create_rec(h, pool, c, realm.rd, rec_params(i as u64, image.entry))?;
+        let mut params = rec_params(i as u64, code.entry);
+        if i == 0 {
+            params.gprs = code.gprs;
+        }
+        vm.recs[i] = create_rec(h, pool, c, realm.rd, params)?;
         vm.runs[i] = pool.ns();
     }
     ok(h, c, "realm activate", RmiFid::RealmActivate, &[realm.rd])?;

@@ -1,9 +1,8 @@
 //! Attestation (DEN0137 1.0, A7.2): the keys and platform token the RMM gets from EL3 at
 //! boot, and tokens requested by a realm, checked by an independent verifier
-//! (`common/verify.rs`).
+//! (the `cca-token-verify` crate, `tests/cca-verify`).
 
-#[path = "common/verify.rs"]
-mod verify;
+use cca_token_verify as verify;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -478,17 +477,21 @@ fn an_empty_buffer_is_error_input_and_an_unmapped_one_a_stage_2_exit() {
 /// The project's EL3 test monitor (QEMU) answers the attestation calls with fixed
 /// material (`tests/qemu/el3-monitor/attest/`): the simulation's test RAK, the
 /// challenge the RMM will send for it (SHA-256 of its COSE_Key) and the platform token
-/// the simulated EL3 signs for that challenge. Regenerate with
+/// the simulated EL3 signs for that challenge, and the public IAK that signature
+/// verifies under (for `cargo xtask run`'s check of the token a realm gets in QEMU).
+/// Regenerate with
 /// `RMM_UPDATE_ATTEST_FIXTURES=1 cargo test -p rmm-conformance --test attestation`.
 #[test]
 fn the_el3_monitor_s_attestation_material_is_the_simulation_s() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("qemu/el3-monitor/attest");
     let challenge: [u8; 32] = Sha256::digest(sim_rak_cose_key()).into();
     let token = platform::sim::attest::platform_token(&challenge);
-    let files: [(&str, &[u8]); 3] = [
+    let iak = platform::sim::attest::iak_public_sec1();
+    let files: [(&str, &[u8]); 4] = [
         ("realm-key.bin", &SIM_REALM_KEY),
         ("challenge.bin", &challenge),
         ("platform-token.cbor", &token),
+        ("iak-public.bin", &iak),
     ];
     if std::env::var_os("RMM_UPDATE_ATTEST_FIXTURES").is_some() {
         std::fs::create_dir_all(&dir).unwrap();

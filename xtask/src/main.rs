@@ -22,6 +22,7 @@ mod fuzz;
 mod image;
 mod qemu;
 mod tfa;
+mod token;
 
 /// The firmware's target: AArch64 bare metal without FP/SIMD code generation. EL3 does
 /// not switch the FP/SIMD registers between worlds, so R-EL2 code must not touch them

@@ -33,7 +33,8 @@
 //! 8 the tests passed but the stack budget did not: the largest stack high-water mark
 //! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size;
 //! 9 the tests passed but the RMM did not report its attestation key and platform token
-//! from EL3 at cold boot ([`ATTEST_READY`]).
+//! from EL3 at cold boot ([`ATTEST_READY`]); 10 the tests passed but the attestation
+//! token a realm got, as the test host printed it, does not verify (`token.rs`).
 
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -325,6 +326,20 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Ok(msg) => println!("xtask run: {msg}"),
         Err(msg) => eprintln!("xtask run: {msg}"),
     }
+    let platform = match opts.el3 {
+        El3::Monitor => crate::token::Platform::TestMonitor,
+        El3::TfA => crate::token::Platform::TfASample,
+    };
+    let token = crate::token::check(
+        &lines,
+        platform,
+        selected(&opts.suite, "realm_run_attestation_token"),
+        &root,
+    );
+    match &token {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     // TF-A powers the machine off (status 0) whatever the tests did: the test host
     // printed the run's status.
     let code = match (opts.el3, status.code()) {
@@ -338,6 +353,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     match code {
         Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
         Some(0) if attest.is_err() => Ok(ExitCode::from(ATTESTATION_UNAVAILABLE)),
+        Some(0) if token.is_err() => Ok(ExitCode::from(TOKEN_NOT_VERIFIED)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -362,6 +378,22 @@ const STACK_BUDGET_EXCEEDED: u8 = 8;
 /// Exit status of a run whose tests passed but whose RMM did not get its attestation
 /// material at boot.
 const ATTESTATION_UNAVAILABLE: u8 = 9;
+/// Exit status of a run whose tests passed but whose realm's attestation token, as
+/// the test host printed it, does not verify (or was not printed): `token.rs`.
+const TOKEN_NOT_VERIFIED: u8 = 10;
+
+/// Whether the test host runs test `name` with the `--suite` filter `filter` (the
+/// rule of `tests/qemu/ns-host/src/params.rs`: a plain prefix includes, `-prefix`
+/// excludes, no plain prefix includes everything).
+fn selected(filter: &str, name: &str) -> bool {
+    let prefixes = || filter.split(',').map(str::trim).filter(|p| !p.is_empty());
+    let mut include = prefixes().filter(|p| !p.starts_with('-')).peekable();
+    let included = include.peek().is_none() || include.any(|p| name.starts_with(p));
+    let excluded = prefixes()
+        .filter_map(|p| p.strip_prefix('-'))
+        .any(|p| name.starts_with(p));
+    included && !excluded
+}
 /// What the RMM logs once cold boot has the realm attestation key and the platform
 /// token from EL3 (`rmm::attest::fetch_from_el3`).
 const ATTEST_READY: &str = "attestation: realm attestation key from EL3, platform token of ";
@@ -707,6 +739,15 @@ mod tests {
         deep.push("[INFO ] stack high-water mark: CPU 1: 12289 of 16384 bytes".into());
         assert!(check_stack_budget(&deep).is_err());
         assert!(check_stack_budget(&run[1..2]).is_err());
+    }
+
+    #[test]
+    fn suite_selection() {
+        assert!(selected("", "realm_run_x"));
+        assert!(selected("realm_run_", "realm_run_x"));
+        assert!(!selected("granule", "realm_run_x"));
+        assert!(!selected("-realm_run", "realm_run_x"));
+        assert!(selected("-granule", "realm_run_x"));
     }
 
     #[test]

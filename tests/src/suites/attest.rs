@@ -2,12 +2,13 @@
 //! B5.3.1): every failure condition of CONTINUE a realm can reach, in the spec's order,
 //! and the state machine (ERROR_STATE before INIT and after the last byte). The realm
 //! makes the calls and hands their results to the host in one host call; the host
-//! checks them. Needs realm code ([`Host::realm_program`]): skipped where there is none
-//! yet (QEMU, until realms run on the image). The token's contents and signature are
+//! checks them. The realm's side is a [`Program`], run by the hosted simulation and by
+//! the realm payload in QEMU ([`crate::program`]). The token's contents and signature are
 //! checked hosted, by an independent verifier (`tests/tests/attestation.rs`); the
 //! `unknown` condition needs an EL3 without attestation, also tested there.
 
 use crate::builder::{teardown, Pool, RealmSpec};
+use crate::program::Program;
 use crate::realm::RealmEnv;
 use crate::vmm::{self, Devices, RealmImage};
 use crate::{Checks, Host, Outcome, TestDef};
@@ -19,7 +20,6 @@ pub const TESTS: &[TestDef] = &[TestDef {
     run: token_failures,
 }];
 
-const ENTRY: u64 = 0x8_0000;
 /// The host call structure.
 const CALL: u64 = 0x3000;
 /// A granule of realm RAM for the token.
@@ -63,6 +63,12 @@ fn init(r: &mut dyn RealmEnv) -> (u64, u64) {
     let x = r.smc(fid::RSI_ATTESTATION_TOKEN_INIT as u64, &[0x1234; 8]);
     (x[0], x[1])
 }
+
+/// The realm's side of `attestation_token_failure_conditions`.
+pub(super) const PROGRAM: Program = Program {
+    name: "attestation_token_failure_conditions",
+    run: program,
+};
 
 /// The realm's side: the calls of [`EXPECTED`], results in x0.. of one host call.
 fn program(r: &mut dyn RealmEnv) {
@@ -125,18 +131,18 @@ impl Devices for Results {
 static ZERO: [u8; 4096] = [0; 4096];
 
 fn token_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
-    if !h.realm_program(ENTRY, program) {
-        return Err(Outcome::Skipped("no realm code on this host yet"));
-    }
+    let Some(code) = h.realm_code(&PROGRAM) else {
+        return Err(Outcome::Skipped("this host cannot run realm code"));
+    };
     let pool = Pool::new(h);
     let image = RealmImage {
         spec: RealmSpec::default(),
         pages: &[(CALL, &ZERO), (BUF, &ZERO)],
         ram_top: 0x20_0000,
-        entry: ENTRY,
+        entry: code.entry,
         recs: 1,
     };
-    let vm = vmm::build(h, &pool, c, &image)?;
+    let vm = vmm::build_code(h, &pool, c, &image, &code)?;
     let mut results = Results(None);
     let exit = vmm::run(h, &vm, 0, &mut results, c)?;
     c.eq("the realm ends in WFI", exit.exit_reason as u64, 0)?;

@@ -9,10 +9,12 @@ mod lpa2;
 mod psci;
 mod realm;
 mod rec;
+mod rec_exit;
 mod ripas;
 pub mod rtt;
 mod version;
 
+use crate::program::Program;
 use crate::TestDef;
 
 /// Every conformance test, in run order.
@@ -29,9 +31,20 @@ pub const ALL: &[&[TestDef]] = &[
     ripas::TESTS,
     psci::TESTS,
     attest::TESTS,
+    rec_exit::TESTS,
 ];
 
 /// Iterates over every test.
 pub fn all() -> impl Iterator<Item = &'static TestDef> {
     ALL.iter().flat_map(|s| s.iter())
 }
+
+/// Every realm program of the suites ([`crate::program`]): the realm payload runs them
+/// by their index here.
+pub const PROGRAMS: &[&Program] = &[
+    &attest::PROGRAM,
+    rec_exit::PROGRAMS[0],
+    rec_exit::PROGRAMS[1],
+    rec_exit::PROGRAMS[2],
+    rec_exit::PROGRAMS[3],
+];

@@ -222,6 +222,16 @@ pub fn id_aa64mmfr1() -> u64 {
     v
 }
 
+/// CNTPCT_EL0, the physical count.
+pub fn cntpct() -> u64 {
+    let v: u64;
+    // SAFETY: reading the counter has no side effect.
+    unsafe {
+        asm!("isb", "mrs {}, cntpct_el0", out(reg) v, options(nomem, nostack, preserves_flags))
+    }
+    v
+}
+
 /// ESR_EL2, ELR_EL2 and FAR_EL2 (for fatal exception reports).
 pub fn exception_regs() -> (u64, u64, u64) {
     let (esr, elr, far): (u64, u64, u64);

@@ -1,6 +1,8 @@
 //! [`rmm_conformance::Host`] on the real machine: RMI through `smc #0` to the EL3 test
 //! monitor (which forwards it to the RMM), direct Non-secure memory accesses.
 
+use rmm_conformance::payload::{BASE_IPA, PROGRAM_MAGIC};
+use rmm_conformance::program::{Program, RealmCode};
 use rmm_conformance::Host;
 
 use crate::asm;
@@ -80,6 +82,17 @@ impl Host for QemuHost {
 
     fn num_cpus(&self) -> usize {
         1
+    }
+
+    /// The realm payload (`tests/qemu/realm`) at its base IPA, told by REC 0's x0 and x1
+    /// to run `program` ([`rmm_conformance::program`]).
+    fn realm_code(&self, program: &'static Program) -> Option<RealmCode> {
+        let index = program.index()?;
+        Some(RealmCode {
+            entry: BASE_IPA,
+            gprs: [PROGRAM_MAGIC, index as u64, 0, 0, 0, 0, 0, 0],
+            pages: crate::params::realm_image()?,
+        })
     }
 
     fn id_aa64mmfr0(&self) -> u64 {

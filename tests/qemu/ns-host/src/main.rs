@@ -24,6 +24,8 @@
 #[cfg(target_os = "none")]
 mod asm;
 #[cfg(target_os = "none")]
+mod attest_token;
+#[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
 mod fp_check;

@@ -114,8 +114,8 @@ const DFSC_TRANSLATION_L1: u64 = 0b00_0101;
 const ESR_UNDEF: u64 = 1 << 25;
 
 /// The payload's realm: built, REC 0 entered once (it asks for a command).
-struct Payload {
-    vm: Vm,
+pub(crate) struct Payload {
+    pub(crate) vm: Vm,
 }
 
 fn missing_image(c: &Checks) -> Outcome {
@@ -130,7 +130,7 @@ fn missing_image(c: &Checks) -> Outcome {
 impl Payload {
     /// Builds the realm from the payload's pages (and `extra` pages), activates it and
     /// makes the first entry: the payload's first host call must ask for a command.
-    fn start(
+    pub(crate) fn start(
         h: &dyn Host,
         pool: &Pool<'_>,
         c: &mut Checks,
@@ -175,7 +175,7 @@ impl Payload {
     }
 
     /// The first entry: the payload asks for a command.
-    fn first_entry(&self, h: &dyn Host, c: &mut Checks) -> Result<(), Failure> {
+    pub(crate) fn first_entry(&self, h: &dyn Host, c: &mut Checks) -> Result<(), Failure> {
         let exit = self.enter(h, c, &RmiRecEnter::new_zeroed())?;
         c.eq(
             "first exit: host call",
@@ -186,7 +186,7 @@ impl Payload {
     }
 
     /// RMI_REC_ENTER (must succeed); an unexpected exception in the payload fails.
-    fn enter(
+    pub(crate) fn enter(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -199,7 +199,7 @@ impl Payload {
     }
 
     /// Answers the pending host call with `command` and `args`; the exit that follows.
-    fn command(
+    pub(crate) fn command(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -215,7 +215,7 @@ impl Payload {
     }
 
     /// Enters with `enter` and expects the payload's result call; its `gprs`.
-    fn results_after(
+    pub(crate) fn results_after(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -226,7 +226,7 @@ impl Payload {
     }
 
     /// A command whose only exit is its result call.
-    fn results(
+    pub(crate) fn results(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -238,7 +238,12 @@ impl Payload {
     }
 
     /// Destroys the REC and the realm and gives every granule back.
-    fn finish(self, h: &dyn Host, pool: &Pool<'_>, c: &mut Checks) -> Result<(), Outcome> {
+    pub(crate) fn finish(
+        self,
+        h: &dyn Host,
+        pool: &Pool<'_>,
+        c: &mut Checks,
+    ) -> Result<(), Outcome> {
         Ok(teardown(
             h,
             pool,
@@ -263,7 +268,7 @@ fn fault_check(c: &mut Checks, exit: &RmiRecExit) -> Result<(), Failure> {
     Ok(())
 }
 
-fn result_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
+pub(crate) fn result_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
     c.eq(
         "exit reason: host call",
         exit.exit_reason.into(),

@@ -5,7 +5,8 @@
 //! Entry (R-EL1, EL1h, DAIF masked, MMU off: IPA = VA, data accesses Device at stage 1,
 //! hence `strict-align` code): enable FP/SIMD at EL1 (CPACR_EL1.FPEN), store V0..V31,
 //! FPCR and FPSR as the REC's first entry found them ([`INITIAL_FP`]), install the
-//! vectors, zero `.bss`, take the stack and call [`crate::commands::main`].
+//! vectors, zero `.bss`, take the stack and call [`crate::commands::main`] with the
+//! x0 and x1 the REC started with.
 //!
 //! Exceptions: every vector saves the caller-saved registers and calls
 //! [`crate::commands::exception`] with the vector index; if it returns (an exception
@@ -13,7 +14,7 @@
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicU64, Ordering};
 
 use rmm_conformance::payload::HEADER_MAGIC;
 
@@ -45,6 +46,8 @@ global_asm!(
     "    .quad __realm_size",
     "realm_start:",
     "    msr daifset, #0xf",
+    "    mov x19, x0",
+    "    mov x20, x1",
     "    mov x0, #{fpen}",
     "    msr cpacr_el1, x0",
     "    isb",
@@ -85,6 +88,8 @@ global_asm!(
     "3:  adrp x0, __stack_top",
     "    add x0, x0, :lo12:__stack_top",
     "    mov sp, x0",
+    "    mov x0, x19",
+    "    mov x1, x20",
     "    bl {main}",
     "1:  wfi",
     "    b 1b",
@@ -173,7 +178,11 @@ pub fn expect(f: impl FnOnce()) -> (u64, u64) {
     CAUGHT[0].store(0, Ordering::Relaxed);
     CAUGHT[1].store(0, Ordering::Relaxed);
     EXPECTING.store(1, Ordering::Relaxed);
+    // The access in `f` stays between the two stores (the exception handler runs on
+    // this CPU: a compiler fence is enough).
+    compiler_fence(Ordering::SeqCst);
     f();
+    compiler_fence(Ordering::SeqCst);
     EXPECTING.store(0, Ordering::Relaxed);
     (
         CAUGHT[0].load(Ordering::Relaxed),
@@ -352,19 +361,40 @@ pub fn store(addr: u64, size: u64, value: u64) {
     }
 }
 
+/// Reads the byte at IPA `ipa` (= VA) under [`expect`]: the byte, or ESR_EL1 of the
+/// exception the load took (a synchronous external abort the RMM or the host injected,
+/// say).
+pub fn read_byte(ipa: u64) -> Result<u8, u64> {
+    let mut v = 0u8;
+    // SAFETY: a single volatile byte load from realm memory that is no Rust object the
+    // payload uses (the caller names test memory); an exception it takes is caught by
+    // `expect` and the handler resumes after the load.
+    let (esr, _) = expect(|| v = unsafe { core::ptr::read_volatile(ipa as *const u8) });
+    if esr == 0 {
+        Ok(v)
+    } else {
+        Err(esr)
+    }
+}
+
+/// Writes `v` to the byte at IPA `ipa` (= VA) under [`expect`]; ESR_EL1 if the store
+/// took an exception.
+pub fn write_byte(ipa: u64, v: u8) -> Result<(), u64> {
+    // SAFETY: as for `read_byte`: a single volatile byte store to test memory.
+    let (esr, _) = expect(|| unsafe { core::ptr::write_volatile(ipa as *mut u8, v) });
+    if esr == 0 {
+        Ok(())
+    } else {
+        Err(esr)
+    }
+}
+
 /// Copies `buf.len()` bytes from the payload's memory at IPA `ipa` (= VA).
 pub fn read_mem(ipa: u64, buf: &mut [u8]) {
     // SAFETY: the caller names realm memory the payload owns (its .bss pages or the
     // leak page), not a Rust object borrowed elsewhere; byte copies, so alignment
     // does not matter.
     unsafe { core::ptr::copy_nonoverlapping(ipa as *const u8, buf.as_mut_ptr(), buf.len()) }
-}
-
-/// Copies `data` to the payload's memory at IPA `ipa` (= VA).
-pub fn write_mem(ipa: u64, data: &[u8]) {
-    // SAFETY: as for `read_mem`: the destination is a buffer of the payload that no
-    // Rust reference covers while the copy runs.
-    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), ipa as *mut u8, data.len()) }
 }
 
 /// Reads and writes of the EL1 registers of the leak test, in
@@ -508,6 +538,18 @@ pub fn undef_insn(n: usize) -> u64 {
         }
     }
     at
+}
+
+/// CNTV_CVAL_EL0 = `cval`, then CNTV_CTL_EL0 = `ctl`.
+pub fn set_cntv(ctl: u64, cval: u64) {
+    // SAFETY: the EL1 virtual timer; its interrupt reaches the payload only through
+    // the list registers the host fills (with PSTATE.I masked it is never taken).
+    unsafe {
+        asm!(
+            "msr cntv_cval_el0, {v}", "msr cntv_ctl_el0, {c}", "isb",
+            v = in(reg) cval, c = in(reg) ctl, options(nomem, nostack),
+        )
+    }
 }
 
 /// CPACR_EL1 = `v`.

@@ -4,7 +4,8 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use rmm_conformance::payload::{
-    cmd, leak_page, undef, HEADER_MAGIC, IMM_ECHO, IMM_FAULT, IMM_READY, IMM_RESULT, LEAK_PAGE_IPA,
+    cmd, leak_page, undef, HEADER_MAGIC, IMM_ECHO, IMM_FAULT, IMM_READY, IMM_RESULT, IMM_TOKEN,
+    LEAK_PAGE_IPA, PROGRAM_MAGIC, TOKEN_CHUNK,
 };
 use rmm_conformance::realm::{self, RealmEnv};
 use rsi_abi::fid;
@@ -85,8 +86,19 @@ enum Next {
     ResultsFromFilledFp([u64; 31]),
 }
 
-/// The payload's Rust entry, on its stack with `.bss` zeroed.
-pub extern "C" fn main() -> ! {
+/// The payload's Rust entry, on its stack with `.bss` zeroed, with the x0 and x1 the
+/// REC started with: [`PROGRAM_MAGIC`] and an index runs that realm program of the
+/// suites (`rmm_conformance::program`), then WFI for ever; anything else runs the
+/// command loop.
+pub extern "C" fn main(x0: u64, x1: u64) -> ! {
+    if x0 == PROGRAM_MAGIC {
+        if let Some(p) = rmm_conformance::suites::PROGRAMS.get(x1 as usize) {
+            (p.run)(&mut Env);
+        }
+        loop {
+            asm::wfi();
+        }
+    }
     for (slot, v) in EL1_AT_START.iter().zip(asm::read_el1()) {
         slot.store(v, Ordering::Relaxed);
     }
@@ -185,6 +197,14 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
                 r[2 * n + 1] = v;
             }
         }
+        cmd::ATTEST_TOKEN => r = attest_token(env, a),
+        cmd::MEASUREMENT_READ => {
+            let (status, m) = realm::measurement_read(env, a[1]);
+            r[0] = status;
+            for (w, b) in r[1..9].iter_mut().zip(m.chunks_exact(8)) {
+                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+        }
         cmd::ID_REGS => {
             let ids = asm::id_regs();
             r[..ids.len()].copy_from_slice(&ids);
@@ -192,6 +212,54 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
         other => r[0] = other ^ HEADER_MAGIC,
     }
     Next::Results(r)
+}
+
+/// The granule RSI_ATTESTATION_TOKEN_CONTINUE writes the token into.
+#[repr(C, align(4096))]
+struct TokenGranule([AtomicU64; 512]);
+static TOKEN_GRANULE: TokenGranule = TokenGranule([const { AtomicU64::new(0) }; 512]);
+
+/// [`cmd::ATTEST_TOKEN`].
+fn attest_token(env: &mut Env, a: &[u64; 31]) -> [u64; 31] {
+    let mut challenge = [0u8; 64];
+    for (c, w) in challenge.chunks_exact_mut(8).zip(&a[1..9]) {
+        c.copy_from_slice(&w.to_le_bytes());
+    }
+    let mut r = [0u64; 31];
+    let (status, max) = realm::attest_token_init(env, &challenge);
+    r[0] = status;
+    r[1] = max;
+    if status != 0 {
+        return r;
+    }
+    let mut token = [0u8; 4096];
+    let mut calls = 0;
+    let buf = ipa_of(&TOKEN_GRANULE);
+    let len = match realm::attest_token_read(env, buf, max.min(4096), 4096, &mut token, &mut calls)
+    {
+        Ok(len) => len,
+        Err(status) => {
+            r[2] = status;
+            return r;
+        }
+    };
+    for (offset, chunk) in (0..len)
+        .step_by(TOKEN_CHUNK)
+        .zip(token[..len].chunks(TOKEN_CHUNK))
+    {
+        let mut g = [0u64; 31];
+        g[0] = offset as u64;
+        g[1] = len as u64;
+        for (w, b) in g[2..].iter_mut().zip(chunk.chunks(8)) {
+            let mut word = [0u8; 8];
+            word[..b.len()].copy_from_slice(b);
+            *w = u64::from_le_bytes(word);
+        }
+        host_call(env, IMM_TOKEN, &g);
+    }
+    r[3] = len as u64;
+    r[4] = calls as u64;
+    r
 }
 
 /// [`cmd::LEAK_SCRIBBLE`].

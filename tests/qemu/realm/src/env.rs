@@ -16,13 +16,20 @@ impl RealmEnv for Env {
         out
     }
 
+    /// Byte by byte, each load under an exception catcher: an access the RMM (or the
+    /// host) answers with an abort ends the copy with that abort's ESR_EL1, as on the
+    /// simulation.
     fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64> {
-        asm::read_mem(ipa, buf);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = asm::read_byte(ipa + i as u64)?;
+        }
         Ok(())
     }
 
     fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64> {
-        asm::write_mem(ipa, buf);
+        for (i, &b) in buf.iter().enumerate() {
+            asm::write_byte(ipa + i as u64, b)?;
+        }
         Ok(())
     }
 
@@ -38,11 +45,38 @@ impl RealmEnv for Env {
             8 => load::X64,
             _ => return Err(0),
         };
-        Ok(asm::load(ipa, kind))
+        let mut v = 0;
+        match asm::expect(|| v = asm::load(ipa, kind)) {
+            (0, _) => Ok(v),
+            (esr, _) => Err(esr),
+        }
     }
 
     fn mmio_write(&mut self, ipa: u64, size: usize, value: u64) -> Result<(), u64> {
-        asm::store(ipa, size as u64, value);
-        Ok(())
+        match asm::expect(|| asm::store(ipa, size as u64, value)) {
+            (0, _) => Ok(()),
+            (esr, _) => Err(esr),
+        }
+    }
+
+    fn set_virtual_timer(&mut self, ctl: u64, cval: u64) {
+        asm::set_cntv(ctl, cval);
+    }
+
+    fn virtual_timer_ctl(&mut self) -> u64 {
+        asm::read_el1()[22]
+    }
+
+    fn gic_enable_group1(&mut self) {
+        asm::gic::set_pmr(0xFF);
+        asm::gic::set_igrpen1(1);
+    }
+
+    fn gic_acknowledge(&mut self) -> u64 {
+        asm::gic::iar1() & 0xFF_FFFF
+    }
+
+    fn gic_eoi(&mut self, intid: u64) {
+        asm::gic::eoir1(intid);
     }
 }
