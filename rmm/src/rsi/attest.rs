@@ -20,7 +20,7 @@ use rsi_abi::RsiStatus;
 
 use crate::attest::token::{token_state, Continue, RealmClaims, TokenState};
 use crate::granule::RecAuxKind;
-use crate::measurement::{Measurement, MeasurementAlgo};
+use crate::measurement::MeasurementAlgo;
 use crate::run::realm_mem::RealmMemError;
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
@@ -65,18 +65,23 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             chunk.copy_from_slice(&ctx.arg(1 + i).to_le_bytes());
         }
         let algo: MeasurementAlgo = ctx.realm.hash_algo.into();
-        let (rpv, raw) = self.with_rd(ctx, |d| (d.rpv, d.measurements));
-        let m = raw.map(|r| Measurement::from_raw(algo, r));
+        let n = algo.digest_size();
         let data = self.attest().read();
-        let claims = RealmClaims {
-            challenge: &challenge,
-            rpv: &rpv,
-            rim: m[0].digest(),
-            rems: [m[1].digest(), m[2].digest(), m[3].digest(), m[4].digest()],
-            hash_algo: hash_algo_name(algo),
-            rak_pub: data.rak_public(),
-        };
-        let size = self.with_token(PhysAddr(ctx.rec.aux[0]), |t| t.begin(&claims, &data));
+        let aux = PhysAddr(ctx.rec.aux[0]);
+        // The claims are read where they are, in the RD (locked, then the auxiliary
+        // granule: external before internal), not copied to the stack.
+        let size = self.with_rd(ctx, |d| {
+            let m = &d.measurements;
+            let claims = RealmClaims {
+                challenge: &challenge,
+                rpv: &d.rpv,
+                rim: &m[0][..n],
+                rems: [&m[1][..n], &m[2][..n], &m[3][..n], &m[4][..n]],
+                hash_algo: hash_algo_name(algo),
+                rak_pub: data.rak_public(),
+            };
+            self.with_token(aux, |t| t.begin(&claims, &data))
+        });
         ctx.regs.gprs[1] = size as u64;
         ctx.ret_status(RsiStatus::Success)
     }
