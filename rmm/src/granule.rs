@@ -26,36 +26,33 @@ const REFCOUNT_MASK: u16 = (1 << STATE_SHIFT) - 1;
 /// The largest reference count a granule can hold (10 bits).
 pub const REFCOUNT_MAX: u16 = REFCOUNT_MASK;
 
-/// The state of a granule (DEN0137 1.0, `RmmGranuleState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum GranuleState {
-    /// Not delegated: Non-secure PAS, owned by the host.
-    Ns = 0,
-    /// Delegated to the realm world, not in use; always zero-filled.
-    Delegated = 1,
-    /// A realm descriptor.
-    Rd = 2,
-    /// A realm execution context.
-    Rec = 3,
-    /// An auxiliary REC granule.
-    RecAux = 4,
-    /// Realm data.
-    Data = 5,
-    /// A realm translation table.
-    Rtt = 6,
+rmi_abi::abi_enum! {
+    /// The state of a granule (DEN0137 1.0, `RmmGranuleState`).
+    pub enum GranuleState: u8 {
+        /// Not delegated: Non-secure PAS, owned by the host.
+        Ns = 0,
+        /// Delegated to the realm world, not in use; always zero-filled.
+        Delegated = 1,
+        /// A realm descriptor.
+        Rd = 2,
+        /// A realm execution context.
+        Rec = 3,
+        /// An auxiliary REC granule.
+        RecAux = 4,
+        /// Realm data.
+        Data = 5,
+        /// A realm translation table.
+        Rtt = 6,
+    }
 }
 
 impl GranuleState {
+    /// The state field of a metadata word. Only [`Granule::set_state`] writes it, with
+    /// a member's encoding: anything else is corrupt metadata, a broken invariant.
     const fn from_bits(v: u16) -> Self {
-        match (v & STATE_MASK) >> STATE_SHIFT {
-            0 => Self::Ns,
-            1 => Self::Delegated,
-            2 => Self::Rd,
-            3 => Self::Rec,
-            4 => Self::RecAux,
-            5 => Self::Data,
-            _ => Self::Rtt,
+        match Self::decode(((v & STATE_MASK) >> STATE_SHIFT) as u64) {
+            Ok(state) => state,
+            Err(_) => panic!("corrupt granule metadata state"),
         }
     }
 }

@@ -10,7 +10,7 @@ use platform::{CpuId, SysReg};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
-    create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
+    create_realm, create_rec, load_pages, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
 };
 use rmm_conformance::Checks;
 use rsi_abi::fid;
@@ -78,10 +78,7 @@ impl World {
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
             map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
-            for i in 0..16u64 {
-                let d = pool.delegated(&mut c).unwrap();
-                ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
-            }
+            load_pages(&m, &pool, &mut c, realm.rd, src, 16).unwrap();
             let mut p = rec_params(0, entry);
             p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
             let rec = create_rec(&m, &pool, &mut c, realm.rd, p).unwrap();

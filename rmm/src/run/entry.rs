@@ -52,7 +52,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         flags: RmiRecEnterFlags,
     ) -> Step {
         let last = ctx.rec.last_exit();
-        ctx.rec.last_exit = LastExit::Other as u8;
+        ctx.rec.last_exit = LastExit::Other.raw();
         let abort_at_unprotected =
             matches!(last, LastExit::EmulatableAbort | LastExit::UnprotectedAbort);
         if flags.inject_sea() && abort_at_unprotected {

@@ -245,11 +245,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 } else {
                     0
                 };
-                ctx.rec.last_exit = LastExit::EmulatableAbort as u8;
+                ctx.rec.last_exit = LastExit::EmulatableAbort.raw();
                 ctx.rec.last_esr = e;
                 ctx.exit_emulatable_abort(e, far, hpfar, written);
             } else {
-                ctx.rec.last_exit = LastExit::UnprotectedAbort as u8;
+                ctx.rec.last_exit = LastExit::UnprotectedAbort.raw();
                 ctx.rec.last_esr = e;
                 ctx.exit_abort(e, hpfar, true);
             }
