@@ -13,8 +13,12 @@
 //! the GPT, zero contents of DELEGATED granules, the RD reference count against the
 //! RECs, the realms' translation tables read in the architectural descriptor format,
 //! and sentinels the host plants in every DATA source page, which must never come back
-//! to Non-secure memory. A command that succeeds must have been allowed to (its
-//! granules in the states the specification requires).
+//! to Non-secure memory; each DATA granule mapped by exactly one ASSIGNED entry of its
+//! realm; every RTT's reference count equal to the entries that make it live; exit
+//! records that hold only the fields their exit reason sets. A command that succeeds
+//! must have been allowed to (its granules in the states the specification requires),
+//! and one that fails must have changed nothing the host can observe, nor the RMM's
+//! granule states ([`check::snapshot`]).
 //!
 //! A run is reproducible from its seed. A failing run is shrunk ([`shrink`]) to a short
 //! sequence of steps, printed as a regression test ([`Step::to_rust`]).
@@ -119,14 +123,10 @@ pub fn exec(
     step: &Step,
     index: usize,
 ) -> Result<(), String> {
+    let mut before = None;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        for &pa in &step.clears {
-            let _ = m.host_write(pa, &[0u8; 4096]);
-        }
-        for &(pa, v) in &step.writes {
-            // A write to a page the host no longer owns faults, as on hardware.
-            let _ = m.host_write(pa, &v.to_le_bytes());
-        }
+        host_writes(m, step);
+        before = Some(check::snapshot(m, model, step));
         m.smc(step.cpu, step.fid, step.args)
     }));
     let ret = match result {
@@ -140,12 +140,28 @@ pub fn exec(
             return Err(format!("the RMM panicked: {msg}"));
         }
     };
+    if ret[0] != 0 {
+        if let Some(before) = &before {
+            check::unchanged(m, model, step, before)?;
+        }
+    }
     model.apply(m, step, ret)?;
     check::after_step(m, model, step, ret)?;
     if index % check::SWEEP_EVERY == check::SWEEP_EVERY - 1 {
         check::full(m, model)?;
     }
     Ok(())
+}
+
+/// The host's memory writes of `step` (a write to a page the host no longer owns
+/// faults and is lost, as on hardware).
+fn host_writes(m: &Machine, step: &Step) {
+    for &pa in &step.clears {
+        let _ = m.host_write(pa, &[0u8; 4096]);
+    }
+    for &(pa, v) in &step.writes {
+        let _ = m.host_write(pa, &v.to_le_bytes());
+    }
 }
 
 /// The outcome of a campaign over one seed.
