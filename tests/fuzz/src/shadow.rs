@@ -89,6 +89,7 @@ pub struct RecShadow {
 }
 
 /// The model.
+#[derive(Clone)]
 pub struct Shadow {
     /// The first pool granule.
     pub base: u64,
@@ -450,10 +451,19 @@ impl Shadow {
                     },
                 )?;
                 if fid == RmiFid::DataCreate {
-                    // The source's sentinel is the realm's now; the host forgets it.
-                    let page = Self::read_page(m, a[3]);
+                    // The source's sentinel (its first 16 bytes, as the step wrote
+                    // them) is the realm's now; the host forgets it.
                     let mut sentinel = [0u8; 16];
-                    sentinel.copy_from_slice(&page[..16]);
+                    if step.clears.contains(&a[3]) {
+                        for &(pa, v) in &step.writes {
+                            if pa == a[3] || pa == a[3] + 8 {
+                                let off = (pa - a[3]) as usize;
+                                sentinel[off..off + 8].copy_from_slice(&v.to_le_bytes());
+                            }
+                        }
+                    } else {
+                        sentinel.copy_from_slice(&Self::read_page(m, a[3])[..16]);
+                    }
                     if sentinel != [0; 16] {
                         self.secrets.insert(sentinel);
                         if let Some(r) = self.realms.get_mut(&a[0]) {

@@ -151,3 +151,35 @@ fn an_rtt_reference_count_that_is_not_its_live_entries_is_reported() {
         "{e}"
     );
 }
+
+#[test]
+fn concurrent_results_no_order_explains_are_reported() {
+    let m = machine();
+    let s = Shadow::new(&m);
+    let pa = s.pa(HOST_PAGES + 3);
+    let delegate = |cpu| Step {
+        writes: vec![],
+        clears: vec![],
+        cpu,
+        fid: RmiFid::GranuleDelegate.id() as u64,
+        args: [pa, 0, 0, 0, 0, 0],
+    };
+    let batch = [delegate(0), delegate(1)];
+    // One of two DELEGATEs of one granule succeeds: either order explains it.
+    let (after, order) =
+        rmm_fuzz::concurrent::linearize(&m, &s, &batch, &[[1, 0, 0, 0, 0], [0; 5]]).unwrap();
+    assert_eq!(after.state(pa), Some(GState::Delegated));
+    assert_eq!(order, vec![0, 1]);
+    // Both succeeding: no sequential order allows that.
+    let Err(e) = rmm_fuzz::concurrent::linearize(&m, &s, &batch, &[[0; 5], [0; 5]]) else {
+        panic!("two successful DELEGATEs of {pa:#x} were explained");
+    };
+    assert!(e.contains("no order of the batch explains"), "{e}");
+}
+
+#[test]
+fn concurrent_smoke_campaign_finds_nothing() {
+    if let Err((f, _)) = rmm_fuzz::concurrent::run(1, 2_000) {
+        panic!("step {}: {}", f.step, f.what);
+    }
+}
