@@ -5,7 +5,7 @@
 //! cargo xtask fuzz [--smoke] [--seed S] [--seeds N] [--steps N] [--concurrent] [--verbose]
 //! ```
 //! `--smoke` is CI's fixed-seed campaign: seeds 1..=20, 50,000 steps each, then seeds
-//! 1..=4 of the concurrent mode, 50,000 steps each (about two minutes in all). Any
+//! 1..=4 of the concurrent mode, 50,000 steps each (about three minutes in all). Any
 //! other arguments go to `rmm-fuzz` as they are. The exit status is the
 //! fuzzer's: non-zero when a run failed (its shrunk steps are printed as a regression
 //! test).

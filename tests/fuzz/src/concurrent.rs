@@ -2,7 +2,8 @@
 //! per CPU, as a host with several CPUs makes RMI calls.
 //!
 //! Each batch is 2 to 4 steps generated from the same model, on distinct CPUs (each
-//! with its own host pages), started together. Once all have returned, the model takes
+//! with its own host pages), started together; half the batches concentrate on one
+//! realm (its RD and RECs named mostly), so that commands on shared granules meet. Once all have returned, the model takes
 //! in their results in an order consistent with them: the first order (of at most
 //! 4! = 24) in which every success is one the specification allows after the steps
 //! before it. None is a failure: no sequential execution explains the results, so the
@@ -42,6 +43,27 @@ fn host_thread(
             return;
         }
     }
+}
+
+/// Whether two steps of `batch` name a common pool granule, counting a REC as its
+/// realm's RD too (commands that meet on a lock or a reference).
+fn shares_granules(model: &Shadow, batch: &[Step]) -> bool {
+    let named = |step: &Step| -> std::collections::BTreeSet<u64> {
+        let mut set = std::collections::BTreeSet::new();
+        for &a in &step.args {
+            if model.index(a).is_some() {
+                set.insert(a);
+                if let Some(rec) = model.recs.get(&a) {
+                    set.insert(rec.rd);
+                }
+            }
+        }
+        set
+    };
+    let sets: Vec<_> = batch.iter().map(named).collect();
+    sets.iter()
+        .enumerate()
+        .any(|(i, a)| sets[i + 1..].iter().any(|b| !a.is_disjoint(b)))
 }
 
 /// Every order of `0..n`, the identity first.
@@ -122,7 +144,13 @@ pub fn run(seed: u64, steps: usize) -> Result<Stats, (Failure, Vec<Step>)> {
             cpus.swap(i, i + (rng.next_u64() as usize) % (CPUS - i));
         }
         cpus.truncate(k);
+        // Half the batches concentrate on one realm, so that its commands meet.
+        let rds: Vec<u64> = model.realms.keys().copied().collect();
+        let focus = (!rds.is_empty() && rng.next_u64() % 2 == 0)
+            .then(|| rds[(rng.next_u64() as usize) % rds.len()]);
+        g.focus(focus);
         let batch: Vec<Step> = cpus.iter().map(|&c| g.step_on(&m, &model, c)).collect();
+        g.focus(None);
         watchdog.describe(format!("seed {seed} (concurrent), batch {batch:x?}"));
         watchdog.beat(batch_no);
         for step in &batch {
@@ -156,6 +184,7 @@ pub fn run(seed: u64, steps: usize) -> Result<Stats, (Failure, Vec<Step>)> {
         };
         model = next;
         stats.batches += 1;
+        stats.contended += shares_granules(&model, &batch) as usize;
         stats.reordered += (order.windows(2).any(|w| w[0] > w[1])) as usize;
         for &i in &order {
             log.push(batch[i].clone());

@@ -38,6 +38,9 @@ pub struct Gen {
     last_teardown: Option<(RmiFid, u64, u64)>,
     /// The CPU every step is made on, when the caller chooses (concurrent batches).
     force_cpu: Option<usize>,
+    /// The realm a concurrent batch concentrates on, if any: its steps then name it
+    /// and its RECs mostly, so that commands on shared granules meet.
+    focus: Option<u64>,
 }
 
 /// The most realms alive at once: beyond it one is torn down, so that realms keep
@@ -59,6 +62,7 @@ impl Gen {
             teardown: None,
             last_teardown: None,
             force_cpu: None,
+            focus: None,
         }
     }
 
@@ -169,7 +173,32 @@ impl Gen {
         }
     }
 
+    /// Concentrates the next steps on the realm at `rd` (`None`: no preference).
+    pub fn focus(&mut self, rd: Option<u64>) {
+        self.focus = rd;
+    }
+
+    /// The focused realm, when it is still there and the dice say so.
+    fn focused(&mut self, s: &Shadow) -> Option<u64> {
+        let rd = self.focus.filter(|rd| s.realms.contains_key(rd))?;
+        self.chance(75).then_some(rd)
+    }
+
+    /// The RECs to pick from: the focused realm's, or all.
+    fn rec_pool(&mut self, s: &Shadow) -> Vec<u64> {
+        if let Some(rd) = self.focused(s) {
+            let recs = s.realms[&rd].recs.clone();
+            if !recs.is_empty() {
+                return recs;
+            }
+        }
+        s.recs.keys().copied().collect()
+    }
+
     fn rd(&mut self, s: &Shadow, m: &Machine) -> u64 {
+        if let Some(rd) = self.focused(s) {
+            return rd;
+        }
         let rds: Vec<u64> = s.realms.keys().copied().collect();
         match self.pick(&rds) {
             Some(rd) if !self.chance(4) => rd,
@@ -180,6 +209,9 @@ impl Gen {
     /// A realm that is still NEW (what DATA_CREATE, RTT_INIT_RIPAS and REC_CREATE need),
     /// mostly.
     fn new_rd(&mut self, s: &Shadow, m: &Machine) -> u64 {
+        if let Some(rd) = self.focused(s) {
+            return rd;
+        }
         let rds: Vec<u64> = s
             .realms
             .iter()
@@ -456,7 +488,7 @@ impl Gen {
             }
             71..=82 => self.rec_enter(m, s, cpu),
             83..=85 => {
-                let recs: Vec<u64> = s.recs.keys().copied().collect();
+                let recs: Vec<u64> = self.rec_pool(s);
                 let pending: Vec<u64> = s
                     .recs
                     .iter()
@@ -489,7 +521,7 @@ impl Gen {
                 self.rmi(cpu, RmiFid::RttSetRipas, &[rd, rec, base, top])
             }
             86..=88 => {
-                let recs: Vec<u64> = s.recs.keys().copied().collect();
+                let recs: Vec<u64> = self.rec_pool(s);
                 let pending: Vec<u64> = s
                     .recs
                     .iter()
@@ -685,7 +717,7 @@ impl Gen {
     }
 
     fn rec_enter(&mut self, m: &Machine, s: &Shadow, cpu: usize) -> Step {
-        let recs: Vec<u64> = s.recs.keys().copied().collect();
+        let recs: Vec<u64> = self.rec_pool(s);
         let rec = match self.pick(&recs) {
             Some(r) if !self.chance(5) => r,
             _ => self.arg(s, m, |g| matches!(g, GState::Rec { .. })),

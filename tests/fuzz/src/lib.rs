@@ -178,6 +178,8 @@ pub struct Stats {
     /// Concurrent batches whose results only an order other than the CPUs' own
     /// explains.
     pub reordered: usize,
+    /// Concurrent batches in which two steps name a common granule.
+    pub contended: usize,
     /// Per RMI command: (calls, successes).
     pub by_command: std::collections::BTreeMap<String, (usize, usize)>,
     /// Per RMI command and return code (status and index): how often.
@@ -209,6 +211,7 @@ impl Stats {
         self.realm_runs += other.realm_runs;
         self.batches += other.batches;
         self.reordered += other.reordered;
+        self.contended += other.contended;
         for (k, (c, s)) in &other.by_command {
             let e = self.by_command.entry(k.clone()).or_default();
             e.0 += c;

@@ -86,8 +86,8 @@ fn main() -> ExitCode {
     }
     if concurrent {
         println!(
-            "  {} batches, {} of them explained only by another order than the CPUs' own",
-            total.batches, total.reordered
+            "  {} batches: {} with two steps naming a common granule, {} explained only by another order than the CPUs' own",
+            total.batches, total.contended, total.reordered
         );
     }
     println!(

@@ -26,8 +26,18 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    /// Starts watching.
+    /// Starts watching: a hang prints what was running and ends the process with
+    /// [`HANG_STATUS`].
     pub fn start() -> Self {
+        Self::start_with(HANG_AFTER, |report| {
+            println!("{report}");
+            std::process::exit(HANG_STATUS);
+        })
+    }
+
+    /// Starts watching with `hang_after` as the limit; a hang calls `on_hang` with the
+    /// report (once) and the watchdog stops.
+    pub fn start_with(hang_after: Duration, on_hang: impl FnOnce(String) + Send + 'static) -> Self {
         let shared = Arc::new(Shared {
             beat: AtomicU64::new(1),
             what: Mutex::new(String::new()),
@@ -43,14 +53,14 @@ impl Watchdog {
                 }
                 if beat != last.0 {
                     last = (beat, Instant::now());
-                } else if last.1.elapsed() > HANG_AFTER {
+                } else if last.1.elapsed() > hang_after {
                     let what = s.what.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    println!(
-                        "HANG: step {} of {what} made no progress for {} s",
+                    on_hang(format!(
+                        "HANG: step {} of {what} made no progress for {:.1} s",
                         beat - 1,
-                        HANG_AFTER.as_secs()
-                    );
-                    std::process::exit(HANG_STATUS);
+                        hang_after.as_secs_f64()
+                    ));
+                    return;
                 }
             }
         });
@@ -72,5 +82,33 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.shared.beat.store(0, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_that_makes_no_progress_is_reported_with_what_ran() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let w = Watchdog::start_with(Duration::from_millis(300), move |r| {
+            let _ = tx.send(r);
+        });
+        w.describe("seed 9 (sequential)".into());
+        // Steps that finish in time are not hangs.
+        for i in 0..4 {
+            w.beat(i);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(rx.try_recv().is_err());
+        w.beat(41);
+        let report = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a hang report");
+        assert!(
+            report.starts_with("HANG: step 41 of seed 9 (sequential)"),
+            "{report}"
+        );
     }
 }
