@@ -136,6 +136,9 @@ pub struct SimHw {
     gates: std::sync::Mutex<Vec<Arc<gate::MapGate>>>,
     /// Per CPU: the Z registers' upper bits `Arch::save_host_sve` kept.
     host_z: Vec<std::sync::Mutex<Option<[[u64; 2]; 32]>>>,
+    /// Gates on the RMM's copies from and to host memory, with the byte at which each
+    /// copy stops.
+    ns_gates: std::sync::Mutex<Vec<(Arc<gate::MapGate>, usize)>>,
 }
 
 impl SimHw {
@@ -193,6 +196,7 @@ impl SimHw {
             realms: Default::default(),
             counter: Default::default(),
             gates: Default::default(),
+            ns_gates: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -370,6 +374,52 @@ impl SimHw {
         PhysAddr(pa.0 + offset as u64)
     }
 
+    /// Arms a gate on the RMM's next copy from or to the host granule at `pa`
+    /// (`read_ns`/`write_ns`) that crosses byte `at` of the granule: the copy stops
+    /// there (each part checked against the GPT when it is made, as a copy that faults
+    /// part-way), until the gate is released. A test rewrites the page or changes its
+    /// PAS meanwhile.
+    pub fn gate_ns(&self, pa: PhysAddr, at: usize) -> Arc<gate::MapGate> {
+        let g = Arc::new(gate::MapGate::new(pa));
+        self.ns_gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((g.clone(), at));
+        g
+    }
+
+    /// An armed NS gate on the granule at `pa`, with the byte it stops at.
+    fn ns_gate(&self, pa: PhysAddr) -> Option<(Arc<gate::MapGate>, usize)> {
+        self.ns_gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(g, _)| g.pa() == pa && g.is_armed())
+            .cloned()
+    }
+
+    /// A copy of `len` bytes at `offset` in the host granule `pa`, made by `copy(from,
+    /// to)` over byte ranges of the buffer: in two parts around an armed NS gate the
+    /// copy crosses, else in one.
+    fn ns_copy(
+        &self,
+        pa: PhysAddr,
+        offset: usize,
+        len: usize,
+        mut copy: impl FnMut(usize, usize) -> Result<(), GpFault>,
+    ) -> Result<(), NsFault> {
+        let fault = |f: GpFault| NsFault { pa: f.pa };
+        match self.ns_gate(pa) {
+            Some((g, at)) if offset < at && at < offset + len => {
+                let split = at - offset;
+                copy(0, split).map_err(fault)?;
+                g.pass(pa);
+                copy(split, len).map_err(fault)
+            }
+            _ => copy(0, len).map_err(fault),
+        }
+    }
+
     /// Stops at any gate armed for `pa`.
     fn pass_gates(&self, pa: PhysAddr) {
         let gates: Vec<_> = self
@@ -488,11 +538,15 @@ impl Arch for SimArch {
             offset + buf.len() <= 4096,
             "RMM NS read crosses a granule at {pa}"
         );
-        let at = PhysAddr(pa.0 + offset as u64);
-        self.0
-            .mem
-            .read(at, Pas::NonSecure, buf)
-            .map_err(|f| NsFault { pa: f.pa })
+        let at = pa.0 + offset as u64;
+        let mem = &self.0.mem;
+        self.0.ns_copy(pa, offset, buf.len(), |from, to| {
+            mem.read(
+                PhysAddr(at + from as u64),
+                Pas::NonSecure,
+                &mut buf[from..to],
+            )
+        })
     }
 
     #[inline(never)]
@@ -501,11 +555,11 @@ impl Arch for SimArch {
             offset + buf.len() <= 4096,
             "RMM NS write crosses a granule at {pa}"
         );
-        let at = PhysAddr(pa.0 + offset as u64);
-        self.0
-            .mem
-            .write(at, Pas::NonSecure, buf)
-            .map_err(|f| NsFault { pa: f.pa })
+        let at = pa.0 + offset as u64;
+        let mem = &self.0.mem;
+        self.0.ns_copy(pa, offset, buf.len(), |from, to| {
+            mem.write(PhysAddr(at + from as u64), Pas::NonSecure, &buf[from..to])
+        })
     }
 
     type Gic<'a> = SimGic<'a>;
