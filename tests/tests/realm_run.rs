@@ -678,7 +678,11 @@ fn realm_timer_assertion_exits_then_is_masked() {
 }
 
 /// FIQ and SError taken while the realm runs: exits with reason FIQ (ESR zero) and
-/// SERROR (the syndrome), every other field zero but the GIC and timer state.
+/// SERROR, every other field zero but the GIC and timer state. DEN0137 1.0, A4.3.10
+/// (RLRCFP): the SError exit's esr holds ESR_EL2.EC, ISS.IDS, ISS.AET, ISS.EA and
+/// ISS.DFSC only: IL (set for every SError, Arm ARM ESR_ELx.IL), IESB [13] and the RES0
+/// bits are not reported. With IDS set, ISS [23:0] is IMPLEMENTATION DEFINED: no AET,
+/// EA or DFSC fields exist, so EC and IDS only.
 #[test]
 fn fiq_and_serror_exit_to_the_host() {
     let w = World::new(|cpu| loop {
@@ -690,13 +694,27 @@ fn fiq_and_serror_exit_to_the_host() {
     assert_eq!(exit.exit_reason, 2, "FIQ");
     assert_eq!((exit.esr, exit.far, exit.hpfar), (0, 0, 0));
     assert_eq!(exit.gprs, [0; 31]);
-    let esr = 0x2F << 26 | 1 << 25 | 0x11;
-    w.m.hw().raise_serror(CpuId(0), esr);
-    let exit = w.enter(TRAP_WFI, 0);
-    assert_eq!(exit.exit_reason, 6, "SERROR");
-    assert_eq!(exit.esr, esr);
-    assert_eq!((exit.far, exit.hpfar), (0, 0));
-    assert_eq!(exit.gprs, [0; 31]);
+    const EC_SERROR: u64 = 0x2F << 26;
+    const IL: u64 = 1 << 25;
+    for (esr, reported) in [
+        // DFSC 0b010001: asynchronous SError interrupt.
+        (EC_SERROR | IL | 0x11, EC_SERROR | 0x11),
+        // IESB [13], AET [12:10] = 0b010 (Unrecoverable), EA [9], DFSC, RES0 bits 23:14
+        // and 8:6 set as a later architecture might use them.
+        (
+            EC_SERROR | IL | 0xFF_C000 | 1 << 13 | 0b010 << 10 | 1 << 9 | 0x1C0 | 0x11,
+            EC_SERROR | 0b010 << 10 | 1 << 9 | 0x11,
+        ),
+        // IDS: an IMPLEMENTATION DEFINED syndrome.
+        (EC_SERROR | IL | 1 << 24 | 0xAB_CDEF, EC_SERROR | 1 << 24),
+    ] {
+        w.m.hw().raise_serror(CpuId(0), esr);
+        let exit = w.enter(TRAP_WFI, 0);
+        assert_eq!(exit.exit_reason, 6, "SERROR");
+        assert_eq!(exit.esr, reported, "ESR_EL2 {esr:#x}");
+        assert_eq!((exit.far, exit.hpfar), (0, 0));
+        assert_eq!(exit.gprs, [0; 31]);
+    }
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }
 
