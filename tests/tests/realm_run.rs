@@ -1023,3 +1023,70 @@ fn realm_pc_wraps_at_the_top_of_the_address_space() {
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }
+
+/// Arm ARM, ESR_ELx.IL and the PE's next instruction: a realm's EL0 may run AArch32
+/// T32 code (HCR_EL2.RW makes only EL1 AArch64), whose instructions are 16 or 32 bits.
+/// A trapped 16-bit WFI reports IL 0 and the realm resumes 2 bytes past it; an emulated
+/// 16-bit load (a valid instruction syndrome, IL 0) likewise; their 32-bit encodings 4
+/// bytes. An SEA the RMM injects for a 16-bit load without an instruction syndrome
+/// reports ESR_EL1.IL 1, as the Arm ARM requires for a data abort with ISV 0 (and for
+/// EC 0x00 and instruction aborts), at the AArch32 EL0 vector (VBAR_EL1 + 0x600).
+#[test]
+fn t32_instructions_step_by_their_length() {
+    /// AArch32 User mode (M[4:0] = 0b10000), T32 (T [5]); A, I, F clear.
+    const USR_T32: u64 = 0b1_0000 | 1 << 5;
+    /// SCTLR_EL1.nTWI: EL0's WFI does not trap to the realm's EL1.
+    const SCTLR_NTWI: u64 = 1 << 16;
+    const CODE: u64 = 0x2000;
+    let mut config = platform::sim::SimConfig::default();
+    // ID_AA64PFR0_EL1.EL0 [3:0] = 0b0010: EL0 in AArch64 and AArch32.
+    let pfr0 = config.sysregs.get(SysReg::ID_AA64PFR0_EL1);
+    config
+        .sysregs
+        .set(SysReg::ID_AA64PFR0_EL1, pfr0 & !0xF | 0b0010);
+    let w = World::on(
+        Machine::new(config),
+        |cpu| {
+            cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+            let sctlr = cpu.read_sysreg(SysReg::SCTLR_EL1);
+            cpu.write_sysreg(SysReg::SCTLR_EL1, sctlr | SCTLR_NTWI);
+            // The realm's EL1 returns to its T32 EL0 code.
+            cpu.set_pstate(USR_T32);
+            cpu.set_pc(CODE);
+            cpu.set_t32_narrow(true);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, CODE + 2, "past the 16-bit WFI");
+            let v = cpu
+                .load(UNPROTECTED + 0x1000, AccessSize::B4, 3, false, false)
+                .unwrap();
+            assert_eq!(v, 0x1234_5678);
+            assert_eq!(cpu.regs().pc, CODE + 4, "past the 16-bit LDR");
+            let mut b = [0u8; 4];
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.vector, 0x600, "lower EL using AArch32");
+            assert_eq!(
+                e.esr,
+                0x24 << 26 | 1 << 25 | 0b01_0000,
+                "DABT lower EL, IL 1 (ISV 0), SEA"
+            );
+            assert_eq!((e.elr, e.spsr), (CODE + 4, USR_T32));
+            cpu.set_t32_narrow(false);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, CODE + 10, "past the 32-bit WFI");
+            cpu.set_pstate(0x3C5);
+            cpu.wfi();
+        },
+        true,
+    );
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 24 | 2 << 22 | 0b00_0101,
+        "the emulatable load: EC, ISV, SAS word, DFSC (no IL, no SF)"
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI | EMUL_MMIO, 0x1234_5678));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}

@@ -89,15 +89,15 @@ pub const TESTS: &[TestDef] = &[
 ];
 
 /// RmiRecExitReason (DEN0137 1.0, B4.4.19).
-const EXIT_SYNC: u8 = 0;
+pub(crate) const EXIT_SYNC: u8 = 0;
 const EXIT_PSCI: u8 = 3;
 const EXIT_HOST_CALL: u8 = 5;
 /// RmiRecEnterFlags: EMUL_MMIO [0], TRAP_WFI [2].
 const EMUL_MMIO: u64 = 1;
-const TRAP_WFI: u64 = 1 << 2;
+pub(crate) const TRAP_WFI: u64 = 1 << 2;
 
 /// ESR_EL2 (Arm ARM): EC [31:26], ISV [24], SAS [23:22], SF [15], WnR [6].
-const EC_WFX: u64 = 0x01 << 26;
+pub(crate) const EC_WFX: u64 = 0x01 << 26;
 const EC_DABT_LOWER: u64 = 0x24 << 26;
 const ISV: u64 = 1 << 24;
 const SF: u64 = 1 << 15;
@@ -114,8 +114,8 @@ const DFSC_TRANSLATION_L1: u64 = 0b00_0101;
 const ESR_UNDEF: u64 = 1 << 25;
 
 /// The payload's realm: built, REC 0 entered once (it asks for a command).
-struct Payload {
-    vm: Vm,
+pub(crate) struct Payload {
+    pub(crate) vm: Vm,
 }
 
 fn missing_image(c: &Checks) -> Outcome {
@@ -130,7 +130,7 @@ fn missing_image(c: &Checks) -> Outcome {
 impl Payload {
     /// Builds the realm from the payload's pages (and `extra` pages), activates it and
     /// makes the first entry: the payload's first host call must ask for a command.
-    fn start(
+    pub(crate) fn start(
         h: &dyn Host,
         pool: &Pool<'_>,
         c: &mut Checks,
@@ -140,7 +140,7 @@ impl Payload {
     }
 
     /// [`Payload::start`] for a realm of `spec`.
-    fn start_with(
+    pub(crate) fn start_with(
         h: &dyn Host,
         pool: &Pool<'_>,
         c: &mut Checks,
@@ -175,7 +175,7 @@ impl Payload {
     }
 
     /// The first entry: the payload asks for a command.
-    fn first_entry(&self, h: &dyn Host, c: &mut Checks) -> Result<(), Failure> {
+    pub(crate) fn first_entry(&self, h: &dyn Host, c: &mut Checks) -> Result<(), Failure> {
         let exit = self.enter(h, c, &RmiRecEnter::new_zeroed())?;
         c.eq(
             "first exit: host call",
@@ -186,7 +186,7 @@ impl Payload {
     }
 
     /// RMI_REC_ENTER (must succeed); an unexpected exception in the payload fails.
-    fn enter(
+    pub(crate) fn enter(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -199,7 +199,7 @@ impl Payload {
     }
 
     /// Answers the pending host call with `command` and `args`; the exit that follows.
-    fn command(
+    pub(crate) fn command(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -215,7 +215,7 @@ impl Payload {
     }
 
     /// Enters with `enter` and expects the payload's result call; its `gprs`.
-    fn results_after(
+    pub(crate) fn results_after(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -226,7 +226,7 @@ impl Payload {
     }
 
     /// A command whose only exit is its result call.
-    fn results(
+    pub(crate) fn results(
         &self,
         h: &dyn Host,
         c: &mut Checks,
@@ -238,7 +238,12 @@ impl Payload {
     }
 
     /// Destroys the REC and the realm and gives every granule back.
-    fn finish(self, h: &dyn Host, pool: &Pool<'_>, c: &mut Checks) -> Result<(), Outcome> {
+    pub(crate) fn finish(
+        self,
+        h: &dyn Host,
+        pool: &Pool<'_>,
+        c: &mut Checks,
+    ) -> Result<(), Outcome> {
         Ok(teardown(
             h,
             pool,
