@@ -540,7 +540,13 @@ impl Arch for SimArch {
         let sys = self.0.cpu(cpu);
         let (cfg, vmid) = tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2));
         self.0.tlb.prefetch(&self.0.mem, &cfg, vmid);
-        self.0.realms.run(&self.0, cpu, regs)
+        // The world switch's CPTR_EL2 for the realm, and the RMM's after it (as the
+        // firmware's `aarch64::world` writes them).
+        let amu = crate::cptr::has_amu(sys.read(SysReg::ID_AA64PFR0_EL1));
+        sys.write(SysReg::CPTR_EL2, crate::cptr::realm(amu));
+        let trap = self.0.realms.run(&self.0, cpu, regs);
+        self.0.cpu(cpu).write(SysReg::CPTR_EL2, crate::cptr::RMM);
+        trap
     }
 
     #[inline(never)]
