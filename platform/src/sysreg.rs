@@ -96,6 +96,13 @@ macro_rules! with_sysreg_list {
         // --- Interrupt status (read-only) ---
         /// Pending physical interrupts: at EL2, A [8] SError, I [7] IRQ, F [6] FIQ.
         ISR_EL1 => "isr_el1", "S3_0_C12_C1_0",
+        // --- Error synchronisation (FEAT_RAS) ---
+        /// Deferred SErrors: at EL2, the PE's record; at EL1 with HCR_EL2.AMO set, an
+        /// access reaches VDISR_EL2 instead.
+        DISR_EL1 => "disr_el1", "S3_0_C12_C1_1",
+        /// The deferred virtual SError record: what EL1 reads and writes as DISR_EL1
+        /// while HCR_EL2.AMO is set.
+        VDISR_EL2 => "vdisr_el2", "S3_4_C12_C1_1",
         // --- GIC system register interface ---
         /// GIC system register enable at EL2 (SRE, DFB, DIB, Enable).
         ICC_SRE_EL2 => "icc_sre_el2", "S3_4_C12_C9_5",

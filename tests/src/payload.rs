@@ -187,6 +187,9 @@ pub mod switch {
     /// right after the 16-bit WFI), SPSR_EL1, and the vector index (12: lower EL using
     /// AArch32, synchronous).
     pub const T32_WFI: u64 = 0x40;
+    /// Reads DISR_EL1 (VDISR_EL2 while HCR_EL2.AMO is set), writes `args[1]` to it and
+    /// reads it again; results: the two values read. The CPU must have FEAT_RAS.
+    pub const DISR: u64 = 0x41;
     /// [`T32_WFI`]'s SPSR: AArch32 User mode (M\[4:0\] 0b10000), T32 (T \[5\]), A, I, F
     /// masked (\[8:6\]).
     pub const T32_USR_SPSR: u64 = 0b1_0000 | 1 << 5 | 0b111 << 6;

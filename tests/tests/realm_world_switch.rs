@@ -38,42 +38,51 @@ impl World {
         m.hw().register_realm_program(ENTRY, program);
         let (recs, run) = {
             let pool = Pool::new(&m);
-            let mut c = Checks::new();
-            let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
-            map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
-            let src = pool.ns();
-            for i in 0..4u64 {
-                let d = pool.delegated(&mut c).unwrap();
-                let r = m.rmi(0, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
-                assert_eq!(r[0], 0);
-            }
-            let recs = (0..n)
-                .map(|i| create_rec(&m, &pool, &mut c, realm.rd, rec_params(i, ENTRY)).unwrap())
-                .collect();
-            assert_eq!(m.rmi(0, RmiFid::RealmActivate, &[realm.rd])[0], 0);
+            let recs = build_realm(&m, &pool, ENTRY, n);
             (recs, pool.ns())
         };
         World { m, recs, run }
     }
 
-    /// RMI_REC_ENTER of REC `rec` on `cpu` with `e` (must succeed).
-    fn enter_on(&self, cpu: usize, rec: usize, e: &RmiRecEnter) -> RmiRecExit {
-        self.m.host_write(self.run, e.as_bytes()).unwrap();
-        let x0 = self
-            .m
-            .rmi(cpu, RmiFid::RecEnter, &[self.recs[rec], self.run])[0];
-        assert_eq!(x0, 0, "REC_ENTER");
-        let mut page = [0u8; 4096];
-        self.m.host_read(self.run, &mut page).unwrap();
-        RmiRecExit::read_from_bytes(&page[0x800..]).unwrap()
-    }
-
     /// RMI_REC_ENTER of REC 0 on CPU 0 with TRAP_WFI.
     fn enter(&self) -> RmiRecExit {
-        let mut e = RmiRecEnter::new_zeroed();
-        e.flags = TRAP_WFI;
-        self.enter_on(0, 0, &e)
+        enter(&self.m, 0, self.recs[0], self.run)
     }
+}
+
+/// An active realm with 4 DATA pages at IPA 0 and RIPAS RAM on [0, 2 MiB), and `n`
+/// RECs starting at `entry`; their addresses. The realm's VMID is `entry`'s page
+/// number's low bits (realms at different entries have different VMIDs).
+fn build_realm(m: &Machine, pool: &Pool<'_>, entry: u64, n: u64) -> Vec<u64> {
+    let mut c = Checks::new();
+    let spec = RealmSpec {
+        vmid: 1 + (entry >> 12 & 0xFF) as u16,
+        ..RealmSpec::default()
+    };
+    let realm = create_realm(m, pool, &mut c, spec).unwrap();
+    map_low_ipa(m, pool, &mut c, realm.rd, 0x20_0000).unwrap();
+    let src = pool.ns();
+    for i in 0..4u64 {
+        let d = pool.delegated(&mut c).unwrap();
+        let r = m.rmi(0, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
+        assert_eq!(r[0], 0);
+    }
+    let recs = (0..n)
+        .map(|i| create_rec(m, pool, &mut c, realm.rd, rec_params(i, entry)).unwrap())
+        .collect();
+    assert_eq!(m.rmi(0, RmiFid::RealmActivate, &[realm.rd])[0], 0);
+    recs
+}
+
+/// RMI_REC_ENTER of `rec` on `cpu` with TRAP_WFI, RecRun at `run` (must succeed).
+fn enter(m: &Machine, cpu: usize, rec: u64, run: u64) -> RmiRecExit {
+    let mut e = RmiRecEnter::new_zeroed();
+    e.flags = TRAP_WFI;
+    m.host_write(run, e.as_bytes()).unwrap();
+    assert_eq!(m.rmi(cpu, RmiFid::RecEnter, &[rec, run])[0], 0, "REC_ENTER");
+    let mut page = [0u8; 4096];
+    m.host_read(run, &mut page).unwrap();
+    RmiRecExit::read_from_bytes(&page[0x800..]).unwrap()
 }
 
 fn enc((op0, op1, crn, crm, op2): (u8, u8, u8, u8, u8)) -> SysRegEncoding {
@@ -143,4 +152,70 @@ fn activity_monitor_and_trace_registers_trap_for_the_realm() {
     assert_eq!(host.read_encoding(cnt), 0x1234_5678_9ABC);
     assert_eq!(host.read_encoding(user), 0);
     assert_eq!(host.read_encoding(enclr), 0xF);
+}
+
+/// DISR_EL1 (FEAT_RAS) as EL1 sees it (S3_0_C12_C1_1).
+const DISR_EL1: (u8, u8, u8, u8, u8) = (3, 0, 12, 1, 1);
+
+/// A machine whose CPUs have FEAT_RAS (ID_AA64PFR0_EL1.RAS [31:28] = 1).
+fn ras_machine() -> Machine {
+    let mut config = SimConfig::default();
+    let pfr0 = config.sysregs.get(SysReg::ID_AA64PFR0_EL1);
+    config.sysregs.set(SysReg::ID_AA64PFR0_EL1, pfr0 | 1 << 28);
+    Machine::new(config)
+}
+
+/// Arm ARM, DISR_EL1: while HCR_EL2.AMO is set (a realm always runs so), EL1's
+/// DISR_EL1 is VDISR_EL2, an EL2 register EL3 does not switch while the Normal world
+/// and the realms share it. It is part of a REC's context: a new REC reads 0 (not the
+/// host's value, nor another realm's), a REC reads back what it wrote after an exit
+/// and on another CPU, a realm created later reads 0 on every CPU, and the host finds
+/// its own VDISR_EL2 as it left it after every REC_ENTER.
+#[test]
+fn vdisr_el2_is_per_rec() {
+    const A_ENTRY: u64 = ENTRY;
+    const B_ENTRY: u64 = ENTRY + 0x1000;
+    /// What realm A's REC writes (A [31], AET [12:10] 0b010, EA [9], DFSC 0x11).
+    const WRITTEN: u64 = 1 << 31 | 0b010 << 10 | 1 << 9 | 0x11;
+    // The host's own VDISR_EL2 on CPU n.
+    let host = |n: u64| 0x8000_0000 | 0x400 | n;
+    let m = ras_machine();
+    let disr = enc(DISR_EL1);
+    m.hw().register_realm_program(
+        A_ENTRY,
+        Arc::new(move |cpu: &mut RealmCpu| {
+            assert_eq!(cpu.mrs(disr, 1).unwrap(), 0, "a new REC's DISR_EL1");
+            cpu.msr(disr, 2, WRITTEN).unwrap();
+            cpu.wfi();
+            assert_eq!(cpu.cpu(), CpuId(1));
+            assert_eq!(cpu.mrs(disr, 3).unwrap(), WRITTEN, "on another CPU");
+            cpu.wfi();
+        }),
+    );
+    m.hw().register_realm_program(
+        B_ENTRY,
+        Arc::new(move |cpu: &mut RealmCpu| {
+            assert_eq!(cpu.mrs(disr, 1).unwrap(), 0, "another realm's REC, CPU 0");
+            cpu.wfi();
+            assert_eq!(cpu.mrs(disr, 1).unwrap(), 0, "another realm's REC, CPU 1");
+            cpu.wfi();
+        }),
+    );
+    for n in 0..2 {
+        m.hw()
+            .cpu(CpuId(n))
+            .write(SysReg::VDISR_EL2, host(n as u64));
+    }
+    let pool = Pool::new(&m);
+    let a = build_realm(&m, &pool, A_ENTRY, 1)[0];
+    let run = pool.ns();
+    let vdisr = |n: usize| m.hw().cpu(CpuId(n)).read(SysReg::VDISR_EL2);
+    assert_wfi_exit(&enter(&m, 0, a, run));
+    assert_eq!(vdisr(0), host(0), "the host's VDISR_EL2 after REC_ENTER");
+    assert_wfi_exit(&enter(&m, 1, a, run));
+    assert_eq!(vdisr(1), host(1));
+    let b = build_realm(&m, &pool, B_ENTRY, 1)[0];
+    assert_wfi_exit(&enter(&m, 0, b, run));
+    assert_wfi_exit(&enter(&m, 1, b, run));
+    assert_eq!((vdisr(0), vdisr(1)), (host(0), host(1)));
 }

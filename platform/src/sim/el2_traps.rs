@@ -17,6 +17,9 @@ pub enum El1Access {
     TrapsToEl2,
     /// The register is not implemented on this CPU: UNDEFINED at EL1.
     Undefined,
+    /// It completes on another register of the CPU (an EL2 register standing in for
+    /// the EL1 one, as VDISR_EL2 for DISR_EL1 while HCR_EL2.AMO is set).
+    Redirected(SysReg),
 }
 
 /// HCR_EL2.TACR: trap ACTLR_EL1.
@@ -25,6 +28,8 @@ const HCR_TACR: u64 = 1 << 21;
 const HCR_TID3: u64 = 1 << 18;
 /// HCR_EL2.TERR: trap the error record registers.
 const HCR_TERR: u64 = 1 << 36;
+/// HCR_EL2.AMO: physical SErrors to EL2; EL1's DISR_EL1 is VDISR_EL2.
+const HCR_AMO: u64 = 1 << 5;
 /// HCR_EL2.APK: the pointer authentication key registers do not trap.
 const HCR_APK: u64 = 1 << 40;
 /// MDCR_EL2.TPM: trap the PMU registers.
@@ -48,6 +53,11 @@ pub fn has_pauth(cpu: &SysRegFile) -> bool {
     let isar2 = cpu.read(SysReg::ID_AA64ISAR2_EL1);
     let nz = |r: u64, lsb: u32| r >> lsb & 0xF != 0;
     nz(isar1, 4) || nz(isar1, 8) || nz(isar1, 24) || nz(isar1, 28) || nz(isar2, 8) || nz(isar2, 12)
+}
+
+/// Whether the CPU implements FEAT_RAS (ID_AA64PFR0_EL1.RAS [31:28] != 0).
+pub fn has_ras(cpu: &SysRegFile) -> bool {
+    cpu.read(SysReg::ID_AA64PFR0_EL1) >> 28 & 0xF != 0
 }
 
 /// What an EL1 access (`read` for MRS) of `enc` does on `cpu`.
@@ -83,6 +93,17 @@ pub fn el1_access(cpu: &SysRegFile, enc: SysRegEncoding, read: bool) -> El1Acces
         }
         // ACTLR_EL1.
         (3, 0, 1, 0, 1) => trap(hcr & HCR_TACR != 0),
+        // DISR_EL1 (FEAT_RAS): with HCR_EL2.AMO, EL1's accesses are VDISR_EL2's (Arm
+        // ARM, DISR_EL1 accessibility pseudocode).
+        (3, 0, 12, 1, 1) => {
+            if !has_ras(cpu) {
+                El1Access::Undefined
+            } else if hcr & HCR_AMO != 0 {
+                El1Access::Redirected(SysReg::VDISR_EL2)
+            } else {
+                El1Access::Completes
+            }
+        }
         // Error record registers (ERRIDR, ERRSELR, ERX*).
         (3, 0, 5, 3..=5, _) => trap(hcr & HCR_TERR != 0),
         // PMU: PMCR..PMSELR, PMCCNTR..PMXEVCNTR, PMUSERENR..PMOVSSET (CRn 9, CRm

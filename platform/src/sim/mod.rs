@@ -590,11 +590,13 @@ impl Arch for SimArch {
         if matches!(reg, SysReg::ICH_VTR_EL2 | SysReg::ICC_CTLR_EL1) {
             gic_sysreg_access(self.0.cpu(cpu), reg.name());
         }
+        feature_sysreg_access(self.0.cpu(cpu), reg);
         self.0.read_reg(cpu, reg)
     }
 
     #[inline(never)]
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
+        feature_sysreg_access(self.0.cpu(cpu), reg);
         self.0.cpu(cpu).write(reg, value)
     }
 }
@@ -620,6 +622,19 @@ fn gic_sysreg_access(regs: &SysRegFile, reg: &str) {
         regs.read(SysReg::ICC_SRE_EL2) & ICC_SRE_EL2_SRE != 0,
         "{reg} accessed at EL2 with ICC_SRE_EL2.SRE == 0: UNDEFINED"
     );
+}
+
+/// Fails the test if the RMM accesses `reg` at EL2 on a CPU without the feature that
+/// implements it: the access is UNDEFINED (Arm ARM: DISR_EL1 and VDISR_EL2 exist with
+/// FEAT_RAS).
+fn feature_sysreg_access(regs: &SysRegFile, reg: SysReg) {
+    if matches!(reg, SysReg::DISR_EL1 | SysReg::VDISR_EL2) {
+        assert!(
+            el2_traps::has_ras(regs),
+            "{} accessed at EL2 without FEAT_RAS: UNDEFINED",
+            reg.name()
+        );
+    }
 }
 
 impl SimGic<'_> {

@@ -674,6 +674,18 @@ impl RealmCpu {
                 self.regs.pc = self.regs.pc.wrapping_add(4);
                 Ok(())
             }
+            El1Access::Redirected(reg) => {
+                if read {
+                    let v = sys.read(reg);
+                    if rt != 31 {
+                        self.regs.gprs[rt] = v;
+                    }
+                } else {
+                    sys.write(reg, if rt == 31 { 0 } else { self.regs.gprs[rt] });
+                }
+                self.regs.pc = self.regs.pc.wrapping_add(4);
+                Ok(())
+            }
             El1Access::TrapsToEl2 => {
                 drop(hw);
                 let esr = ec::SYSREG << 26 | IL | enc.iss() | (rt as u64) << 5 | read as u64;

@@ -87,6 +87,9 @@ struct Outside {
     cntvoff: u64,
     /// With FEAT_HCX.
     hcrx: Option<u64>,
+    /// With FEAT_RAS: VDISR_EL2, the deferred virtual SError record that is EL1's
+    /// DISR_EL1 while HCR_EL2.AMO is set (the REC's is loaded for the run).
+    vdisr: Option<u64>,
 }
 
 /// VTCR_EL2 for a realm (Arm ARM D24.2, VTCR_EL2; D8.2, Table D8-19): T0SZ \[5:0\] from
@@ -193,6 +196,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             *v = self.arch.read_sysreg(cpu, r);
         }
         let outside = self.enter_controls(cpu, flags);
+        if outside.vdisr.is_some() {
+            self.arch
+                .write_sysreg(cpu, SysReg::VDISR_EL2, ctx.rec.vdisr);
+        }
         for (&r, &v) in EL1_REGS.iter().zip(ctx.rec.el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
@@ -234,6 +241,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         for (&r, &v) in EL1_REGS.iter().zip(host_el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
+        if outside.vdisr.is_some() {
+            ctx.rec.vdisr = self.arch.read_sysreg(cpu, SysReg::VDISR_EL2);
+        }
         self.leave_controls(cpu, &outside);
         self.arch.save_fp(cpu, &mut ctx.rec.fp);
         self.arch.load_fp(cpu, host_fp);
@@ -245,7 +255,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// Sets the EL2 controls for the realm ([`control`]): HCR_EL2 (WFI/WFE traps as
     /// the host asked), MDCR_EL2, VPIDR_EL2 (the CPU's MIDR), CNTVOFF_EL2 and, with
-    /// FEAT_HCX, HCRX_EL2. Returns what they were.
+    /// FEAT_HCX, HCRX_EL2. Returns what they were (and, with FEAT_RAS, VDISR_EL2, which
+    /// the caller loads with the REC's).
     fn enter_controls(&self, cpu: CpuId, flags: RmiRecEnterFlags) -> Outside {
         let read = |r| self.arch.read_sysreg(cpu, r);
         let outside = Outside {
@@ -255,6 +266,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             vpidr: read(SysReg::VPIDR_EL2),
             cntvoff: read(SysReg::CNTVOFF_EL2),
             hcrx: self.features.hcx.then(|| read(SysReg::HCRX_EL2)),
+            vdisr: self.features.ras.then(|| read(SysReg::VDISR_EL2)),
         };
         let mut hcr = control::hcr_realm(&self.features);
         if flags.trap_wfi() {
@@ -277,7 +289,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         outside
     }
 
-    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, and CNTHCTL_EL2.
+    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, CNTHCTL_EL2 and,
+    /// with FEAT_RAS, VDISR_EL2.
     fn leave_controls(&self, cpu: CpuId, o: &Outside) {
         let write = |r, v| self.arch.write_sysreg(cpu, r, v);
         write(SysReg::HCR_EL2, o.hcr);
@@ -287,6 +300,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         write(SysReg::CNTVOFF_EL2, o.cntvoff);
         if let Some(v) = o.hcrx {
             write(SysReg::HCRX_EL2, v);
+        }
+        if let Some(v) = o.vdisr {
+            write(SysReg::VDISR_EL2, v);
         }
     }
 

@@ -13,10 +13,16 @@ use crate::asm;
 use crate::realm_run::{Payload, EC_WFX, EXIT_SYNC, TRAP_WFI};
 
 /// The world-switch tests, run after the realm tests.
-pub const TESTS: &[TestDef] = &[TestDef {
-    name: "realm_run_t32_wfi_resumes_after_2_bytes",
-    run: t32_wfi,
-}];
+pub const TESTS: &[TestDef] = &[
+    TestDef {
+        name: "realm_run_t32_wfi_resumes_after_2_bytes",
+        run: t32_wfi,
+    },
+    TestDef {
+        name: "realm_run_disr_el1_is_per_rec",
+        run: disr,
+    },
+];
 
 /// ESR_EL1 of an Undefined Instruction exception: EC 0x00, IL 1 (Arm ARM, ESR_EL1).
 const ESR_UNDEF: u64 = 1 << 25;
@@ -50,5 +56,57 @@ fn t32_wfi(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         switch::T32_USR_SPSR,
     )?;
     c.eq("vector: lower EL using AArch32, synchronous", r[3], 12)?;
+    p.finish(h, &pool, c)
+}
+
+/// What the first realm writes to its DISR_EL1 (A [31], AET [12:10] 0b010, EA [9],
+/// DFSC 0x11).
+const DISR_WRITTEN: u64 = 1 << 31 | 0b010 << 10 | 1 << 9 | 0x11;
+/// The host's own VDISR_EL2 during the test.
+const HOST_VDISR: u64 = 1 << 31 | 0x400 | 0x5;
+
+/// Arm ARM, DISR_EL1: with HCR_EL2.AMO set (as a realm runs) EL1's DISR_EL1 is
+/// VDISR_EL2, which EL3 does not switch between the realms. A new REC reads 0 (not the
+/// host's VDISR_EL2), reads back what it wrote, and the host's VDISR_EL2 is as it left
+/// it after the REC_ENTER; a realm created after the first is gone reads 0, not the
+/// first realm's value.
+fn disr(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    if asm::switch::id_aa64pfr0() >> 28 & 0xF == 0 {
+        return Err(Outcome::Skipped("the CPU has no FEAT_RAS"));
+    }
+    let saved = asm::switch::vdisr_el2();
+    asm::switch::set_vdisr_el2(HOST_VDISR);
+    let result = disr_rounds(h, c);
+    let after = asm::switch::vdisr_el2();
+    asm::switch::set_vdisr_el2(saved);
+    result?;
+    c.eq(
+        "the host's VDISR_EL2 after the realms ran",
+        after,
+        HOST_VDISR,
+    )?;
+    Ok(())
+}
+
+fn disr_rounds(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, switch::DISR, &[DISR_WRITTEN])?;
+    c.eq("a new REC's DISR_EL1", r[0], 0)?;
+    c.eq("DISR_EL1 read back", r[1], DISR_WRITTEN)?;
+    c.eq(
+        "the host's VDISR_EL2 after REC_ENTER",
+        asm::switch::vdisr_el2(),
+        HOST_VDISR,
+    )?;
+    let r = p.results(h, c, switch::DISR, &[DISR_WRITTEN])?;
+    c.eq("the REC's DISR_EL1 across an exit", r[0], DISR_WRITTEN)?;
+    p.finish(h, &pool, c)?;
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let r = p.results(h, c, switch::DISR, &[0])?;
+    c.eq("a later realm's DISR_EL1", r[0], 0)?;
     p.finish(h, &pool, c)
 }

@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use rmm_conformance::payload::HEADER_MAGIC;
 
-pub mod el0;
+pub mod switch;
 
 /// CPACR_EL1.FPEN = 0b11: FP/SIMD not trapped at EL1 or EL0.
 const CPACR_FPEN: u64 = 3 << 20;

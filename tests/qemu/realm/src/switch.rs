@@ -17,24 +17,29 @@ pub fn run(a: &[u64; 31]) -> [u64; 31] {
     let mut r = [0u64; 31];
     match a[0] {
         switch::T32_WFI => {
-            let code = asm::el0::t32_wfi_code();
-            let sctlr = asm::el0::sctlr();
+            let code = asm::switch::t32_wfi_code();
+            let sctlr = asm::switch::sctlr();
             // SAFETY: only nTWI changes.
-            unsafe { asm::el0::set_sctlr(sctlr | SCTLR_NTWI) };
+            unsafe { asm::switch::set_sctlr(sctlr | SCTLR_NTWI) };
             EL0_VECTOR.store(u64::MAX, Ordering::Relaxed);
             // SAFETY: the SPSR names AArch32 User mode; the code traps (WFI with the
             // host's TRAP_WFI) or takes an Undefined Instruction exception to EL1 at a
             // UDF before it could touch memory.
-            unsafe { asm::el0::run(code, switch::T32_USR_SPSR) };
+            unsafe { asm::switch::run(code, switch::T32_USR_SPSR) };
             let [esr, elr, _, spsr] = asm::exception_regs();
             // SAFETY: the value the payload ran with.
-            unsafe { asm::el0::set_sctlr(sctlr) };
+            unsafe { asm::switch::set_sctlr(sctlr) };
             r[..4].copy_from_slice(&[
                 esr,
                 elr.wrapping_sub(code),
                 spsr,
                 EL0_VECTOR.load(Ordering::Relaxed),
             ]);
+        }
+        switch::DISR => {
+            r[0] = asm::switch::disr();
+            asm::switch::set_disr(a[1]);
+            r[1] = asm::switch::disr();
         }
         other => r[0] = other ^ rmm_conformance::payload::HEADER_MAGIC,
     }
@@ -44,8 +49,8 @@ pub fn run(a: &[u64; 31]) -> [u64; 31] {
 /// From the exception handler: an exception taken from EL0 code [`run`] started ends
 /// that code (the command then reads the syndrome). Returns if none is running.
 pub fn exception_from_el0(vector: u64) {
-    if asm::el0::running() {
+    if asm::switch::running() {
         EL0_VECTOR.store(vector, Ordering::Relaxed);
-        asm::el0::back_to_el1();
+        asm::switch::back_to_el1();
     }
 }

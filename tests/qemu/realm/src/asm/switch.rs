@@ -1,5 +1,5 @@
-//! Running code at the realm's EL0 in AArch32 state, for the world-switch tests
-//! (`rmm_conformance::payload::switch`).
+//! The instructions of the world-switch tests (`rmm_conformance::payload::switch`):
+//! code at the realm's EL0 in AArch32 state, DISR_EL1.
 //!
 //! [`run`] saves the caller's callee-saved registers and SP, and `eret`s to EL0 at
 //! the code with the SPSR given. The first exception EL0 takes comes back to EL1 at the
@@ -123,4 +123,18 @@ pub fn sctlr() -> u64 {
 pub unsafe fn set_sctlr(v: u64) {
     // SAFETY: by the caller's contract.
     unsafe { asm!("msr sctlr_el1, {}", "isb", in(reg) v, options(nostack)) }
+}
+
+/// DISR_EL1 (FEAT_RAS; VDISR_EL2 while HCR_EL2.AMO is set, as it is for a realm).
+pub fn disr() -> u64 {
+    let v: u64;
+    // SAFETY: reading the deferred error record has no side effect.
+    unsafe { asm!("mrs {}, S3_0_C12_C1_1", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
+/// DISR_EL1 = `v`.
+pub fn set_disr(v: u64) {
+    // SAFETY: the record is only read back by the payload; no exception depends on it.
+    unsafe { asm!("msr S3_0_C12_C1_1, {}", "isb", in(reg) v, options(nomem, nostack)) }
 }
