@@ -176,6 +176,13 @@ macro_rules! with_sysreg_list {
         APGAKEYLO_EL1 => "apgakeylo_el1", "S3_0_C2_C3_0",
         /// Generic key, high half.
         APGAKEYHI_EL1 => "apgakeyhi_el1", "S3_0_C2_C3_1",
+        // --- Performance Monitors counter enables (FEAT_PMUv3) ---
+        /// Counter enable set: a write sets the enables of its 1 bits (bit 31 the
+        /// cycle counter, bit n PMEVCNTR<n>_EL0); a read returns the enables.
+        PMCNTENSET_EL0 => "pmcntenset_el0", "S3_3_C9_C12_1",
+        /// Counter enable clear: a write clears the enables of its 1 bits; a read
+        /// returns the enables.
+        PMCNTENCLR_EL0 => "pmcntenclr_el0", "S3_3_C9_C12_2",
         // --- Timers ---
         /// Virtual timer control.
         CNTV_CTL_EL0 => "cntv_ctl_el0", "S3_3_C14_C3_1",

@@ -190,6 +190,9 @@ pub mod switch {
     /// Reads DISR_EL1 (VDISR_EL2 while HCR_EL2.AMO is set), writes `args[1]` to it and
     /// reads it again; results: the two values read. The CPU must have FEAT_RAS.
     pub const DISR: u64 = 0x41;
+    /// Counts down from `args[1]` in a loop of ordinary instructions (the realm
+    /// running at EL1 for a while); result 0.
+    pub const SPIN: u64 = 0x42;
     /// [`T32_WFI`]'s SPSR: AArch32 User mode (M\[4:0\] 0b10000), T32 (T \[5\]), A, I, F
     /// masked (\[8:6\]).
     pub const T32_USR_SPSR: u64 = 0b1_0000 | 1 << 5 | 0b111 << 6;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use platform::sim::pmu::{self, filter};
 use platform::sim::realm::{RealmCpu, RealmException};
 use platform::sim::SimConfig;
 use platform::{CpuId, SysReg, SysRegEncoding};
@@ -218,4 +219,66 @@ fn vdisr_el2_is_per_rec() {
     assert_wfi_exit(&enter(&m, 0, b, run));
     assert_wfi_exit(&enter(&m, 1, b, run));
     assert_eq!((vdisr(0), vdisr(1)), (host(0), host(1)));
+}
+
+/// RSI_VERSION's function identifier (a call the RMM answers without an exit).
+const RSI_VERSION: u64 = rsi_abi::fid::RSI_VERSION as u64;
+
+/// The Normal world's PMU across the RMM (Arm ARM, D13: PMCR_EL0.E, PMCNTENSET_EL0,
+/// the RLK/RLU/RLH filters the host controls, MDCR_EL2.HPMD and HCCD): the host
+/// enables the cycle counter counting EL1 and EL0 in every Security state, and event
+/// counters counting EL2 (Realm EL2 included: NSH 1, RLH 0) and Realm EL1. A REC_ENTER
+/// whose realm runs a hundred RSI calls, and RMI commands that make the RMM work at
+/// R-EL2, leave every counter at zero: neither the realm's execution nor the RMM's is
+/// counted by counters the host can read, and the host finds PMCR_EL0 and its counter
+/// enables as it set them. (Realms are not offered a PMU: RMI_FEATURES PMU_EN 0.)
+#[test]
+fn host_pmu_counts_neither_the_realm_nor_the_rmm() {
+    let w = World::new(Machine::with_defaults(), |cpu| {
+        for _ in 0..100 {
+            assert_eq!(cpu.smc(RSI_VERSION, &[0x1_0000])[0], 0);
+        }
+        cpu.wfi();
+    });
+    let host = w.m.hw().cpu(CpuId(0));
+    let pmcr = 8 << 11 | pmu::PMCR_E;
+    host.write(SysReg::PMCR_EL0, pmcr);
+    host.write_encoding(pmu::PMCCFILTR_EL0, 0);
+    // CPU_CYCLES (0x11) at EL2 only; at Realm EL1 only (NSK 1 != P 0).
+    host.write_encoding(
+        pmu::pmevtyper(0),
+        filter::P | filter::U | filter::NSH | 0x11,
+    );
+    host.write_encoding(
+        pmu::pmevtyper(1),
+        filter::U | filter::NSK | filter::RLU | 0x11,
+    );
+    let enables = 1 << 31 | 0b11;
+    host.write(SysReg::PMCNTENSET_EL0, enables);
+    assert_wfi_exit(&w.enter());
+    let pool_granule = w.m.ns_granule(900);
+    assert_eq!(w.m.rmi(0, RmiFid::GranuleDelegate, &[pool_granule])[0], 0);
+    assert_eq!(w.m.rmi(0, RmiFid::GranuleUndelegate, &[pool_granule])[0], 0);
+    let host = w.m.hw().cpu(CpuId(0));
+    assert_eq!(
+        host.read_encoding(pmu::PMCCNTR_EL0),
+        0,
+        "the realm's EL1 cycles"
+    );
+    assert_eq!(
+        host.read_encoding(pmu::pmevcntr(0)),
+        0,
+        "the RMM's R-EL2 cycles"
+    );
+    assert_eq!(
+        host.read_encoding(pmu::pmevcntr(1)),
+        0,
+        "the realm's EL1 cycles"
+    );
+    assert_eq!(host.read(SysReg::PMCR_EL0), pmcr, "the host's PMCR_EL0");
+    assert_eq!(
+        host.read(SysReg::PMCNTENSET_EL0),
+        enables,
+        "the host's enables"
+    );
 }

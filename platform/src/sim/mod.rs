@@ -5,7 +5,8 @@
 //!   another PAS is a granule protection fault, which panics the test with the address.
 //! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
 //!   token, boot completion), and [`attest`]: its test keys and platform token.
-//! - [`cpu`]: a system-register file per CPU.
+//! - [`cpu`]: a system-register file per CPU, and [`pmu`]: where its Performance
+//!   Monitors count.
 //! - [`s2walk`]: the stage-2 table walker, and [`tlb`]: the stage-2 TLB realms translate
 //!   through (stale translations are used, and missing break-before-make or
 //!   invalidations panic).
@@ -20,6 +21,7 @@ pub mod el2_traps;
 pub mod el3;
 pub mod gate;
 pub mod memory;
+pub mod pmu;
 pub mod realm;
 pub mod s2walk;
 pub mod tlb;
@@ -419,6 +421,7 @@ impl Arch for SimArch {
 
     #[inline(never)]
     fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
+        pmu::tick(self.0.cpu(cpu), 2);
         let mut a = [0u64; 4];
         assert!(args.len() <= 7, "an SMC has at most 7 argument registers");
         let n = args.len().min(4);
@@ -591,12 +594,15 @@ impl Arch for SimArch {
             gic_sysreg_access(self.0.cpu(cpu), reg.name());
         }
         feature_sysreg_access(self.0.cpu(cpu), reg);
+        // A step of the RMM at R-EL2.
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.read_reg(cpu, reg)
     }
 
     #[inline(never)]
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
         feature_sysreg_access(self.0.cpu(cpu), reg);
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.cpu(cpu).write(reg, value)
     }
 }
@@ -626,12 +632,23 @@ fn gic_sysreg_access(regs: &SysRegFile, reg: &str) {
 
 /// Fails the test if the RMM accesses `reg` at EL2 on a CPU without the feature that
 /// implements it: the access is UNDEFINED (Arm ARM: DISR_EL1 and VDISR_EL2 exist with
-/// FEAT_RAS).
+/// FEAT_RAS, PMCR_EL0 and the counter enables with FEAT_PMUv3).
 fn feature_sysreg_access(regs: &SysRegFile, reg: SysReg) {
     if matches!(reg, SysReg::DISR_EL1 | SysReg::VDISR_EL2) {
         assert!(
             el2_traps::has_ras(regs),
             "{} accessed at EL2 without FEAT_RAS: UNDEFINED",
+            reg.name()
+        );
+    }
+    if matches!(
+        reg,
+        SysReg::PMCR_EL0 | SysReg::PMCNTENSET_EL0 | SysReg::PMCNTENCLR_EL0
+    ) {
+        let ver = regs.read(SysReg::ID_AA64DFR0_EL1) >> 8 & 0xF;
+        assert!(
+            ver != 0 && ver != 0xF,
+            "{} accessed at EL2 without FEAT_PMUv3: UNDEFINED",
             reg.name()
         );
     }

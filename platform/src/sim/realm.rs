@@ -366,6 +366,8 @@ impl RealmCpu {
     /// Takes pending physical exceptions for this CPU: an SError or FIQ the test raised,
     /// an IRQ the test raised, or an EL1 timer whose output CNTHCTL_EL2 does not mask.
     fn take_interrupts(&mut self) {
+        // Every instruction of the realm program starts here: a step at its EL.
+        super::pmu::tick(self.hw().cpu(self.cpu), self.el());
         loop {
             let hw = self.hw();
             let (kind, esr) = if let Some(esr) = hw.take_serror(self.cpu) {

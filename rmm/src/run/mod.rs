@@ -87,6 +87,9 @@ struct Outside {
     cntvoff: u64,
     /// With FEAT_HCX.
     hcrx: Option<u64>,
+    /// With FEAT_PMUv3: the Normal world's counter enables (PMCNTENSET_EL0), all
+    /// cleared for the run.
+    pmcnten: Option<u64>,
     /// With FEAT_RAS: VDISR_EL2, the deferred virtual SError record that is EL1's
     /// DISR_EL1 while HCR_EL2.AMO is set (the REC's is loaded for the run).
     vdisr: Option<u64>,
@@ -255,8 +258,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// Sets the EL2 controls for the realm ([`control`]): HCR_EL2 (WFI/WFE traps as
     /// the host asked), MDCR_EL2, VPIDR_EL2 (the CPU's MIDR), CNTVOFF_EL2 and, with
-    /// FEAT_HCX, HCRX_EL2. Returns what they were (and, with FEAT_RAS, VDISR_EL2, which
-    /// the caller loads with the REC's).
+    /// FEAT_HCX, HCRX_EL2; with FEAT_PMUv3 disables every PMU counter. Returns what
+    /// they were (and, with FEAT_RAS, VDISR_EL2, which the caller loads with the
+    /// REC's).
     fn enter_controls(&self, cpu: CpuId, flags: RmiRecEnterFlags) -> Outside {
         let read = |r| self.arch.read_sysreg(cpu, r);
         let outside = Outside {
@@ -267,6 +271,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             cntvoff: read(SysReg::CNTVOFF_EL2),
             hcrx: self.features.hcx.then(|| read(SysReg::HCRX_EL2)),
             vdisr: self.features.ras.then(|| read(SysReg::VDISR_EL2)),
+            pmcnten: self.features.pmu_v3().then(|| read(SysReg::PMCNTENSET_EL0)),
         };
         let mut hcr = control::hcr_realm(&self.features);
         if flags.trap_wfi() {
@@ -276,6 +281,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             hcr |= HCR_TWE;
         }
         let write = |r, v| self.arch.write_sysreg(cpu, r, v);
+        // No counter the Normal world programmed counts the realm (at EL1 or EL0,
+        // which MDCR_EL2 cannot exclude, nor the host's filters reliably: the host
+        // sets them) or the RMM while the REC runs.
+        if outside.pmcnten.is_some() {
+            write(SysReg::PMCNTENCLR_EL0, control::PMCNTEN_ALL);
+        }
         write(
             SysReg::MDCR_EL2,
             control::mdcr_realm(&self.features, outside.mdcr),
@@ -289,8 +300,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         outside
     }
 
-    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, CNTHCTL_EL2 and,
-    /// with FEAT_RAS, VDISR_EL2.
+    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, CNTHCTL_EL2, the PMU
+    /// counter enables and, with FEAT_RAS, VDISR_EL2.
     fn leave_controls(&self, cpu: CpuId, o: &Outside) {
         let write = |r, v| self.arch.write_sysreg(cpu, r, v);
         write(SysReg::HCR_EL2, o.hcr);
@@ -303,6 +314,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         if let Some(v) = o.vdisr {
             write(SysReg::VDISR_EL2, v);
+        }
+        if let Some(v) = o.pmcnten {
+            write(SysReg::PMCNTENSET_EL0, v);
         }
     }
 

@@ -9,6 +9,10 @@ use rmm_conformance::payload::switch;
 use rmm_conformance::{Checks, Host, Outcome, TestDef};
 use zerocopy::FromZeros;
 
+use core::fmt::Write;
+
+use crate::uart::Uart;
+
 use crate::asm;
 use crate::realm_run::{Payload, EC_WFX, EXIT_SYNC, TRAP_WFI};
 
@@ -21,6 +25,10 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "realm_run_disr_el1_is_per_rec",
         run: disr,
+    },
+    TestDef {
+        name: "realm_run_host_pmu_does_not_count_the_realm",
+        run: pmu,
     },
 ];
 
@@ -108,5 +116,77 @@ fn disr_rounds(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     p.first_entry(h, c)?;
     let r = p.results(h, c, switch::DISR, &[0])?;
     c.eq("a later realm's DISR_EL1", r[0], 0)?;
+    p.finish(h, &pool, c)
+}
+
+/// PMCCFILTR_EL0 counting EL1 only (Arm ARM, PMCCFILTR_EL0): P 0 (EL1), U 1 and NSU 1
+/// (no EL0), NSK 0 = P (Non-secure EL1), RLK 0 = P (Realm EL1), RLU 1 = U, NSH 0 (no
+/// EL2), M 1 != P (no EL3).
+const FILTER_EL1_ONLY: u64 = 1 << 30 | 1 << 28 | 1 << 26 | 1 << 21;
+/// PMCR_EL0.E.
+const PMCR_E: u64 = 1;
+/// PMCNTENSET_EL0.C: the cycle counter.
+const CNTEN_CYCLES: u64 = 1 << 31;
+
+/// Loop iterations of the realm in the PMU test.
+const SPIN_ITERATIONS: u64 = 20_000_000;
+/// How much more the host's counter may show over the spinning REC_ENTER than over an
+/// idle one: 20 million iterations of a two-instruction loop with a taken branch take
+/// at least 10 million cycles on any PE (at most two taken branches a cycle), so
+/// counting them adds ten times this margin. The margin covers the run-to-run
+/// variation of what QEMU's time-based cycle counter attributes to EL1 on the RMI path
+/// itself (some 50 000 to 110 000 cycles per SMC round trip, with or without a realm).
+const SPIN_MARGIN: u64 = 1_000_000;
+
+/// The Normal world's PMU across RMI_REC_ENTER (Arm ARM, D13): the host's cycle
+/// counter, enabled and filtered to EL1 (no EL0, EL2 or EL3; no Normal-world EL1 runs
+/// during the call), counts no more over a REC_ENTER in which the realm spins at R-EL1
+/// for 20 million iterations than over one in which it does not spin: the realm's
+/// execution is not counted by a counter the host can read (the fix made the first
+/// count drop from about 100 million to the second's). PMCR_EL0, the counter enables
+/// and the filter are as the host left them.
+fn pmu(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let ver = asm::switch::id_aa64dfr0() >> 8 & 0xF;
+    if ver == 0 || ver == 0xF {
+        return Err(Outcome::Skipped("the CPU has no PMUv3"));
+    }
+    let pool = Pool::new(h);
+    let p = Payload::start(h, &pool, c, None)?;
+    p.first_entry(h, c)?;
+    let saved = asm::switch::pmu();
+    let set = asm::switch::Pmu {
+        pmcr: saved.pmcr | PMCR_E,
+        cnten: CNTEN_CYCLES,
+        ccfiltr: FILTER_EL1_ONLY,
+        ccntr: 0,
+    };
+    asm::switch::set_pmu(&set);
+    // As the host's writes left them (fields a CPU does not implement read as 0).
+    let programmed = asm::switch::pmu();
+    let counted = |c: &mut Checks, n: u64| -> Result<(u64, asm::switch::Pmu), Outcome> {
+        let before = asm::switch::pmu();
+        p.results(h, c, switch::SPIN, &[n])?;
+        let after = asm::switch::pmu();
+        Ok((after.ccntr.wrapping_sub(before.ccntr), after))
+    };
+    let idle = counted(c, 0);
+    let spin = counted(c, SPIN_ITERATIONS);
+    asm::switch::set_pmu(&saved);
+    let ((idle, _), (spin, after)) = (idle?, spin?);
+    let _ = writeln!(
+        Uart,
+        "Note: host EL1 cycles over REC_ENTER: {idle} (realm idle), {spin} (realm spinning {SPIN_ITERATIONS} iterations)"
+    );
+    c.holds(
+        "the host's EL1 cycles over the spinning REC_ENTER at most the idle one's plus the margin",
+        spin <= idle + SPIN_MARGIN,
+    )?;
+    c.eq("the host's PMCR_EL0", after.pmcr, programmed.pmcr)?;
+    c.eq("the host's counter enables", after.cnten, CNTEN_CYCLES)?;
+    c.eq(
+        "the host's PMCCFILTR_EL0",
+        after.ccfiltr,
+        programmed.ccfiltr,
+    )?;
     p.finish(h, &pool, c)
 }

@@ -41,6 +41,7 @@ pub fn run(a: &[u64; 31]) -> [u64; 31] {
             asm::switch::set_disr(a[1]);
             r[1] = asm::switch::disr();
         }
+        switch::SPIN => asm::switch::spin(a[1]),
         other => r[0] = other ^ rmm_conformance::payload::HEADER_MAGIC,
     }
     r

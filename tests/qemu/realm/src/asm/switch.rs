@@ -138,3 +138,18 @@ pub fn set_disr(v: u64) {
     // SAFETY: the record is only read back by the payload; no exception depends on it.
     unsafe { asm!("msr S3_0_C12_C1_1, {}", "isb", in(reg) v, options(nomem, nostack)) }
 }
+
+/// Counts `n` down to zero, one loop iteration per count.
+pub fn spin(n: u64) {
+    // SAFETY: arithmetic on one register and a branch; no memory access.
+    unsafe {
+        asm!(
+            "cbz {n}, 2f",
+            "1: subs {n}, {n}, #1",
+            "b.ne 1b",
+            "2:",
+            n = inout(reg) n => _,
+            options(nomem, nostack),
+        )
+    }
+}
