@@ -677,23 +677,32 @@ fn realm_timer_assertion_exits_then_is_masked() {
     );
 }
 
-/// FIQ and SError taken while the realm runs: exits with reason FIQ (ESR zero) and
-/// SERROR, every other field zero but the GIC and timer state. DEN0137 1.0, A4.3.10
+/// FIQ and SError taken while the realm runs (the SError caused by the realm: pending
+/// from one of its steps on): exits with reason FIQ (ESR zero) and SERROR, every other
+/// field zero but the GIC and timer state. DEN0137 1.0, A4.3.10
 /// (RLRCFP): the SError exit's esr holds ESR_EL2.EC, ISS.IDS, ISS.AET, ISS.EA and
 /// ISS.DFSC only: IL (set for every SError, Arm ARM ESR_ELx.IL), IESB [13] and the RES0
 /// bits are not reported. With IDS set, ISS [23:0] is IMPLEMENTATION DEFINED: no AET,
 /// EA or DFSC fields exist, so EC and IDS only.
 #[test]
 fn fiq_and_serror_exit_to_the_host() {
-    let w = World::new(|cpu| loop {
+    // Syndromes of SErrors the realm's next steps cause (an asynchronous error of an
+    // access it made), one after each WFI.
+    let serrors = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let queue = serrors.clone();
+    let w = World::new(move |cpu| loop {
         cpu.smc(RSI_FEATURES, &[0]);
         cpu.wfi();
+        if let Some(esr) = queue.lock().unwrap().pop_front() {
+            cpu.serror_now(esr);
+        }
     });
     w.m.hw().raise_fiq(CpuId(0));
     let exit = w.enter(TRAP_WFI, 0);
     assert_eq!(exit.exit_reason, 2, "FIQ");
     assert_eq!((exit.esr, exit.far, exit.hpfar), (0, 0, 0));
     assert_eq!(exit.gprs, [0; 31]);
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
     const EC_SERROR: u64 = 0x2F << 26;
     const IL: u64 = 1 << 25;
     for (esr, reported) in [
@@ -708,14 +717,14 @@ fn fiq_and_serror_exit_to_the_host() {
         // IDS: an IMPLEMENTATION DEFINED syndrome.
         (EC_SERROR | IL | 1 << 24 | 0xAB_CDEF, EC_SERROR | 1 << 24),
     ] {
-        w.m.hw().raise_serror(CpuId(0), esr);
+        serrors.lock().unwrap().push_back(esr);
         let exit = w.enter(TRAP_WFI, 0);
         assert_eq!(exit.exit_reason, 6, "SERROR");
         assert_eq!(exit.esr, reported, "ESR_EL2 {esr:#x}");
         assert_eq!((exit.far, exit.hpfar), (0, 0));
         assert_eq!(exit.gprs, [0; 31]);
+        assert_wfi_exit(&w.enter(TRAP_WFI, 0));
     }
-    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }
 
 /// Instruction fetches (A4.3.4.2, A5.2.6): from a protected IPA that is UNASSIGNED with

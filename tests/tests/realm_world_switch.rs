@@ -282,3 +282,99 @@ fn host_pmu_counts_neither_the_realm_nor_the_rmm() {
         "the host's enables"
     );
 }
+
+/// The SError syndrome of the SError tests: EC 0x2F, IL, AET [12:10] 0b010
+/// (Unrecoverable), EA, DFSC 0b010001 (asynchronous SError interrupt).
+const SERROR_ESR: u64 = 0x2F << 26 | 1 << 25 | 0b010 << 10 | 1 << 9 | 0x11;
+/// [`SERROR_ESR`] as a REC exit reports it (DEN0137 1.0, A4.3.10: no IL).
+const SERROR_REPORTED: u64 = SERROR_ESR & !(1 << 25);
+/// RmiRecExitReason: IRQ, HOST_CALL, SERROR.
+const EXIT_IRQ: u8 = 1;
+const EXIT_HOST_CALL: u8 = 5;
+const EXIT_SERROR: u8 = 6;
+/// The realm programs' RsiHostCall structure (a DATA page).
+const HOST_CALL_IPA: u64 = 0x1000;
+
+/// Arm ARM, error synchronisation (ESB; FEAT_RAS) at the world switch: an SError the
+/// realm caused that becomes pending just as the realm takes a synchronous exception
+/// (here an RSI_HOST_CALL's SMC) is masked at R-EL2 (exception entry sets PSTATE.A),
+/// so the lower-EL vector's Error Synchronization Barrier defers it into DISR_EL1; the
+/// RMM reports it as that REC's exit (DEN0137 1.0, A4.3.10: reason SERROR, EC, AET,
+/// EA, DFSC), not the host call, and leaves nothing pending for the host to take after
+/// the RMI call. The host call's SMC executes when the REC is entered again. The
+/// host's own DISR_EL1 is as it was.
+#[test]
+fn realm_serror_pending_at_an_exit_is_reported_in_the_recs_exit() {
+    let w = World::new(ras_machine(), |cpu| {
+        cpu.serror_with_next_exception(SERROR_ESR);
+        let (status, _) = rmm_conformance::realm::host_call(cpu, HOST_CALL_IPA, 7, &[0; 31]);
+        assert_eq!(status, 0);
+        cpu.wfi();
+    });
+    let host_disr = 0x5A;
+    w.m.hw().cpu(CpuId(0)).write(SysReg::DISR_EL1, host_disr);
+    let exit = w.enter();
+    assert_eq!(
+        (exit.exit_reason, exit.esr),
+        (EXIT_SERROR, SERROR_REPORTED),
+        "the REC's exit reports its SError"
+    );
+    assert_eq!(
+        w.m.hw().take_serror(CpuId(0)),
+        None,
+        "nothing left for the host"
+    );
+    assert_eq!(w.m.hw().cpu(CpuId(0)).read(SysReg::DISR_EL1), host_disr);
+    let exit = w.enter();
+    assert_eq!(
+        (exit.exit_reason, exit.imm),
+        (EXIT_HOST_CALL, 7),
+        "then the call"
+    );
+    assert_wfi_exit(&w.enter());
+}
+
+/// An SError pending on the CPU when RMI_REC_ENTER starts (the host's, or the RMM's:
+/// not the realm's, which has not run) is not reported as the realm's: the RMM looks
+/// at ISR_EL1.A before it enters the realm and, with an SError pending, does not enter
+/// it but exits (reason IRQ, nothing else: the host has an asynchronous exception to
+/// take) with the SError still pending, for the host to take when it unmasks it. The
+/// realm runs on the next entry. On a CPU with and one without FEAT_RAS. Likewise a
+/// deferred error the host's own DISR_EL1 records is not the realm's.
+#[test]
+fn host_serror_pending_at_rec_enter_is_not_the_realms() {
+    for m in [ras_machine(), Machine::with_defaults()] {
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let r = ran.clone();
+        let w = World::new(m, move |cpu| {
+            r.store(true, std::sync::atomic::Ordering::SeqCst);
+            cpu.wfi();
+            cpu.wfi();
+        });
+        w.m.hw().raise_serror(CpuId(0), SERROR_ESR);
+        let exit = w.enter();
+        assert_eq!(
+            (exit.exit_reason, exit.esr),
+            (EXIT_IRQ, 0),
+            "not the realm's"
+        );
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "the realm did not run"
+        );
+        assert_eq!(
+            w.m.hw().take_serror(CpuId(0)),
+            Some(SERROR_ESR),
+            "still pending"
+        );
+        assert_wfi_exit(&w.enter());
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+        let ras = w.m.hw().cpu(CpuId(0)).read(SysReg::ID_AA64PFR0_EL1) >> 28 & 0xF != 0;
+        if ras {
+            let host_disr = 1 << 31 | 0x11;
+            w.m.hw().cpu(CpuId(0)).write(SysReg::DISR_EL1, host_disr);
+            assert_wfi_exit(&w.enter());
+            assert_eq!(w.m.hw().cpu(CpuId(0)).read(SysReg::DISR_EL1), host_disr);
+        }
+    }
+}

@@ -291,6 +291,20 @@ impl SimHw {
             .take()
     }
 
+    /// An Error Synchronization Barrier at EL2 on `cpu` (Arm ARM, ESB, FEAT_RAS; a NOP
+    /// without it), with PSTATE.A set as it always is at R-EL2: a pending SError is no
+    /// longer pending but deferred, its syndrome recorded in DISR_EL1 (A \[31\] set,
+    /// IDS, AET, EA and DFSC as ESR_ELx's ISS has them, \[24:0\]).
+    pub fn esb(&self, cpu: CpuId) {
+        let regs = self.cpu(cpu);
+        if !el2_traps::has_ras(regs) {
+            return;
+        }
+        if let Some(esr) = self.take_serror(cpu) {
+            regs.write(SysReg::DISR_EL1, 1 << 31 | esr & 0x1FF_FFFF);
+        }
+    }
+
     /// Sets the system counter (CNTPCT_EL0) all CPUs read.
     pub fn set_counter(&self, value: u64) {
         self.counter
@@ -549,6 +563,10 @@ impl Arch for SimArch {
         sys.write(SysReg::CPTR_EL2, crate::cptr::realm(amu));
         let trap = self.0.realms.run(&self.0, cpu, regs);
         self.0.cpu(cpu).write(SysReg::CPTR_EL2, crate::cptr::RMM);
+        // The lower-EL vector's Error Synchronization Barrier (as the firmware's
+        // `aarch64::vectors` has): an SError pending at the exit is deferred into
+        // DISR_EL1 (with FEAT_RAS).
+        self.0.esb(cpu);
         trap
     }
 

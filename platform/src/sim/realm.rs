@@ -250,6 +250,7 @@ fn spawn(hw: Weak<SimHw>, program: RealmProgram) -> Thread {
                 regs: first.regs,
                 cpu: first.cpu,
                 t32_narrow: false,
+                serror_with_exception: None,
             };
             loop {
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -289,6 +290,9 @@ pub struct RealmCpu {
     /// In T32 state, whether the instructions the program executes are 16-bit
     /// encodings ([`RealmCpu::set_t32_narrow`]).
     t32_narrow: bool,
+    /// The syndrome of an SError that becomes pending as the realm takes its next
+    /// synchronous exception ([`RealmCpu::serror_with_next_exception`]).
+    serror_with_exception: Option<u64>,
 }
 
 /// The width of a single load or store.
@@ -344,6 +348,12 @@ impl RealmCpu {
     }
 
     fn trap(&mut self, kind: RealmTrap, esr: u64, far: u64, hpfar: u64) {
+        if let RealmTrap::Sync = kind {
+            if let Some(e) = self.serror_with_exception.take() {
+                // Pending from the exception's entry to EL2 on: PSTATE.A is set there.
+                self.hw().raise_serror(self.cpu, e);
+            }
+        }
         let t = Trap {
             regs: self.regs,
             kind,
@@ -451,6 +461,21 @@ impl RealmCpu {
         self.regs.pc = e.elr.wrapping_add(len);
         self.regs.pstate = e.spsr;
         Some(e)
+    }
+
+    /// An asynchronous error caused by what the realm just did (a store to a device,
+    /// say) makes an SError with syndrome `esr` pending on its CPU now: the realm takes
+    /// it to EL2 at its next instruction (HCR_EL2.AMO routes it there; PSTATE.A at EL1
+    /// does not mask an exception to a higher EL).
+    pub fn serror_now(&mut self, esr: u64) {
+        self.hw().raise_serror(self.cpu, esr);
+    }
+
+    /// An asynchronous error the realm caused becomes pending just as its next
+    /// instruction takes a synchronous exception to EL2 (an SMC, a trapped WFI, an
+    /// abort): the SError is pending at R-EL2, where exception entry masked it.
+    pub fn serror_with_next_exception(&mut self, esr: u64) {
+        self.serror_with_exception = Some(esr);
     }
 
     /// Sets PSTATE (SPSR layout) as the realm's own EL1 code would: `MSR SPSel`, `MSR

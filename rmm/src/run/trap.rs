@@ -36,6 +36,9 @@ mod ec {
     pub const DABT_LOWER: u64 = 0x24;
 }
 
+/// ESR_EL2.EC of an HVC from AArch64 ([`ec::HVC64`]).
+pub(super) const EC_HVC64: u64 = ec::HVC64;
+
 /// ESR_EL2.ISS of a trapped SMC: imm16 [15:0].
 const SMC_IMM_MASK: u64 = 0xFFFF;
 
