@@ -115,6 +115,12 @@ pub struct Rec {
     pub vgic: vgic::VgicState,
     /// ESR_EL2 of the last exit (for completing an emulated access).
     pub last_esr: u64,
+    /// With FEAT_RAS: the realm's DISR_EL1, which is VDISR_EL2 while it runs
+    /// (HCR_EL2.AMO): zero for a new REC, kept across exits and CPUs.
+    pub vdisr: u64,
+    /// Unused: keeps the size a multiple of the structure's 16-byte alignment (no
+    /// padding, which `IntoBytes` refuses).
+    pub reserved: u64,
     /// How far the pending RIPAS change has got (the spec's `rec.ripas_addr`): the
     /// base of the part not yet changed.
     pub ripas_base: u64,
@@ -160,6 +166,7 @@ impl Rec {
         self.el1[el1_index(SysReg::SCTLR_EL1)] = SCTLR_EL1_RESET;
         self.fp = FpRegs::ZERO;
         self.vgic = vgic::VgicState::new();
+        self.vdisr = 0;
         self.last_exit = LastExit::Other.raw();
         self.psci_pending = 0;
         self.host_call_pending = 0;

@@ -31,6 +31,22 @@ const LAYOUT: crate::layout::Layout = crate::layout::PLATFORM;
 const TCR: u64 = 23 | 1 << 8 | 1 << 10 | 3 << 12 | 2 << 16 | 1 << 23 | 1 << 31;
 /// SCTLR_EL2: RES1 bits, M, C, SA, I, WXN.
 const SCTLR: u64 = 0x30C5_0830 | 1 | 1 << 2 | 1 << 3 | 1 << 12 | 1 << 19;
+/// SCTLR_EL2.IESB \[21\] (FEAT_IESB; RES0 without it): an implicit Error
+/// Synchronization event at every exception taken to EL2 and before every exception
+/// return from it, so that a realm's SError pending at its exit is deferred into
+/// DISR_EL1 at the exception entry, before any RMM instruction (the lower-EL vectors'
+/// explicit ESB does the same a few instructions later on a CPU without FEAT_IESB).
+const SCTLR_IESB: u64 = 1 << 21;
+
+/// SCTLR_EL2 for a CPU whose ID_AA64MMFR2_EL1 is `mmfr2`: [`SCTLR`], and IESB with
+/// FEAT_IESB (ID_AA64MMFR2_EL1.IESB \[15:12\] != 0).
+const fn sctlr_el2(mmfr2: u64) -> u64 {
+    if mmfr2 >> 12 & 0xF != 0 {
+        SCTLR | SCTLR_IESB
+    } else {
+        SCTLR
+    }
+}
 
 /// The tables of the map.
 static TABLES: TablePool = TablePool::new();
@@ -53,9 +69,11 @@ pub fn build(image: ImageLayout) {
 
 /// Turns on the MMU and caches on this CPU with the tables [`build`] wrote.
 pub fn enable() {
+    let sctlr = sctlr_el2(super::sysreg::read(crate::SysReg::ID_AA64MMFR2_EL1));
     // SAFETY: the tables map the code and stack in use at their own addresses (VA = PA)
     // with the same memory contents, so execution continues unchanged; stale TLB entries
     // of EL2 are invalidated first. The barriers order the table writes before the walk.
+    // IESB only adds error synchronisation events.
     unsafe {
         asm!(
             "dsb ish",
@@ -71,7 +89,7 @@ pub fn enable() {
             mair = in(reg) MAIR,
             tcr = in(reg) TCR,
             ttbr = in(reg) ROOT.load(Ordering::Acquire),
-            sctlr = in(reg) SCTLR,
+            sctlr = in(reg) sctlr,
             options(nostack),
         );
     }

@@ -5,7 +5,8 @@
 //!   another PAS is a granule protection fault, which panics the test with the address.
 //! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
 //!   token, boot completion), and [`attest`]: its test keys and platform token.
-//! - [`cpu`]: a system-register file per CPU.
+//! - [`cpu`]: a system-register file per CPU, and [`pmu`]: where its Performance
+//!   Monitors count.
 //! - [`s2walk`]: the stage-2 table walker, and [`tlb`]: the stage-2 TLB realms translate
 //!   through (stale translations are used, and missing break-before-make or
 //!   invalidations panic).
@@ -20,6 +21,7 @@ pub mod el2_traps;
 pub mod el3;
 pub mod gate;
 pub mod memory;
+pub mod pmu;
 pub mod realm;
 pub mod s2walk;
 pub mod tlb;
@@ -293,6 +295,20 @@ impl SimHw {
             .take()
     }
 
+    /// An Error Synchronization Barrier at EL2 on `cpu` (Arm ARM, ESB, FEAT_RAS; a NOP
+    /// without it), with PSTATE.A set as it always is at R-EL2: a pending SError is no
+    /// longer pending but deferred, its syndrome recorded in DISR_EL1 (A \[31\] set,
+    /// IDS, AET, EA and DFSC as ESR_ELx's ISS has them, \[24:0\]).
+    pub fn esb(&self, cpu: CpuId) {
+        let regs = self.cpu(cpu);
+        if !el2_traps::has_ras(regs) {
+            return;
+        }
+        if let Some(esr) = self.take_serror(cpu) {
+            regs.write(SysReg::DISR_EL1, 1 << 31 | esr & 0x1FF_FFFF);
+        }
+    }
+
     /// Sets the system counter (CNTPCT_EL0) all CPUs read.
     pub fn set_counter(&self, value: u64) {
         self.counter
@@ -469,6 +485,7 @@ impl Arch for SimArch {
 
     #[inline(never)]
     fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
+        pmu::tick(self.0.cpu(cpu), 2);
         let mut a = [0u64; 4];
         assert!(args.len() <= 7, "an SMC has at most 7 argument registers");
         let n = args.len().min(4);
@@ -594,7 +611,17 @@ impl Arch for SimArch {
         let sys = self.0.cpu(cpu);
         let (cfg, vmid) = tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2));
         self.0.tlb.prefetch(&self.0.mem, &cfg, vmid);
-        self.0.realms.run(&self.0, cpu, regs)
+        // The world switch's CPTR_EL2 for the realm, and the RMM's after it (as the
+        // firmware's `aarch64::world` writes them).
+        let amu = crate::cptr::has_amu(sys.read(SysReg::ID_AA64PFR0_EL1));
+        sys.write(SysReg::CPTR_EL2, crate::cptr::realm(amu));
+        let trap = self.0.realms.run(&self.0, cpu, regs);
+        self.0.cpu(cpu).write(SysReg::CPTR_EL2, crate::cptr::RMM);
+        // The lower-EL vector's Error Synchronization Barrier (as the firmware's
+        // `aarch64::vectors` has): an SError pending at the exit is deferred into
+        // DISR_EL1 (with FEAT_RAS).
+        self.0.esb(cpu);
+        trap
     }
 
     #[inline(never)]
@@ -638,11 +665,16 @@ impl Arch for SimArch {
         if matches!(reg, SysReg::ICH_VTR_EL2 | SysReg::ICC_CTLR_EL1) {
             gic_sysreg_access(self.0.cpu(cpu), reg.name());
         }
+        feature_sysreg_access(self.0.cpu(cpu), reg);
+        // A step of the RMM at R-EL2.
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.read_reg(cpu, reg)
     }
 
     #[inline(never)]
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
+        feature_sysreg_access(self.0.cpu(cpu), reg);
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.cpu(cpu).write(reg, value)
     }
 }
@@ -668,6 +700,30 @@ fn gic_sysreg_access(regs: &SysRegFile, reg: &str) {
         regs.read(SysReg::ICC_SRE_EL2) & ICC_SRE_EL2_SRE != 0,
         "{reg} accessed at EL2 with ICC_SRE_EL2.SRE == 0: UNDEFINED"
     );
+}
+
+/// Fails the test if the RMM accesses `reg` at EL2 on a CPU without the feature that
+/// implements it: the access is UNDEFINED (Arm ARM: DISR_EL1 and VDISR_EL2 exist with
+/// FEAT_RAS, PMCR_EL0 and the counter enables with FEAT_PMUv3).
+fn feature_sysreg_access(regs: &SysRegFile, reg: SysReg) {
+    if matches!(reg, SysReg::DISR_EL1 | SysReg::VDISR_EL2) {
+        assert!(
+            el2_traps::has_ras(regs),
+            "{} accessed at EL2 without FEAT_RAS: UNDEFINED",
+            reg.name()
+        );
+    }
+    if matches!(
+        reg,
+        SysReg::PMCR_EL0 | SysReg::PMCNTENSET_EL0 | SysReg::PMCNTENCLR_EL0
+    ) {
+        let ver = regs.read(SysReg::ID_AA64DFR0_EL1) >> 8 & 0xF;
+        assert!(
+            ver != 0 && ver != 0xF,
+            "{} accessed at EL2 without FEAT_PMUv3: UNDEFINED",
+            reg.name()
+        );
+    }
 }
 
 impl SimGic<'_> {

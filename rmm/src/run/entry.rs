@@ -69,7 +69,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     ctx.regs.gprs[srt] = extend_load(e, enter.gprs[0]);
                 }
             }
-            ctx.step_over();
+            ctx.step_over(e);
         }
 
         // ---- RSI_IPA_STATE_SET (A5.4, B5.3.6, B3.40 RecRipasChangeResponse) ----

@@ -17,6 +17,8 @@ use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+pub mod switch;
+
 /// ESR_EL2 and FAR_EL2 of the last fixed-up fault (written by the vector code).
 pub static LAST_FAULT: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 

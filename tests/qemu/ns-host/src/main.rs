@@ -40,6 +40,8 @@ mod params;
 #[cfg(target_os = "none")]
 mod realm_run;
 #[cfg(target_os = "none")]
+mod realm_switch;
+#[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]
 mod smc_check;
