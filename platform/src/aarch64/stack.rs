@@ -36,7 +36,11 @@ const WINDOW_WORDS: u64 = 8;
 /// Per CPU: the lowest address found written (0: not measured yet).
 static MARK: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
     [const { AtomicU64::new(0) }; crate::layout::PLATFORM.max_cpus];
-/// Per CPU: RMI calls seen.
+/// Per CPU: the bottom of the window checked on every call, `MARK - 8 * WINDOW_WORDS`
+/// clamped to the stack's bottom (set with `MARK`).
+static WINDOW: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
+    [const { AtomicU64::new(0) }; crate::layout::PLATFORM.max_cpus];
+/// Per CPU: RMI calls seen. Only the CPU itself writes its counter.
 static CALLS: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
     [const { AtomicU64::new(0) }; crate::layout::PLATFORM.max_cpus];
 
@@ -59,6 +63,8 @@ fn painted(addr: u64) -> bool {
 ///   call);
 /// - on every other call, by checking the [`WINDOW_WORDS`] words just below the last
 ///   mark, which catches a path going a little deeper at once and triggers a full scan.
+///   Everything this check needs is kept per CPU by the last scan (the mark and the
+///   window's bottom), so a call costs a counter update and the window's loads.
 ///
 /// Checking only the word below the mark would miss a deeper frame that reserves space
 /// it never writes (saved registers at its top, an unused buffer below them): the word
@@ -71,26 +77,34 @@ fn painted(addr: u64) -> bool {
 ///
 /// A deeper mark is logged at Info level: `stack high-water mark: CPU n: B of S bytes`.
 pub fn note_rmi_call(cpu: crate::CpuId) {
+    let n = cpu.0;
+    let Some(calls) = CALLS.get(n) else {
+        return;
+    };
+    let count = calls.load(Ordering::Relaxed);
+    calls.store(count + 1, Ordering::Relaxed);
+    let mark = MARK[n].load(Ordering::Relaxed);
+    let low = WINDOW[n].load(Ordering::Relaxed);
+    if mark == 0 || count.is_multiple_of(SCAN_PERIOD) || (low..mark).step_by(8).any(|a| !painted(a))
+    {
+        scan(n);
+    }
+}
+
+/// The full scan of CPU `n`'s stack (see [`note_rmi_call`]).
+#[inline(never)]
+fn scan(n: usize) {
     let Some(layout) = LAYOUT.get() else {
         return;
     };
-    let n = cpu.0;
-    if n >= MARK.len() || n as u64 >= layout.cpus {
+    if n as u64 >= layout.cpus {
         return;
     }
     let bottom = layout.stack_bottom(n as u64);
     let top = layout.stack_top(n as u64);
-    let calls = CALLS[n].fetch_add(1, Ordering::Relaxed);
     let mark = match MARK[n].load(Ordering::Relaxed) {
-        0 => top, // first measurement: full scan
-        m => {
-            let window_low = m.saturating_sub(8 * WINDOW_WORDS).max(bottom);
-            let grew = (window_low..m).step_by(8).any(|a| !painted(a));
-            if !calls.is_multiple_of(SCAN_PERIOD) && !grew {
-                return;
-            }
-            m
-        }
+        0 => top,
+        m => m,
     };
     let mut lowest = bottom;
     while lowest < mark && painted(lowest) {
@@ -98,6 +112,8 @@ pub fn note_rmi_call(cpu: crate::CpuId) {
     }
     if lowest < mark {
         MARK[n].store(lowest, Ordering::Relaxed);
+        let window = lowest.saturating_sub(8 * WINDOW_WORDS).max(bottom);
+        WINDOW[n].store(window, Ordering::Relaxed);
         log::info!(
             "stack high-water mark: CPU {n}: {} of {} bytes",
             top - lowest,

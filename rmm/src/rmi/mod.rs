@@ -86,10 +86,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // SMCCC 1.3: with the SVE hint bit set the caller has no live SVE state beyond
         // what FP/SIMD covers, which the callee then need not preserve.
         let sve_hint = x0 & rmi_abi::fid::SMCCC_SVE_HINT != 0;
-        let call = |fid| Some((fid, self.dispatch(cpu, fid, args, sve_hint)?));
-        match RmiFid::decode(x0).and_then(call) {
-            Some((fid, done)) => {
-                log::trace!("RMI {fid:?} {:x?} -> {:?}", &args, done.status);
+        let done = match RmiFid::decode(x0) {
+            Some(fid) => self.dispatch(cpu, fid, args, sve_hint),
+            None => None,
+        };
+        match done {
+            Some(done) => {
+                log::trace!("RMI {x0:#x} {:x?} -> {:?}", &args, done.status);
                 done.registers(args[3])
             }
             None => {
