@@ -32,6 +32,8 @@ pub fn guard_of(addr: u64) -> Option<Option<u64>> {
 const SCAN_PERIOD: u64 = 256;
 /// Words below the mark checked on every call.
 const WINDOW_WORDS: u64 = 8;
+// `window_painted` loads exactly this many.
+const _: () = assert!(WINDOW_WORDS == 8);
 
 /// Per CPU: the lowest address found written (0: not measured yet).
 static MARK: [AtomicU64; crate::layout::PLATFORM.max_cpus] =
@@ -51,6 +53,47 @@ fn painted(addr: u64) -> bool {
     // code or CPU uses it now. A volatile read, so the
     // compiler assumes nothing about the dead stack's contents.
     unsafe { core::ptr::read_volatile(addr as *const u64) == super::map::STACK_PAINT }
+}
+
+/// Whether the [`WINDOW_WORDS`] (8) words from `low` all still hold the paint: four
+/// paired loads, their differences from the paint or-ed together.
+fn window_painted(low: u64) -> bool {
+    let diff: u64;
+    // SAFETY: `[low, low + 64)` are 8-byte aligned words of this CPU's own stack just
+    // below the deepest word found written so far (the caller checks the window is
+    // whole), so dead stack as for `painted`; the asm only reads them.
+    unsafe {
+        core::arch::asm!(
+            "ldp {a}, {b}, [{low}]",
+            "ldp {c}, {d}, [{low}, #16]",
+            "eor {a}, {a}, {p}",
+            "eor {b}, {b}, {p}",
+            "orr {a}, {a}, {b}",
+            "eor {c}, {c}, {p}",
+            "eor {d}, {d}, {p}",
+            "orr {c}, {c}, {d}",
+            "orr {a}, {a}, {c}",
+            "ldp {b}, {c}, [{low}, #32]",
+            "ldp {d}, {e}, [{low}, #48]",
+            "eor {b}, {b}, {p}",
+            "eor {c}, {c}, {p}",
+            "orr {b}, {b}, {c}",
+            "eor {d}, {d}, {p}",
+            "eor {e}, {e}, {p}",
+            "orr {d}, {d}, {e}",
+            "orr {a}, {a}, {b}",
+            "orr {a}, {a}, {d}",
+            low = in(reg) low,
+            p = in(reg) super::map::STACK_PAINT,
+            a = out(reg) diff,
+            b = out(reg) _,
+            c = out(reg) _,
+            d = out(reg) _,
+            e = out(reg) _,
+            options(readonly, nostack, preserves_flags)
+        )
+    };
+    diff == 0
 }
 
 /// The stack high-water mark of the RMI loop: call once per RMI call (from `serve`).
@@ -85,7 +128,11 @@ pub fn note_rmi_call(cpu: crate::CpuId) {
     calls.store(count + 1, Ordering::Relaxed);
     let mark = MARK[n].load(Ordering::Relaxed);
     let low = WINDOW[n].load(Ordering::Relaxed);
-    if mark == 0 || count.is_multiple_of(SCAN_PERIOD) || (low..mark).step_by(8).any(|a| !painted(a))
+    // A window cut short by the stack's bottom is checked by a full scan.
+    if mark == 0
+        || count.is_multiple_of(SCAN_PERIOD)
+        || mark - low != 8 * WINDOW_WORDS
+        || !window_painted(low)
     {
         scan(n);
     }
