@@ -38,6 +38,24 @@ impl crate::Host for Machine {
         self.hw().num_cpus()
     }
 
+    /// The SMC on a thread of its own (the machine is `Sync`: CPUs run in parallel).
+    fn smc_during(
+        &self,
+        cpu: usize,
+        fid: u64,
+        args: [u64; 6],
+        during: &mut dyn FnMut(),
+    ) -> Option<[u64; 5]> {
+        if cpu == 0 || cpu >= self.hw().num_cpus() {
+            return None;
+        }
+        Some(std::thread::scope(|s| {
+            let call = s.spawn(|| Machine::smc(self, cpu, fid, args));
+            during();
+            call.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        }))
+    }
+
     fn realm_code(
         &self,
         program: &'static crate::program::Program,

@@ -7,7 +7,7 @@ use rmm_conformance::{check, suites, TestDef};
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::Params;
 use crate::uart::Uart;
-use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_run, smc_check};
+use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_run, smc_check, smp};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -46,10 +46,18 @@ pub fn exit(status: u32) -> ! {
 pub extern "C" fn ns_main() -> ! {
     let mut out = Uart;
     let params = Params::read();
+    let cpus = match smp::start() {
+        Ok(()) => 2,
+        Err(why) => {
+            let _ = writeln!(out, "NS test host: {why}; the tests run on CPU 0 only");
+            1
+        }
+    };
     let _ = writeln!(
         out,
         "NS test host at NS-EL2: RMI through SMC, test granules from {NS_POOL_BASE:#x}, \
-         non-memory address {NON_MEMORY_ADDR:#x}, RMM carve-out {RMM_CARVEOUT:#x}, 1 CPU"
+         non-memory address {NON_MEMORY_ADDR:#x}, RMM carve-out {RMM_CARVEOUT:#x}, \
+         {cpus} CPU(s) (tests on CPU 0, calls on CPU 1 through a mailbox)"
     );
     let filter = params.filter();
     let _ = writeln!(
@@ -57,7 +65,7 @@ pub extern "C" fn ns_main() -> ! {
         "tests: {}",
         if filter.is_empty() { "all" } else { filter }
     );
-    let fixture_checks = [&gpt_check::TEST, &smc_check::TEST];
+    let fixture_checks = [&gpt_check::TEST, &smc_check::TEST, &smp::TEST];
     // The FP/SIMD check reports on every SMC made before it, so it runs last.
     let tests = fixture_checks
         .into_iter()
