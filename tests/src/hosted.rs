@@ -151,6 +151,11 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
     fn gic_eoi(&mut self, intid: u64) {
         self.gic(|g| g.eoi(vgic::sim::Group::Group1, intid as u32));
     }
+
+    /// A read of MPIDR_EL1 at EL1 returns VMPIDR_EL2 (Arm ARM, MPIDR_EL1).
+    fn mpidr(&mut self) -> u64 {
+        self.read_sysreg(platform::SysReg::VMPIDR_EL2)
+    }
 }
 
 fn access_size(size: usize) -> platform::sim::realm::AccessSize {

@@ -55,6 +55,12 @@ pub trait RealmEnv {
     fn gic_eoi(&mut self, intid: u64) {
         let _ = intid;
     }
+
+    /// MPIDR_EL1 as the realm reads it (VMPIDR_EL2: the REC's MPIDR, bit 31 RES1); the
+    /// default is REC 0's.
+    fn mpidr(&mut self) -> u64 {
+        1 << 31
+    }
 }
 
 /// RSI_VERSION: (status, lower, higher).

@@ -10,6 +10,7 @@ mod psci;
 mod realm;
 mod rec;
 mod rec_exit;
+mod rec_smp;
 mod ripas;
 pub mod rtt;
 mod version;
@@ -32,6 +33,7 @@ pub const ALL: &[&[TestDef]] = &[
     psci::TESTS,
     attest::TESTS,
     rec_exit::TESTS,
+    rec_smp::TESTS,
 ];
 
 /// Iterates over every test.
@@ -47,4 +49,5 @@ pub const PROGRAMS: &[&Program] = &[
     rec_exit::PROGRAMS[1],
     rec_exit::PROGRAMS[2],
     rec_exit::PROGRAMS[3],
+    &rec_smp::PROGRAM,
 ];

@@ -79,4 +79,8 @@ impl RealmEnv for Env {
     fn gic_eoi(&mut self, intid: u64) {
         asm::gic::eoir1(intid);
     }
+
+    fn mpidr(&mut self) -> u64 {
+        asm::mpidr()
+    }
 }
