@@ -13,6 +13,11 @@ use core::arch::asm;
 
 /// The SGI that wakes CPU 1 for a mailbox request ([`crate::smp`]).
 pub const WAKE_SGI: u32 = 1;
+/// The SGI CPU 1 sends CPU 0 while a realm runs there ([`crate::realm_irq`]).
+pub const TEST_SGI: u32 = 2;
+/// The Non-secure EL2 physical timer's PPI (CNTHP, INTID 26: Arm BSA, the GIC PPI
+/// assignment QEMU `virt` uses).
+pub const CNTHP_PPI: u32 = 26;
 /// ICC_IAR1_EL1's answer when nothing is pending.
 pub const SPURIOUS: u32 = 1023;
 
@@ -30,6 +35,8 @@ const GICR_STRIDE: usize = 0x2_0000;
 const SGI_BASE: usize = 0x1_0000;
 const GICR_TYPER: usize = 0x8;
 const GICR_ISENABLER0: usize = SGI_BASE + 0x100;
+const GICR_ICENABLER0: usize = SGI_BASE + 0x180;
+const GICR_ICPENDR0: usize = SGI_BASE + 0x280;
 const GICR_IPRIORITYR: usize = SGI_BASE + 0x400;
 /// GICR_TYPER: Last [4]; Affinity_Value [63:32].
 const TYPER_LAST: u64 = 1 << 4;
@@ -106,6 +113,26 @@ pub fn enable_cpu_if() {
             options(nomem, nostack, preserves_flags),
         )
     };
+}
+
+/// ICC_IGRPEN1_EL1 = 0: no Group 1 interrupt is signalled to this CPU any more.
+pub fn disable_cpu_if() {
+    // SAFETY: as in `enable_cpu_if`.
+    unsafe {
+        asm!(
+            "msr S3_0_C12_C12_7, xzr",
+            "isb",
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+}
+
+/// Disables SGI or PPI `intid` at this CPU's redistributor and clears it if pending.
+pub fn disable(intid: u32) {
+    assert!(intid < 32);
+    let rd = redistributor();
+    write32(rd + GICR_ICENABLER0, 1 << intid);
+    write32(rd + GICR_ICPENDR0, 1 << intid);
 }
 
 /// Enables SGI or PPI `intid` (below 32) at this CPU's redistributor, at the host's

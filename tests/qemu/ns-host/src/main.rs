@@ -17,8 +17,8 @@
 //! At its start it powers CPU 1 on with PSCI `CPU_ON` ([`smp`]): the tests run on CPU 0
 //! and make calls on CPU 1 through a mailbox, woken by an SGI ([`gic`]).
 //!
-//! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`], [`smp`] and
-//! [`gic`].
+//! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`], [`smp`],
+//! [`gic`] and [`realm_irq`] (the host's EL2 timer).
 //!
 //! On the host this crate builds to a stub that says what it is.
 
@@ -43,6 +43,8 @@ mod host;
 mod leaks;
 #[cfg(target_os = "none")]
 mod params;
+#[cfg(target_os = "none")]
+mod realm_irq;
 #[cfg(target_os = "none")]
 mod realm_run;
 #[cfg(target_os = "none")]

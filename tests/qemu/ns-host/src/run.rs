@@ -7,7 +7,7 @@ use rmm_conformance::{check, suites, TestDef};
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::Params;
 use crate::uart::Uart;
-use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_run, smc_check, smp};
+use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_irq, realm_run, smc_check, smp};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -73,7 +73,7 @@ pub extern "C" fn ns_main() -> ! {
         .chain(
             realm_run::TESTS
                 .iter()
-                .chain([&attest_token::TEST])
+                .chain([&attest_token::TEST, &realm_irq::TEST])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
         .chain([&fp_check::TEST]);

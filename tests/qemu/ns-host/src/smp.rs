@@ -9,13 +9,13 @@
 //! off and interrupts masked. It takes its own stack and the host's vectors, enables
 //! its GIC CPU interface and [`gic::WAKE_SGI`], says it is online and waits in WFI.
 //!
-//! The mailbox holds one request at a time: CPU 0 writes the function identifier and
-//! arguments, publishes a new sequence number (release) and sends CPU 1 the wake SGI;
+//! The mailbox holds one request at a time, an SMC or an SGI to send after a delay
+//! ([`post_sgi`]): CPU 0 writes the function identifier and arguments, publishes a new sequence number (release) and sends CPU 1 the wake SGI;
 //! CPU 1 acknowledges the SGI (then sees the request, and nothing is left pending at it
 //! while the call runs a realm there), makes the SMC (through [`crate::fp_check`], like every
 //! SMC of the run), writes x0..x4 and publishes the sequence number as done. CPU 1
-//! never interrupts CPU 0, so nothing becomes pending on CPU 0 while a realm runs
-//! there; CPU 0 polls for the result.
+//! interrupts CPU 0 only when asked to ([`post_sgi`]), so nothing else becomes pending
+//! on CPU 0 while a realm runs there; CPU 0 polls for the result.
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
@@ -101,8 +101,11 @@ static ENTRY_STATE: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 /// Sequence number of the last request posted, and of the last one served.
 static POSTED: AtomicU64 = AtomicU64::new(0);
 static SERVED: AtomicU64 = AtomicU64::new(0);
-/// The request: x0..x6.
-static REQUEST: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+/// The request: its kind, then x0..x6 of an SMC or the arguments of an SGI.
+static REQUEST: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// Request kinds.
+const KIND_SMC: u64 = 0;
+const KIND_SGI: u64 = 1;
 /// Its result: x0..x4.
 static RESULT: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
@@ -152,11 +155,24 @@ pub struct Pending(u64);
 /// # Panics
 /// If CPU 1 is not online or a request is still in flight (one at a time).
 pub fn post(fid: u64, args: [u64; 6]) -> Pending {
+    let [a1, a2, a3, a4, a5, a6] = args;
+    post_request([KIND_SMC, fid, a1, a2, a3, a4, a5, a6])
+}
+
+/// Posts to CPU 1: wait `delay_ms`, then send SGI `intid` to CPU `target`; returns at
+/// once ([`wait`] then returns zeros).
+///
+/// # Panics
+/// As [`post`].
+pub fn post_sgi(delay_ms: u64, intid: u32, target: usize) -> Pending {
+    post_request([KIND_SGI, delay_ms, intid.into(), target as u64, 0, 0, 0, 0])
+}
+
+fn post_request(request: [u64; 8]) -> Pending {
     assert!(online(), "CPU {CPU} is not online");
     let n = POSTED.load(Ordering::Relaxed);
     assert_eq!(SERVED.load(Ordering::Acquire), n, "a request is in flight");
-    REQUEST[0].store(fid, Ordering::Relaxed);
-    for (r, a) in REQUEST[1..].iter().zip(args) {
+    for (r, a) in REQUEST.iter().zip(request) {
         r.store(a, Ordering::Relaxed);
     }
     POSTED.store(n + 1, Ordering::Release);
@@ -213,8 +229,19 @@ extern "C" fn cpu1_main(context: u64, current_el: u64, daif: u64, sctlr: u64) ->
         if n == served {
             continue;
         }
-        let x: [u64; 7] = core::array::from_fn(|i| REQUEST[i].load(Ordering::Relaxed));
-        let r = crate::fp_check::smc(x[0], [x[1], x[2], x[3], x[4], x[5], x[6]]);
+        let x: [u64; 8] = core::array::from_fn(|i| REQUEST[i].load(Ordering::Relaxed));
+        let r = match x[0] {
+            KIND_SGI => {
+                let start = crate::asm::cntpct();
+                let ticks = cntfrq() / 1000 * x[1];
+                while crate::asm::cntpct() - start < ticks {
+                    core::hint::spin_loop();
+                }
+                gic::send_sgi(x[2] as u32, x[3] as usize);
+                [0; 5]
+            }
+            _ => crate::fp_check::smc(x[1], [x[2], x[3], x[4], x[5], x[6], x[7]]),
+        };
         for (slot, v) in RESULT.iter().zip(r) {
             slot.store(v, Ordering::Relaxed);
         }
