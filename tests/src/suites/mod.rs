@@ -7,11 +7,14 @@ mod features;
 mod granule;
 mod lpa2;
 mod psci;
+mod psci_realm;
 mod realm;
 mod rec;
+mod rec_enter;
 mod rec_exit;
 mod rec_smp;
 mod ripas;
+mod rsi;
 pub mod rtt;
 mod version;
 
@@ -32,7 +35,10 @@ pub const ALL: &[&[TestDef]] = &[
     ripas::TESTS,
     psci::TESTS,
     attest::TESTS,
+    rec_enter::TESTS,
     rec_exit::TESTS,
+    rsi::TESTS,
+    psci_realm::TESTS,
     rec_smp::TESTS,
 ];
 
@@ -50,4 +56,12 @@ pub const PROGRAMS: &[&Program] = &[
     rec_exit::PROGRAMS[2],
     rec_exit::PROGRAMS[3],
     &rec_smp::PROGRAM,
+    &rec_enter::PROGRAM,
+    rsi::PROGRAMS[0],
+    rsi::PROGRAMS[1],
+    rsi::PROGRAMS[2],
+    psci_realm::PROGRAMS[0],
+    psci_realm::PROGRAMS[1],
+    psci_realm::PROGRAMS[2],
+    psci_realm::PROGRAMS[3],
 ];

@@ -56,10 +56,10 @@ pub(super) const PROGRAMS: [&Program; 4] = [
 ];
 
 /// The host call structure of the realm's report.
-const CALL: u64 = 0x3000;
+pub(super) const CALL: u64 = 0x3000;
 /// RIPAS RAM on [0, RAM_TOP) (the realm's level-3 RTT covers it; a level-2 RTT covers
 /// the first GiB).
-const RAM_TOP: u64 = 0x20_0000;
+pub(super) const RAM_TOP: u64 = 0x20_0000;
 /// A protected IPA with RIPAS EMPTY (past RAM_TOP).
 const EMPTY_IPA: u64 = 0x40_0000;
 /// A protected IPA with RIPAS RAM and nothing mapped (UNASSIGNED).
@@ -113,7 +113,7 @@ const ACCEPT: u64 = 0;
 const REJECT: u64 = 1;
 
 /// The realm's report: `values` in x0.. of a host call (immediate 0) from [`CALL`].
-fn report(r: &mut dyn RealmEnv, values: &[u64]) {
+pub(super) fn report(r: &mut dyn RealmEnv, values: &[u64]) {
     let mut gprs = [0u64; 31];
     gprs[..values.len()].copy_from_slice(values);
     let mut call = [0u8; 256];
@@ -130,7 +130,7 @@ fn esr_of<T>(r: Result<T, u64>) -> u64 {
     r.err().unwrap_or(0)
 }
 
-static ZERO: [u8; 4096] = [0; 4096];
+pub(super) static ZERO: [u8; 4096] = [0; 4096];
 
 /// A realm of `recs` RECs running `program` the host's way, with the report page and
 /// the page at [`DESTROYED_IPA`] loaded; `None` (skipped) where the host runs no realm
@@ -142,12 +142,31 @@ fn start(
     program: &'static Program,
     recs: usize,
 ) -> Result<(Vm, RealmCode), Outcome> {
+    start_with(
+        h,
+        pool,
+        c,
+        program,
+        recs,
+        &[(CALL, &ZERO), (DESTROYED_IPA, &ZERO)],
+    )
+}
+
+/// [`start`] with `pages` (zero pages at their IPAs, below [`RAM_TOP`]) loaded instead.
+pub(super) fn start_with(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    program: &'static Program,
+    recs: usize,
+    pages: &[(u64, &[u8; 4096])],
+) -> Result<(Vm, RealmCode), Outcome> {
     let Some(code) = h.realm_code(program) else {
         return Err(Outcome::Skipped("this host cannot run realm code"));
     };
     let image = RealmImage {
         spec: RealmSpec::default(),
-        pages: &[(CALL, &ZERO), (DESTROYED_IPA, &ZERO)],
+        pages,
         ram_top: RAM_TOP,
         entry: code.entry,
         recs,
@@ -157,7 +176,7 @@ fn start(
 
 /// RMI_REC_ENTER of REC `i` with `flags` (and `edit` applied to the RecEnter page),
 /// expected to succeed: the exit record.
-fn enter(
+pub(super) fn enter(
     h: &dyn Host,
     vm: &Vm,
     c: &mut Checks,
@@ -189,7 +208,7 @@ fn abort_exit(
 }
 
 /// The realm's report: a host call exit with immediate 0; its registers.
-fn report_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
+pub(super) fn report_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
     c.eq(
         "exit reason: host call",
         exit.exit_reason.into(),
