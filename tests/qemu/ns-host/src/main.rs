@@ -30,6 +30,8 @@ mod asm;
 #[cfg(target_os = "none")]
 mod attest_token;
 #[cfg(target_os = "none")]
+mod bench;
+#[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
 mod fp_check;
@@ -47,6 +49,8 @@ mod params;
 mod realm_irq;
 #[cfg(target_os = "none")]
 mod realm_run;
+#[cfg(target_os = "none")]
+mod realm_switch;
 #[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]

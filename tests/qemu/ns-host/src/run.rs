@@ -5,9 +5,12 @@ use core::fmt::Write;
 use rmm_conformance::{check, suites, TestDef};
 
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
-use crate::params::Params;
+use crate::params::{Mode, Params};
 use crate::uart::Uart;
-use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_irq, realm_run, smc_check, smp};
+use crate::{
+    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_irq, realm_run, realm_switch,
+    smc_check, smp,
+};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -46,6 +49,9 @@ pub fn exit(status: u32) -> ! {
 pub extern "C" fn ns_main() -> ! {
     let mut out = Uart;
     let params = Params::read();
+    if params.mode() != Mode::Suite {
+        bench::run(params.mode());
+    }
     let cpus = match smp::start() {
         Ok(()) => 2,
         Err(why) => {
@@ -73,6 +79,7 @@ pub extern "C" fn ns_main() -> ! {
         .chain(
             realm_run::TESTS
                 .iter()
+                .chain(realm_switch::TESTS)
                 .chain([&attest_token::TEST, &realm_irq::TEST])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
