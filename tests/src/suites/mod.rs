@@ -14,6 +14,7 @@ mod rec_enter;
 mod rec_exit;
 mod rec_smp;
 mod ripas;
+mod ripas_change;
 mod rsi;
 pub mod rtt;
 mod version;
@@ -38,6 +39,7 @@ pub const ALL: &[&[TestDef]] = &[
     rec_enter::TESTS,
     rec_exit::TESTS,
     rsi::TESTS,
+    ripas_change::TESTS,
     psci_realm::TESTS,
     rec_smp::TESTS,
 ];
@@ -60,8 +62,12 @@ pub const PROGRAMS: &[&Program] = &[
     rsi::PROGRAMS[0],
     rsi::PROGRAMS[1],
     rsi::PROGRAMS[2],
+    rsi::PROGRAMS[3],
     psci_realm::PROGRAMS[0],
     psci_realm::PROGRAMS[1],
     psci_realm::PROGRAMS[2],
     psci_realm::PROGRAMS[3],
+    ripas_change::PROGRAMS[0],
+    ripas_change::PROGRAMS[1],
+    ripas_change::PROGRAMS[2],
 ];

@@ -266,8 +266,8 @@ fn enter_status(h: &dyn Host, vm: &Vm, i: usize) -> u64 {
     vmm::enter(h, vm, i, &e).0
 }
 
-/// PSCI 1.1 AFFINITY_INFO and CPU_ON/CPU_OFF between two RECs (DEN0137 1.0, A4.3.7,
-/// B5.3.x): AFFINITY_INFO with a lowest affinity level above 0, of an MPIDR that names
+/// PSCI 1.1 AFFINITY_INFO and CPU_ON/CPU_OFF between two RECs (DEN0137 1.0,
+/// A4.3.7): AFFINITY_INFO with a lowest affinity level above 0, of an MPIDR that names
 /// no REC, or with Aff3 set: INVALID_PARAMETERS; of the caller: ON (0), answered by the
 /// RMM. CPU_ON of REC 1 is forwarded (entry point and context id in the exit), REC 1
 /// not runnable until the host completes it with SUCCESS, then CPU_ON returns SUCCESS.

@@ -126,7 +126,7 @@ pub(super) fn report(r: &mut dyn RealmEnv, values: &[u64]) {
 }
 
 /// 0 for `Ok`, the ESR_EL1 of the exception for `Err`.
-fn esr_of<T>(r: Result<T, u64>) -> u64 {
+pub(super) fn esr_of<T>(r: Result<T, u64>) -> u64 {
     r.err().unwrap_or(0)
 }
 
@@ -380,7 +380,7 @@ fn ripas_change_realm(r: &mut dyn RealmEnv) {
 
 /// A RIPAS change exit (A4.3.8): reason RIPAS_CHANGE, the region and RIPAS, no
 /// syndrome.
-fn ripas_exit(
+pub(super) fn ripas_exit(
     c: &mut Checks,
     exit: &RmiRecExit,
     base: u64,
@@ -398,7 +398,7 @@ fn ripas_exit(
     c.eq("ripas_value", exit.ripas_value.into(), ripas)
 }
 
-/// DEN0137 1.0, A5.4 and B5.3.11: RSI_IPA_STATE_SET to RAM of a 2 MiB UNASSIGNED
+/// DEN0137 1.0, A5.4 and B5.3.6: RSI_IPA_STATE_SET to RAM of a 2 MiB UNASSIGNED
 /// block, which the host applies with RMI_RTT_SET_RIPAS and accepts: SUCCESS, new_base
 /// = top, ACCEPT, RAM after; another the host rejects without applying: new_base =
 /// base, REJECT, still EMPTY; to EMPTY, which the host cannot refuse: its REJECT is no
@@ -476,7 +476,7 @@ fn cpu_on_denied_realm(r: &mut dyn RealmEnv) {
     r.wfi();
 }
 
-/// PSCI 1.1 and DEN0137 1.0, A4.3.7, B5.3.x: PSCI_CPU_ON that the RMM answers itself
+/// PSCI 1.1 and DEN0137 1.0, A4.3.7: PSCI_CPU_ON that the RMM answers itself
 /// (an entry point outside the protected space: INVALID_ADDRESS; no REC with that
 /// MPIDR: INVALID_PARAMETERS; the caller itself: ALREADY_ON), then one it forwards: a
 /// PSCI exit with the function and its three arguments, REC_ENTER of the caller

@@ -1,7 +1,7 @@
 //! RSI commands from a running realm (DEN0137 1.0, B5.3): RSI_VERSION, RSI_FEATURES,
 //! the SMCCC and PSCI versions and the function identifier a realm's SMC names;
 //! RSI_REALM_CONFIG, RSI_MEASUREMENT_READ/EXTEND; RSI_IPA_STATE_GET/SET failure
-//! conditions. The realm side of each test is a [`Program`] that makes the calls and
+//! conditions; RSI_HOST_CALL. The realm side of each test is a [`Program`] that makes the calls and
 //! reports every result in one host call; the host checks them against the
 //! specification, then the REC's WFI exit.
 
@@ -11,7 +11,7 @@ use rsi_abi::fid;
 use super::rec_exit::{enter, report, report_exit, start_with, CALL, ZERO};
 use crate::builder::{teardown, Pool};
 use crate::program::Program;
-use crate::realm::RealmEnv;
+use crate::realm::{self, RealmEnv};
 use crate::{Checks, Failure, Host, Outcome, TestDef};
 
 /// The tests of this module.
@@ -28,10 +28,14 @@ pub const TESTS: &[TestDef] = &[
         name: "rsi_ipa_state_get_and_set_failure_conditions",
         run: ipa_state_failures,
     },
+    TestDef {
+        name: "rsi_host_call_round_trip",
+        run: host_call,
+    },
 ];
 
 /// The realm programs of this module.
-pub(super) const PROGRAMS: [&Program; 3] = [
+pub(super) const PROGRAMS: [&Program; 4] = [
     &Program {
         name: "rsi_version_features_and_smccc",
         run: version_realm,
@@ -43,6 +47,10 @@ pub(super) const PROGRAMS: [&Program; 3] = [
     &Program {
         name: "rsi_ipa_state_get_and_set_failure_conditions",
         run: ipa_state_failures_realm,
+    },
+    &Program {
+        name: "rsi_host_call_round_trip",
+        run: host_call_realm,
     },
 ];
 
@@ -175,7 +183,7 @@ fn run(
 }
 
 /// DEN0137 1.0, B5.3.10 RSI_VERSION: 1.0 requested, SUCCESS with lower = higher = 1.0;
-/// 2.0 requested, RSI_ERROR_INPUT with the implemented range still reported. B5.3.4
+/// 2.0 requested, RSI_ERROR_INPUT with the implemented range still reported. B5.3.3
 /// RSI_FEATURES(0): SUCCESS, register 0 is zero. The SMCCC version the RMM implements
 /// (1.2) and realm PSCI 1.1 (A4.3.7); an RSI identifier of no 1.0 command: SMCCC
 /// NOT_SUPPORTED. SMCCC 2.5: the function identifier is W0, whatever X0[63:32] hold.
@@ -220,7 +228,7 @@ fn version(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
 
 /// The data RSI_MEASUREMENT_EXTEND adds to REM1 (12 bytes of these two words, little
 /// endian), and SHA-256(32 zero bytes || those 12 bytes) as little-endian words (the
-/// new REM1 of a SHA-256 realm, B5.3.3; computed outside the project).
+/// new REM1 of a SHA-256 realm, B5.3.7; computed outside the project).
 const EXTEND_DATA: [u64; 2] = [0x0102_0304_0506_0708, 0x1111];
 const EXTENDED_REM1: [u64; 4] = [
     0xE8D2_0513_3513_1CB6,
@@ -266,12 +274,12 @@ fn config_measurements_realm(r: &mut dyn RealmEnv) {
     r.wfi();
 }
 
-/// DEN0137 1.0, B5.3.5 RSI_REALM_CONFIG into a granule of the realm's RAM: SUCCESS,
+/// DEN0137 1.0, B5.3.9 RSI_REALM_CONFIG into a granule of the realm's RAM: SUCCESS,
 /// the RsiRealmConfig (B5.4.5) with ipa_width 40 and hash_algo SHA-256 (0) as the realm
 /// was created, the RPV at offset 0x200 (0x5A bytes, `RealmSpec::default`); an
-/// unaligned address and an unprotected one: ERROR_INPUT. B5.3.3
+/// unaligned address and an unprotected one: ERROR_INPUT. B5.3.7
 /// RSI_MEASUREMENT_EXTEND of REM1 with 12 bytes: SUCCESS, and RSI_MEASUREMENT_READ
-/// (B5.3.2) of REM1 is SHA-256(old REM1 (32 zero bytes) || the data), the rest of the
+/// (B5.3.8) of REM1 is SHA-256(old REM1 (32 zero bytes) || the data), the rest of the
 /// 64 bytes zero; extending the RIM (index 0) or index 5, or 65 bytes, and reading
 /// index 5: ERROR_INPUT; the RIM reads SUCCESS and is not zero.
 fn config_measurements(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
@@ -364,9 +372,9 @@ fn ipa_state_failures_realm(r: &mut dyn RealmEnv) {
     r.wfi();
 }
 
-/// DEN0137 1.0, B5.3.9 RSI_IPA_STATE_SET failure conditions (base_align, top_align,
+/// DEN0137 1.0, B5.3.6 RSI_IPA_STATE_SET failure conditions (base_align, top_align,
 /// size_valid, rgn_bound, ripas_valid: each ERROR_INPUT, and several at once too) and
-/// B5.3.8 RSI_IPA_STATE_GET's (base_align, end_align, size_valid, rgn_bound); then
+/// B5.3.5 RSI_IPA_STATE_GET's (base_align, end_align, size_valid, rgn_bound); then
 /// RSI_IPA_STATE_GET successes, each the run of equal RIPAS from `base`, within the RTT
 /// the walk reaches and capped at `top`: RAM to 2 MiB (the level-3 RTT), capped at
 /// `top`, EMPTY to the end of the level-2 RTT (1 GiB) and to the last protected
@@ -411,4 +419,81 @@ fn ipa_state_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         }
         Ok(())
     })
+}
+
+/// The RsiHostCall structure of [`host_call`] (256-byte aligned, in the report page).
+const HOST_CALL_IPA: u64 = CALL + 0x100;
+/// Its immediate.
+const HOST_CALL_IMM: u16 = 0x42;
+/// The realm's gprs in the call, and the host's answer.
+fn realm_gpr(i: usize) -> u64 {
+    0xA0 + i as u64
+}
+fn host_gpr(i: usize) -> u64 {
+    1000 + i as u64
+}
+
+fn host_call_realm(r: &mut dyn RealmEnv) {
+    let gprs = core::array::from_fn(realm_gpr);
+    let (status, back) = realm::host_call(r, HOST_CALL_IPA, HOST_CALL_IMM, &gprs);
+    let mut bad = 0u64;
+    for (i, &v) in back.iter().enumerate() {
+        if v != host_gpr(i) {
+            bad |= 1 << i;
+        }
+    }
+    let host_call = fid::RSI_HOST_CALL as u64;
+    let values = [
+        status,
+        bad,
+        back[0],
+        back[30],
+        r.smc(host_call, &[HOST_CALL_IPA + 0x80])[0],
+        r.smc(host_call, &[UNPROTECTED])[0],
+    ];
+    report(r, &values);
+    r.wfi();
+}
+
+/// DEN0137 1.0, B5.3.4 RSI_HOST_CALL and A4.3.6: the REC exits with reason HOST_CALL,
+/// the structure's immediate and gprs[0..31] and no syndrome; the host's gprs from the
+/// next RecEnter are copied into the structure and the call returns SUCCESS. An
+/// address not aligned to 256 bytes (addr_align) and an unprotected one (addr_bound):
+/// RSI_ERROR_INPUT, with no exit.
+fn host_call(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    const TRAP_WFI: u64 = 1 << 2;
+    const EXIT_HOST_CALL: u64 = 5;
+    let pool = Pool::new(h);
+    let (vm, _) = start_with(h, &pool, c, PROGRAMS[3], 1, &[(CALL, &ZERO)])?;
+    let exit = enter(h, &vm, c, 0, TRAP_WFI, |_| {})?;
+    c.eq(
+        "exit reason: host call",
+        exit.exit_reason.into(),
+        EXIT_HOST_CALL,
+    )?;
+    c.eq("imm", exit.imm.into(), HOST_CALL_IMM.into())?;
+    c.eq("esr", exit.esr, 0)?;
+    c.eq("far", exit.far, 0)?;
+    c.eq("hpfar", exit.hpfar, 0)?;
+    for (i, &g) in exit.gprs.iter().enumerate() {
+        c.eq("gprs[i]: the structure's", g, realm_gpr(i))?;
+    }
+    let exit = enter(h, &vm, c, 0, TRAP_WFI, |e| {
+        e.gprs = core::array::from_fn(host_gpr);
+    })?;
+    let r = report_exit(c, &exit)?;
+    let want: [(&str, u64); 6] = [
+        ("RSI_HOST_CALL: SUCCESS", SUCCESS),
+        ("gprs not the host's (bit n = gprs[n])", 0),
+        ("gprs[0]: the host's", host_gpr(0)),
+        ("gprs[30]: the host's", host_gpr(30)),
+        ("unaligned: ERROR_INPUT", ERROR_INPUT),
+        ("unprotected: ERROR_INPUT", ERROR_INPUT),
+    ];
+    for (&(what, want), &got) in want.iter().zip(r.iter()) {
+        c.eq(what, got, want)?;
+    }
+    let exit = enter(h, &vm, c, 0, TRAP_WFI, |_| {})?;
+    wfi_exit(c, &exit)?;
+    Ok(teardown(h, &pool, c, &[vm.realm.rd], &vm.recs[..1])?)
 }
