@@ -156,6 +156,13 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
     fn mpidr(&mut self) -> u64 {
         self.read_sysreg(platform::SysReg::VMPIDR_EL2)
     }
+
+    /// `MSR <reg>, x3`, trapped to EL2 (EC 0x18, IL) as HCR_EL2.IMO/FMO make it.
+    fn gic_write_sgi(&mut self, reg: crate::realm::SgiRegister, value: u64) {
+        const RT: u64 = 3;
+        self.set_gpr(RT as usize, value);
+        let _ = self.trapped(0x18 << 26 | 1 << 25 | reg.iss() | RT << 5);
+    }
 }
 
 fn access_size(size: usize) -> platform::sim::realm::AccessSize {

@@ -61,6 +61,41 @@ pub trait RealmEnv {
     fn mpidr(&mut self) -> u64 {
         1 << 31
     }
+
+    /// MSR of `value` to the SGI generation register `reg` (HCR_EL2.IMO/FMO trap it to
+    /// EL2). The default does nothing.
+    fn gic_write_sgi(&mut self, reg: SgiRegister, value: u64) {
+        let _ = (reg, value);
+    }
+}
+
+/// The GICv3 CPU interface's SGI generation registers (write-only; GICv3 architecture,
+/// ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1): S3_0_C12_C11_<op2>.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SgiRegister {
+    /// ICC_SGI1R_EL1 (op2 5): a Group 1 SGI for the current Security state.
+    Sgi1r,
+    /// ICC_ASGI1R_EL1 (op2 6): a Group 1 SGI for the other Security state.
+    Asgi1r,
+    /// ICC_SGI0R_EL1 (op2 7): a Group 0 SGI.
+    Sgi0r,
+}
+
+impl SgiRegister {
+    /// The register's op2 (op0 3, op1 0, CRn 12, CRm 11).
+    pub const fn op2(self) -> u64 {
+        match self {
+            SgiRegister::Sgi1r => 5,
+            SgiRegister::Asgi1r => 6,
+            SgiRegister::Sgi0r => 7,
+        }
+    }
+
+    /// The register in the ISS of a trapped MSR/MRS (Arm ARM, ESR_ELx.ISS for EC 0x18:
+    /// Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1]), Rt 0, a write.
+    pub const fn iss(self) -> u64 {
+        3 << 20 | self.op2() << 17 | 12 << 10 | 11 << 1
+    }
 }
 
 /// RSI_VERSION: (status, lower, higher).

@@ -12,6 +12,7 @@ mod realm;
 mod rec;
 mod rec_enter;
 mod rec_exit;
+mod rec_exit_sgi;
 mod rec_smp;
 mod ripas;
 mod ripas_change;
@@ -38,6 +39,7 @@ pub const ALL: &[&[TestDef]] = &[
     attest::TESTS,
     rec_enter::TESTS,
     rec_exit::TESTS,
+    rec_exit_sgi::TESTS,
     rsi::TESTS,
     ripas_change::TESTS,
     psci_realm::TESTS,
@@ -70,4 +72,5 @@ pub const PROGRAMS: &[&Program] = &[
     ripas_change::PROGRAMS[0],
     ripas_change::PROGRAMS[1],
     ripas_change::PROGRAMS[2],
+    &rec_exit_sgi::PROGRAM,
 ];

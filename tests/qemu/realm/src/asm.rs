@@ -539,6 +539,19 @@ pub mod gic {
         // SAFETY: as above.
         unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid, options(nomem, nostack)) }
     }
+
+    /// ICC_SGI1R_EL1 (`op2` 5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1 (7) = `v`.
+    pub fn sgi(op2: u64, v: u64) {
+        // SAFETY: as above (HCR_EL2.IMO/FMO trap the write to the RMM, which makes it a
+        // REC exit; no SGI is sent).
+        unsafe {
+            match op2 {
+                5 => asm!("msr S3_0_C12_C11_5, {}", "isb", in(reg) v, options(nomem, nostack)),
+                6 => asm!("msr S3_0_C12_C11_6, {}", "isb", in(reg) v, options(nomem, nostack)),
+                _ => asm!("msr S3_0_C12_C11_7, {}", "isb", in(reg) v, options(nomem, nostack)),
+            }
+        }
+    }
 }
 
 /// Executes instruction `n` of `payload::undef` once (under [`expect`]); returns its

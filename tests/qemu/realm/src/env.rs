@@ -80,6 +80,10 @@ impl RealmEnv for Env {
         asm::gic::eoir1(intid);
     }
 
+    fn gic_write_sgi(&mut self, reg: rmm_conformance::realm::SgiRegister, value: u64) {
+        asm::gic::sgi(reg.op2(), value);
+    }
+
     fn mpidr(&mut self) -> u64 {
         asm::mpidr()
     }
