@@ -157,6 +157,21 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
         self.read_sysreg(platform::SysReg::VMPIDR_EL2)
     }
 
+    /// The simulation fetches (stage 2, with its instruction aborts) but does not
+    /// execute: the word fetched is [`crate::realm::RET`], which returns, or the zero
+    /// word (`UDF #0`, an Undefined Instruction exception); realm programs use only
+    /// those two.
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        platform::sim::realm::RealmCpu::fetch(self, ipa).map_err(|e| e.esr)?;
+        let mut word = [0u8; 4];
+        platform::sim::realm::RealmCpu::read(self, ipa, &mut word).map_err(|e| e.esr)?;
+        match u32::from_le_bytes(word) {
+            crate::realm::RET => Ok(()),
+            0 => Err(crate::realm::UDF_ESR),
+            other => panic!("realm program fetched {other:#010x}: neither RET nor zero"),
+        }
+    }
+
     /// `MSR <reg>, x3`, trapped to EL2 (EC 0x18, IL) as HCR_EL2.IMO/FMO make it.
     fn gic_write_sgi(&mut self, reg: crate::realm::SgiRegister, value: u64) {
         const RT: u64 = 3;

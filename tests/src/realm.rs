@@ -62,12 +62,28 @@ pub trait RealmEnv {
         1 << 31
     }
 
+    /// Branches to `ipa` (the MMU off: VA = IPA) with the return address in x30 and
+    /// runs the one instruction there, which realm programs make a RET ([`RET`]):
+    /// `Ok` when it returned, else the ESR_EL1 of the exception the fetch or the
+    /// instruction took (the realm then resumes after the branch). The default has no
+    /// such environment: `Err(u64::MAX)`.
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        let _ = ipa;
+        Err(u64::MAX)
+    }
+
     /// MSR of `value` to the SGI generation register `reg` (HCR_EL2.IMO/FMO trap it to
     /// EL2). The default does nothing.
     fn gic_write_sgi(&mut self, reg: SgiRegister, value: u64) {
         let _ = (reg, value);
     }
 }
+
+/// A64 `RET` (RET X30), the instruction [`RealmEnv::fetch`] runs.
+pub const RET: u32 = 0xD65F_03C0;
+/// The ESR_EL1 of an Undefined Instruction exception from the all-zero word (A64
+/// `UDF #0`, permanently undefined): EC 0x00, IL 1.
+pub const UDF_ESR: u64 = 1 << 25;
 
 /// The GICv3 CPU interface's SGI generation registers (write-only; GICv3 architecture,
 /// ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1): S3_0_C12_C11_<op2>.

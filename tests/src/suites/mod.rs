@@ -12,6 +12,7 @@ mod realm;
 mod rec;
 mod rec_enter;
 mod rec_exit;
+mod rec_exit_fetch;
 mod rec_exit_sgi;
 mod rec_smp;
 mod ripas;
@@ -40,6 +41,7 @@ pub const ALL: &[&[TestDef]] = &[
     rec_enter::TESTS,
     rec_exit::TESTS,
     rec_exit_sgi::TESTS,
+    rec_exit_fetch::TESTS,
     rsi::TESTS,
     ripas_change::TESTS,
     psci_realm::TESTS,
@@ -73,4 +75,5 @@ pub const PROGRAMS: &[&Program] = &[
     ripas_change::PROGRAMS[1],
     ripas_change::PROGRAMS[2],
     &rec_exit_sgi::PROGRAM,
+    &rec_exit_fetch::PROGRAM,
 ];

@@ -208,8 +208,12 @@ pub fn exception_regs() -> [u64; 4] {
     [esr, elr, far, spsr]
 }
 
+/// Per REC: where [`fetch`] resumes after an exception (0: after the instruction).
+#[unsafe(link_section = ".data")]
+static RESUME: [AtomicU64; RECS] = [const { AtomicU64::new(0) }; RECS];
+
 /// In the exception handler: if an exception was expected, records it and returns
-/// true (the handler then resumes after the instruction).
+/// true (the handler then resumes after the instruction, or where [`fetch`] asked).
 pub fn take_expected() -> bool {
     let (expecting, caught) = (&EXPECTING[rec()], &CAUGHT[rec()]);
     if expecting.load(Ordering::Relaxed) == 0 {
@@ -219,7 +223,41 @@ pub fn take_expected() -> bool {
     let r = exception_regs();
     caught[0].store(r[0], Ordering::Relaxed);
     caught[1].store(r[1], Ordering::Relaxed);
+    let resume = RESUME[rec()].load(Ordering::Relaxed);
+    if resume != 0 {
+        // The handler adds 4 to ELR_EL1 before it returns.
+        // SAFETY: ELR_EL1 is the handler's own return address; it now returns to the
+        // instruction after `fetch`'s branch, with the registers `fetch` declared.
+        unsafe { asm!("msr elr_el1, {}", in(reg) resume - 4, options(nomem, nostack)) }
+    }
     true
+}
+
+/// Branches to `ipa` with x30 = the instruction after the branch, under [`expect`]:
+/// the code there returns (a RET), or the fetch or that instruction takes an
+/// exception and the handler resumes after the branch. Returns ESR_EL1 of it, 0 if
+/// none.
+pub fn fetch(ipa: u64) -> u64 {
+    let resume = &RESUME[rec()];
+    let (esr, _) = expect(|| {
+        // SAFETY: the code at `ipa` is a RET (back to label 2 with nothing changed) or
+        // faults; either way execution continues at label 2 with only x30 (declared)
+        // and the flags-free registers the handler restores.
+        unsafe {
+            asm!(
+                "adr x30, 2f",
+                "str x30, [{resume}]",
+                "br {target}",
+                "2:",
+                resume = in(reg) resume.as_ptr(),
+                target = in(reg) ipa,
+                out("x30") _,
+                options(nostack),
+            )
+        }
+    });
+    resume.store(0, Ordering::Relaxed);
+    esr
 }
 
 /// Runs `f` expecting at most one synchronous exception at the instruction it

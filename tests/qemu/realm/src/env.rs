@@ -80,6 +80,13 @@ impl RealmEnv for Env {
         asm::gic::eoir1(intid);
     }
 
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        match asm::fetch(ipa) {
+            0 => Ok(()),
+            esr => Err(esr),
+        }
+    }
+
     fn gic_write_sgi(&mut self, reg: rmm_conformance::realm::SgiRegister, value: u64) {
         asm::gic::sgi(reg.op2(), value);
     }
