@@ -136,6 +136,15 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
         self.read_sysreg(platform::SysReg::CNTV_CTL_EL0)
     }
 
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        self.write_sysreg(platform::SysReg::CNTP_CVAL_EL0, cval);
+        self.write_sysreg(platform::SysReg::CNTP_CTL_EL0, ctl);
+    }
+
+    fn physical_timer_ctl(&mut self) -> u64 {
+        self.read_sysreg(platform::SysReg::CNTP_CTL_EL0)
+    }
+
     fn gic_enable_group1(&mut self) {
         self.gic(|g| {
             g.set_priority_mask(0xFF);

@@ -40,6 +40,17 @@ pub trait RealmEnv {
         u64::MAX
     }
 
+    /// The EL1 physical timer: CNTP_CVAL_EL0 = `cval`, then CNTP_CTL_EL0 = `ctl`. (The
+    /// default does nothing.)
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        let _ = (ctl, cval);
+    }
+
+    /// CNTP_CTL_EL0 (ISTATUS [2], IMASK [1], ENABLE [0]); the default reads all ones.
+    fn physical_timer_ctl(&mut self) -> u64 {
+        u64::MAX
+    }
+
     /// Enables virtual group 1 interrupts at the GIC CPU interface: ICC_PMR_EL1 = 0xFF,
     /// ICC_IGRPEN1_EL1 = 1 (the ICV_* registers, HCR_EL2.IMO being set). The default
     /// does nothing.

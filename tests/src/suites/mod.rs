@@ -14,6 +14,7 @@ mod rec_enter;
 mod rec_exit;
 mod rec_exit_fetch;
 mod rec_exit_sgi;
+mod rec_exit_timer;
 mod rec_smp;
 mod ripas;
 mod ripas_change;
@@ -40,6 +41,7 @@ pub const ALL: &[&[TestDef]] = &[
     attest::TESTS,
     rec_enter::TESTS,
     rec_exit::TESTS,
+    rec_exit_timer::TESTS,
     rec_exit_sgi::TESTS,
     rec_exit_fetch::TESTS,
     rsi::TESTS,
@@ -60,7 +62,6 @@ pub const PROGRAMS: &[&Program] = &[
     rec_exit::PROGRAMS[0],
     rec_exit::PROGRAMS[1],
     rec_exit::PROGRAMS[2],
-    rec_exit::PROGRAMS[3],
     &rec_smp::PROGRAM,
     &rec_enter::PROGRAM,
     rsi::PROGRAMS[0],
@@ -76,4 +77,6 @@ pub const PROGRAMS: &[&Program] = &[
     ripas_change::PROGRAMS[2],
     &rec_exit_sgi::PROGRAM,
     &rec_exit_fetch::PROGRAM,
+    rec_exit_timer::PROGRAMS[0],
+    rec_exit_timer::PROGRAMS[1],
 ];

@@ -654,6 +654,26 @@ pub fn set_cntv(ctl: u64, cval: u64) {
     }
 }
 
+/// The EL1 physical timer: CNTP_CVAL_EL0 = `cval`, CNTP_CTL_EL0 = `ctl`.
+pub fn set_cntp(ctl: u64, cval: u64) {
+    // SAFETY: as for `set_cntv` (the RMM lets EL1 reach the physical timer,
+    // CNTHCTL_EL2.EL1PCEN).
+    unsafe {
+        asm!(
+            "msr cntp_cval_el0, {v}", "msr cntp_ctl_el0, {c}", "isb",
+            v = in(reg) cval, c = in(reg) ctl, options(nomem, nostack),
+        )
+    }
+}
+
+/// CNTP_CTL_EL0.
+pub fn cntp_ctl() -> u64 {
+    let v: u64;
+    // SAFETY: reading a timer register has no side effect.
+    unsafe { asm!("mrs {}, cntp_ctl_el0", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
 /// CPACR_EL1 = `v`.
 pub fn set_cpacr(v: u64) {
     // SAFETY: the caller keeps FPEN set (the payload uses FP/SIMD).

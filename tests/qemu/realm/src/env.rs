@@ -67,6 +67,14 @@ impl RealmEnv for Env {
         asm::read_el1()[22]
     }
 
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        asm::set_cntp(ctl, cval);
+    }
+
+    fn physical_timer_ctl(&mut self) -> u64 {
+        asm::cntp_ctl()
+    }
+
     fn gic_enable_group1(&mut self) {
         asm::gic::set_pmr(0xFF);
         asm::gic::set_igrpen1(1);
