@@ -8,7 +8,8 @@ use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::{Mode, Params};
 use crate::uart::Uart;
 use crate::{
-    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_run, realm_switch, smc_check,
+    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_run, realm_switch, sha_check,
+    smc_check,
 };
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
@@ -71,7 +72,7 @@ pub extern "C" fn ns_main() -> ! {
             realm_run::TESTS
                 .iter()
                 .chain(realm_switch::TESTS)
-                .chain([&attest_token::TEST])
+                .chain([&attest_token::TEST, &sha_check::MEASURED, &sha_check::SVE])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
         .chain([&fp_check::TEST]);
