@@ -72,7 +72,12 @@ pub extern "C" fn ns_main() -> ! {
             realm_run::TESTS
                 .iter()
                 .chain(realm_switch::TESTS)
-                .chain([&attest_token::TEST, &sha_check::MEASURED, &sha_check::SVE])
+                .chain([
+                    &attest_token::TEST,
+                    &sha_check::MEASURED,
+                    &sha_check::SVE,
+                    &sha_check::REM,
+                ])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
         .chain([&fp_check::TEST]);

@@ -6,6 +6,10 @@
 //! registers in full, P0..P15, FFR); a write of a V register zeroes the bits of its Z
 //! register above 127 (Arm ARM, "SIMD&FP and SVE registers").
 //!
+//! [`REM`] checks the values: a realm extends a REM (RSI_MEASUREMENT_EXTEND, which the
+//! RMM hashes with the CPU's instructions) and reads it back, and this host computes
+//! the expected value from DEN0137 1.0's rule with the `sha2` crate's portable hashers.
+//!
 //! [`fp_check`](crate::fp_check) checks V0..V31, FPCR and FPSR around every SMC of the
 //! run; [`MEASURED`] makes sure the run has each of these commands with both hash
 //! algorithms, content measured, and [`SVE`] makes them with SVE state live, the hint
@@ -17,10 +21,13 @@ use rmi_abi::{RmiFid, RmiRecParams};
 use rmm_conformance::builder::{
     create_realm, create_rec, map_low_ipa, rec_params, teardown, write_params, Pool, RealmSpec,
 };
+use rmm_conformance::payload::cmd;
 use rmm_conformance::{Checks, Failure, Host, Outcome, TestDef};
+use sha2::{Digest, Sha256, Sha512};
 use zerocopy::IntoBytes;
 
 use crate::asm;
+use crate::realm_run::Payload;
 use crate::uart::Uart;
 
 /// The measured commands of both hash algorithms, each checked by `fp_check`.
@@ -33,6 +40,12 @@ pub const MEASURED: TestDef = TestDef {
 pub const SVE: TestDef = TestDef {
     name: "qemu_host_sve_state_preserved_across_measured_commands",
     run: sve,
+};
+
+/// A REM extended by a realm at R-EL1 against an independent computation.
+pub const REM: TestDef = TestDef {
+    name: "realm_run_rem_extension_matches_an_independent_sha",
+    run: rem,
 };
 
 /// IPA of the measured DATA granule (RIPAS RAM from `map_low_ipa`).
@@ -189,5 +202,57 @@ fn sve_realm(
         [rd, rec, rec_params_pa, 0, 0],
     )?;
     teardown(h, &pool, c, &[rd], &[rec])?;
+    Ok(())
+}
+
+/// DEN0137 1.0, B5.3.7 and B3.42 (`RemExtend`): REM := H(REM || data), REM
+/// contributing its digest-size bytes, the result zero-filled to 64 bytes (A7.1). A
+/// SHA-256 and a SHA-512 realm extend REM 1 from zero with 64 bytes (two blocks of
+/// SHA-256 with the padding, one of data and one of padding for SHA-512), then with
+/// 1 byte, then with 0 bytes; each value RSI_MEASUREMENT_READ returns (status
+/// SUCCESS) equals the hash this host computes with the `sha2` crate.
+fn rem(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
+    let data: [u8; 64] = core::array::from_fn(|i| (i as u8).wrapping_mul(73) ^ 0xC3);
+    for hash_algo in [0u8, 1] {
+        let pool = Pool::new(h);
+        let spec = RealmSpec {
+            hash_algo,
+            ..RealmSpec::default()
+        };
+        let p = Payload::start_with(h, &pool, c, None, spec)?;
+        p.first_entry(h, c)?;
+        let mut want = [0u8; 64];
+        let n = if hash_algo == 0 { 32 } else { 64 };
+        for size in [64usize, 1, 0] {
+            let mut args = [0u64; 10];
+            args[0] = 1;
+            args[1] = size as u64;
+            for (w, b) in args[2..].iter_mut().zip(data.chunks_exact(8)) {
+                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+            let r = p.results(h, c, cmd::MEASUREMENT_EXTEND, &args)?;
+            c.eq("RSI_MEASUREMENT_EXTEND status", r[0], 0)?;
+            c.eq("RSI_MEASUREMENT_READ status", r[1], 0)?;
+            let mut got = [0u8; 64];
+            for (b, w) in got.chunks_exact_mut(8).zip(&r[2..10]) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            let mut next = [0u8; 64];
+            if hash_algo == 0 {
+                let mut s = Sha256::new();
+                s.update(&want[..n]);
+                s.update(&data[..size]);
+                next[..n].copy_from_slice(&s.finalize());
+            } else {
+                let mut s = Sha512::new();
+                s.update(&want[..n]);
+                s.update(&data[..size]);
+                next.copy_from_slice(&s.finalize());
+            }
+            want = next;
+            c.holds("REM 1 = H(REM 1 || data), zero-filled (B3.42)", got == want)?;
+        }
+        p.finish(h, &pool, c)?;
+    }
     Ok(())
 }
