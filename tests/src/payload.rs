@@ -104,6 +104,11 @@ pub mod cmd {
     /// RSI_MEASUREMENT_READ of index `args[1]`: results its status, then the 64
     /// measurement bytes (eight little-endian words).
     pub const MEASUREMENT_READ: u64 = 15;
+    /// RSI_MEASUREMENT_EXTEND of index `args[1]` with `args[2]` bytes (at most 64) from
+    /// the eight little-endian words `args[3..11]`, then RSI_MEASUREMENT_READ of the
+    /// same index: results the extension's status, the read's status, then the 64
+    /// measurement bytes read (eight little-endian words).
+    pub const MEASUREMENT_EXTEND: u64 = 16;
 }
 
 /// The accesses of [`cmd::DEBUG_REGS`], in order.

@@ -13,7 +13,9 @@
 //! - [`stack`]: the per-CPU stacks at run time;
 //! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
 //! - [`world`]: the world switch to a realm at R-EL1 and back;
-//! - [`fp`]: the FP/SIMD register save and load (the RMM's only FP/SIMD code);
+//! - [`fp`]: the FP/SIMD register save and load;
+//! - [`sha`]: SHA-256/512 block compression with the SHA-2 instructions (with [`fp`],
+//!   the RMM's only FP/SIMD code);
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
@@ -22,6 +24,7 @@ pub mod map;
 pub mod mem;
 pub mod memops;
 pub mod mmu;
+pub mod sha;
 pub mod smc;
 pub mod stack;
 pub mod sysreg;
@@ -31,9 +34,10 @@ pub mod world;
 
 use crate::addr::PhysAddr;
 use crate::arch::{
-    Arch, CpuId, FpRegs, NsFault, OwnedGranule, PinnedRealmGranule, RealmRegs, RealmTrap,
-    Stage2Scope,
+    Arch, CpuId, FpRegs, LiveVectors, NsFault, OwnedGranule, PinnedRealmGranule, RealmRegs,
+    RealmTrap, Stage2Scope,
 };
+use crate::sha::{Block256, Block512};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -111,6 +115,14 @@ impl Arch for Hw {
 
     fn restore_host_sve(&self, cpu: CpuId) {
         fp::restore_host_z(cpu)
+    }
+
+    fn sha256_blocks(&self, live: LiveVectors, state: &mut [u32; 8], blocks: &[Block256]) {
+        sha::sha256_blocks(live, state, blocks)
+    }
+
+    fn sha512_blocks(&self, live: LiveVectors, state: &mut [u64; 8], blocks: &[Block512]) {
+        sha::sha512_blocks(live, state, blocks)
     }
 
     fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {

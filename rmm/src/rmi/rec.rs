@@ -146,7 +146,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         if flags.runnable() {
             let mut rim = Measurement::from_raw(d.info().hash_algo.into(), d.measurements[0]);
-            rim.extend_rec(p);
+            rim.extend_rec(&self.sha2(), p);
             d.measurements[0] = *rim.as_bytes();
         }
         d.rec_index += 1;

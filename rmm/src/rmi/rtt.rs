@@ -383,6 +383,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Measurement::from_raw(realm.hash_algo.into(), rd_mut(&mut m).measurements[0])
         };
         let n = ((walk_top - base) / size) as usize;
+        let sha2 = self.sha2();
         for i in first..first + n {
             let ipa = base + (i - first) as u64 * size;
             let new = match w.read_entry(&self.arch, i) {
@@ -393,7 +394,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 _ => Rtte::Unassigned(RmiRipas::Ram),
             };
             w.write_entry(&self.arch, i, new);
-            rim.extend_ripas(ipa, ipa + size);
+            rim.extend_ripas(&sha2, ipa, ipa + size);
         }
         rd_mut(&mut self.arch.map_realm(&mut rd_lock)).measurements[0] = *rim.as_bytes();
         Ok([walk_top])

@@ -7,7 +7,8 @@
 //! turns a granule protection fault into a failed access ([`asm`]). It runs an explicit
 //! GPT check ([`gpt_check`]), a check of the SMC path ([`smc_check`]), the selected
 //! conformance tests ([`params`]), the realm tests with the realm payload at R-EL1
-//! ([`realm_run`]) and, over every SMC of the run, a check that the RMM
+//! ([`realm_run`]), the FP/SIMD and SVE state across the commands that hash
+//! ([`sha_check`]) and, over every SMC of the run, a check that the RMM
 //! preserves the FP/SIMD registers ([`fp_check`]), prints
 //! every `Test=... Result=...` line and the summary on UART0, reports granules a test
 //! left behind and tears down what they left ([`leaks`]), and ends QEMU through the monitor with status 0 if
@@ -53,6 +54,8 @@ mod realm_run;
 mod realm_switch;
 #[cfg(target_os = "none")]
 mod run;
+#[cfg(target_os = "none")]
+mod sha_check;
 #[cfg(target_os = "none")]
 mod smc_check;
 #[cfg(target_os = "none")]

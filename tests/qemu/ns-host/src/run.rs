@@ -9,7 +9,7 @@ use crate::params::{Mode, Params};
 use crate::uart::Uart;
 use crate::{
     asm, attest_token, bench, fp_check, gpt_check, leaks, realm_irq, realm_run, realm_switch,
-    smc_check, smp,
+    sha_check, smc_check, smp,
 };
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
@@ -80,7 +80,13 @@ pub extern "C" fn ns_main() -> ! {
             realm_run::TESTS
                 .iter()
                 .chain(realm_switch::TESTS)
-                .chain([&attest_token::TEST, &realm_irq::TEST])
+                .chain([
+                    &attest_token::TEST,
+                    &realm_irq::TEST,
+                    &sha_check::MEASURED,
+                    &sha_check::SVE,
+                    &sha_check::REM,
+                ])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
         .chain([&fp_check::TEST]);

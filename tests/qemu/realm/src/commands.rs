@@ -219,6 +219,19 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
                 *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
             }
         }
+        cmd::MEASUREMENT_EXTEND => {
+            let mut data = [0u8; 64];
+            for (b, w) in data.chunks_exact_mut(8).zip(&a[3..11]) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            let size = (a[2] as usize).min(64);
+            r[0] = realm::measurement_extend(env, a[1], &data[..size]);
+            let (status, m) = realm::measurement_read(env, a[1]);
+            r[1] = status;
+            for (w, b) in r[2..10].iter_mut().zip(m.chunks_exact(8)) {
+                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+        }
         cmd::ID_REGS => {
             let ids = asm::id_regs();
             r[..ids.len()].copy_from_slice(&ids);
