@@ -291,6 +291,18 @@ pub fn unfold(parent: Rtte, level: Level, fmt: DescFormat, entries: &mut [u64; E
         Rtte::Assigned { .. } | Rtte::AssignedNs { .. } => entry_size(level),
         _ => 0,
     };
+    let live = if first.makes_rtt_live() {
+        ENTRIES as u16
+    } else {
+        0
+    };
+    if step == 0 {
+        // One descriptor everywhere: eight entries per iteration, four paired stores.
+        for eight in entries.chunks_exact_mut(8) {
+            eight.fill(desc);
+        }
+        return live;
+    }
     // Four entries per iteration: two paired stores and no multiplication.
     let mut d = desc;
     for four in entries.chunks_exact_mut(4) {
@@ -300,11 +312,7 @@ pub fn unfold(parent: Rtte, level: Level, fmt: DescFormat, entries: &mut [u64; E
         four[3] = d + 3 * step;
         d += 4 * step;
     }
-    if first.makes_rtt_live() {
-        ENTRIES as u16
-    } else {
-        0
-    }
+    live
 }
 
 /// Whether a host MemAttr[2:0] (FEAT_S2FWB encoding) is cacheable Normal memory.
