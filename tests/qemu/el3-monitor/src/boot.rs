@@ -20,7 +20,7 @@ use crate::percpu::{self, PerCpu, World};
 use crate::rmm_el3::{self, boot_error_name, IFC_VERSION};
 use crate::sysreg::{self, Features};
 use crate::uart::println;
-use crate::{asm, gpt, mem, semihost, world};
+use crate::{asm, gic, gpt, mem, semihost, world};
 
 /// Secondaries that have left the pen.
 static ARRIVED: AtomicU32 = AtomicU32::new(0);
@@ -78,6 +78,7 @@ pub extern "C" fn primary_main(_cpu: u64) -> ! {
     let f = Features::detect();
     println!("CPU features: {f}");
     cpu_setup(&f);
+    gic::init();
     asm::open_pen();
     write_manifest();
     gpt::build();

@@ -36,6 +36,8 @@ mod boot;
 #[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
+mod gic;
+#[cfg(target_os = "none")]
 mod gpt;
 #[cfg(target_os = "none")]
 mod layout;
