@@ -47,9 +47,9 @@ use object::{Object, ObjectSymbol};
 use crate::{image, workspace_root, FIXTURE_TARGET};
 
 /// Where the test host is loaded and entered.
-const NS_HOST_ADDR: u64 = 0x6000_0000;
+pub const NS_HOST_ADDR: u64 = 0x6000_0000;
 /// Where `rmm.img` is loaded.
-const RMM_ADDR: u64 = 0x4010_0000;
+pub const RMM_ADDR: u64 = 0x4010_0000;
 /// Where the test host finds the realm payload (`tests/qemu/ns-host/src/params.rs`),
 /// linked at IPA [`REALM_IPA`].
 const REALM_IMAGE_ADDR: u64 = 0x5F00_0000;
@@ -57,7 +57,7 @@ const REALM_IPA: u64 = 0x8_0000;
 /// Where the test host reads its parameters (see `tests/qemu/ns-host/src/params.rs`).
 const PARAMS_ADDR: u64 = 0x5FFF_F000;
 const PARAMS_MAGIC: &[u8; 8] = b"RMMQEMU1";
-const QEMU: &str = "qemu-system-aarch64";
+pub const QEMU: &str = "qemu-system-aarch64";
 
 /// Which EL3 firmware boots the RMM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +133,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 pub const USAGE: &str = "cargo xtask run [--el3 monitor|tf-a] [--smp N] [--suite [-]PREFIX[,...]] \
                          [--timeout SECS] [--stack-overflow-test] [-- QEMU-ARGS...]";
 
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
@@ -141,7 +141,7 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the fixtures (release, bare metal) and returns their flat images: the EL3
 /// monitor, the test host, the realm payload.
-fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+pub fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
     crate::ensure_targets(&[FIXTURE_TARGET])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -201,7 +201,7 @@ fn params_block(suite: &str) -> Vec<u8> {
 
 /// Makes sure QEMU is there, installing it on Debian if it is missing
 /// (`.ci/install-qemu`, the one place that knows how).
-fn check_qemu() -> Result<(), String> {
+pub fn check_qemu() -> Result<(), String> {
     if !qemu_present() {
         let script = crate::workspace_root().join(".ci/install-qemu");
         eprintln!(
@@ -444,12 +444,12 @@ fn check_stack_budget(lines: &[String]) -> Result<String, String> {
 
 /// QEMU's console, line by line: each line is echoed to standard output as it comes
 /// and handed to the checks.
-struct Console {
+pub struct Console {
     lines: mpsc::Receiver<String>,
 }
 
 impl Console {
-    fn attach(child: &mut Child) -> Console {
+    pub fn attach(child: &mut Child) -> Console {
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("QEMU's stdout is piped");
         std::thread::spawn(move || {
@@ -487,7 +487,7 @@ impl Console {
 
 /// Waits for QEMU to exit (killing it after `timeout`); returns its status and the
 /// console.
-fn wait(
+pub fn wait(
     child: &mut Child,
     console: &Console,
     timeout: Duration,

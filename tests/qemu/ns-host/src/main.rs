@@ -14,7 +14,10 @@
 //! everything passed, 1 otherwise ([`run`]). Under TF-A (BL33, entered the same way at
 //! NS-EL2 at 0x6000_0000) it prints that status and powers off with PSCI `SYSTEM_OFF`.
 //!
-//! All `unsafe` code and assembly lives in [`asm`], [`uart`] and [`params`].
+//! With the boot block of `cargo xtask linux` in memory it runs no tests: its VMM
+//! ([`vmm`]) boots Linux in a realm instead.
+//!
+//! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`] and `vmm::hw`.
 //!
 //! On the host this crate builds to a stub that says what it is.
 
@@ -45,6 +48,8 @@ mod run;
 mod smc_check;
 #[cfg(target_os = "none")]
 mod uart;
+#[cfg(target_os = "none")]
+mod vmm;
 
 /// Host build: this is bare-metal code for QEMU; there is nothing to run here.
 #[cfg(not(target_os = "none"))]
