@@ -2,6 +2,7 @@
 //!
 //! - [`arch`]: the narrow architecture interface the RMM core is written against
 //!   (EL3 calls, granule access in a given physical address space, system registers).
+//! - [`cptr`]: the CPTR_EL2 values the world switch writes for the RMM and a realm.
 //! - [`el3`]: the RMM-EL3 interface (SMC identifiers, error codes, boot arguments).
 //! - [`manifest`]: the boot manifest EL3 places in the shared buffer.
 //! - [`layout`]: the physical memory layouts of the supported platforms.
@@ -15,6 +16,7 @@
 
 pub mod addr;
 pub mod arch;
+pub mod cptr;
 pub mod el3;
 pub mod layout;
 pub mod manifest;

@@ -96,6 +96,13 @@ macro_rules! with_sysreg_list {
         // --- Interrupt status (read-only) ---
         /// Pending physical interrupts: at EL2, A [8] SError, I [7] IRQ, F [6] FIQ.
         ISR_EL1 => "isr_el1", "S3_0_C12_C1_0",
+        // --- Error synchronisation (FEAT_RAS) ---
+        /// Deferred SErrors: at EL2, the PE's record; at EL1 with HCR_EL2.AMO set, an
+        /// access reaches VDISR_EL2 instead.
+        DISR_EL1 => "disr_el1", "S3_0_C12_C1_1",
+        /// The deferred virtual SError record: what EL1 reads and writes as DISR_EL1
+        /// while HCR_EL2.AMO is set.
+        VDISR_EL2 => "vdisr_el2", "S3_4_C12_C1_1",
         // --- GIC system register interface ---
         /// GIC system register enable at EL2 (SRE, DFB, DIB, Enable).
         ICC_SRE_EL2 => "icc_sre_el2", "S3_4_C12_C9_5",
@@ -169,6 +176,13 @@ macro_rules! with_sysreg_list {
         APGAKEYLO_EL1 => "apgakeylo_el1", "S3_0_C2_C3_0",
         /// Generic key, high half.
         APGAKEYHI_EL1 => "apgakeyhi_el1", "S3_0_C2_C3_1",
+        // --- Performance Monitors counter enables (FEAT_PMUv3) ---
+        /// Counter enable set: a write sets the enables of its 1 bits (bit 31 the
+        /// cycle counter, bit n PMEVCNTR<n>_EL0); a read returns the enables.
+        PMCNTENSET_EL0 => "pmcntenset_el0", "S3_3_C9_C12_1",
+        /// Counter enable clear: a write clears the enables of its 1 bits; a read
+        /// returns the enables.
+        PMCNTENCLR_EL0 => "pmcntenclr_el0", "S3_3_C9_C12_2",
         // --- Timers ---
         /// Virtual timer control.
         CNTV_CTL_EL0 => "cntv_ctl_el0", "S3_3_C14_C3_1",

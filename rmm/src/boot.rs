@@ -68,6 +68,21 @@ pub enum GicBootError {
     Mismatch,
 }
 
+/// Prohibits counting at R-EL2 on `cpu` (MDCR_EL2, `run::control::mdcr_rmm`): the
+/// Normal world's PMU counters never count the RMM's own execution.
+fn pmu_boot<A: Arch>(arch: &A, cpu: CpuId, f: &CpuFeatures) {
+    if !f.pmu_v3() {
+        return;
+    }
+    let n = arch.read_sysreg(cpu, SysReg::PMCR_EL0) >> 11 & 0x1F;
+    let mdcr = arch.read_sysreg(cpu, SysReg::MDCR_EL2);
+    arch.write_sysreg(
+        cpu,
+        SysReg::MDCR_EL2,
+        crate::run::control::mdcr_rmm(f, mdcr, n),
+    );
+}
+
 /// Enables the GIC system register interface of `cpu` (ICC_SRE_EL2, [`ICC_SRE_EL2_RMM`])
 /// and probes its GICv3 virtual CPU interface: ID_AA64PFR0_EL1.GIC [27:24] must say the
 /// system registers exist, SRE must stick, and ICH_VTR_EL2 and ICC_CTLR_EL1.ExtRange
@@ -159,6 +174,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             BootError::Unknown
         })?;
         let features = CpuFeatures::read(arch, cpu);
+        pmu_boot(arch, cpu, &features);
         // Parsed where EL3 wrote it: the shared buffer is the RMM's own memory, which only
         // EL3 (now waiting for RMM_BOOT_COMPLETE) also writes.
         let mut shared = SharedBuf(PhysAddr(boot.shared_buf));
@@ -188,7 +204,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
         });
         match probed {
-            Ok(()) => Ok(self.boot_complete(cpu)),
+            Ok(()) => {
+                pmu_boot(&self.arch, cpu, &self.features);
+                Ok(self.boot_complete(cpu))
+            }
             Err(e) => {
                 log::error!(
                     "warm boot of CPU {}: GIC virtual CPU interface: {e:?}",

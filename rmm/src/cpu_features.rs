@@ -40,6 +40,10 @@ pub struct CpuFeatures {
     /// FEAT_LPA2 at stage 2 with the 4 KiB granule ([`lpa2_at_stage2`]): 52-bit IPAs and
     /// output addresses, `VTCR_EL2.DS`.
     pub lpa2: bool,
+    /// The PMU version, ID_AA64DFR0_EL1.PMUVer \[11:8\]: 0 none, 0b0001 FEAT_PMUv3,
+    /// 0b0100 PMUv3p1, 0b0101 PMUv3p4, 0b0110 PMUv3p5 and later, 0xF an IMPLEMENTATION
+    /// DEFINED PMU (not PMUv3).
+    pub pmuver: u8,
 }
 
 /// Whether the 4 KiB granule at stage 2 supports 52-bit input and output addresses
@@ -101,7 +105,23 @@ impl CpuFeatures {
                 || field(isar2, 12),
             sve: field(pfr0, 32),
             lpa2: lpa2_at_stage2(mmfr0),
+            pmuver: ((dfr0 >> 8) & 0xF) as u8,
         }
+    }
+
+    /// FEAT_PMUv3: PMCR_EL0, PMCNTENSET_EL0 and the counters exist.
+    pub fn pmu_v3(&self) -> bool {
+        self.pmuver != 0 && self.pmuver != 0xF
+    }
+
+    /// FEAT_PMUv3p1: MDCR_EL2.HPMD exists.
+    pub fn pmu_v3p1(&self) -> bool {
+        self.pmu_v3() && self.pmuver >= 0b0100
+    }
+
+    /// FEAT_PMUv3p5: MDCR_EL2.HCCD exists.
+    pub fn pmu_v3p5(&self) -> bool {
+        self.pmu_v3() && self.pmuver >= 0b0110
     }
 
     /// The largest realm IPA width: the PA width (a stage 2 IPA size is at most the PA
@@ -176,6 +196,7 @@ mod tests {
             pauth: false,
             sve: false,
             lpa2: false,
+            pmuver: 0b0111,
         };
         let r = f.feature_reg0();
         assert_eq!(r.s2sz, 48, "capped without LPA2");

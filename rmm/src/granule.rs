@@ -12,7 +12,12 @@
 //! the whole word that never disturbs the other fields.
 
 use core::marker::PhantomData;
+#[cfg(not(loom))]
 use core::sync::atomic::{AtomicU16, Ordering};
+// The model-checked build: loom's atomics explore every interleaving and memory
+// ordering the protocol allows (`granule::loom` below).
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicU16, Ordering};
 
 use platform::addr::GRANULE_SHIFT;
 use platform::manifest::DramBank;
@@ -26,36 +31,33 @@ const REFCOUNT_MASK: u16 = (1 << STATE_SHIFT) - 1;
 /// The largest reference count a granule can hold (10 bits).
 pub const REFCOUNT_MAX: u16 = REFCOUNT_MASK;
 
-/// The state of a granule (DEN0137 1.0, `RmmGranuleState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum GranuleState {
-    /// Not delegated: Non-secure PAS, owned by the host.
-    Ns = 0,
-    /// Delegated to the realm world, not in use; always zero-filled.
-    Delegated = 1,
-    /// A realm descriptor.
-    Rd = 2,
-    /// A realm execution context.
-    Rec = 3,
-    /// An auxiliary REC granule.
-    RecAux = 4,
-    /// Realm data.
-    Data = 5,
-    /// A realm translation table.
-    Rtt = 6,
+rmi_abi::abi_enum! {
+    /// The state of a granule (DEN0137 1.0, `RmmGranuleState`).
+    pub enum GranuleState: u8 {
+        /// Not delegated: Non-secure PAS, owned by the host.
+        Ns = 0,
+        /// Delegated to the realm world, not in use; always zero-filled.
+        Delegated = 1,
+        /// A realm descriptor.
+        Rd = 2,
+        /// A realm execution context.
+        Rec = 3,
+        /// An auxiliary REC granule.
+        RecAux = 4,
+        /// Realm data.
+        Data = 5,
+        /// A realm translation table.
+        Rtt = 6,
+    }
 }
 
 impl GranuleState {
+    /// The state field of a metadata word. Only [`Granule::set_state`] writes it, with
+    /// a member's encoding: anything else is corrupt metadata, a broken invariant.
     const fn from_bits(v: u16) -> Self {
-        match (v & STATE_MASK) >> STATE_SHIFT {
-            0 => Self::Ns,
-            1 => Self::Delegated,
-            2 => Self::Rd,
-            3 => Self::Rec,
-            4 => Self::RecAux,
-            5 => Self::Data,
-            _ => Self::Rtt,
+        match Self::decode(((v & STATE_MASK) >> STATE_SHIFT) as u64) {
+            Ok(state) => state,
+            Err(_) => panic!("corrupt granule metadata state"),
         }
     }
 }
@@ -65,11 +67,21 @@ impl GranuleState {
 #[repr(transparent)]
 pub struct Granule(AtomicU16);
 
+// (loom's atomics carry its bookkeeping: the size holds for the real build.)
+#[cfg(not(loom))]
 const _: () = assert!(core::mem::size_of::<Granule>() == 2);
 
 impl Granule {
     /// A granule in state NS, unlocked, reference count 0.
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
+        Granule(AtomicU16::new(0))
+    }
+
+    /// A granule in state NS, unlocked, reference count 0 (loom's atomics are not
+    /// `const`).
+    #[cfg(loom)]
+    pub fn new() -> Self {
         Granule(AtomicU16::new(0))
     }
 
@@ -87,7 +99,7 @@ impl Granule {
     fn lock(&self) {
         while self.0.fetch_or(LOCK, Ordering::Acquire) & LOCK != 0 {
             while self.0.load(Ordering::Relaxed) & LOCK != 0 {
-                core::hint::spin_loop();
+                spin_wait();
             }
         }
     }
@@ -136,6 +148,16 @@ impl Granule {
             .is_ok();
         assert!(ok, "granule reference count underflow");
     }
+}
+
+/// One turn of a spin-wait: a hint to the CPU; under loom, a yield, so that the model
+/// checker runs the lock's holder instead of spinning for ever.
+#[inline(always)]
+fn spin_wait() {
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
 }
 
 /// A locked granule. The lock is released when the guard is dropped.
@@ -426,7 +448,10 @@ impl<S: crate::Storage> GranuleTable<S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod model_check;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     extern crate std;
     use super::*;

@@ -55,22 +55,22 @@ pub const SCTLR_EL1_RESET: u64 = 0x30D0_0800;
 /// PSTATE at REC creation: EL1h, all exceptions masked.
 pub const PSTATE_EL1H_MASKED: u64 = 0x3C5;
 
-/// Why the REC last exited, as far as the next entry needs to know.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum LastExit {
-    /// Nothing the next entry completes.
-    Other = 0,
-    /// An emulatable data abort (unprotected IPA, valid syndrome).
-    EmulatableAbort = 1,
-    /// A data abort at an unprotected IPA without a valid syndrome.
-    UnprotectedAbort = 2,
-    /// A PSCI call forwarded to the host.
-    Psci = 3,
-    /// A host call.
-    HostCall = 4,
-    /// A RIPAS change request.
-    RipasChange = 5,
+rmi_abi::abi_enum! {
+    /// Why the REC last exited, as far as the next entry needs to know.
+    pub enum LastExit: u8 {
+        /// Nothing the next entry completes.
+        Other = 0,
+        /// An emulatable data abort (unprotected IPA, valid syndrome).
+        EmulatableAbort = 1,
+        /// A data abort at an unprotected IPA without a valid syndrome.
+        UnprotectedAbort = 2,
+        /// A PSCI call forwarded to the host.
+        Psci = 3,
+        /// A host call.
+        HostCall = 4,
+        /// A RIPAS change request.
+        RipasChange = 5,
+    }
 }
 
 /// The REC as stored at the start of the REC granule.
@@ -115,6 +115,12 @@ pub struct Rec {
     pub vgic: vgic::VgicState,
     /// ESR_EL2 of the last exit (for completing an emulated access).
     pub last_esr: u64,
+    /// With FEAT_RAS: the realm's DISR_EL1, which is VDISR_EL2 while it runs
+    /// (HCR_EL2.AMO): zero for a new REC, kept across exits and CPUs.
+    pub vdisr: u64,
+    /// Unused: keeps the size a multiple of the structure's 16-byte alignment (no
+    /// padding, which `IntoBytes` refuses).
+    pub reserved: u64,
     /// How far the pending RIPAS change has got (the spec's `rec.ripas_addr`): the
     /// base of the part not yet changed.
     pub ripas_base: u64,
@@ -146,14 +152,7 @@ pub fn rec_mut(g: &mut GranuleMem) -> &mut Rec {
 impl Rec {
     /// The [`LastExit`] recorded.
     pub fn last_exit(&self) -> LastExit {
-        match self.last_exit {
-            1 => LastExit::EmulatableAbort,
-            2 => LastExit::UnprotectedAbort,
-            3 => LastExit::Psci,
-            4 => LastExit::HostCall,
-            5 => LastExit::RipasChange,
-            _ => LastExit::Other,
-        }
+        LastExit::decode(self.last_exit.into()).unwrap_or(LastExit::Other)
     }
 
     /// Resets the execution state of a new REC: the given PC and x0..x7, EL1h with
@@ -167,7 +166,8 @@ impl Rec {
         self.el1[el1_index(SysReg::SCTLR_EL1)] = SCTLR_EL1_RESET;
         self.fp = FpRegs::ZERO;
         self.vgic = vgic::VgicState::new();
-        self.last_exit = LastExit::Other as u8;
+        self.vdisr = 0;
+        self.last_exit = LastExit::Other.raw();
         self.psci_pending = 0;
         self.host_call_pending = 0;
         self.ripas_pending = 0;

@@ -291,6 +291,28 @@ pub fn map_low_ipa_from(
     Ok(())
 }
 
+/// `count` DATA granules at IPA 0 upwards, each created by RMI_DATA_CREATE without
+/// measurement (flags 0) from the NS page `src`, in a realm whose low IPA space has its
+/// RTTs ([`map_low_ipa`]).
+pub fn load_pages(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    rd: u64,
+    src: u64,
+    count: u64,
+) -> Result<(), Failure> {
+    for i in 0..count {
+        let data = pool.delegated(c)?;
+        c.status(
+            "data create",
+            h.rmi(RmiFid::DataCreate, &[rd, data, i * 0x1000, src, 0])[0],
+            Ok(()),
+        )?;
+    }
+    Ok(())
+}
+
 /// Parameters of REC `index`: its MPIDR from the index (DEN0137 1.0, A2.3.3); REC 0 is
 /// runnable and starts at `entry`, the others wait for PSCI_CPU_ON.
 pub fn rec_params(index: u64, entry: u64) -> RmiRecParams {

@@ -197,3 +197,24 @@ pub mod leak_page {
     /// Word index of FPSR.
     pub const FPSR: usize = FPCR + 1;
 }
+
+/// Commands of the world-switch tests (`gprs[0]` of the host's answer, numbered apart
+/// from [`cmd`]'s).
+pub mod switch {
+    /// Runs 16-bit T32 code at the realm's EL0 (AArch32 User mode, A, I and F masked,
+    /// SCTLR_EL1.nTWI set so that the WFI does not trap to the realm's EL1): `wfi`,
+    /// then `udf #1`, `udf #2`, `udf #3`, `udf #4`. The first UDF the PE reaches ends
+    /// it. Results: ESR_EL1, ELR_EL1 less the code's address (2 if the PE resumed
+    /// right after the 16-bit WFI), SPSR_EL1, and the vector index (12: lower EL using
+    /// AArch32, synchronous).
+    pub const T32_WFI: u64 = 0x40;
+    /// Reads DISR_EL1 (VDISR_EL2 while HCR_EL2.AMO is set), writes `args[1]` to it and
+    /// reads it again; results: the two values read. The CPU must have FEAT_RAS.
+    pub const DISR: u64 = 0x41;
+    /// Counts down from `args[1]` in a loop of ordinary instructions (the realm
+    /// running at EL1 for a while); result 0.
+    pub const SPIN: u64 = 0x42;
+    /// [`T32_WFI`]'s SPSR: AArch32 User mode (M\[4:0\] 0b10000), T32 (T \[5\]), A, I, F
+    /// masked (\[8:6\]).
+    pub const T32_USR_SPSR: u64 = 0b1_0000 | 1 << 5 | 0b111 << 6;
+}

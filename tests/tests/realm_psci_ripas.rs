@@ -13,7 +13,7 @@ use platform::SysReg;
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
-    create_realm, create_rec, map_low_ipa, rec_params, Pool, RealmSpec,
+    create_realm, create_rec, load_pages, map_low_ipa, rec_params, Pool, RealmSpec,
 };
 use rmm_conformance::Checks;
 use rsi_abi::fid;
@@ -109,10 +109,7 @@ impl World {
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
             map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
-            for i in 0..16u64 {
-                let d = pool.delegated(&mut c).unwrap();
-                ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
-            }
+            load_pages(&m, &pool, &mut c, realm.rd, src, 16).unwrap();
             let recs: Vec<u64> = (0..n_recs)
                 .map(|i| create_rec(&m, &pool, &mut c, realm.rd, rec_params(i, ENTRY)).unwrap())
                 .collect();

@@ -10,7 +10,7 @@ use platform::{CpuId, SysReg};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
-    create_realm, create_rec, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
+    create_realm, create_rec, load_pages, map_low_ipa, rec_params, Pool, Realm, RealmSpec,
 };
 use rmm_conformance::Checks;
 use rsi_abi::fid;
@@ -78,10 +78,7 @@ impl World {
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
             map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
-            for i in 0..16u64 {
-                let d = pool.delegated(&mut c).unwrap();
-                ok(&m, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
-            }
+            load_pages(&m, &pool, &mut c, realm.rd, src, 16).unwrap();
             let mut p = rec_params(0, entry);
             p.gprs = [0x11, 0x22, 0, 0, 0, 0, 0, 0x88];
             let rec = create_rec(&m, &pool, &mut c, realm.rd, p).unwrap();
@@ -677,27 +674,54 @@ fn realm_timer_assertion_exits_then_is_masked() {
     );
 }
 
-/// FIQ and SError taken while the realm runs: exits with reason FIQ (ESR zero) and
-/// SERROR (the syndrome), every other field zero but the GIC and timer state.
+/// FIQ and SError taken while the realm runs (the SError caused by the realm: pending
+/// from one of its steps on): exits with reason FIQ (ESR zero) and SERROR, every other
+/// field zero but the GIC and timer state. DEN0137 1.0, A4.3.10
+/// (RLRCFP): the SError exit's esr holds ESR_EL2.EC, ISS.IDS, ISS.AET, ISS.EA and
+/// ISS.DFSC only: IL (set for every SError, Arm ARM ESR_ELx.IL), IESB [13] and the RES0
+/// bits are not reported. With IDS set, ISS [23:0] is IMPLEMENTATION DEFINED: no AET,
+/// EA or DFSC fields exist, so EC and IDS only.
 #[test]
 fn fiq_and_serror_exit_to_the_host() {
-    let w = World::new(|cpu| loop {
+    // Syndromes of SErrors the realm's next steps cause (an asynchronous error of an
+    // access it made), one after each WFI.
+    let serrors = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let queue = serrors.clone();
+    let w = World::new(move |cpu| loop {
         cpu.smc(RSI_FEATURES, &[0]);
         cpu.wfi();
+        if let Some(esr) = queue.lock().unwrap().pop_front() {
+            cpu.serror_now(esr);
+        }
     });
     w.m.hw().raise_fiq(CpuId(0));
     let exit = w.enter(TRAP_WFI, 0);
     assert_eq!(exit.exit_reason, 2, "FIQ");
     assert_eq!((exit.esr, exit.far, exit.hpfar), (0, 0, 0));
     assert_eq!(exit.gprs, [0; 31]);
-    let esr = 0x2F << 26 | 1 << 25 | 0x11;
-    w.m.hw().raise_serror(CpuId(0), esr);
-    let exit = w.enter(TRAP_WFI, 0);
-    assert_eq!(exit.exit_reason, 6, "SERROR");
-    assert_eq!(exit.esr, esr);
-    assert_eq!((exit.far, exit.hpfar), (0, 0));
-    assert_eq!(exit.gprs, [0; 31]);
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    const EC_SERROR: u64 = 0x2F << 26;
+    const IL: u64 = 1 << 25;
+    for (esr, reported) in [
+        // DFSC 0b010001: asynchronous SError interrupt.
+        (EC_SERROR | IL | 0x11, EC_SERROR | 0x11),
+        // IESB [13], AET [12:10] = 0b010 (Unrecoverable), EA [9], DFSC, RES0 bits 23:14
+        // and 8:6 set as a later architecture might use them.
+        (
+            EC_SERROR | IL | 0xFF_C000 | 1 << 13 | 0b010 << 10 | 1 << 9 | 0x1C0 | 0x11,
+            EC_SERROR | 0b010 << 10 | 1 << 9 | 0x11,
+        ),
+        // IDS: an IMPLEMENTATION DEFINED syndrome.
+        (EC_SERROR | IL | 1 << 24 | 0xAB_CDEF, EC_SERROR | 1 << 24),
+    ] {
+        serrors.lock().unwrap().push_back(esr);
+        let exit = w.enter(TRAP_WFI, 0);
+        assert_eq!(exit.exit_reason, 6, "SERROR");
+        assert_eq!(exit.esr, reported, "ESR_EL2 {esr:#x}");
+        assert_eq!((exit.far, exit.hpfar), (0, 0));
+        assert_eq!(exit.gprs, [0; 31]);
+        assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    }
 }
 
 /// Instruction fetches (A4.3.4.2, A5.2.6): from a protected IPA that is UNASSIGNED with
@@ -1002,6 +1026,73 @@ fn realm_pc_wraps_at_the_top_of_the_address_space() {
         RmiFid::DataCreateUnknown,
         &[w.realm.rd, data, 0x10_0000],
     );
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+    assert_wfi_exit(&w.enter(TRAP_WFI, 0));
+}
+
+/// Arm ARM, ESR_ELx.IL and the PE's next instruction: a realm's EL0 may run AArch32
+/// T32 code (HCR_EL2.RW makes only EL1 AArch64), whose instructions are 16 or 32 bits.
+/// A trapped 16-bit WFI reports IL 0 and the realm resumes 2 bytes past it; an emulated
+/// 16-bit load (a valid instruction syndrome, IL 0) likewise; their 32-bit encodings 4
+/// bytes. An SEA the RMM injects for a 16-bit load without an instruction syndrome
+/// reports ESR_EL1.IL 1, as the Arm ARM requires for a data abort with ISV 0 (and for
+/// EC 0x00 and instruction aborts), at the AArch32 EL0 vector (VBAR_EL1 + 0x600).
+#[test]
+fn t32_instructions_step_by_their_length() {
+    /// AArch32 User mode (M[4:0] = 0b10000), T32 (T [5]); A, I, F clear.
+    const USR_T32: u64 = 0b1_0000 | 1 << 5;
+    /// SCTLR_EL1.nTWI: EL0's WFI does not trap to the realm's EL1.
+    const SCTLR_NTWI: u64 = 1 << 16;
+    const CODE: u64 = 0x2000;
+    let mut config = platform::sim::SimConfig::default();
+    // ID_AA64PFR0_EL1.EL0 [3:0] = 0b0010: EL0 in AArch64 and AArch32.
+    let pfr0 = config.sysregs.get(SysReg::ID_AA64PFR0_EL1);
+    config
+        .sysregs
+        .set(SysReg::ID_AA64PFR0_EL1, pfr0 & !0xF | 0b0010);
+    let w = World::on(
+        Machine::new(config),
+        |cpu| {
+            cpu.write_sysreg(SysReg::VBAR_EL1, VBAR);
+            let sctlr = cpu.read_sysreg(SysReg::SCTLR_EL1);
+            cpu.write_sysreg(SysReg::SCTLR_EL1, sctlr | SCTLR_NTWI);
+            // The realm's EL1 returns to its T32 EL0 code.
+            cpu.set_pstate(USR_T32);
+            cpu.set_pc(CODE);
+            cpu.set_t32_narrow(true);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, CODE + 2, "past the 16-bit WFI");
+            let v = cpu
+                .load(UNPROTECTED + 0x1000, AccessSize::B4, 3, false, false)
+                .unwrap();
+            assert_eq!(v, 0x1234_5678);
+            assert_eq!(cpu.regs().pc, CODE + 4, "past the 16-bit LDR");
+            let mut b = [0u8; 4];
+            let e = cpu.read(EMPTY_IPA, &mut b).unwrap_err();
+            assert_eq!(e.vector, 0x600, "lower EL using AArch32");
+            assert_eq!(
+                e.esr,
+                0x24 << 26 | 1 << 25 | 0b01_0000,
+                "DABT lower EL, IL 1 (ISV 0), SEA"
+            );
+            assert_eq!((e.elr, e.spsr), (CODE + 4, USR_T32));
+            cpu.set_t32_narrow(false);
+            cpu.wfi();
+            assert_eq!(cpu.regs().pc, CODE + 10, "past the 32-bit WFI");
+            cpu.set_pstate(0x3C5);
+            cpu.wfi();
+        },
+        true,
+    );
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_wfi_exit(&exit);
+    let exit = w.enter(TRAP_WFI, 0);
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 1 << 24 | 2 << 22 | 0b00_0101,
+        "the emulatable load: EC, ISV, SAS word, DFSC (no IL, no SF)"
+    );
+    assert_wfi_exit(&w.enter(TRAP_WFI | EMUL_MMIO, 0x1234_5678));
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
     assert_wfi_exit(&w.enter(TRAP_WFI, 0));
 }

@@ -12,7 +12,7 @@ use platform::{CpuId, SysReg, SysRegEncoding};
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
-    create_realm, create_rec, map_low_ipa, rec_params, Pool, RealmSpec,
+    create_realm, create_rec, load_pages, map_low_ipa, rec_params, Pool, RealmSpec,
 };
 use rmm_conformance::realm::host_call;
 use rmm_conformance::realm_id;
@@ -43,11 +43,7 @@ impl World {
             let realm = create_realm(&m, &pool, &mut c, RealmSpec::default()).unwrap();
             map_low_ipa(&m, &pool, &mut c, realm.rd, 0x20_0000).unwrap();
             let src = pool.ns();
-            for i in 0..4u64 {
-                let d = pool.delegated(&mut c).unwrap();
-                let r = m.rmi(0, RmiFid::DataCreate, &[realm.rd, d, i * 0x1000, src, 0]);
-                assert_eq!(r[0], 0);
-            }
+            load_pages(&m, &pool, &mut c, realm.rd, src, 4).unwrap();
             let rec = create_rec(&m, &pool, &mut c, realm.rd, rec_params(0, ENTRY)).unwrap();
             assert_eq!(m.rmi(0, RmiFid::RealmActivate, &[realm.rd])[0], 0);
             (rec, pool.ns())

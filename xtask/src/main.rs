@@ -7,6 +7,8 @@
 //!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
+//! - `bench --qemu [--runs N]`: AArch64 instructions per RMI command of `rmm.img` in QEMU
+//!   under TF-A (`-icount`), less EL3's share, next to the reference's.
 //! - `fuzz [--smoke] [...]`: the stateful fuzzer of the hosted RMM (see `fuzz.rs`).
 //! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
 //!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
@@ -19,6 +21,7 @@ use std::process::{Command, ExitCode};
 
 mod a64;
 mod bench;
+mod bench_qemu;
 mod elfcheck;
 mod fuzz;
 mod image;
@@ -91,10 +94,11 @@ fn main() -> ExitCode {
                 .and_then(|elf| elfcheck::check(path, &elf, true)),
             None => Err("check-elf takes the path of a firmware ELF".to_string()),
         },
+        Some("bench") if args[1..].iter().any(|a| a == "--qemu") => bench_qemu::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}\n       {}\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N]\n       {}\n       {}\n       {}",
             qemu::USAGE,
             linux::USAGE,
             fuzz::USAGE

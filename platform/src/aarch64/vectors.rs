@@ -56,8 +56,14 @@ global_asm!(
     // Lower EL, AArch64, then AArch32 (a realm's EL0 may be AArch32): realm exits.
     // Only a realm runs below R-EL2, and only inside `platform_realm_enter`
     // (super::world), whose frame is on this stack: save x0/x1, pass the trap kind.
+    // First an Error Synchronization Barrier (ESB, `hint #16`: a NOP without
+    // FEAT_RAS): an SError the realm caused that is pending now is masked here
+    // (exception entry set PSTATE.A), and the barrier defers it into DISR_EL1, where
+    // the run loop finds it and reports it as the REC's exit instead of leaving it to
+    // whoever unmasks SErrors next (the Normal world, after the RMI call returns).
     ".irp kind, {sync}, {irq}, {fiq}, {serror}, {sync}, {irq}, {fiq}, {serror}",
     ".balign 128",
+    "hint #16",
     "stp x0, x1, [sp, #-16]!",
     "mov x0, #\\kind",
     "b platform_realm_exit",

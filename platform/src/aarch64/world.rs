@@ -1,14 +1,14 @@
 //! The world switch between the RMM at R-EL2 and a realm at R-EL1/EL0: entering the
 //! realm with `eret` and coming back through the lower-EL exception vectors.
 //!
-//! `platform_realm_enter(regs)` (AAPCS64: x0 = `&mut RealmRegs`, returns the trap kind
-//! in x0):
+//! `platform_realm_enter(regs, cptr)` (AAPCS64: x0 = `&mut RealmRegs`, x1 = the realm's
+//! CPTR_EL2, returns the trap kind in x0):
 //!
 //! 1. pushes the RMM's callee-saved registers (x19..x28), its frame pointer and link
 //!    register (x29, x30) and `regs` on the RMM's stack (SP_EL2), 112 bytes;
-//! 2. writes [`CPTR_EL2_REALM`] (FP/SIMD not trapped: the realm's own FP/SIMD registers
-//!    were loaded by [`super::fp`]; SVE and SME still trapped), ELR_EL2 = `regs.pc`,
-//!    SPSR_EL2 = `regs.pstate`;
+//! 2. writes CPTR_EL2 = `cptr` ([`crate::cptr::realm`]: FP/SIMD not trapped, the realm's
+//!    own FP/SIMD registers were loaded by [`super::fp`]; SVE, SME, trace and the
+//!    activity monitors trapped), ELR_EL2 = `regs.pc`, SPSR_EL2 = `regs.pstate`;
 //! 3. loads x0..x30 from `regs` and `eret`s.
 //!
 //! The realm runs until an exception is taken to EL2. It cannot reach SP_EL2, TPIDR_EL2
@@ -32,31 +32,10 @@ use core::mem::offset_of;
 
 use crate::arch::{RealmRegs, RealmTrap};
 
-/// CPTR_EL2 while the RMM runs, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D23.2
-/// "CPTR_EL2"): the RES1 bits 13, 9 and 7:0, plus TSM (bit 12, traps SME; RES1 without
-/// FEAT_SME), TFP (bit 10, traps FP/SIMD) and TZ (bit 8, traps SVE; RES1 without
-/// FEAT_SVE). TTA, TAM and TCPAC are 0 (TTA traps only EL1 and EL0 accesses). Any
-/// FP/SIMD, SVE or SME instruction at R-EL2 traps and is reported (`docs/firmware.md`,
-/// FP/SIMD policy).
-pub const CPTR_EL2_RMM: u64 = RES1_13 | TSM | RES1_9 | TFP | TZ | RES1_7_0;
-/// CPTR_EL2 while a realm runs: as [`CPTR_EL2_RMM`] with TFP clear, so that the realm
-/// uses FP/SIMD (its own registers, loaded before the entry); SVE and SME trap to R-EL2
-/// (not offered to realms: RMI_FEATURES reports SVE_EN 0), and so do the trace unit's
-/// registers (TTA: the realm's ID_AA64DFR0_EL1.TraceVer is 0; EL3 may also trap them,
-/// TF-A does for the Realm world), where the RMM answers them with an Undefined
-/// Instruction exception.
-pub const CPTR_EL2_REALM: u64 = CPTR_EL2_RMM & !TFP | TTA;
+/// CPTR_EL2 while the RMM runs ([`crate::cptr::RMM`]).
+pub const CPTR_EL2_RMM: u64 = crate::cptr::RMM;
 /// CPTR_EL2.TFP.
-pub const CPTR_EL2_TFP: u64 = TFP;
-
-const TTA: u64 = 1 << 20;
-const RES1_13: u64 = 1 << 13;
-const TSM: u64 = 1 << 12;
-const TFP: u64 = 1 << 10;
-const RES1_9: u64 = 1 << 9;
-const TZ: u64 = 1 << 8;
-const RES1_7_0: u64 = 0xff;
-const _: () = assert!(CPTR_EL2_RMM == 0x37ff && CPTR_EL2_REALM == 0x10_33ff);
+pub const CPTR_EL2_TFP: u64 = crate::cptr::TFP;
 
 /// The layout the assembly relies on: x0..x30 at 0, then the PC and PSTATE.
 const PC_OFFSET: usize = offset_of!(RealmRegs, pc);
@@ -88,8 +67,6 @@ global_asm!(
     "    stp x25, x26, [sp, #64]",
     "    stp x27, x28, [sp, #80]",
     "    str x0, [sp, #{regs_slot}]",
-    "    mov x1, #{cptr_realm_lo}",
-    "    movk x1, #{cptr_realm_hi}, lsl #16",
     "    msr cptr_el2, x1",
     "    ldp x1, x2, [x0, #{pc}]",
     "    msr elr_el2, x1",
@@ -158,13 +135,11 @@ global_asm!(
     frame = const FRAME,
     regs_slot = const REGS_SLOT,
     pc = const PC_OFFSET,
-    cptr_realm_lo = const CPTR_EL2_REALM & 0xFFFF,
-    cptr_realm_hi = const CPTR_EL2_REALM >> 16,
     cptr_rmm = const CPTR_EL2_RMM,
 );
 
 unsafe extern "C" {
-    fn platform_realm_enter(regs: *mut RealmRegs) -> u64;
+    fn platform_realm_enter(regs: *mut RealmRegs, cptr: u64) -> u64;
 }
 
 /// SPSR_EL2.M[3:2]: the exception level the `eret` returns to.
@@ -194,6 +169,8 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
         hcr & (HCR_VM | HCR_TGE) == HCR_VM,
         "realm entry with HCR_EL2 {hcr:#x}: stage 2 off or TGE set"
     );
+    let pfr0 = super::sysreg::read(crate::SysReg::ID_AA64PFR0_EL1);
+    let cptr = crate::cptr::realm(crate::cptr::has_amu(pfr0));
     // SAFETY: `platform_realm_enter` follows AAPCS64: it saves and restores x19..x30
     // and returns with SP as it found it (SP_EL2 is out of the realm's reach, so the
     // exception that ends the realm's run finds the frame it pushed); it writes only
@@ -202,8 +179,10 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
     // value of the RMM, which is built without FP/SIMD code (softfloat). The realm
     // runs at EL1 or EL0 with HCR_EL2.VM set and TGE clear (both checked above), so its
     // memory accesses go through the stage 2 in VTTBR_EL2, which maps only the realm's
-    // granules, never the RMM's memory.
-    let kind = unsafe { platform_realm_enter(regs) };
+    // granules, never the RMM's memory. `cptr` is `cptr::realm`'s value: FP/SIMD
+    // enabled for the realm only between the `eret` and the exit, which writes
+    // CPTR_EL2_RMM back before any RMM code runs.
+    let kind = unsafe { platform_realm_enter(regs, cptr) };
     match kind {
         TRAP_SYNC => RealmTrap::Sync,
         TRAP_IRQ => RealmTrap::Irq,

@@ -156,7 +156,19 @@ impl SysRegFile {
             "write to read-only register {}",
             reg.name()
         );
-        self.regs.lock().unwrap_or_else(|e| e.into_inner())[reg.index()] = value;
+        let mut regs = self.regs.lock().unwrap_or_else(|e| e.into_inner());
+        // PMCNTENSET_EL0 and PMCNTENCLR_EL0 are two views of one set of enables: a
+        // write sets (or clears) the bits written as 1 (Arm ARM, PMCNTENSET_EL0).
+        let (set, clr) = (
+            SysReg::PMCNTENSET_EL0.index(),
+            SysReg::PMCNTENCLR_EL0.index(),
+        );
+        match reg {
+            SysReg::PMCNTENSET_EL0 => regs[set] |= value,
+            SysReg::PMCNTENCLR_EL0 => regs[set] &= !value,
+            _ => regs[reg.index()] = value,
+        }
+        regs[clr] = regs[set];
     }
 
     /// Reads the register with encoding `enc`: a [`SysReg`], or another register the

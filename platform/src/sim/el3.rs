@@ -54,7 +54,18 @@ pub struct El3Call {
     pub ret: u64,
 }
 
+/// A failure the simulated EL3 was told to answer: the next `times` calls of `fid` get
+/// `error` and have no effect (fault injection).
+#[derive(Clone, Copy, Debug)]
+struct Injected {
+    fid: u32,
+    error: El3Error,
+    times: usize,
+}
+
 struct State {
+    /// Failures to answer, in the order they were asked for.
+    injected: Vec<Injected>,
     boot_status: Vec<Option<u64>>,
     /// The platform token being handed out in hunks, and how much of it has been:
     /// `Some` while a transfer is under way.
@@ -77,6 +88,7 @@ impl SimEl3 {
         Self {
             shared_buf: Mutex::new(PhysAddr(0)),
             state: Mutex::new(State {
+                injected: Vec::new(),
                 boot_status: vec![None; num_cpus],
                 token: None,
                 attest,
@@ -110,9 +122,29 @@ impl SimEl3 {
         self.state().log.clone()
     }
 
+    /// Fault injection: the next `times` calls of `fid` (any RMM-EL3 function) are
+    /// answered `error` and change nothing, as a failing EL3 would answer them.
+    pub fn fail_next(&self, fid: u32, error: El3Error, times: usize) {
+        self.state().injected.push(Injected { fid, error, times });
+    }
+
+    /// Takes one injected failure of `fid`, if any is left.
+    fn injected(&self, fid: u32) -> Option<El3Error> {
+        let mut s = self.state();
+        let i = s
+            .injected
+            .iter()
+            .position(|f| f.fid == fid && f.times > 0)?;
+        s.injected[i].times -= 1;
+        Some(s.injected[i].error)
+    }
+
     /// Handles an SMC from the RMM on `cpu`.
     pub fn call(&self, mem: &PhysMem, cpu: CpuId, fid: u32, args: [u64; 4]) -> [u64; 4] {
-        let ret = self.dispatch(mem, cpu, fid, args);
+        let ret = match self.injected(fid) {
+            Some(e) => [e.code(), 0, 0, 0],
+            None => self.dispatch(mem, cpu, fid, args),
+        };
         self.state().log.push(El3Call {
             cpu,
             fid,
@@ -381,6 +413,20 @@ mod tests {
                 assert_eq!(c(RMM_ATTEST_GET_PLAT_TOKEN, [sb, 4096, 32, 0])[0], 0);
             }
         }
+    }
+
+    #[test]
+    fn injected_failures_are_answered_without_effect_then_calls_work_again() {
+        let hw = hw();
+        let pa = 0x4800_0000u64;
+        hw.el3().fail_next(RMM_GTSI_DELEGATE, El3Error::NoMem, 2);
+        let call = |fid, pa| hw.el3().call(hw.mem(), CPU0, fid, [pa, 0, 0, 0])[0];
+        assert_eq!(call(RMM_GTSI_UNDELEGATE, pa), El3Error::BadPas.code());
+        assert_eq!(call(RMM_GTSI_DELEGATE, pa), El3Error::NoMem.code());
+        assert_eq!(call(RMM_GTSI_DELEGATE, pa), El3Error::NoMem.code());
+        assert_eq!(hw.mem().pas(PhysAddr(pa)), Some(Pas::NonSecure));
+        assert_eq!(call(RMM_GTSI_DELEGATE, pa), 0);
+        assert_eq!(hw.mem().pas(PhysAddr(pa)), Some(Pas::Realm));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Map gates: a test's way to stop the RMM inside its next access to one granule, so
 //! that a race with another CPU can be lined up deterministically instead of hoped for.
+//! The same gate stops a copy from or to host memory part-way ([`super::SimHw::gate_ns`]).
 //!
 //! A test arms a gate on a physical address ([`super::SimHw::gate_map`]); the next time
 //! the RMM maps that granule ([`crate::Arch::map_realm`]), the simulated CPU doing so
@@ -41,6 +42,11 @@ impl MapGate {
     /// The granule gated.
     pub fn pa(&self) -> PhysAddr {
         self.pa
+    }
+
+    /// Whether the RMM has not reached the gate yet.
+    pub fn is_armed(&self) -> bool {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) == State::Armed
     }
 
     /// Called by the simulation when the RMM maps `pa`: stops there if the gate is

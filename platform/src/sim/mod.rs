@@ -5,7 +5,8 @@
 //!   another PAS is a granule protection fault, which panics the test with the address.
 //! - [`el3`]: the EL3 side of the RMM-EL3 interface (GTSI, attestation key and platform
 //!   token, boot completion), and [`attest`]: its test keys and platform token.
-//! - [`cpu`]: a system-register file per CPU.
+//! - [`cpu`]: a system-register file per CPU, and [`pmu`]: where its Performance
+//!   Monitors count.
 //! - [`s2walk`]: the stage-2 table walker, and [`tlb`]: the stage-2 TLB realms translate
 //!   through (stale translations are used, and missing break-before-make or
 //!   invalidations panic).
@@ -20,6 +21,7 @@ pub mod el2_traps;
 pub mod el3;
 pub mod gate;
 pub mod memory;
+pub mod pmu;
 pub mod realm;
 pub mod s2walk;
 pub mod tlb;
@@ -136,6 +138,9 @@ pub struct SimHw {
     gates: std::sync::Mutex<Vec<Arc<gate::MapGate>>>,
     /// Per CPU: the Z registers' upper bits `Arch::save_host_sve` kept.
     host_z: Vec<std::sync::Mutex<Option<[[u64; 2]; 32]>>>,
+    /// Gates on the RMM's copies from and to host memory, with the byte at which each
+    /// copy stops.
+    ns_gates: std::sync::Mutex<Vec<(Arc<gate::MapGate>, usize)>>,
 }
 
 impl SimHw {
@@ -193,6 +198,7 @@ impl SimHw {
             realms: Default::default(),
             counter: Default::default(),
             gates: Default::default(),
+            ns_gates: Default::default(),
         };
         hw.el3.write_boot_manifest(&hw.mem, &hw.config);
         Arc::new(hw)
@@ -289,6 +295,20 @@ impl SimHw {
             .take()
     }
 
+    /// An Error Synchronization Barrier at EL2 on `cpu` (Arm ARM, ESB, FEAT_RAS; a NOP
+    /// without it), with PSTATE.A set as it always is at R-EL2: a pending SError is no
+    /// longer pending but deferred, its syndrome recorded in DISR_EL1 (A \[31\] set,
+    /// IDS, AET, EA and DFSC as ESR_ELx's ISS has them, \[24:0\]).
+    pub fn esb(&self, cpu: CpuId) {
+        let regs = self.cpu(cpu);
+        if !el2_traps::has_ras(regs) {
+            return;
+        }
+        if let Some(esr) = self.take_serror(cpu) {
+            regs.write(SysReg::DISR_EL1, 1 << 31 | esr & 0x1FF_FFFF);
+        }
+    }
+
     /// Sets the system counter (CNTPCT_EL0) all CPUs read.
     pub fn set_counter(&self, value: u64) {
         self.counter
@@ -370,6 +390,52 @@ impl SimHw {
         PhysAddr(pa.0 + offset as u64)
     }
 
+    /// Arms a gate on the RMM's next copy from or to the host granule at `pa`
+    /// (`read_ns`/`write_ns`) that crosses byte `at` of the granule: the copy stops
+    /// there (each part checked against the GPT when it is made, as a copy that faults
+    /// part-way), until the gate is released. A test rewrites the page or changes its
+    /// PAS meanwhile.
+    pub fn gate_ns(&self, pa: PhysAddr, at: usize) -> Arc<gate::MapGate> {
+        let g = Arc::new(gate::MapGate::new(pa));
+        self.ns_gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((g.clone(), at));
+        g
+    }
+
+    /// An armed NS gate on the granule at `pa`, with the byte it stops at.
+    fn ns_gate(&self, pa: PhysAddr) -> Option<(Arc<gate::MapGate>, usize)> {
+        self.ns_gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(g, _)| g.pa() == pa && g.is_armed())
+            .cloned()
+    }
+
+    /// A copy of `len` bytes at `offset` in the host granule `pa`, made by `copy(from,
+    /// to)` over byte ranges of the buffer: in two parts around an armed NS gate the
+    /// copy crosses, else in one.
+    fn ns_copy(
+        &self,
+        pa: PhysAddr,
+        offset: usize,
+        len: usize,
+        mut copy: impl FnMut(usize, usize) -> Result<(), GpFault>,
+    ) -> Result<(), NsFault> {
+        let fault = |f: GpFault| NsFault { pa: f.pa };
+        match self.ns_gate(pa) {
+            Some((g, at)) if offset < at && at < offset + len => {
+                let split = at - offset;
+                copy(0, split).map_err(fault)?;
+                g.pass(pa);
+                copy(split, len).map_err(fault)
+            }
+            _ => copy(0, len).map_err(fault),
+        }
+    }
+
     /// Stops at any gate armed for `pa`.
     fn pass_gates(&self, pa: PhysAddr) {
         let gates: Vec<_> = self
@@ -419,6 +485,7 @@ impl Arch for SimArch {
 
     #[inline(never)]
     fn el3_call(&self, cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
+        pmu::tick(self.0.cpu(cpu), 2);
         let mut a = [0u64; 4];
         assert!(args.len() <= 7, "an SMC has at most 7 argument registers");
         let n = args.len().min(4);
@@ -488,11 +555,15 @@ impl Arch for SimArch {
             offset + buf.len() <= 4096,
             "RMM NS read crosses a granule at {pa}"
         );
-        let at = PhysAddr(pa.0 + offset as u64);
-        self.0
-            .mem
-            .read(at, Pas::NonSecure, buf)
-            .map_err(|f| NsFault { pa: f.pa })
+        let at = pa.0 + offset as u64;
+        let mem = &self.0.mem;
+        self.0.ns_copy(pa, offset, buf.len(), |from, to| {
+            mem.read(
+                PhysAddr(at + from as u64),
+                Pas::NonSecure,
+                &mut buf[from..to],
+            )
+        })
     }
 
     #[inline(never)]
@@ -501,11 +572,11 @@ impl Arch for SimArch {
             offset + buf.len() <= 4096,
             "RMM NS write crosses a granule at {pa}"
         );
-        let at = PhysAddr(pa.0 + offset as u64);
-        self.0
-            .mem
-            .write(at, Pas::NonSecure, buf)
-            .map_err(|f| NsFault { pa: f.pa })
+        let at = pa.0 + offset as u64;
+        let mem = &self.0.mem;
+        self.0.ns_copy(pa, offset, buf.len(), |from, to| {
+            mem.write(PhysAddr(at + from as u64), Pas::NonSecure, &buf[from..to])
+        })
     }
 
     type Gic<'a> = SimGic<'a>;
@@ -540,7 +611,17 @@ impl Arch for SimArch {
         let sys = self.0.cpu(cpu);
         let (cfg, vmid) = tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2));
         self.0.tlb.prefetch(&self.0.mem, &cfg, vmid);
-        self.0.realms.run(&self.0, cpu, regs)
+        // The world switch's CPTR_EL2 for the realm, and the RMM's after it (as the
+        // firmware's `aarch64::world` writes them).
+        let amu = crate::cptr::has_amu(sys.read(SysReg::ID_AA64PFR0_EL1));
+        sys.write(SysReg::CPTR_EL2, crate::cptr::realm(amu));
+        let trap = self.0.realms.run(&self.0, cpu, regs);
+        self.0.cpu(cpu).write(SysReg::CPTR_EL2, crate::cptr::RMM);
+        // The lower-EL vector's Error Synchronization Barrier (as the firmware's
+        // `aarch64::vectors` has): an SError pending at the exit is deferred into
+        // DISR_EL1 (with FEAT_RAS).
+        self.0.esb(cpu);
+        trap
     }
 
     #[inline(never)]
@@ -584,11 +665,16 @@ impl Arch for SimArch {
         if matches!(reg, SysReg::ICH_VTR_EL2 | SysReg::ICC_CTLR_EL1) {
             gic_sysreg_access(self.0.cpu(cpu), reg.name());
         }
+        feature_sysreg_access(self.0.cpu(cpu), reg);
+        // A step of the RMM at R-EL2.
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.read_reg(cpu, reg)
     }
 
     #[inline(never)]
     fn write_sysreg(&self, cpu: CpuId, reg: SysReg, value: u64) {
+        feature_sysreg_access(self.0.cpu(cpu), reg);
+        pmu::tick(self.0.cpu(cpu), 2);
         self.0.cpu(cpu).write(reg, value)
     }
 }
@@ -614,6 +700,30 @@ fn gic_sysreg_access(regs: &SysRegFile, reg: &str) {
         regs.read(SysReg::ICC_SRE_EL2) & ICC_SRE_EL2_SRE != 0,
         "{reg} accessed at EL2 with ICC_SRE_EL2.SRE == 0: UNDEFINED"
     );
+}
+
+/// Fails the test if the RMM accesses `reg` at EL2 on a CPU without the feature that
+/// implements it: the access is UNDEFINED (Arm ARM: DISR_EL1 and VDISR_EL2 exist with
+/// FEAT_RAS, PMCR_EL0 and the counter enables with FEAT_PMUv3).
+fn feature_sysreg_access(regs: &SysRegFile, reg: SysReg) {
+    if matches!(reg, SysReg::DISR_EL1 | SysReg::VDISR_EL2) {
+        assert!(
+            el2_traps::has_ras(regs),
+            "{} accessed at EL2 without FEAT_RAS: UNDEFINED",
+            reg.name()
+        );
+    }
+    if matches!(
+        reg,
+        SysReg::PMCR_EL0 | SysReg::PMCNTENSET_EL0 | SysReg::PMCNTENCLR_EL0
+    ) {
+        let ver = regs.read(SysReg::ID_AA64DFR0_EL1) >> 8 & 0xF;
+        assert!(
+            ver != 0 && ver != 0xF,
+            "{} accessed at EL2 without FEAT_PMUv3: UNDEFINED",
+            reg.name()
+        );
+    }
 }
 
 impl SimGic<'_> {

@@ -50,8 +50,16 @@ pub mod ec {
     pub const DABT_LOWER: u64 = 0x24;
 }
 
-/// ESR.IL: a 32-bit instruction.
+/// ESR.IL: a 32-bit instruction (Arm ARM, ESR_ELx.IL: 0 for a 16-bit T32 instruction;
+/// 1 for every A64 and A32 instruction, and for instruction aborts, data aborts without
+/// a valid instruction syndrome, SErrors and EC 0x00 whatever the instruction).
 const IL: u64 = 1 << 25;
+/// PSTATE (SPSR layout) M\[4\]: AArch32 state.
+const PSTATE_NRW: u64 = 1 << 4;
+/// PSTATE (SPSR layout, AArch32) T \[5\]: the T32 instruction set.
+const PSTATE_T: u64 = 1 << 5;
+/// SCTLR_EL1.nTWI \[16\]: WFI at EL0 does not trap to EL1.
+const SCTLR_NTWI: u64 = 1 << 16;
 /// How many times the simulation re-executes an instruction that cannot complete
 /// before it fails the test: the RMM keeps resuming the realm at it.
 pub const MAX_REEXECUTIONS: u32 = 1000;
@@ -241,6 +249,8 @@ fn spawn(hw: Weak<SimHw>, program: RealmProgram) -> Thread {
                 traps,
                 regs: first.regs,
                 cpu: first.cpu,
+                t32_narrow: false,
+                serror_with_exception: None,
             };
             loop {
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -277,6 +287,12 @@ pub struct RealmCpu {
     traps: Sender<Trap>,
     regs: RealmRegs,
     cpu: CpuId,
+    /// In T32 state, whether the instructions the program executes are 16-bit
+    /// encodings ([`RealmCpu::set_t32_narrow`]).
+    t32_narrow: bool,
+    /// The syndrome of an SError that becomes pending as the realm takes its next
+    /// synchronous exception ([`RealmCpu::serror_with_next_exception`]).
+    serror_with_exception: Option<u64>,
 }
 
 /// The width of a single load or store.
@@ -332,6 +348,12 @@ impl RealmCpu {
     }
 
     fn trap(&mut self, kind: RealmTrap, esr: u64, far: u64, hpfar: u64) {
+        if let RealmTrap::Sync = kind {
+            if let Some(e) = self.serror_with_exception.take() {
+                // Pending from the exception's entry to EL2 on: PSTATE.A is set there.
+                self.hw().raise_serror(self.cpu, e);
+            }
+        }
         let t = Trap {
             regs: self.regs,
             kind,
@@ -354,6 +376,8 @@ impl RealmCpu {
     /// Takes pending physical exceptions for this CPU: an SError or FIQ the test raised,
     /// an IRQ the test raised, or an EL1 timer whose output CNTHCTL_EL2 does not mask.
     fn take_interrupts(&mut self) {
+        // Every instruction of the realm program starts here: a step at its EL.
+        super::pmu::tick(self.hw().cpu(self.cpu), self.el());
         loop {
             let hw = self.hw();
             let (kind, esr) = if let Some(esr) = hw.take_serror(self.cpu) {
@@ -375,12 +399,12 @@ impl RealmCpu {
     /// exception entry from `before.pstate` selects. If so, checks the entry against the
     /// architecture (ELR_EL1, SPSR_EL1, the handler's PSTATE, the EC's EL), returns the
     /// exception and "returns" from the handler past the instruction (an ERET to
-    /// ELR_EL1 + 4 with SPSR_EL1).
+    /// ELR_EL1 plus the instruction's length `len` with SPSR_EL1).
     ///
     /// # Panics
     /// If the realm was resumed at another synchronous vector, or the entry state is not
     /// the architecture's.
-    fn injected(&mut self, before: &RealmRegs) -> Option<RealmException> {
+    fn injected(&mut self, before: &RealmRegs, len: u64) -> Option<RealmException> {
         let vbar = self.read_sysreg(SysReg::VBAR_EL1) & !0x7FF;
         let (offset, want_pstate) = el1_exception_entry(
             before.pstate,
@@ -391,7 +415,7 @@ impl RealmCpu {
         );
         let pc = self.regs.pc;
         if pc != vbar.wrapping_add(offset) {
-            let resumed = [before.pc, before.pc.wrapping_add(4)];
+            let resumed = [before.pc, before.pc.wrapping_add(len)];
             for other in SYNC_VECTORS {
                 assert!(
                     pc != vbar.wrapping_add(other) || resumed.contains(&pc),
@@ -434,9 +458,24 @@ impl RealmCpu {
             );
         }
         // The realm's handler returns past the instruction.
-        self.regs.pc = e.elr.wrapping_add(4);
+        self.regs.pc = e.elr.wrapping_add(len);
         self.regs.pstate = e.spsr;
         Some(e)
+    }
+
+    /// An asynchronous error caused by what the realm just did (a store to a device,
+    /// say) makes an SError with syndrome `esr` pending on its CPU now: the realm takes
+    /// it to EL2 at its next instruction (HCR_EL2.AMO routes it there; PSTATE.A at EL1
+    /// does not mask an exception to a higher EL).
+    pub fn serror_now(&mut self, esr: u64) {
+        self.hw().raise_serror(self.cpu, esr);
+    }
+
+    /// An asynchronous error the realm caused becomes pending just as its next
+    /// instruction takes a synchronous exception to EL2 (an SMC, a trapped WFI, an
+    /// abort): the SError is pending at R-EL2, where exception entry masked it.
+    pub fn serror_with_next_exception(&mut self, esr: u64) {
+        self.serror_with_exception = Some(esr);
     }
 
     /// Sets PSTATE (SPSR layout) as the realm's own EL1 code would: `MSR SPSel`, `MSR
@@ -448,6 +487,59 @@ impl RealmCpu {
     /// The exception level the realm runs at (PSTATE.EL).
     fn el(&self) -> u64 {
         (self.regs.pstate >> 2) & 3
+    }
+
+    /// In T32 state (AArch32 EL0 with PSTATE.T set), makes the instructions the program
+    /// executes from now on 16-bit encodings (`narrow`) or 32-bit ones: a trapped one
+    /// reports ESR_EL2.IL 0 or 1, and the PE moves past it by 2 or 4 bytes. A64 and
+    /// A32 instructions are always 32 bits.
+    pub fn set_t32_narrow(&mut self, narrow: bool) {
+        self.t32_narrow = narrow;
+    }
+
+    /// The length in bytes of the instruction the realm executes next.
+    ///
+    /// # Panics
+    /// In AArch32 state at EL1 (HCR_EL2.RW makes EL1 AArch64: an exception return to
+    /// AArch32 EL1 is illegal) or on a CPU without AArch32 at EL0
+    /// (ID_AA64PFR0_EL1.EL0 \[3:0\] is not 0b0010).
+    fn insn_len(&self) -> u64 {
+        let p = self.regs.pstate;
+        if p & PSTATE_NRW == 0 {
+            return 4;
+        }
+        assert_eq!(self.el(), 0, "AArch32 state at EL1 with HCR_EL2.RW set");
+        assert_eq!(
+            self.read_sysreg(SysReg::ID_AA64PFR0_EL1) & 0xF,
+            0b0010,
+            "the simulated CPU does not implement AArch32 at EL0"
+        );
+        if p & PSTATE_T != 0 && self.t32_narrow {
+            2
+        } else {
+            4
+        }
+    }
+
+    /// ESR_ELx.ISS.SF of a store's data abort: 1 for a 64-bit register in AArch64
+    /// state; AArch32 registers are 32 bits.
+    fn sf(&self) -> u64 {
+        if self.regs.pstate & PSTATE_NRW == 0 {
+            1 << 15
+        } else {
+            0
+        }
+    }
+
+    /// ESR_EL2.IL of an exception the realm's next instruction takes that reports the
+    /// instruction's length (a trapped instruction, a data abort with a valid
+    /// instruction syndrome).
+    fn il(&self) -> u64 {
+        if self.insn_len() == 4 {
+            IL
+        } else {
+            0
+        }
     }
 
     /// Issues `smc #0` with x0 = `fid` and x1.. = `args`; returns x0..x30 after the
@@ -509,7 +601,7 @@ impl RealmCpu {
         let before = self.regs;
         self.regs.pc = before.pc.wrapping_add(4);
         self.trap_sync(ec::HVC64 << 26 | IL | imm as u64, 0, 0);
-        if let Some(e) = self.injected(&before) {
+        if let Some(e) = self.injected(&before, 4) {
             return Err(e);
         }
         assert_eq!(
@@ -531,13 +623,15 @@ impl RealmCpu {
         for _ in 0..MAX_REEXECUTIONS {
             self.take_interrupts();
             let before = self.regs;
+            let len = if esr & IL != 0 { 4 } else { 2 };
             self.trap_sync(esr, 0, 0);
-            if let Some(e) = self.injected(&before) {
+            if let Some(e) = self.injected(&before, len) {
                 return Err(e);
             }
-            if self.regs.pc == before.pc.wrapping_add(4) {
+            if self.regs.pc == before.pc.wrapping_add(len) {
                 return Ok(());
             }
+            self.assert_at(&before, len);
         }
         panic!(
             "the realm executed a trapped instruction (ESR {esr:#x}) {MAX_REEXECUTIONS} \
@@ -607,6 +701,18 @@ impl RealmCpu {
                 self.regs.pc = self.regs.pc.wrapping_add(4);
                 Ok(())
             }
+            El1Access::Redirected(reg) => {
+                if read {
+                    let v = sys.read(reg);
+                    if rt != 31 {
+                        self.regs.gprs[rt] = v;
+                    }
+                } else {
+                    sys.write(reg, if rt == 31 { 0 } else { self.regs.gprs[rt] });
+                }
+                self.regs.pc = self.regs.pc.wrapping_add(4);
+                Ok(())
+            }
             El1Access::TrapsToEl2 => {
                 drop(hw);
                 let esr = ec::SYSREG << 26 | IL | enc.iss() | (rt as u64) << 5 | read as u64;
@@ -637,13 +743,15 @@ impl RealmCpu {
                 };
             }
             let before = self.regs;
+            let len = self.insn_len();
             self.trap_sync(esr, ipa, (ipa >> 12) << 4);
-            if let Some(e) = self.injected(&before) {
+            if let Some(e) = self.injected(&before, len) {
                 return Err(e);
             }
-            if self.regs.pc == before.pc.wrapping_add(4) {
+            if self.regs.pc == before.pc.wrapping_add(len) {
                 return Ok(());
             }
+            self.assert_at(&before, len);
         }
         panic!(
             "the realm executed an access that faults (ESR {esr:#x} at {ipa:#x}) \
@@ -662,18 +770,45 @@ impl RealmCpu {
         self.hw().cpu(self.cpu).set_fp(value)
     }
 
-    /// Executes WFI: traps to EL2 if HCR_EL2.TWI is set, else completes at once.
+    /// Executes WFI: traps to EL2 if HCR_EL2.TWI is set, else completes at once. The
+    /// trap's syndrome has IL for the instruction's length (a 16-bit T32 WFI reports
+    /// IL 0), and the RMM must resume the realm past it: at the PC plus that length.
+    ///
+    /// # Panics
+    /// At EL0 with SCTLR_EL1.nTWI 0: the WFI traps to the realm's own EL1, which the
+    /// simulation does not model.
     pub fn wfi(&mut self) {
         self.take_interrupts();
-        if self.hw().cpu(self.cpu).read(SysReg::HCR_EL2) & (1 << 13) != 0 {
-            let pc = self.regs.pc;
-            self.trap_sync(ec::WFX << 26 | IL, 0, 0);
-            assert_eq!(
-                self.regs.pc,
-                pc.wrapping_add(4),
-                "the RMM must resume the realm after WFI"
+        if self.el() == 0 {
+            assert!(
+                self.read_sysreg(SysReg::SCTLR_EL1) & SCTLR_NTWI != 0,
+                "WFI at EL0 with SCTLR_EL1.nTWI 0 traps to EL1 (not modelled)"
             );
         }
+        let len = self.insn_len();
+        if self.hw().cpu(self.cpu).read(SysReg::HCR_EL2) & (1 << 13) != 0 {
+            let pc = self.regs.pc;
+            self.trap_sync(ec::WFX << 26 | self.il(), 0, 0);
+            assert_eq!(
+                self.regs.pc,
+                pc.wrapping_add(len),
+                "the RMM must resume the realm after the WFI ({len} bytes)"
+            );
+        } else {
+            self.regs.pc = self.regs.pc.wrapping_add(len);
+        }
+    }
+
+    /// Fails the test unless the realm was resumed at the instruction `before` names
+    /// (to execute it again): the RMM resumed it neither there, nor past the
+    /// instruction (`len` bytes), nor at an exception vector.
+    fn assert_at(&self, before: &RealmRegs, len: u64) {
+        assert_eq!(
+            self.regs.pc, before.pc,
+            "the RMM resumed the realm neither at the instruction ({:#x}) nor past its \
+             {len} bytes",
+            before.pc
+        );
     }
 
     /// The stage-2 configuration and VMID the RMM programmed on this CPU.
@@ -683,13 +818,16 @@ impl RealmCpu {
         super::tlb::stage2_regs(sys.read(SysReg::VTCR_EL2), sys.read(SysReg::VTTBR_EL2))
     }
 
-    fn abort_syndrome(fault: &AccessFault, write: bool, isv: u64) -> u64 {
+    /// The syndrome of a data abort: IL is the instruction's length when the
+    /// instruction syndrome `isv` is valid, and 1 without it (Arm ARM, ESR_ELx.IL).
+    fn abort_syndrome(&self, fault: &AccessFault, write: bool, isv: u64) -> u64 {
         let dfsc = match fault {
             AccessFault::Stage2(f) => f.fsc().unwrap_or(0) as u64,
             // A granule protection fault on the output: GPF (DFSC 0b101000).
             AccessFault::Gpf(_) => 0b10_1000,
         };
-        ec::DABT_LOWER << 26 | IL | isv | (write as u64) << 6 | dfsc
+        let il = if isv != 0 { self.il() } else { IL };
+        ec::DABT_LOWER << 26 | il | isv | (write as u64) << 6 | dfsc
     }
 
     /// One translated access of at most a page; `Err` is the fault.
@@ -702,14 +840,16 @@ impl RealmCpu {
     /// Takes the data abort `f` of an access at `ipa` to EL2 with instruction syndrome
     /// `iss` (0 when the access reports none) and says how the realm was resumed.
     fn abort(&mut self, f: &AccessFault, ipa: u64, write: bool, iss: u64) -> Resumed {
-        let esr = Self::abort_syndrome(f, write, iss);
+        let esr = self.abort_syndrome(f, write, iss);
         let before = self.regs;
+        let len = self.insn_len();
         self.trap_sync(esr, ipa, (ipa >> 12) << 4);
-        if let Some(e) = self.injected(&before) {
+        if let Some(e) = self.injected(&before, len) {
             Resumed::Injected(e)
-        } else if self.regs.pc == before.pc.wrapping_add(4) {
+        } else if self.regs.pc == before.pc.wrapping_add(len) {
             Resumed::SteppedOver
         } else {
+            self.assert_at(&before, len);
             Resumed::Retry
         }
     }
@@ -755,6 +895,10 @@ impl RealmCpu {
         sign_extend: bool,
         sf: bool,
     ) -> Result<u64, RealmException> {
+        assert!(
+            !sf || self.regs.pstate & PSTATE_NRW == 0,
+            "AArch32 has no 64-bit target registers"
+        );
         loop {
             self.take_interrupts();
             let mut b = [0u8; 8];
@@ -765,7 +909,7 @@ impl RealmCpu {
                     if srt != 31 {
                         self.regs.gprs[srt] = v;
                     }
-                    self.regs.pc = self.regs.pc.wrapping_add(4);
+                    self.regs.pc = self.regs.pc.wrapping_add(self.insn_len());
                     return Ok(v);
                 }
                 Err(f) => {
@@ -806,11 +950,11 @@ impl RealmCpu {
             let mut b = value.to_le_bytes();
             match self.access_once(ipa, &mut b[..n], true) {
                 Ok(()) => {
-                    self.regs.pc = self.regs.pc.wrapping_add(4);
+                    self.regs.pc = self.regs.pc.wrapping_add(self.insn_len());
                     return Ok(());
                 }
                 Err(f) => {
-                    let iss = 1 << 24 | (size as u64) << 22 | (srt as u64) << 16 | 1 << 15;
+                    let iss = 1 << 24 | (size as u64) << 22 | (srt as u64) << 16 | self.sf();
                     match self.abort(&f, ipa, true, iss) {
                         Resumed::Injected(e) => return Err(e),
                         Resumed::SteppedOver => return Ok(()),
@@ -840,8 +984,9 @@ impl RealmCpu {
             drop(hw);
             let esr = ec::IABT_LOWER << 26 | IL | fault.fsc().unwrap_or(0) as u64;
             let before = self.regs;
+            let len = self.insn_len();
             self.trap_sync(esr, ipa, (ipa >> 12) << 4);
-            if let Some(e) = self.injected(&before) {
+            if let Some(e) = self.injected(&before, len) {
                 return Err(e);
             }
         }

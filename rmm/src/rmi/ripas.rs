@@ -120,22 +120,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let size = entry_size(w.level());
         let table_base = base & !(size * ENTRIES as u64 - 1);
         let first = entry_index(base, w.level());
-        let mut scan_end = table_base + ENTRIES as u64 * size;
-        for i in first..ENTRIES {
-            let at = table_base + i as u64 * size;
-            if at >= top {
-                break;
-            }
-            let stop = match w.read_entry(&self.arch, i) {
-                Rtte::Table(_) => true,
-                e => !req.change_destroyed && entry_ripas(e) == Some(RmiRipas::Destroyed),
-            };
-            if stop {
-                scan_end = at;
-                break;
-            }
-        }
-        let scan_end = scan_end.min(top);
+        let scan_end = w.scan_until(&self.arch, base, top, |e| match e {
+            Rtte::Table(_) => true,
+            e => !req.change_destroyed && entry_ripas(e) == Some(RmiRipas::Destroyed),
+        });
         let walk_top = scan_end & !(size - 1);
         // no_progress
         if walk_top == base && ripas != req.value {

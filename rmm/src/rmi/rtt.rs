@@ -390,19 +390,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // walk_top: the first TABLE entry, the end of this RTT, or top; entry aligned.
         let size = entry_size(w.level());
         let first = entry_index(base, w.level());
-        let table_end = (base & !(size * ENTRIES as u64 - 1)) + size * ENTRIES as u64;
-        let mut walk_top = table_end.min(top) & !(size - 1);
-        for i in first..ENTRIES {
-            let e = w.read_entry(&self.arch, i);
-            let at = base + (i - first) as u64 * size;
-            if at >= walk_top {
-                break;
-            }
-            if let Rtte::Table(_) = e {
-                walk_top = at;
-                break;
-            }
-        }
+        let walk_top =
+            w.scan_until(&self.arch, base, top, |e| matches!(e, Rtte::Table(_))) & !(size - 1);
         // no_progress
         if walk_top == base {
             return Err(RmiError::Rtt(w.level()));

@@ -33,7 +33,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         ctx.rec.host_call_pending = 1;
         ctx.rec.host_call_ipa = ipa;
-        ctx.rec.last_exit = LastExit::HostCall as u8;
+        ctx.rec.last_exit = LastExit::HostCall.raw();
         ctx.regs.gprs[0] = RsiStatus::Success.raw();
         ctx.exit_host_call(call.imm, &call.gprs);
         Step::Exit

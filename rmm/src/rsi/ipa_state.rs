@@ -10,9 +10,8 @@ use platform::Arch;
 use rmi_abi::enums::RmiRipas;
 use rsi_abi::{RsiRipas, RsiRipasChangeFlags, RsiStatus};
 
-use crate::granule::RdKind;
 use crate::rec::LastExit;
-use crate::rtt::geometry::{entry_index, entry_size, ENTRIES, PAGE_LEVEL};
+use crate::rtt::geometry::PAGE_LEVEL;
 use crate::rtt::walk::walk;
 use crate::rtt::{RttGeometry, Rtte};
 use crate::run::{RunCtx, Step};
@@ -71,28 +70,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The RIPAS at the Protected IPA `base` and the end of the run of entries sharing
     /// it in the RTT the walk reached, capped at `top`. Locks the RD, then walks.
     fn ripas_run(&self, ctx: &RunCtx<'_>, base: u64, top: u64) -> (u64, RmiRipas) {
-        let mut rd = self
-            .granules
-            .lock_as::<RdKind>(ctx.rd)
-            .unwrap_or_else(|e| panic!("a running REC's RD {} is not an RD ({e:?})", ctx.rd));
+        let mut rd = self.lock_running_rd(ctx.rd);
         let realm = self.realm_info(&mut rd);
         let mut w = walk(&self.arch, &self.granules, &realm, base, PAGE_LEVEL);
         let ripas = entry_ripas(w.entry())
             .unwrap_or_else(|| panic!("protected IPA {base:#x} has RTT entry {:?}", w.entry()));
-        let size = entry_size(w.level());
-        let table_base = base & !(size * ENTRIES as u64 - 1);
-        let mut end = table_base + ENTRIES as u64 * size;
-        for i in entry_index(base, w.level()) + 1..ENTRIES {
-            let at = table_base + i as u64 * size;
-            if at >= top {
-                break;
-            }
-            if entry_ripas(w.read_entry(&self.arch, i)) != Some(ripas) {
-                end = at;
-                break;
-            }
-        }
-        (end.min(top), ripas)
+        let end = w.scan_until(&self.arch, base, top, |e| entry_ripas(e) != Some(ripas));
+        (end, ripas)
     }
 
     /// DEN0137 1.0, B5.3.6 RSI_IPA_STATE_SET (x1 base, x2 top, x3 RIPAS, x4 flags).
@@ -128,7 +112,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         rec.ripas_top = top;
         rec.ripas_value = value.raw();
         rec.ripas_change_destroyed = flags.change_destroyed() as u8;
-        rec.last_exit = LastExit::RipasChange as u8;
+        rec.last_exit = LastExit::RipasChange.raw();
         ctx.exit_ripas_change(base, top, value);
         Step::Exit
     }

@@ -6,7 +6,6 @@ use platform::Arch;
 use rsi_abi::measurement::{MAX_MEASUREMENT_SIZE, MEASUREMENT_SLOTS};
 use rsi_abi::RsiStatus;
 
-use crate::granule::RdKind;
 use crate::measurement::Measurement;
 use crate::realm::rd_mut;
 use crate::run::{RunCtx, Step};
@@ -55,10 +54,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ctx: &RunCtx<'_>,
         f: impl FnOnce(&mut crate::realm::Rd) -> R,
     ) -> R {
-        let mut rd = self
-            .granules
-            .lock_as::<RdKind>(ctx.rd)
-            .unwrap_or_else(|e| panic!("a running REC's RD {} is not an RD ({e:?})", ctx.rd));
+        let mut rd = self.lock_running_rd(ctx.rd);
         let r = f(rd_mut(&mut self.arch.map_realm(&mut rd)));
         r
     }

@@ -103,7 +103,7 @@ impl RunCtx<'_> {
         self.regs.gprs[0] = x0;
         self.regs.gprs[1..4].fill(0);
         self.rec.psci_pending = 0;
-        self.rec.last_exit = LastExit::Psci as u8;
+        self.rec.last_exit = LastExit::Psci.raw();
         self.exit_psci(fid, args);
         Step::Exit
     }
@@ -116,7 +116,7 @@ impl RunCtx<'_> {
         self.regs.gprs[1..4].copy_from_slice(&args);
         self.rec.psci_pending = 1;
         self.rec.psci_target = args[0];
-        self.rec.last_exit = LastExit::Psci as u8;
+        self.rec.last_exit = LastExit::Psci.raw();
         self.exit_psci(fid, args);
         Step::Exit
     }

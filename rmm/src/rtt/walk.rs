@@ -161,6 +161,18 @@ impl<'g> Walk<'g> {
         skip_non_live(arch, &mut self.rtt, level, self.format, ipa)
     }
 
+    /// [`scan_entries`] in the RTT the walk stopped in, from `ipa`, below `top`.
+    pub fn scan_until(
+        &mut self,
+        arch: &impl Arch,
+        ipa: u64,
+        top: u64,
+        stop: impl FnMut(Rtte) -> bool,
+    ) -> u64 {
+        let level = self.level;
+        scan_entries(arch, &mut self.rtt, level, self.format, ipa, top, stop)
+    }
+
     /// The protected granule containing `ipa` that the entry the walk stopped at maps, if
     /// it is ASSIGNED with RIPAS RAM, and the offset of `ipa` within that granule. The
     /// entry is read again under the lock: the proof follows the table, not a copy.
@@ -211,19 +223,42 @@ pub fn skip_non_live<A: Arch>(
     fmt: DescFormat,
     ipa: u64,
 ) -> u64 {
+    scan_entries(arch, rtt, level, fmt, ipa, u64::MAX, Rtte::is_live)
+}
+
+/// The one scan of consecutive RTT entries: the IPA of the first entry of the level
+/// `level` RTT at `rtt`, from the one containing `ipa` on and starting below `top`, for
+/// which `stop` holds; otherwise the end of that RTT's range or `top`, whichever is
+/// lower. The spec's `RttSkipNonLiveEntries` and `RttSkipEntriesWithRipas`, the
+/// `walk_top` of RMI_RTT_INIT_RIPAS and the run RSI_IPA_STATE_GET reports are this scan
+/// with different `stop`s.
+pub fn scan_entries<A: Arch>(
+    arch: &A,
+    rtt: &mut Locked<'_, RttKind>,
+    level: Level,
+    fmt: DescFormat,
+    ipa: u64,
+    top: u64,
+    mut stop: impl FnMut(Rtte) -> bool,
+) -> u64 {
     let size = entry_size(level);
     let n = entries_at(level);
     let table_base = ipa & !(size * n as u64 - 1);
+    let first = ((ipa >> size.trailing_zeros()) as usize) & (n - 1);
+    let pa = rtt.pa();
     let mut m = arch.map_realm(rtt);
     let entries = entries_mut(&mut m);
-    let first = ((ipa >> size.trailing_zeros()) as usize) & (n - 1);
-    let live = entries[first..n]
-        .iter()
-        .position(|&d| Rtte::decode(d, level, fmt).is_some_and(Rtte::is_live));
-    if let Some(i) = live {
-        return table_base + (first + i) as u64 * size;
+    for (i, &desc) in entries.iter().enumerate().take(n).skip(first) {
+        let at = table_base + i as u64 * size;
+        if at >= top {
+            return top;
+        }
+        let entry = Rtte::decode(desc, level, fmt).unwrap_or_else(|| corrupt(pa, i, desc));
+        if stop(entry) {
+            return at;
+        }
     }
-    table_base + n as u64 * size
+    (table_base + n as u64 * size).min(top)
 }
 
 /// An RTT entry that does not decode: the tables hold only descriptors this RMM wrote,

@@ -119,16 +119,57 @@ pub mod mdcr {
     pub const TPMS: u64 = 1 << 14;
     /// Trap the trace filter controls (FEAT_TRF).
     pub const TTRF: u64 = 1 << 19;
+    /// HPMD \[17\] (FEAT_PMUv3p1): event counting prohibited at EL2 (the counters below
+    /// HPMN; with PMCR_EL0.DP the cycle counter too).
+    pub const HPMD: u64 = 1 << 17;
+    /// HCCD \[23\] (FEAT_PMUv3p5): cycle counting prohibited at EL2.
+    pub const HCCD: u64 = 1 << 23;
 }
+
+/// The EL2 counting prohibitions the CPU implements: MDCR_EL2.HPMD (FEAT_PMUv3p1) and
+/// HCCD (FEAT_PMUv3p5).
+fn mdcr_el2_counting_prohibited(f: &CpuFeatures) -> u64 {
+    let mut v = 0;
+    if f.pmu_v3p1() {
+        v |= mdcr::HPMD;
+    }
+    if f.pmu_v3p5() {
+        v |= mdcr::HCCD;
+    }
+    v
+}
+
+/// MDCR_EL2 of the RMM itself, set at boot on every CPU (EL3 switches MDCR_EL2 between
+/// the worlds, so this is the Realm world's): `current` with HPMD and HCCD where
+/// implemented, so that no counter the Normal world programs counts the RMM's own
+/// execution at R-EL2, and with a PMU of `pmcr_n` event counters (PMCR_EL0.N, at least
+/// one) HPMN = N: every counter is in the first range, the one HPMD covers.
+pub fn mdcr_rmm(f: &CpuFeatures, current: u64, pmcr_n: u64) -> u64 {
+    let mut v = current | mdcr_el2_counting_prohibited(f);
+    if f.pmu_v3() && pmcr_n != 0 {
+        v = v & !mdcr::HPMN_MASK | pmcr_n & mdcr::HPMN_MASK;
+    }
+    v
+}
+
+/// PMCNTENCLR_EL0 that disables every counter: the cycle counter (bit 31) and the
+/// event counters (bits 30:0; the bits of counters not implemented are RAZ/WI).
+pub const PMCNTEN_ALL: u64 = 0xFFFF_FFFF;
 
 /// MDCR_EL2 while a realm runs, from the value outside the realm: HPMN kept, the PMU
 /// (not offered to realms: RMI_FEATURES reports PMU_EN 0) and the self-hosted debug,
 /// profiling and trace registers trapped (UNDEFINED for the realm; the breakpoint and
-/// watchpoint registers are the Normal world's, which EL3 does not switch). TDE and the
-/// EL2 counting controls are 0.
+/// watchpoint registers are the Normal world's, which EL3 does not switch); counting at
+/// EL2 prohibited (HPMD, HCCD where implemented; the run loop also disables every
+/// counter for the run, which covers the realm's EL1 and EL0). TDE and HPME are 0.
 pub fn mdcr_realm(f: &CpuFeatures, outside: u64) -> u64 {
-    let mut v =
-        outside & mdcr::HPMN_MASK | mdcr::TPMCR | mdcr::TPM | mdcr::TDA | mdcr::TDOSA | mdcr::TDRA;
+    let mut v = outside & mdcr::HPMN_MASK
+        | mdcr::TPMCR
+        | mdcr::TPM
+        | mdcr::TDA
+        | mdcr::TDOSA
+        | mdcr::TDRA
+        | mdcr_el2_counting_prohibited(f);
     if f.spe {
         v |= mdcr::TPMS;
     }
@@ -153,6 +194,7 @@ mod tests {
 
     fn features(ras: bool, lor: bool, spe: bool, trf: bool) -> CpuFeatures {
         CpuFeatures {
+            pmuver: 0,
             pa_bits: 48,
             vmid_bits: 16,
             brps: 5,
@@ -209,5 +251,25 @@ mod tests {
             mdcr_realm(&features(false, false, true, true), 6),
             6 | base & !0x1F | 1 << 14 | 1 << 19
         );
+        // HPMD 17 with PMUv3p1 (0b0100), HCCD 23 with PMUv3p5 (0b0110).
+        let p1 = CpuFeatures {
+            pmuver: 0b0100,
+            ..features(false, false, false, false)
+        };
+        let p5 = CpuFeatures {
+            pmuver: 0b0111,
+            ..p1
+        };
+        assert_eq!(mdcr_realm(&p1, 0), base & !0x1F | 1 << 17);
+        assert_eq!(mdcr_realm(&p5, 0), base & !0x1F | 1 << 17 | 1 << 23);
+        // At boot: HPMN = N, the prohibitions, the rest kept; nothing without PMUv3.
+        assert_eq!(mdcr_rmm(&p5, 1 << 9 | 3, 8), 1 << 9 | 8 | 1 << 17 | 1 << 23);
+        let none = features(false, false, false, false);
+        assert_eq!(mdcr_rmm(&none, 1 << 9 | 3, 8), 1 << 9 | 3);
+        let imp_def = CpuFeatures {
+            pmuver: 0xF,
+            ..none
+        };
+        assert_eq!(mdcr_rmm(&imp_def, 3, 8), 3);
     }
 }

@@ -52,7 +52,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         flags: RmiRecEnterFlags,
     ) -> Step {
         let last = ctx.rec.last_exit();
-        ctx.rec.last_exit = LastExit::Other as u8;
+        ctx.rec.last_exit = LastExit::Other.raw();
         let abort_at_unprotected =
             matches!(last, LastExit::EmulatableAbort | LastExit::UnprotectedAbort);
         if flags.inject_sea() && abort_at_unprotected {
@@ -69,7 +69,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     ctx.regs.gprs[srt] = extend_load(e, enter.gprs[0]);
                 }
             }
-            ctx.step_over();
+            ctx.step_over(e);
         }
 
         // ---- RSI_IPA_STATE_SET (A5.4, B5.3.6, B3.40 RecRipasChangeResponse) ----

@@ -33,6 +33,11 @@ pub mod esr {
     pub const FSC_MASK: u64 = 0x3F;
     /// Trapped instruction type for WFx [1:0] (WFI 00, WFE 01, WFIT 10, WFET 11).
     pub const TI_MASK: u64 = 3;
+    /// SError ISS (Arm ARM, "ISS encoding for an SError exception"): IDS [24], the
+    /// ISS [23:0] is IMPLEMENTATION DEFINED syndrome.
+    pub const IDS: u64 = 1 << 24;
+    /// SError ISS: asynchronous error type [12:10] (with IDS 0).
+    pub const AET_MASK: u64 = 7 << 10;
 }
 
 impl RunCtx<'_> {
@@ -89,10 +94,20 @@ impl RunCtx<'_> {
         });
     }
 
-    /// REC exit due to an SError: the syndrome's class and ISS.
+    /// DEN0137 1.0, A4.3.10 (RLRCFP): REC exit due to SError: exit.esr holds EC,
+    /// ISS.IDS, ISS.AET, ISS.EA and ISS.DFSC of ESR_EL2, and nothing else (IL, IESB and
+    /// the RES0 or later-architecture bits are zero). With IDS set, ISS [23:0] is
+    /// IMPLEMENTATION DEFINED syndrome: the AET, EA and DFSC fields do not exist in that
+    /// encoding, so only EC and IDS are reported (the PE's own error syndrome is not the
+    /// host's to see through the realm's exit).
     pub fn exit_serror(&mut self, esr_el2: u64) {
         self.set_reason(RmiRecExitReason::Serror);
-        self.exit.esr = esr_el2;
+        let keep = if esr_el2 & esr::IDS != 0 {
+            esr::EC_MASK | esr::IDS
+        } else {
+            esr::EC_MASK | esr::AET_MASK | esr::EA | esr::FSC_MASK
+        };
+        self.exit.esr = esr_el2 & keep;
     }
 
     /// A REC exit due to a data abort the RMM met on the realm's behalf, accessing an

@@ -16,6 +16,11 @@ use super::RunCtx;
 use crate::Rmm;
 
 /// A synchronous exception the RMM takes to the realm's EL1.
+///
+/// ESR_EL1.IL is 1 for every one of them, also when the realm's instruction was a
+/// 16-bit T32 one: the Arm ARM (DDI 0487L, D24.2.40, ESR_EL1.IL) has IL 1 for an
+/// exception reported with EC 0x00, for an Instruction Abort and for a Data Abort
+/// whose ISV is 0, and the injected aborts report no instruction syndrome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Injection {
     /// An Undefined Instruction exception: ESR_EL1.EC 0x00 ("unknown reason"), IL 1

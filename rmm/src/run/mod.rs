@@ -87,6 +87,12 @@ struct Outside {
     cntvoff: u64,
     /// With FEAT_HCX.
     hcrx: Option<u64>,
+    /// With FEAT_PMUv3: the Normal world's counter enables (PMCNTENSET_EL0), all
+    /// cleared for the run.
+    pmcnten: Option<u64>,
+    /// With FEAT_RAS: VDISR_EL2, the deferred virtual SError record that is EL1's
+    /// DISR_EL1 while HCR_EL2.AMO is set (the REC's is loaded for the run).
+    vdisr: Option<u64>,
 }
 
 /// VTCR_EL2 for a realm (Arm ARM D24.2, VTCR_EL2; D8.2, Table D8-19): T0SZ \[5:0\] from
@@ -192,7 +198,19 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         for (v, &r) in host_el1.iter_mut().zip(EL1_REGS.iter()) {
             *v = self.arch.read_sysreg(cpu, r);
         }
+        // The Normal world's deferred error record (EL3 does not switch DISR_EL1): kept,
+        // and clear while the REC runs, so that a record found after an exit is the
+        // realm's.
+        let host_disr = self.features.ras.then(|| {
+            let v = self.arch.read_sysreg(cpu, SysReg::DISR_EL1);
+            self.arch.write_sysreg(cpu, SysReg::DISR_EL1, 0);
+            v
+        });
         let outside = self.enter_controls(cpu, flags);
+        if outside.vdisr.is_some() {
+            self.arch
+                .write_sysreg(cpu, SysReg::VDISR_EL2, ctx.rec.vdisr);
+        }
         for (&r, &v) in EL1_REGS.iter().zip(ctx.rec.el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
@@ -217,7 +235,17 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 if let Step::Exit = self.check_timers(&mut ctx) {
                     break;
                 }
+                if self.serror_pending(cpu) {
+                    // Not the realm's (it has not run since the last exit synchronised
+                    // its errors): the realm is not entered, and the SError stays
+                    // pending for the host to take.
+                    ctx.exit_interrupt(false);
+                    break;
+                }
                 let t = self.arch.run_realm(cpu, &mut ctx.regs);
+                if let Some(Step::Exit) = self.deferred_serror(&mut ctx, t) {
+                    break;
+                }
                 if let Step::Exit = self.handle_trap(&mut ctx, t) {
                     break;
                 }
@@ -234,7 +262,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         for (&r, &v) in EL1_REGS.iter().zip(host_el1.iter()) {
             self.arch.write_sysreg(cpu, r, v);
         }
+        if outside.vdisr.is_some() {
+            ctx.rec.vdisr = self.arch.read_sysreg(cpu, SysReg::VDISR_EL2);
+        }
         self.leave_controls(cpu, &outside);
+        if let Some(v) = host_disr {
+            self.arch.write_sysreg(cpu, SysReg::DISR_EL1, v);
+        }
         self.arch.save_fp(cpu, &mut ctx.rec.fp);
         self.arch.load_fp(cpu, host_fp);
         if host_sve_live {
@@ -245,7 +279,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// Sets the EL2 controls for the realm ([`control`]): HCR_EL2 (WFI/WFE traps as
     /// the host asked), MDCR_EL2, VPIDR_EL2 (the CPU's MIDR), CNTVOFF_EL2 and, with
-    /// FEAT_HCX, HCRX_EL2. Returns what they were.
+    /// FEAT_HCX, HCRX_EL2; with FEAT_PMUv3 disables every PMU counter. Returns what
+    /// they were (and, with FEAT_RAS, VDISR_EL2, which the caller loads with the
+    /// REC's).
     fn enter_controls(&self, cpu: CpuId, flags: RmiRecEnterFlags) -> Outside {
         let read = |r| self.arch.read_sysreg(cpu, r);
         let outside = Outside {
@@ -255,6 +291,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             vpidr: read(SysReg::VPIDR_EL2),
             cntvoff: read(SysReg::CNTVOFF_EL2),
             hcrx: self.features.hcx.then(|| read(SysReg::HCRX_EL2)),
+            vdisr: self.features.ras.then(|| read(SysReg::VDISR_EL2)),
+            pmcnten: self.features.pmu_v3().then(|| read(SysReg::PMCNTENSET_EL0)),
         };
         let mut hcr = control::hcr_realm(&self.features);
         if flags.trap_wfi() {
@@ -264,6 +302,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             hcr |= HCR_TWE;
         }
         let write = |r, v| self.arch.write_sysreg(cpu, r, v);
+        // No counter the Normal world programmed counts the realm (at EL1 or EL0,
+        // which MDCR_EL2 cannot exclude, nor the host's filters reliably: the host
+        // sets them) or the RMM while the REC runs.
+        if outside.pmcnten.is_some() {
+            write(SysReg::PMCNTENCLR_EL0, control::PMCNTEN_ALL);
+        }
         write(
             SysReg::MDCR_EL2,
             control::mdcr_realm(&self.features, outside.mdcr),
@@ -277,7 +321,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         outside
     }
 
-    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, and CNTHCTL_EL2.
+    /// Puts back the EL2 controls [`Rmm::enter_controls`] changed, CNTHCTL_EL2, the PMU
+    /// counter enables and, with FEAT_RAS, VDISR_EL2.
     fn leave_controls(&self, cpu: CpuId, o: &Outside) {
         let write = |r, v| self.arch.write_sysreg(cpu, r, v);
         write(SysReg::HCR_EL2, o.hcr);
@@ -288,6 +333,45 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if let Some(v) = o.hcrx {
             write(SysReg::HCRX_EL2, v);
         }
+        if let Some(v) = o.vdisr {
+            write(SysReg::VDISR_EL2, v);
+        }
+        if let Some(v) = o.pmcnten {
+            write(SysReg::PMCNTENSET_EL0, v);
+        }
+    }
+
+    /// Whether a physical SError is pending on `cpu` (ISR_EL1.A at EL2: R-EL2 runs with
+    /// PSTATE.A set, so it waits there).
+    fn serror_pending(&self, cpu: CpuId) -> bool {
+        self.arch.read_sysreg(cpu, SysReg::ISR_EL1) & ISR_A != 0
+    }
+
+    /// With FEAT_RAS: an SError of the realm that was pending when it took exception
+    /// `t` to R-EL2, which the Error Synchronization Barrier at the lower-EL vector
+    /// (and, with FEAT_IESB, at exception entry) deferred into DISR_EL1. It is the
+    /// REC's exit (A4.3.10), with DISR_EL1's syndrome; the record is cleared. The
+    /// exception `t` is not handled: its instruction executes again when the REC is
+    /// entered again (a trapped SMC, WFx, MSR/MRS and an abort return to the
+    /// instruction itself), except HVC, whose preferred return address is the next
+    /// instruction: the PC is moved back to it.
+    fn deferred_serror(&self, ctx: &mut RunCtx<'_>, t: platform::RealmTrap) -> Option<Step> {
+        if !self.features.ras {
+            return None;
+        }
+        let disr = self.arch.read_sysreg(ctx.cpu, SysReg::DISR_EL1);
+        if disr & DISR_A == 0 {
+            return None;
+        }
+        self.arch.write_sysreg(ctx.cpu, SysReg::DISR_EL1, 0);
+        if let platform::RealmTrap::Sync = t {
+            let esr = self.arch.read_sysreg(ctx.cpu, SysReg::ESR_EL2);
+            if (esr & exit::esr::EC_MASK) >> 26 == trap::EC_HVC64 {
+                ctx.step_back();
+            }
+        }
+        ctx.exit_serror(EC_SERROR << 26 | exit::esr::IL | disr & DISR_SYNDROME);
+        Some(Step::Exit)
     }
 
     /// DEN0137 1.0, A6.2: before the realm runs, an EL1 timer whose output is asserted
@@ -329,6 +413,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ctx.rec.pstate = ctx.regs.pstate;
     }
 }
+
+/// ISR_EL1.A \[8\]: a physical SError is pending (read at EL2).
+const ISR_A: u64 = 1 << 8;
+/// DISR_EL1.A \[31\]: an SError was deferred by an ESB.
+const DISR_A: u64 = 1 << 31;
+/// DISR_EL1 \[24:0\]: the deferred SError's syndrome, in ESR_ELx.ISS's layout (IDS,
+/// AET, EA, DFSC).
+const DISR_SYNDROME: u64 = 0x1FF_FFFF;
+/// ESR_ELx.EC of an SError interrupt.
+const EC_SERROR: u64 = 0x2F;
 
 /// CNTHCTL_EL2.CNTVMASK (FEAT_RME): masks the EL1 virtual timer's output.
 const CNTHCTL_CNTVMASK_SHIFT: u32 = 18;

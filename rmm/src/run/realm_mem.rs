@@ -17,7 +17,7 @@ use platform::{Arch, PhysAddr};
 use rmi_abi::enums::RmiRipas;
 use rmi_abi::GRANULE_SIZE;
 
-use crate::granule::RdKind;
+use crate::granule::{Locked, RdKind};
 use crate::rtt::geometry::{Level, PAGE_LEVEL};
 use crate::rtt::walk::{walk, Walk, WalkTarget};
 use crate::rtt::Rtte;
@@ -82,6 +82,16 @@ impl<A: Arch> RealmPage<'_, '_, '_, A> {
 }
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
+    /// Locks the RD of a running REC's realm. A REC holds a reference on its RD
+    /// (RMI_REALM_DESTROY fails `realm_live` while any REC exists), so the granule at `rd` is an
+    /// RD for as long as the REC runs: anything else is a broken invariant, not a host
+    /// error, and stops the RMM.
+    pub(crate) fn lock_running_rd(&self, rd: PhysAddr) -> Locked<'_, RdKind> {
+        self.granules
+            .lock_as::<RdKind>(rd)
+            .unwrap_or_else(|e| panic!("a running REC's RD {rd} is not an RD ({e:?})"))
+    }
+
     /// Runs `f` on the realm granule that backs the protected `ipa` of the realm at `rd`
     /// (if its RIPAS is RAM and a DATA granule is mapped there), with the offset of `ipa`
     /// in the granule. The RD and the RTT entry mapping the granule stay locked while `f`
@@ -92,10 +102,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ipa: u64,
         f: impl FnOnce(&mut RealmPage<'_, '_, '_, A>) -> R,
     ) -> Result<R, RealmMemError> {
-        let mut rd_lock = self
-            .granules
-            .lock_as::<RdKind>(rd)
-            .unwrap_or_else(|e| panic!("a running REC's RD {rd} is not an RD ({e:?})"));
+        let mut rd_lock = self.lock_running_rd(rd);
         let realm = self.realm_info(&mut rd_lock);
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
         classify(&w)?;
@@ -113,10 +120,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Whether the protected `ipa` of the realm at `rd` is mapped realm memory (RIPAS
     /// RAM, ASSIGNED), as the RTT says now; nothing is accessed.
     pub(crate) fn ipa_mapping(&self, rd: PhysAddr, ipa: u64) -> Result<(), RealmMemError> {
-        let mut rd_lock = self
-            .granules
-            .lock_as::<RdKind>(rd)
-            .unwrap_or_else(|e| panic!("a running REC's RD {rd} is not an RD ({e:?})"));
+        let mut rd_lock = self.lock_running_rd(rd);
         let realm = self.realm_info(&mut rd_lock);
         classify(&walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL))
     }

@@ -36,6 +36,9 @@ mod ec {
     pub const DABT_LOWER: u64 = 0x24;
 }
 
+/// ESR_EL2.EC of an HVC from AArch64 ([`ec::HVC64`]).
+pub(super) const EC_HVC64: u64 = ec::HVC64;
+
 /// ESR_EL2.ISS of a trapped SMC: imm16 [15:0].
 const SMC_IMM_MASK: u64 = 0xFFFF;
 
@@ -93,13 +96,25 @@ impl FaultStatus {
 }
 
 /// Size of an A64 instruction.
-const INSN_SIZE: u64 = 4;
+const A64_INSN_SIZE: u64 = 4;
+
+/// The length of the instruction an exception with syndrome `esr_el2` was taken on
+/// (Arm ARM, ESR_ELx.IL): 2 bytes for a 16-bit T32 instruction (IL 0; a realm's EL0 may
+/// run AArch32), else 4.
+pub(crate) fn insn_size(esr_el2: u64) -> u64 {
+    if esr_el2 & esr::IL != 0 {
+        4
+    } else {
+        2
+    }
+}
 
 impl RunCtx<'_> {
-    /// Moves the realm's PC past the instruction it trapped on. The PC wraps at the top
-    /// of the address space, as the PE's does.
-    pub(crate) fn step_over(&mut self) {
-        self.regs.pc = self.regs.pc.wrapping_add(INSN_SIZE);
+    /// Moves the realm's PC past the instruction it trapped on, whose syndrome is
+    /// `esr_el2`: by its length ([`insn_size`]). The PC wraps at the top of the address
+    /// space, as the PE's does.
+    pub(crate) fn step_over(&mut self, esr_el2: u64) {
+        self.regs.pc = self.regs.pc.wrapping_add(insn_size(esr_el2));
     }
 
     /// Writes general-purpose register `rt` of the realm as an instruction with that
@@ -112,9 +127,11 @@ impl RunCtx<'_> {
 
     /// Moves the realm's PC back to the instruction before it (an SMC that is to be
     /// executed again, an HVC whose exception returns to it), wrapping like
-    /// [`RunCtx::step_over`].
+    /// [`RunCtx::step_over`]. Both are A64 instructions: ESR_EL2.EC 0x17 and 0x16 are
+    /// taken from AArch64 state only (SMC and HVC are UNDEFINED at EL0, the one EL a
+    /// realm may run in AArch32), so the instruction is 4 bytes.
     pub(crate) fn step_back(&mut self) {
-        self.regs.pc = self.regs.pc.wrapping_sub(INSN_SIZE);
+        self.regs.pc = self.regs.pc.wrapping_sub(A64_INSN_SIZE);
     }
 }
 
@@ -144,7 +161,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         match (e & esr::EC_MASK) >> 26 {
             ec::SMC64 => {
                 // A trapped SMC returns to the instruction itself: step over it.
-                ctx.step_over();
+                ctx.step_over(e);
                 if e & SMC_IMM_MASK != 0 {
                     // SMCCC calls use SMC #0; no function is reached through another
                     // immediate.
@@ -153,7 +170,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 self.handle_smc(ctx)
             }
             ec::WFX => {
-                ctx.step_over();
+                ctx.step_over(e);
                 ctx.exit_wfx(e);
                 Step::Exit
             }
@@ -192,14 +209,14 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                     self.arch.read_sysreg(ctx.cpu, r)
                 });
             ctx.write_gpr(rt, v);
-            ctx.step_over();
+            ctx.step_over(e);
             return Step::Resume;
         }
         if debug_regs::is_raz_wi(enc) {
             if !write {
                 ctx.write_gpr(rt, debug_regs::read_value(enc));
             }
-            ctx.step_over();
+            ctx.step_over(e);
             return Step::Resume;
         }
         if !(write && sysreg_iss::HOST_EMULATED_WRITES.contains(&reg)) {
@@ -207,7 +224,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Step::Resume;
         }
         let value = if rt == 31 { 0 } else { ctx.regs.gprs[rt] };
-        ctx.step_over();
+        ctx.step_over(e);
         ctx.exit.exit_reason = rmi_abi::enums::RmiRecExitReason::Sync.raw();
         ctx.exit.esr = e & !sysreg_iss::RT_MASK;
         ctx.exit.gprs[0] = value;
@@ -245,11 +262,11 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 } else {
                     0
                 };
-                ctx.rec.last_exit = LastExit::EmulatableAbort as u8;
+                ctx.rec.last_exit = LastExit::EmulatableAbort.raw();
                 ctx.rec.last_esr = e;
                 ctx.exit_emulatable_abort(e, far, hpfar, written);
             } else {
-                ctx.rec.last_exit = LastExit::UnprotectedAbort as u8;
+                ctx.rec.last_exit = LastExit::UnprotectedAbort.raw();
                 ctx.rec.last_esr = e;
                 ctx.exit_abort(e, hpfar, true);
             }

@@ -11,7 +11,8 @@ use rmm::hosted::Machine;
 use crate::shadow::{GState, Shadow};
 use crate::{Step, HOST_PAGES, POOL, REALM_ENTRY};
 
-/// Host pages by use: parameter pages, RecRun pages, DATA sources, host memory for
+/// Host pages by use: parameter pages, RecRun pages, DATA sources (one of each per CPU,
+/// so that steps on different CPUs never share a host page), host memory for
 /// unprotected mappings.
 const PARAMS: std::ops::Range<usize> = 0..4;
 const RUNS: std::ops::Range<usize> = 4..8;
@@ -22,6 +23,11 @@ const SHARED: std::ops::Range<usize> = 12..HOST_PAGES;
 /// A start level L resolves `s2sz - (12 + 9 * (3 - L))` bits, 9 per table.
 const SHAPES: [(u8, i64, u32); 4] = [(39, 1, 1), (40, 1, 2), (44, 0, 1), (32, 2, 4)];
 
+/// The size of the range one entry of a level-`level` RTT maps.
+fn size(level: i64) -> u64 {
+    1u64 << (12 + 9 * (3 - level.clamp(0, 3)) as u32)
+}
+
 /// The generator of one run.
 pub struct Gen {
     rng: XorShiftRng,
@@ -30,7 +36,20 @@ pub struct Gen {
     teardown: Option<u64>,
     /// The last teardown step: (its function, its first two arguments).
     last_teardown: Option<(RmiFid, u64, u64)>,
+    /// The CPU every step is made on, when the caller chooses (concurrent batches).
+    force_cpu: Option<usize>,
+    /// The realm a concurrent batch concentrates on, if any: its steps then name it
+    /// and its RECs mostly, so that commands on shared granules meet.
+    focus: Option<u64>,
 }
+
+/// The most realms alive at once: beyond it one is torn down, so that realms keep
+/// being created (and VMIDs freed) through a long run.
+const MAX_REALMS: usize = 6;
+
+/// The VMIDs the generator uses (a few more than [`MAX_REALMS`] can hold, so that a
+/// VMID in use is named now and then).
+const VMIDS: u64 = 12;
 
 /// Below this many NS or DELEGATED pool granules a realm is torn down.
 const LOW_WATER: usize = 48;
@@ -42,6 +61,8 @@ impl Gen {
             rng: XorShiftRng::seed_from_u64(seed),
             teardown: None,
             last_teardown: None,
+            force_cpu: None,
+            focus: None,
         }
     }
 
@@ -50,7 +71,7 @@ impl Gen {
     /// `None` when it is gone.
     fn teardown_step(&mut self, s: &Shadow, rd: u64) -> Option<Step> {
         let r = s.realms.get(&rd)?;
-        let cpu = self.below(4) as usize;
+        let cpu = self.cpu();
         let step = if let Some(&rec) = r.recs.first() {
             (RmiFid::RecDestroy, vec![rec])
         } else if let Some(ipa) = s.states.iter().find_map(|g| match *g {
@@ -79,6 +100,14 @@ impl Gen {
         };
         self.last_teardown = Some((step.0, step.1[0], *step.1.get(1).unwrap_or(&0)));
         Some(self.rmi(cpu, step.0, &step.1))
+    }
+
+    /// The CPU of the next step: the forced one, or any of the four.
+    fn cpu(&mut self) -> usize {
+        match self.force_cpu {
+            Some(c) => c,
+            None => self.below(4) as usize,
+        }
     }
 
     fn below(&mut self, n: u64) -> u64 {
@@ -114,8 +143,14 @@ impl Gen {
         }
     }
 
-    fn host_page(&mut self, s: &Shadow, range: std::ops::Range<usize>) -> u64 {
-        s.pa(range.start + self.below((range.end - range.start) as u64) as usize)
+    /// The host page of kind `range` that belongs to `cpu`.
+    fn host_page(&mut self, s: &Shadow, range: std::ops::Range<usize>, cpu: usize) -> u64 {
+        s.pa(range.start + cpu % (range.end - range.start))
+    }
+
+    /// A page of host memory to map at unprotected IPAs.
+    fn shared_page(&mut self, s: &Shadow) -> u64 {
+        s.pa(SHARED.start + self.below((SHARED.end - SHARED.start) as u64) as usize)
     }
 
     /// An address that is wrong in some way: unaligned, outside memory, in the RMM.
@@ -138,7 +173,32 @@ impl Gen {
         }
     }
 
+    /// Concentrates the next steps on the realm at `rd` (`None`: no preference).
+    pub fn focus(&mut self, rd: Option<u64>) {
+        self.focus = rd;
+    }
+
+    /// The focused realm, when it is still there and the dice say so.
+    fn focused(&mut self, s: &Shadow) -> Option<u64> {
+        let rd = self.focus.filter(|rd| s.realms.contains_key(rd))?;
+        self.chance(75).then_some(rd)
+    }
+
+    /// The RECs to pick from: the focused realm's, or all.
+    fn rec_pool(&mut self, s: &Shadow) -> Vec<u64> {
+        if let Some(rd) = self.focused(s) {
+            let recs = s.realms[&rd].recs.clone();
+            if !recs.is_empty() {
+                return recs;
+            }
+        }
+        s.recs.keys().copied().collect()
+    }
+
     fn rd(&mut self, s: &Shadow, m: &Machine) -> u64 {
+        if let Some(rd) = self.focused(s) {
+            return rd;
+        }
         let rds: Vec<u64> = s.realms.keys().copied().collect();
         match self.pick(&rds) {
             Some(rd) if !self.chance(4) => rd,
@@ -149,6 +209,9 @@ impl Gen {
     /// A realm that is still NEW (what DATA_CREATE, RTT_INIT_RIPAS and REC_CREATE need),
     /// mostly.
     fn new_rd(&mut self, s: &Shadow, m: &Machine) -> u64 {
+        if let Some(rd) = self.focused(s) {
+            return rd;
+        }
         let rds: Vec<u64> = s
             .realms
             .iter()
@@ -191,6 +254,30 @@ impl Gen {
         }
     }
 
+    /// An IPA where the realm's memory is built: its first 4 MiB, protected or
+    /// unprotected; `None` for an unknown realm.
+    fn hot_ipa(&mut self, s: &Shadow, rd: u64) -> Option<u64> {
+        let r = s.realms.get(&rd)?;
+        let unprotected = if self.chance(25) {
+            1u64 << (r.s2sz - 1)
+        } else {
+            0
+        };
+        Some(unprotected + (self.below(4 << 20) & !0xFFF))
+    }
+
+    /// The base IPA of one of the realm's level-3 RTTs in its protected half.
+    fn leaf_table(&mut self, s: &Shadow, rd: u64) -> Option<u64> {
+        let top = 1u64 << (s.realms.get(&rd)?.s2sz - 1);
+        let leaves: Vec<u64> = s
+            .rtts
+            .values()
+            .filter(|&&(owner, ipa, level)| owner == rd && level == 3 && ipa < top)
+            .map(|&(_, ipa, _)| ipa)
+            .collect();
+        self.pick(&leaves)
+    }
+
     fn rmi(&self, cpu: usize, fid: RmiFid, args: &[u64]) -> Step {
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
@@ -206,13 +293,28 @@ impl Gen {
     /// The next step: a call, and now and then the host scribbling over a pool granule
     /// (its own memory while it is NS; a write to a delegated one faults and is lost).
     pub fn step(&mut self, m: &Machine, s: &Shadow) -> Step {
+        self.force_cpu = None;
+        self.next(m, s)
+    }
+
+    /// The next step, made on `cpu` (one step of a concurrent batch).
+    pub fn step_on(&mut self, m: &Machine, s: &Shadow, cpu: usize) -> Step {
+        self.force_cpu = Some(cpu);
+        let step = self.next(m, s);
+        self.force_cpu = None;
+        step
+    }
+
+    fn next(&mut self, m: &Machine, s: &Shadow) -> Step {
         let delegated = (HOST_PAGES..POOL)
             .filter(|&i| s.states[i] == GState::Delegated)
             .count();
         let free = (HOST_PAGES..POOL)
             .filter(|&i| matches!(s.states[i], GState::Ns | GState::Delegated))
             .count();
-        if self.teardown.is_none() && free < LOW_WATER {
+        if self.teardown.is_none()
+            && (free < LOW_WATER || (s.realms.len() > MAX_REALMS && self.chance(5)))
+        {
             let rds: Vec<u64> = s.realms.keys().copied().collect();
             self.teardown = self.pick(&rds);
         }
@@ -227,7 +329,7 @@ impl Gen {
         let mut step = if delegated < 12 && self.chance(50) {
             // Keep a stock of DELEGATED granules: every creating command needs them.
             let g = self.granule(s, |g| g == GState::Ns);
-            let cpu = self.below(4) as usize;
+            let cpu = self.cpu();
             self.rmi(cpu, RmiFid::GranuleDelegate, &[g])
         } else {
             self.call(m, s)
@@ -240,7 +342,7 @@ impl Gen {
     }
 
     fn call(&mut self, m: &Machine, s: &Shadow) -> Step {
-        let cpu = self.below(4) as usize;
+        let cpu = self.cpu();
         let delegated = |g| g == GState::Delegated;
         match self.below(100) {
             0..=11 => {
@@ -251,7 +353,10 @@ impl Gen {
                 let g = self.arg(s, m, delegated);
                 self.rmi(cpu, RmiFid::GranuleUndelegate, &[g])
             }
-            17..=21 => self.realm_create(m, s, cpu),
+            17..=21 if s.realms.len() < MAX_REALMS || self.chance(10) => {
+                self.realm_create(m, s, cpu)
+            }
+            17..=21 => self.rec_enter(m, s, cpu),
             22..=23 => {
                 // Activate realms that have been built a little (a REC and some
                 // memory), so that NEW realms stay around for DATA_CREATE and friends.
@@ -285,14 +390,25 @@ impl Gen {
             }
             33 => {
                 let rec = self.arg(s, m, |g| matches!(g, GState::Rec { .. }));
-                let run = self.host_page(s, RUNS);
+                let run = self.host_page(s, RUNS, cpu);
                 self.rmi(cpu, RmiFid::RecEnter, &[rec, run])
             }
             34..=43 => {
                 let rd = self.rd(s, m);
                 let rtt = self.arg(s, m, delegated);
-                let level = self.level();
-                let ipa = self.ipa(s, rd, level - 1);
+                let (ipa, level) = match self.hot_ipa(s, rd) {
+                    // One level below the deepest table that covers a hot IPA: its
+                    // parent exists, so the walk succeeds.
+                    Some(ipa) if self.chance(70) => {
+                        let (_, level) = s.deepest_table(rd, ipa);
+                        let level = level + 1;
+                        (ipa & !(size(level - 1) - 1), level)
+                    }
+                    _ => {
+                        let level = self.level();
+                        (self.ipa(s, rd, level - 1), level)
+                    }
+                };
                 self.rmi(cpu, RmiFid::RttCreate, &[rd, rtt, ipa, level as u64])
             }
             44..=47 => {
@@ -313,10 +429,29 @@ impl Gen {
                 self.rmi(cpu, RmiFid::RttReadEntry, &[rd, ipa, level as u64])
             }
             50..=53 => {
+                let mapped: Vec<(u64, u64, i64)> = s
+                    .unprot
+                    .iter()
+                    .map(|(&(rd, ipa), &l)| (rd, ipa, l))
+                    .collect();
+                if self.chance(35) {
+                    if let Some((rd, ipa, level)) = self.pick(&mapped) {
+                        return self.rmi(
+                            cpu,
+                            RmiFid::RttUnmapUnprotected,
+                            &[rd, ipa, level as u64],
+                        );
+                    }
+                }
                 let rd = self.rd(s, m);
                 let level = if self.chance(80) { 3 } else { self.level() };
-                let ipa = self.ipa(s, rd, level);
-                let host = self.host_page(s, SHARED);
+                let ipa = match s.realms.get(&rd) {
+                    Some(r) if self.chance(70) => {
+                        (1u64 << (r.s2sz - 1)) + (self.below(4 << 20) & !(size(level) - 1))
+                    }
+                    _ => self.ipa(s, rd, level),
+                };
+                let host = self.shared_page(s);
                 let desc = if self.chance(90) {
                     host | 0b11 << 6 | 0b110 << 2
                 } else {
@@ -334,8 +469,15 @@ impl Gen {
             }
             54..=58 => {
                 let rd = self.new_rd(s, m);
-                let base = self.ipa(s, rd, 3);
-                let top = base + 4096 * (1 + self.below(600));
+                let base = match self.leaf_table(s, rd) {
+                    Some(t) if self.chance(80) => t + 4096 * self.below(512),
+                    _ => self.ipa(s, rd, 3),
+                };
+                let top = if self.chance(70) {
+                    base + 4096 * (1 + self.below(16))
+                } else {
+                    base + 4096 * (1 + self.below(600))
+                };
                 self.rmi(cpu, RmiFid::RttInitRipas, &[rd, base, top])
             }
             59..=66 => self.data_create(m, s, cpu),
@@ -346,8 +488,20 @@ impl Gen {
             }
             71..=82 => self.rec_enter(m, s, cpu),
             83..=85 => {
-                let recs: Vec<u64> = s.recs.keys().copied().collect();
-                let rec = self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true));
+                let recs: Vec<u64> = self.rec_pool(s);
+                let pending: Vec<u64> = s
+                    .recs
+                    .iter()
+                    .filter(|(_, r)| r.ripas_request.is_some())
+                    .map(|(&a, _)| a)
+                    .collect();
+                if pending.is_empty() && self.chance(70) {
+                    return self.rec_enter(m, s, cpu);
+                }
+                let rec = match self.pick(&pending) {
+                    Some(r) if self.chance(90) => r,
+                    _ => self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true)),
+                };
                 let owner = s.recs.get(&rec).map(|r| r.rd);
                 let rd = owner.unwrap_or_else(|| self.rd(s, m));
                 let (base, top) = match s.recs.get(&rec).and_then(|r| r.ripas_request) {
@@ -367,9 +521,33 @@ impl Gen {
                 self.rmi(cpu, RmiFid::RttSetRipas, &[rd, rec, base, top])
             }
             86..=88 => {
-                let recs: Vec<u64> = s.recs.keys().copied().collect();
-                let calling = self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true));
-                let target = self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true));
+                let recs: Vec<u64> = self.rec_pool(s);
+                let pending: Vec<u64> = s
+                    .recs
+                    .iter()
+                    .filter(|(_, r)| r.psci_request.is_some())
+                    .map(|(&a, _)| a)
+                    .collect();
+                if pending.is_empty() && self.chance(70) {
+                    return self.rec_enter(m, s, cpu);
+                }
+                let calling = match self.pick(&pending) {
+                    Some(c) if self.chance(90) => c,
+                    _ => self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true)),
+                };
+                // The REC the call names: the one of the realm with the MPIDR the realm
+                // asked for, mostly.
+                let named = s.recs.get(&calling).and_then(|c| {
+                    let (_, mpidr) = c.psci_request?;
+                    s.recs
+                        .iter()
+                        .find(|(_, r)| r.rd == c.rd && r.mpidr == mpidr)
+                        .map(|(&a, _)| a)
+                });
+                let target = match named {
+                    Some(t) if self.chance(90) => t,
+                    _ => self.pick(&recs).unwrap_or_else(|| self.arg(s, m, |_| true)),
+                };
                 let status = match self.below(4) {
                     0 => self.word(),
                     1 => u64::MAX - 2, // PSCI_DENIED (-3)
@@ -441,13 +619,13 @@ impl Gen {
             }
             _ => self.arg(s, m, |g| g == GState::Delegated),
         };
-        let params = self.host_page(s, PARAMS);
-        let free: Vec<u64> = (1..16)
+        let params = self.host_page(s, PARAMS, cpu);
+        let free: Vec<u64> = (1..=VMIDS)
             .filter(|&v| s.realms.values().all(|r| r.vmid as u64 != v))
             .collect();
         let vmid = match self.pick(&free) {
             Some(v) if self.chance(90) => v,
-            _ => 1 + self.below(15),
+            _ => 1 + self.below(VMIDS),
         };
         let mut words = vec![
             (0x008, s2sz as u64),
@@ -472,7 +650,7 @@ impl Gen {
     fn rec_create(&mut self, m: &Machine, s: &Shadow, cpu: usize) -> Step {
         let rd = self.new_rd(s, m);
         let rec = self.arg(s, m, |g| g == GState::Delegated);
-        let params = self.host_page(s, PARAMS);
+        let params = self.host_page(s, PARAMS, cpu);
         let index = s.realms.get(&rd).map_or(0, |r| r.rec_index);
         let index = if self.chance(90) {
             index
@@ -503,12 +681,22 @@ impl Gen {
     fn data_create(&mut self, m: &Machine, s: &Shadow, cpu: usize) -> Step {
         let rd = self.new_rd(s, m);
         let data = self.arg(s, m, |g| g == GState::Delegated);
-        let ipa = self.ipa(s, rd, 3);
+        // An IPA in a level-3 RTT of the realm that no DATA granule holds, mostly.
+        let ipa = match self.leaf_table(s, rd) {
+            Some(t) if self.chance(85) => {
+                let free: Vec<u64> = (0..512)
+                    .map(|k| t + 4096 * k)
+                    .filter(|&ipa| !s.data_at(rd, ipa))
+                    .collect();
+                self.pick(&free).unwrap_or(t)
+            }
+            _ => self.ipa(s, rd, 3),
+        };
         if self.chance(30) {
             return self.rmi(cpu, RmiFid::DataCreateUnknown, &[rd, data, ipa]);
         }
         let src = if self.chance(95) {
-            self.host_page(s, SOURCES)
+            self.host_page(s, SOURCES, cpu)
         } else {
             self.arg(s, m, |_| true)
         };
@@ -529,13 +717,13 @@ impl Gen {
     }
 
     fn rec_enter(&mut self, m: &Machine, s: &Shadow, cpu: usize) -> Step {
-        let recs: Vec<u64> = s.recs.keys().copied().collect();
+        let recs: Vec<u64> = self.rec_pool(s);
         let rec = match self.pick(&recs) {
             Some(r) if !self.chance(5) => r,
             _ => self.arg(s, m, |g| matches!(g, GState::Rec { .. })),
         };
         let run = if self.chance(97) {
-            self.host_page(s, RUNS)
+            self.host_page(s, RUNS, cpu)
         } else {
             self.arg(s, m, |_| true)
         };

@@ -13,17 +13,23 @@
 //! the GPT, zero contents of DELEGATED granules, the RD reference count against the
 //! RECs, the realms' translation tables read in the architectural descriptor format,
 //! and sentinels the host plants in every DATA source page, which must never come back
-//! to Non-secure memory. A command that succeeds must have been allowed to (its
-//! granules in the states the specification requires).
+//! to Non-secure memory; each DATA granule mapped by exactly one ASSIGNED entry of its
+//! realm; every RTT's reference count equal to the entries that make it live; exit
+//! records that hold only the fields their exit reason sets. A command that succeeds
+//! must have been allowed to (its granules in the states the specification requires),
+//! and one that fails must have changed nothing the host can observe, nor the RMM's
+//! granule states ([`check::snapshot`]).
 //!
 //! A run is reproducible from its seed. A failing run is shrunk ([`shrink`]) to a short
 //! sequence of steps, printed as a regression test ([`Step::to_rust`]).
 
 pub mod check;
+pub mod concurrent;
 pub mod gen;
 pub mod realm;
 pub mod shadow;
 pub mod shrink;
+pub mod watchdog;
 
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -119,33 +125,43 @@ pub fn exec(
     step: &Step,
     index: usize,
 ) -> Result<(), String> {
+    let mut before = None;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        for &pa in &step.clears {
-            let _ = m.host_write(pa, &[0u8; 4096]);
-        }
-        for &(pa, v) in &step.writes {
-            // A write to a page the host no longer owns faults, as on hardware.
-            let _ = m.host_write(pa, &v.to_le_bytes());
-        }
+        host_writes(m, step);
+        before = Some(check::snapshot(m, model, step));
         m.smc(step.cpu, step.fid, step.args)
     }));
-    let ret = match result {
-        Ok(r) => r,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic".into());
-            return Err(format!("the RMM panicked: {msg}"));
+    let ret = result.map_err(|p| format!("the RMM panicked: {}", panic_message(&*p)))?;
+    if ret[0] != 0 {
+        if let Some(before) = &before {
+            check::unchanged(m, model, step, before)?;
         }
-    };
+    }
     model.apply(m, step, ret)?;
     check::after_step(m, model, step, ret)?;
     if index % check::SWEEP_EVERY == check::SWEEP_EVERY - 1 {
         check::full(m, model)?;
     }
     Ok(())
+}
+
+/// The message of a panic's payload.
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic".into())
+}
+
+/// The host's memory writes of `step` (a write to a page the host no longer owns
+/// faults and is lost, as on hardware).
+pub(crate) fn host_writes(m: &Machine, step: &Step) {
+    for &pa in &step.clears {
+        let _ = m.host_write(pa, &[0u8; 4096]);
+    }
+    for &(pa, v) in &step.writes {
+        let _ = m.host_write(pa, &v.to_le_bytes());
+    }
 }
 
 /// The outcome of a campaign over one seed.
@@ -157,6 +173,13 @@ pub struct Stats {
     pub successes: usize,
     /// REC entries that ran a realm.
     pub realm_runs: usize,
+    /// Concurrent batches run.
+    pub batches: usize,
+    /// Concurrent batches whose results only an order other than the CPUs' own
+    /// explains.
+    pub reordered: usize,
+    /// Concurrent batches in which two steps name a common granule.
+    pub contended: usize,
     /// Per RMI command: (calls, successes).
     pub by_command: std::collections::BTreeMap<String, (usize, usize)>,
     /// Per RMI command and return code (status and index): how often.
@@ -164,11 +187,31 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Counts `step`, which returned `x0` (and ran a realm if `ran`).
+    pub fn count(&mut self, step: &Step, x0: u64, ran: bool) {
+        let ok = x0 == 0;
+        self.steps += 1;
+        self.successes += ok as usize;
+        self.realm_runs += ran as usize;
+        let name = rmi_abi::RmiFid::decode(step.fid)
+            .map_or_else(|| "(not an RMI command)".to_string(), |f| format!("{f:?}"));
+        *self
+            .by_status
+            .entry((name.clone(), x0 & 0xFFFF))
+            .or_default() += 1;
+        let e = self.by_command.entry(name).or_default();
+        e.0 += 1;
+        e.1 += ok as usize;
+    }
+
     /// Adds `other` into `self`.
     pub fn add(&mut self, other: &Stats) {
         self.steps += other.steps;
         self.successes += other.successes;
         self.realm_runs += other.realm_runs;
+        self.batches += other.batches;
+        self.reordered += other.reordered;
+        self.contended += other.contended;
         for (k, (c, s)) in &other.by_command {
             let e = self.by_command.entry(k.clone()).or_default();
             e.0 += c;
@@ -188,7 +231,10 @@ pub fn run(seed: u64, steps: usize) -> Result<Stats, (Failure, Vec<Step>)> {
     let mut g = gen::Gen::new(seed);
     let mut log = Vec::with_capacity(steps);
     let mut stats = Stats::default();
+    let watchdog = watchdog::Watchdog::start();
+    watchdog.describe(format!("seed {seed} (sequential)"));
     for i in 0..steps {
+        watchdog.beat(i);
         let step = g.step(&m, &model);
         log.push(step.clone());
         if let Err(what) = exec(&m, &mut model, &step, i) {
@@ -196,18 +242,7 @@ pub fn run(seed: u64, steps: usize) -> Result<Stats, (Failure, Vec<Step>)> {
             let shrunk = shrink::shrink(&log);
             return Err((failure, shrunk));
         }
-        stats.steps += 1;
-        stats.successes += model.last_success() as usize;
-        stats.realm_runs += model.last_ran_realm() as usize;
-        let name = rmi_abi::RmiFid::decode(step.fid)
-            .map_or_else(|| "(not an RMI command)".to_string(), |f| format!("{f:?}"));
-        *stats
-            .by_status
-            .entry((name.clone(), model.last_x0() & 0xFFFF))
-            .or_default() += 1;
-        let e = stats.by_command.entry(name).or_default();
-        e.0 += 1;
-        e.1 += model.last_success() as usize;
+        stats.count(&step, model.last_x0(), model.last_ran_realm());
     }
     if let Err(what) = check::full(&m, &model) {
         let failure = Failure { step: steps, what };

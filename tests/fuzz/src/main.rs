@@ -1,11 +1,13 @@
 //! `rmm-fuzz`: runs fuzzing campaigns over the hosted RMM (see the library's docs).
 //!
 //! ```text
-//! rmm-fuzz [--seed S] [--seeds N] [--steps N]
+//! rmm-fuzz [--seed S] [--seeds N] [--steps N] [--concurrent] [--verbose]
 //! ```
 //! Runs `--seeds` campaigns (default 1) of `--steps` steps each (default 100000), from
-//! seeds S, S+1, ... (default 1). On a failure it prints the shrunk steps as a
-//! regression test and exits with status 1.
+//! seeds S, S+1, ... (default 1); with `--concurrent`, in batches on several CPUs at
+//! once (`rmm_fuzz::concurrent`). On a failure it prints the shrunk steps as a
+//! regression test and exits with status 1; on a hang (a step that makes no progress
+//! for 30 s) it prints the step and exits with status 3.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -25,11 +27,17 @@ fn main() -> ExitCode {
     let seed = value("--seed", 1);
     let seeds = value("--seeds", 1);
     let steps = value("--steps", 100_000) as usize;
+    let concurrent = args.iter().any(|a| a == "--concurrent");
     let start = Instant::now();
     let mut total = rmm_fuzz::Stats::default();
     for s in seed..seed + seeds {
         let t = Instant::now();
-        match rmm_fuzz::run(s, steps) {
+        let outcome = if concurrent {
+            rmm_fuzz::concurrent::run(s, steps)
+        } else {
+            rmm_fuzz::run(s, steps)
+        };
+        match outcome {
             Ok(stats) => {
                 println!(
                     "seed {s}: {} steps, {} successful calls, {} realm runs, {:.1} s",
@@ -46,6 +54,15 @@ fn main() -> ExitCode {
                     failure.step, failure.what
                 );
                 let replayed = rmm_fuzz::replay(&shrunk);
+                if replayed.is_ok() {
+                    println!(
+                        "not reproduced by a sequential replay: the failure needs the concurrency; the last steps, in the order the model took them in:"
+                    );
+                    for step in shrunk.iter().rev().take(8).rev() {
+                        print!("{}", step.to_rust());
+                    }
+                    return ExitCode::FAILURE;
+                }
                 let what = replayed
                     .as_ref()
                     .err()
@@ -67,8 +84,15 @@ fn main() -> ExitCode {
             println!("  {name:<22} x0 {x0:#06x}: {n}");
         }
     }
+    if concurrent {
+        println!(
+            "  {} batches: {} with two steps naming a common granule, {} explained only by another order than the CPUs' own",
+            total.batches, total.contended, total.reordered
+        );
+    }
     println!(
-        "campaign: {} seeds, {} steps, {} successful calls, {} realm runs, 0 failures, {:.1} s",
+        "campaign{}: {} seeds, {} steps, {} successful calls, {} realm runs, 0 failures, {:.1} s",
+        if concurrent { " (concurrent)" } else { "" },
         seeds,
         total.steps,
         total.successes,

@@ -61,6 +61,33 @@ pub fn program(cpu: &mut RealmCpu) {
                 }
                 // PSCI_SYSTEM_OFF/RESET would end the realm for good: rarely.
                 let f = if r % 997 == 0 { 0x8400_0008 } else { f };
+                match f {
+                    // A well-formed RIPAS change, mostly: 4 KiB aligned, inside the
+                    // first 4 MiB, RAM or EMPTY, CHANGE_DESTROYED or not.
+                    _ if f == fid::RSI_IPA_STATE_SET as u64 && r & (3 << 40) != 0 => {
+                        let base = ((r >> 8) % (4 << 20)) & !0xFFF;
+                        args[0] = base;
+                        args[1] = base + 4096 * (1 + rng.next_u64() % 16);
+                        args[2] = rng.next_u64() % 2;
+                        args[3] = rng.next_u64() % 2;
+                    }
+                    // CPU_ON / AFFINITY_INFO of another REC of the realm, mostly (MPIDR
+                    // Aff0 0..3), starting at the program's entry.
+                    0xC400_0003 | 0xC400_0004 if r & (3 << 40) != 0 => {
+                        args[0] = rng.next_u64() % 4;
+                        args[1] = if f == 0xC400_0003 {
+                            crate::REALM_ENTRY
+                        } else {
+                            0
+                        };
+                    }
+                    _ => {}
+                }
+                if f == 0xC400_0003 {
+                    // A REC switched on starts where a program is (the simulation runs
+                    // no code elsewhere).
+                    args[1] = crate::REALM_ENTRY;
+                }
                 let _ = cpu.smc(f, &args);
             }
             6 | 7 => {

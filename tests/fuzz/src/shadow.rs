@@ -81,9 +81,15 @@ pub struct RecShadow {
     pub aux: Vec<u64>,
     /// The RIPAS change it last asked for, if its last exit was one: (base, top).
     pub ripas_request: Option<(u64, u64)>,
+    /// Its MPIDR (from its parameters).
+    pub mpidr: u64,
+    /// The PSCI request it made in its last exit, until PSCI_COMPLETE: (function,
+    /// the target MPIDR, x1 of the call).
+    pub psci_request: Option<(u64, u64)>,
 }
 
 /// The model.
+#[derive(Clone)]
 pub struct Shadow {
     /// The first pool granule.
     pub base: u64,
@@ -95,12 +101,19 @@ pub struct Shadow {
     pub recs: BTreeMap<u64, RecShadow>,
     /// RTTs created with RTT_CREATE (not start tables): (realm, IPA, level) by address.
     pub rtts: BTreeMap<u64, (u64, u64, i64)>,
+    /// Unprotected mappings made with RTT_MAP_UNPROTECTED: level by (realm, IPA).
+    pub unprot: BTreeMap<(u64, u64), i64>,
     /// Sentinels that have left the host's pages (their DATA granule was created):
     /// none may appear in Non-secure memory again.
     pub secrets: std::collections::HashSet<[u8; 16]>,
     last_success: bool,
     last_ran_realm: bool,
     last_x0: u64,
+}
+
+/// The range of IPAs a level-`level` RTT maps (4 KiB granule: 9 bits per level).
+pub fn span(level: i64) -> u64 {
+    1u64 << (12 + 9 * (4 - level.clamp(0, 3)) as u32)
 }
 
 fn fail<T>(what: String) -> Result<T, String> {
@@ -116,6 +129,7 @@ impl Shadow {
             realms: BTreeMap::new(),
             recs: BTreeMap::new(),
             rtts: BTreeMap::new(),
+            unprot: BTreeMap::new(),
             secrets: Default::default(),
             last_success: false,
             last_ran_realm: false,
@@ -140,6 +154,75 @@ impl Shadow {
     /// The state of `pa` (`None` outside the pool).
     pub fn state(&self, pa: u64) -> Option<GState> {
         self.index(pa).map(|i| self.states[i])
+    }
+
+    /// Whether a DATA granule of realm `rd` was created at `ipa`.
+    pub fn data_at(&self, rd: u64, ipa: u64) -> bool {
+        self.states.contains(&GState::Data { rd, ipa })
+    }
+
+    /// The deepest table of realm `rd` the host built that covers `ipa`: (its base
+    /// IPA, its level); the start level (base 0) when no RTT_CREATE table does.
+    pub fn deepest_table(&self, rd: u64, ipa: u64) -> (u64, i64) {
+        let start = self.realms.get(&rd).map_or(0, |r| r.start_level as i64);
+        self.rtts
+            .values()
+            .filter(|&&(owner, base, level)| owner == rd && ipa >= base && ipa - base < span(level))
+            .map(|&(_, base, level)| (base, level))
+            .max_by_key(|&(_, level)| level)
+            .unwrap_or((0, start))
+    }
+
+    /// The reference count each RTT of realm `rd` must have (DEN0137 1.0, A5.5.8: the
+    /// entries that make an RTT live are its TABLE and ASSIGNED entries at protected
+    /// IPAs): one per child table, and one per entry that maps the realm's DATA
+    /// granules (a page, or a block after a fold), by RTT address.
+    pub fn rtt_references(&self, rd: u64) -> BTreeMap<u64, u16> {
+        let Some(r) = self.realms.get(&rd) else {
+            return BTreeMap::new();
+        };
+        let start = r.start_level as i64;
+        // Every table by (level, base IPA).
+        let mut tables: BTreeMap<(i64, u64), u64> = BTreeMap::new();
+        for t in 0..r.num_start as u64 {
+            tables.insert((start, t * span(start)), r.rtt_base + t * 4096);
+        }
+        for (&pa, &(owner, ipa, level)) in &self.rtts {
+            if owner == rd {
+                tables.insert((level, ipa), pa);
+            }
+        }
+        let mut refs: BTreeMap<u64, u16> = tables.values().map(|&pa| (pa, 0)).collect();
+        // The table holding the entry for `ipa` one level above `level`.
+        let parent = |ipa: u64, level: i64| -> Option<u64> {
+            let l = level - 1;
+            tables.get(&(l, ipa & !(span(l) - 1))).copied()
+        };
+        for &(level, ipa) in tables.keys() {
+            if level > start {
+                if let Some(p) = parent(ipa, level) {
+                    *refs.entry(p).or_default() += 1;
+                }
+            }
+        }
+        let mut entries = std::collections::BTreeSet::new();
+        for g in &self.states {
+            if let GState::Data { rd: owner, ipa } = *g {
+                if owner != rd {
+                    continue;
+                }
+                let (base, level) = self.deepest_table(rd, ipa);
+                let table = tables.get(&(level, base & !(span(level) - 1)));
+                if let Some(&t) = table {
+                    let entry = (ipa - base) / (span(level) / 512);
+                    entries.insert((t, entry));
+                }
+            }
+        }
+        for (t, _) in entries {
+            *refs.entry(t).or_default() += 1;
+        }
+        refs
     }
 
     /// Whether the last step succeeded.
@@ -207,6 +290,12 @@ impl Shadow {
                 // RMI_EXIT_RIPAS_CHANGE (4): the request RTT_SET_RIPAS must follow.
                 rec.ripas_request =
                     (exit.exit_reason == 4).then_some((exit.ripas_base, exit.ripas_top));
+                // RMI_EXIT_PSCI (3) with CPU_ON or AFFINITY_INFO: PSCI_COMPLETE must
+                // follow, naming the REC with the MPIDR in gprs[1].
+                let fid = exit.gprs[0] & 0xBFFF_FFFF;
+                rec.psci_request = (exit.exit_reason == 3
+                    && matches!(fid, 0x8400_0003 | 0x8400_0004))
+                .then_some((exit.gprs[0], exit.gprs[1]));
             }
             page.fill(0);
         }
@@ -278,6 +367,7 @@ impl Shadow {
                     let pa = r.rtt_base + t * 4096;
                     self.transition("REALM_DESTROY (start RTT)", pa, Rtt { rd: a[0] }, Delegated)?;
                 }
+                self.unprot.retain(|&(rd, _), _| rd != a[0]);
                 Ok(())
             }
             RmiFid::RecCreate => {
@@ -298,6 +388,8 @@ impl Shadow {
                         rd: a[0],
                         aux,
                         ripas_request: None,
+                        mpidr: p.mpidr,
+                        psci_request: None,
                     },
                 );
                 Ok(())
@@ -326,6 +418,19 @@ impl Shadow {
                 self.transition("RTT_DESTROY/FOLD (x1)", ret[1], Rtt { rd: a[0] }, Delegated)?;
                 match self.rtts.remove(&ret[1]) {
                     Some((rd, ipa, level)) if rd == a[0] && level == a[2] as i64 && ipa == a[1] => {
+                        // Unprotected mappings in its range go with it (destroy), or
+                        // become one block of the parent (fold).
+                        let inside: Vec<(u64, u64)> = self
+                            .unprot
+                            .range((rd, ipa)..(rd, ipa + span(level)))
+                            .map(|(&k, _)| k)
+                            .collect();
+                        for k in &inside {
+                            self.unprot.remove(k);
+                        }
+                        if fid == RmiFid::RttFold && !inside.is_empty() {
+                            self.unprot.insert((rd, ipa), level - 1);
+                        }
                         Ok(())
                     }
                     other => fail(format!(
@@ -346,10 +451,19 @@ impl Shadow {
                     },
                 )?;
                 if fid == RmiFid::DataCreate {
-                    // The source's sentinel is the realm's now; the host forgets it.
-                    let page = Self::read_page(m, a[3]);
+                    // The source's sentinel (its first 16 bytes, as the step wrote
+                    // them) is the realm's now; the host forgets it.
                     let mut sentinel = [0u8; 16];
-                    sentinel.copy_from_slice(&page[..16]);
+                    if step.clears.contains(&a[3]) {
+                        for &(pa, v) in &step.writes {
+                            if pa == a[3] || pa == a[3] + 8 {
+                                let off = (pa - a[3]) as usize;
+                                sentinel[off..off + 8].copy_from_slice(&v.to_le_bytes());
+                            }
+                        }
+                    } else {
+                        sentinel.copy_from_slice(&Self::read_page(m, a[3])[..16]);
+                    }
                     if sentinel != [0; 16] {
                         self.secrets.insert(sentinel);
                         if let Some(r) = self.realms.get_mut(&a[0]) {
@@ -379,24 +493,64 @@ impl Shadow {
             }
             RmiFid::RttSetRipas => {
                 self.require("RTT_SET_RIPAS (rd)", a[0], Rd)?;
-                self.require("RTT_SET_RIPAS (rec)", a[1], Rec { rd: a[0] })
+                self.require("RTT_SET_RIPAS (rec)", a[1], Rec { rd: a[0] })?;
+                // DEN0137 1.0, RMI_RTT_SET_RIPAS: base is the REC's ripas_addr, top at
+                // most its ripas_top, and x1 (the new ripas_addr) in (base, top].
+                let rec = self.recs.get_mut(&a[1]).expect("a REC granule has a REC");
+                match rec.ripas_request {
+                    Some((b, t)) if a[2] == b && a[3] <= t && ret[1] > b && ret[1] <= a[3] => {
+                        rec.ripas_request = (ret[1] < t).then_some((ret[1], t));
+                        Ok(())
+                    }
+                    req => fail(format!(
+                        "RTT_SET_RIPAS({:#x}, {:#x}, {:#x}, {:#x}) returned {:#x} for the request {req:x?}",
+                        a[0], a[1], a[2], a[3], ret[1]
+                    )),
+                }
             }
             RmiFid::PsciComplete => {
                 let calling = self.state(a[0]);
                 let target = self.state(a[1]);
                 match (calling, target) {
-                    (Some(Rec { rd: r1 }), Some(Rec { rd: r2 })) if r1 == r2 => Ok(()),
+                    (Some(Rec { rd: r1 }), Some(Rec { rd: r2 })) if r1 == r2 => {
+                        let rec = self.recs.get_mut(&a[0]).expect("a REC granule has a REC");
+                        if rec.psci_request.take().is_none() {
+                            return fail(format!(
+                                "PSCI_COMPLETE succeeded on {:#x}, which made no PSCI request",
+                                a[0]
+                            ));
+                        }
+                        Ok(())
+                    }
                     _ => fail(format!(
                         "PSCI_COMPLETE succeeded on {:#x} ({calling:?}) and {:#x} ({target:?})",
                         a[0], a[1]
                     )),
                 }
             }
-            RmiFid::RttMapUnprotected
-            | RmiFid::RttUnmapUnprotected
-            | RmiFid::RttInitRipas
-            | RmiFid::RttReadEntry
-            | RmiFid::RecAuxCount => self.require("an RTT command", a[0], Rd),
+            RmiFid::RttMapUnprotected => {
+                self.require("RTT_MAP_UNPROTECTED", a[0], Rd)?;
+                if self.unprot.insert((a[0], a[1]), a[2] as i64).is_some() {
+                    return fail(format!(
+                        "RTT_MAP_UNPROTECTED({:#x}, {:#x}) succeeded on a mapped IPA",
+                        a[0], a[1]
+                    ));
+                }
+                Ok(())
+            }
+            RmiFid::RttUnmapUnprotected => {
+                self.require("RTT_UNMAP_UNPROTECTED", a[0], Rd)?;
+                match self.unprot.remove(&(a[0], a[1])) {
+                    Some(l) if l == a[2] as i64 => Ok(()),
+                    other => fail(format!(
+                        "RTT_UNMAP_UNPROTECTED({:#x}, {:#x}, {}) succeeded; mapped: {other:?}",
+                        a[0], a[1], a[2] as i64
+                    )),
+                }
+            }
+            RmiFid::RttInitRipas | RmiFid::RttReadEntry | RmiFid::RecAuxCount => {
+                self.require("an RTT command", a[0], Rd)
+            }
             RmiFid::RecEnter => match self.state(a[0]) {
                 Some(Rec { .. }) => Ok(()),
                 s => fail(format!("REC_ENTER succeeded on {:#x} ({s:?})", a[0])),

@@ -347,7 +347,9 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     let rmm = crate::build(false, crate::Platform::Qemu, crate::Variant::Normal)?;
     let out = target.join("qemu");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let (monitor, ns_host, _realm) = qemu::build_fixtures(&root, &out)?;
+    let qemu::Fixtures {
+        monitor, ns_host, ..
+    } = qemu::build_fixtures(&root, &out)?;
 
     let base = target.join("linux");
     std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;

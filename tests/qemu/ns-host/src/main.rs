@@ -29,6 +29,8 @@ mod asm;
 #[cfg(target_os = "none")]
 mod attest_token;
 #[cfg(target_os = "none")]
+mod bench;
+#[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
 mod fp_check;
@@ -42,6 +44,8 @@ mod leaks;
 mod params;
 #[cfg(target_os = "none")]
 mod realm_run;
+#[cfg(target_os = "none")]
+mod realm_switch;
 #[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]

@@ -89,15 +89,15 @@ pub const TESTS: &[TestDef] = &[
 ];
 
 /// RmiRecExitReason (DEN0137 1.0, B4.4.19).
-const EXIT_SYNC: u8 = 0;
+pub(crate) const EXIT_SYNC: u8 = 0;
 const EXIT_PSCI: u8 = 3;
 const EXIT_HOST_CALL: u8 = 5;
 /// RmiRecEnterFlags: EMUL_MMIO [0], TRAP_WFI [2].
 const EMUL_MMIO: u64 = 1;
-const TRAP_WFI: u64 = 1 << 2;
+pub(crate) const TRAP_WFI: u64 = 1 << 2;
 
 /// ESR_EL2 (Arm ARM): EC [31:26], ISV [24], SAS [23:22], SF [15], WnR [6].
-const EC_WFX: u64 = 0x01 << 26;
+pub(crate) const EC_WFX: u64 = 0x01 << 26;
 const EC_DABT_LOWER: u64 = 0x24 << 26;
 const ISV: u64 = 1 << 24;
 const SF: u64 = 1 << 15;
@@ -140,7 +140,7 @@ impl Payload {
     }
 
     /// [`Payload::start`] for a realm of `spec`.
-    fn start_with(
+    pub(crate) fn start_with(
         h: &dyn Host,
         pool: &Pool<'_>,
         c: &mut Checks,

@@ -18,6 +18,8 @@ use core::sync::atomic::{compiler_fence, AtomicU64, Ordering};
 
 use rmm_conformance::payload::HEADER_MAGIC;
 
+pub mod switch;
+
 /// CPACR_EL1.FPEN = 0b11: FP/SIMD not trapped at EL1 or EL0.
 const CPACR_FPEN: u64 = 3 << 20;
 

@@ -209,6 +209,7 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
             let ids = asm::id_regs();
             r[..ids.len()].copy_from_slice(&ids);
         }
+        c if c & !0xF == rmm_conformance::payload::switch::T32_WFI => r = crate::switch::run(a),
         other => r[0] = other ^ HEADER_MAGIC,
     }
     Next::Results(r)
@@ -350,6 +351,7 @@ fn verify_leak() -> [u64; 31] {
 /// (the vector code resumes after the instruction); anything else is reported to the
 /// host for ever.
 pub extern "C" fn exception(vector: u64) {
+    crate::switch::exception_from_el0(vector);
     if asm::take_expected() {
         return;
     }

@@ -20,6 +20,8 @@ mod asm;
 mod commands;
 #[cfg(target_os = "none")]
 mod env;
+#[cfg(target_os = "none")]
+mod switch;
 
 /// Host build: this is bare-metal code for QEMU; there is nothing to run here.
 #[cfg(not(target_os = "none"))]
