@@ -25,6 +25,7 @@ pub mod debian;
 mod dtb;
 mod fdt;
 mod initramfs;
+mod smc_table;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -444,6 +445,15 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
             return Err(e);
         }
     };
+    let smcs = smc_table::gather(&lines);
+    if smcs.is_empty() {
+        println!("xtask linux: the RMM reported no SMCs (no REC was destroyed)");
+    } else {
+        println!("xtask linux: the realm's SMCs, as the RMM counted them (RSI, PSCI, SMCCC):");
+        for l in smc_table::render(&smcs) {
+            println!("xtask linux: {l}");
+        }
+    }
     let verdict = verdict(&lines);
     match verdict {
         Ok(marker) => {

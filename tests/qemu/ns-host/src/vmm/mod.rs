@@ -270,6 +270,16 @@ pub fn boot_linux(boot: &LinuxBoot) -> u32 {
     );
     match end {
         End::PoweredOff => {
+            // The RMM reports each REC's SMCs, by kind, when it is destroyed: the RSI
+            // calls it completed without an exit are seen nowhere else.
+            for (i, v) in vmm.vcpus.iter().enumerate().take(n) {
+                let r = h.rmi(RmiFid::RecDestroy, &[v.rec])[0];
+                let _ = writeln!(
+                    u,
+                    "VMM: RMI_REC_DESTROY of vCPU {i}'s REC {:#x}: {r:#x}",
+                    v.rec
+                );
+            }
             let _ = writeln!(u, "VMM: realm powered off (PSCI SYSTEM_OFF)");
             crate::run::EXIT_PASS
         }
