@@ -11,14 +11,16 @@
 //!    ([`debian`]): the newest `linux-image-7.3.*-cloud-arm64` of trixie-backports, whose
 //!    kernel is in its `linux-binary-*` dependency (`/usr/lib/modules/<version>/vmlinuz`,
 //!    an uncompressed arm64 `Image` with an EFI stub, 4 KiB pages: no decompression
-//!    is needed), and trixie's `busybox-static`; every `.deb` checked against the
-//!    package index's SHA-256.
+//!    is needed), its `linux-modules-*` dependency (for `arm-cca-guest`) and trixie's
+//!    `busybox-static`; every `.deb` checked against the package index's SHA-256.
 //! 3. Writes the initramfs ([`initramfs`]), the device tree ([`dtb`]) and the boot block
 //!    (`rmm_conformance::linux_boot`) for `--smp` vCPUs (default 2) and `--mem` MiB of
 //!    realm RAM (default 512), and boots QEMU with them staged in Non-secure memory.
 //! 4. Streams the console. Passes (exit 0) only if the test host reports the realm
-//!    powered off with PSCI `SYSTEM_OFF` and `/init`'s marker line appeared before;
-//!    otherwise fails with the last console lines.
+//!    powered off with PSCI `SYSTEM_OFF`, `/init`'s marker line appeared before and
+//!    the attestation token `/init` printed verifies for this run's fresh challenge
+//!    (`crate::token::check_linux`); otherwise fails with the last console lines.
+//!    Prints the table of the realm's SMCs the RMM reported ([`smc_table`]).
 
 mod cpio;
 pub mod debian;
@@ -135,6 +137,8 @@ struct Assets {
     image: PathBuf,
     /// busybox (static, arm64).
     busybox: PathBuf,
+    /// The kernel's modules (`.../kernel`, from its `linux-modules-*` package).
+    modules: PathBuf,
 }
 
 /// The arm64 `Image` header (the kernel's `Documentation/arch/arm64/booting.rst`): magic
@@ -196,14 +200,15 @@ fn assets(base: &Path) -> Result<Assets, String> {
     let stamp = base.join("assets.txt");
     if let Ok(s) = std::fs::read_to_string(&stamp) {
         let l: Vec<&str> = s.lines().collect();
-        if let [pkg, ver, image, busybox] = l[..] {
+        if let [pkg, ver, image, busybox, modules] = l[..] {
             let a = Assets {
                 kernel_package: pkg.into(),
                 kernel_version: ver.into(),
                 image: image.into(),
                 busybox: busybox.into(),
+                modules: modules.into(),
             };
-            if a.image.exists() && a.busybox.exists() {
+            if a.image.exists() && a.busybox.exists() && a.modules.is_dir() {
                 return Ok(a);
             }
         }
@@ -225,9 +230,10 @@ fn assets(base: &Path) -> Result<Assets, String> {
     let debs = base.join("debs");
     let mut pkgs = vec![image_pkg.clone()];
     // Since 6.17 Debian splits the kernel out into `linux-binary-*`; older packages
-    // have it themselves.
+    // have it themselves. The modules (`arm-cca-guest` for attestation) are in
+    // `linux-modules-*`.
     for d in &image_pkg.depends {
-        if d.starts_with("linux-binary-") {
+        if d.starts_with("linux-binary-") || d.starts_with("linux-modules-") {
             pkgs.push(apt.show(d)?);
         }
     }
@@ -258,20 +264,25 @@ fn assets(base: &Path) -> Result<Assets, String> {
         .map(|p| root.join(p))
         .find(|p| p.is_file())
         .ok_or("no /usr/bin/busybox or /bin/busybox in busybox-static")?;
+    let modules = find(&root, "arm-cca-guest.ko.xz")
+        .and_then(|p| Some(p.ancestors().find(|d| d.ends_with("kernel"))?.to_path_buf()))
+        .ok_or(format!("no arm-cca-guest.ko.xz in the modules of {name}"))?;
     let a = Assets {
         kernel_package: name,
         kernel_version: image_pkg.version,
         image,
         busybox,
+        modules,
     };
     write(
         &stamp,
         format!(
-            "{}\n{}\n{}\n{}\n",
+            "{}\n{}\n{}\n{}\n{}\n",
             a.kernel_package,
             a.kernel_version,
             a.image.display(),
-            a.busybox.display()
+            a.busybox.display(),
+            a.modules.display()
         )
         .as_bytes(),
     )?;
@@ -366,7 +377,13 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         a.image.display(),
         fetch.elapsed().as_secs_f64()
     );
-    let initrd = initramfs::build(&read(&a.busybox)?);
+    let challenge = fresh_challenge();
+    let mut modules: [Vec<u8>; 3] = Default::default();
+    for (m, name) in modules.iter_mut().zip(initramfs::MODULES) {
+        let f = format!("{name}.ko.xz");
+        *m = read(&find(&a.modules, &f).ok_or(format!("no {f} under {}", a.modules.display()))?)?;
+    }
+    let initrd = initramfs::build(&read(&a.busybox)?, &modules, &challenge);
     let mut l = layout(&opts, kernel.len() as u64, isize, initrd.len() as u64)?;
     let dtb = dtb::build(&dtb::RealmTree {
         vcpus: opts.vcpus,
@@ -454,7 +471,12 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
             println!("xtask linux: {l}");
         }
     }
-    let verdict = verdict(&lines);
+    let attest = attestation(&lines, &challenge, &root);
+    match &attest {
+        Ok(msg) => println!("xtask linux: {msg}"),
+        Err(msg) => eprintln!("xtask linux: FAIL: {msg}"),
+    }
+    let verdict = verdict(&lines).and_then(|m| attest.map(|_| m));
     match verdict {
         Ok(marker) => {
             println!("xtask linux: {marker}");
@@ -480,6 +502,52 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// A challenge for this run's token (64 bytes, as RSI_ATTESTATION_TOKEN_INIT takes):
+/// SHA-512 of the time and the process, so that a token from another run does not pass.
+fn fresh_challenge() -> [u8; 64] {
+    use sha2::{Digest, Sha512};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut h = Sha512::new();
+    h.update(b"cargo xtask linux challenge");
+    h.update(now.as_nanos().to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.finalize().into()
+}
+
+/// The token `/init` printed ([`initramfs::TOKEN_LINE`] lines), verified for `challenge`.
+fn attestation(lines: &[String], challenge: &[u8; 64], root: &Path) -> Result<String, String> {
+    let mut token = Vec::new();
+    let mut provider = None;
+    let mut end = false;
+    for l in lines {
+        let Some(rest) = l.split(initramfs::TOKEN_LINE).nth(1) else {
+            continue;
+        };
+        let rest = rest.trim();
+        if let Some(f) = rest.strip_prefix("failed: ") {
+            return Err(format!("attestation in the realm failed: {f}"));
+        } else if let Some(p) = rest.strip_prefix("provider ") {
+            provider = Some(p.to_string());
+        } else if let Some(b) = rest.strip_prefix("bytes ") {
+            for x in b.split_whitespace() {
+                token.push(u8::from_str_radix(x, 16).map_err(|_| format!("`{l}`: not hex"))?);
+            }
+        } else if rest == "end" {
+            end = true;
+        }
+    }
+    if !end {
+        return Err("/init printed no complete attestation token".into());
+    }
+    let report = crate::token::check_linux(&token, challenge, root)?;
+    Ok(format!(
+        "TSM report provider {}: {report}",
+        provider.as_deref().unwrap_or("?")
+    ))
 }
 
 /// The run's verdict from its console: the marker line, or why it failed.
