@@ -28,6 +28,10 @@ pub const HEADER_MAGIC: u64 = u64::from_le_bytes(*b"RMMREALM");
 /// ([`crate::program`]).
 pub const PROGRAM_MAGIC: u64 = u64::from_le_bytes(*b"RMMPROG\0");
 
+/// The context id (x0) a realm program passes in PSCI_CPU_ON for another REC to run the
+/// same program: the payload's entry then runs the program REC 0 was started with.
+pub const PROGRAM_CPU_ON_MAGIC: u64 = u64::from_le_bytes(*b"RMMPRON\0");
+
 /// The first host call, and each later one asking for a command.
 pub const IMM_READY: u16 = 0x100;
 /// A command's results in `gprs`, asking for the next command.

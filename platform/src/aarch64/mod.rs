@@ -5,6 +5,7 @@
 //! - [`smc`]: SMC to EL3;
 //! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
 //! - [`mem`]: access to granules by physical address;
+//! - [`memops`]: the firmware's `memcpy` and `memset`, with their boot-time self test;
 //! - [`tlb`]: TLB maintenance;
 //! - [`map`]: the layout of the RMM's memory (stacks, guard pages) and each page's
 //!   stage-1 permissions (pure, unit-tested on the host);
@@ -19,6 +20,7 @@ pub mod console;
 pub mod fp;
 pub mod map;
 pub mod mem;
+pub mod memops;
 pub mod mmu;
 pub mod smc;
 pub mod stack;
@@ -41,6 +43,7 @@ pub struct Hw;
 impl Arch for Hw {
     type Mapped<'a> = mem::Mapped<'a>;
 
+    #[inline(always)]
     fn el3_call(&self, _cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
         smc::smc(fid, args)
     }

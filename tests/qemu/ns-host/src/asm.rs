@@ -75,6 +75,7 @@ global_asm!(
 global_asm!(
     ".section .text.vectors, \"ax\"",
     ".balign 2048",
+    ".global ns_vectors",
     "ns_vectors:",
     ".irp idx, 0, 1, 2, 3",
     ".balign 128",

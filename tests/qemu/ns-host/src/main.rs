@@ -14,10 +14,14 @@
 //! everything passed, 1 otherwise ([`run`]). Under TF-A (BL33, entered the same way at
 //! NS-EL2 at 0x6000_0000) it prints that status and powers off with PSCI `SYSTEM_OFF`.
 //!
-//! With the boot block of `cargo xtask linux` in memory it runs no tests: its VMM
-//! ([`vmm`]) boots Linux in a realm instead.
+//! At its start it powers CPU 1 on with PSCI `CPU_ON` ([`smp`]): the tests run on CPU 0
+//! and make calls on CPU 1 through a mailbox, woken by an SGI ([`gic`]).
 //!
-//! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`] and `vmm::hw`.
+//! With the boot block of `cargo xtask linux` in memory it runs no tests: its VMM
+//! ([`vmm`]) boots Linux in a realm instead (on CPU 0 only).
+//!
+//! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`], [`smp`],
+//! [`gic`], [`realm_irq`] (the host's EL2 timer) and `vmm::hw`.
 //!
 //! On the host this crate builds to a stub that says what it is.
 
@@ -35,6 +39,8 @@ mod fault;
 #[cfg(target_os = "none")]
 mod fp_check;
 #[cfg(target_os = "none")]
+mod gic;
+#[cfg(target_os = "none")]
 mod gpt_check;
 #[cfg(target_os = "none")]
 mod host;
@@ -43,6 +49,8 @@ mod leaks;
 #[cfg(target_os = "none")]
 mod params;
 #[cfg(target_os = "none")]
+mod realm_irq;
+#[cfg(target_os = "none")]
 mod realm_run;
 #[cfg(target_os = "none")]
 mod realm_switch;
@@ -50,6 +58,8 @@ mod realm_switch;
 mod run;
 #[cfg(target_os = "none")]
 mod smc_check;
+#[cfg(target_os = "none")]
+mod smp;
 #[cfg(target_os = "none")]
 mod uart;
 #[cfg(target_os = "none")]

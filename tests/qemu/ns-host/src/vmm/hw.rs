@@ -1,12 +1,13 @@
 //! The host's own hardware the VMM uses (all of its `unsafe` code): the EL2 physical
-//! timer (CNTHP, PPI 26) as a preemption and wake-up timer, and the physical GIC set-up
-//! that lets it interrupt a running realm.
+//! timer (CNTHP, PPI 26) as a preemption and wake-up timer, and (through
+//! [`crate::gic`]) the physical GIC set-up that lets it interrupt a running realm.
 //!
 //! A REC runs until something makes it exit; a vCPU spinning on a lock another vCPU
 //! holds (all RECs share CPU 0) exits only on an interrupt. So before each
 //! RMI_REC_ENTER the VMM arms CNTHP: its PPI, Group 1 Non-secure (EL3 makes every PPI
-//! so, as TF-A does), enabled in CPU 0's redistributor, interrupts the realm at R-EL2
-//! (HCR_EL2.IMO), and the RMM exits with reason IRQ. The VMM never takes the interrupt
+//! so, as TF-A does; the host enables Group 1 at the distributor), enabled in CPU 0's
+//! redistributor, interrupts the realm at R-EL2 (HCR_EL2.IMO), and the RMM exits with
+//! reason IRQ. The VMM never takes the interrupt
 //! itself (PSTATE.I stays masked at NS-EL2): it disarms the timer after the exit, which
 //! drops the level-sensitive PPI again. With every vCPU waiting (WFI), the VMM arms the
 //! timer for the earliest virtual timer deadline and waits in WFI, which a pending
@@ -14,46 +15,13 @@
 
 use core::arch::asm;
 
-/// QEMU `virt`'s GICv3: CPU 0's redistributor, SGI_base frame.
-const GICR0_SGI_BASE: usize = 0x080A_0000 + 0x1_0000;
-const GICR_ISENABLER0: usize = 0x100;
-const GICR_IPRIORITYR: usize = 0x400;
-/// The EL2 physical timer's PPI (INTID 26, the "hypervisor timer" of the arch timer
-/// binding).
-const CNTHP_INTID: usize = 26;
-/// Its priority, and the priority mask that lets it through.
-const PRIORITY: u8 = 0x80;
-const PMR: u64 = 0xF0;
-
-/// Enables CNTHP's interrupt in CPU 0's redistributor and the CPU interface
-/// (ICC_PMR_EL1, ICC_IGRPEN1_EL1), with ICC_SRE_EL2 set.
+/// Enables Non-secure Group 1 at the distributor, CNTHP's PPI in CPU 0's redistributor
+/// and the CPU interface ([`crate::gic`]: EL3 made the PPI Non-secure Group 1).
 pub fn init() {
-    crate::asm::enable_icc_sre_el2();
     disarm();
-    // SAFETY: CPU 0's redistributor SGI_base frame is QEMU virt's MMIO, accessible
-    // from the Non-secure PAS with the MMU off; the byte and word registers written
-    // are IPRIORITYR for INTID 26 and ISENABLER0 (write 1 to enable; other bits
-    // untouched). ICC_PMR_EL1 and ICC_IGRPEN1_EL1 (system register interface enabled
-    // at EL2 above) only change which interrupts are signalled, which with PSTATE.I
-    // masked are never taken.
-    unsafe {
-        core::ptr::write_volatile(
-            (GICR0_SGI_BASE + GICR_IPRIORITYR + CNTHP_INTID) as *mut u8,
-            PRIORITY,
-        );
-        core::ptr::write_volatile(
-            (GICR0_SGI_BASE + GICR_ISENABLER0) as *mut u32,
-            1 << CNTHP_INTID,
-        );
-        asm!(
-            "msr icc_pmr_el1, {pmr}",
-            "msr icc_igrpen1_el1, {one}",
-            "isb",
-            pmr = in(reg) PMR,
-            one = in(reg) 1u64,
-            options(nomem, nostack, preserves_flags)
-        );
-    }
+    crate::gic::init_distributor();
+    crate::gic::enable(crate::gic::CNTHP_PPI);
+    crate::gic::enable_cpu_if();
 }
 
 /// CNTPCT_EL0.
