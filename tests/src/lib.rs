@@ -15,6 +15,7 @@
 
 pub mod builder;
 pub mod check;
+pub mod linux_boot;
 pub mod payload;
 pub mod program;
 pub mod realm;

@@ -18,8 +18,11 @@
 //! At its start it powers CPU 1 on with PSCI `CPU_ON` ([`smp`]): the tests run on CPU 0
 //! and make calls on CPU 1 through a mailbox, woken by an SGI ([`gic`]).
 //!
+//! With the boot block of `cargo xtask linux` in memory it runs no tests: its VMM
+//! ([`vmm`]) boots Linux in a realm instead (on CPU 0 only).
+//!
 //! All `unsafe` code and assembly lives in [`asm`], [`uart`], [`params`], [`smp`],
-//! [`gic`] and [`realm_irq`] (the host's EL2 timer).
+//! [`gic`], [`realm_irq`] (the host's EL2 timer) and `vmm::hw`.
 //!
 //! On the host this crate builds to a stub that says what it is.
 
@@ -62,6 +65,8 @@ mod smc_check;
 mod smp;
 #[cfg(target_os = "none")]
 mod uart;
+#[cfg(target_os = "none")]
+mod vmm;
 
 /// Host build: this is bare-metal code for QEMU; there is nothing to run here.
 #[cfg(not(target_os = "none"))]

@@ -47,6 +47,9 @@ pub fn exit(status: u32) -> ! {
 
 /// Entry from [`crate::asm`] with `.bss` zeroed and the stack set.
 pub extern "C" fn ns_main() -> ! {
+    if let Some(boot) = crate::vmm::boot_block() {
+        exit(crate::vmm::boot_linux(&boot));
+    }
     let mut out = Uart;
     let params = Params::read();
     if params.mode() != Mode::Suite {
