@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::qemu;
@@ -161,31 +161,15 @@ fn boot(out: &Path, flash: &Path, realm: &Path, mode: &str) -> Result<Vec<String
     let params = out.join(format!("params-{}.bin", mode.replace(':', "-")));
     std::fs::write(&params, qemu::params_block(mode))
         .map_err(|e| format!("{}: {e}", params.display()))?;
-    let loader = |file: &Path, addr: u64| {
-        format!("loader,file={},addr={addr:#x},force-raw=on", file.display())
-    };
-    let mut cmd = Command::new(qemu::QEMU);
-    cmd.args([
-        "-M",
-        "virt,secure=on,virtualization=on,gic-version=3",
-        "-cpu",
-        "max,x-rme=on",
-        "-smp",
-        "1",
-        "-m",
-        "3G",
-        "-icount",
-        "shift=0",
-        "-nographic",
-        "-bios",
-    ])
-    .arg(flash)
-    .arg("-device")
-    .arg(loader(&params, qemu::PARAMS_ADDR))
-    .arg("-device")
-    .arg(loader(realm, qemu::REALM_IMAGE_ADDR))
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped());
+    let mut cmd = qemu::machine(1);
+    cmd.args(["-icount", "shift=0", "-bios"])
+        .arg(flash)
+        .arg("-device")
+        .arg(qemu::loader(&params, qemu::PARAMS_ADDR))
+        .arg("-device")
+        .arg(qemu::loader(realm, qemu::REALM_IMAGE_ADDR))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
     println!("running: {cmd:?}");
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("starting QEMU: {e}"))?;

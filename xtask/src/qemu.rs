@@ -299,24 +299,8 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     std::fs::write(&params, params_block(&opts.suite))
         .map_err(|e| format!("{}: {e}", params.display()))?;
 
-    let loader = |file: &Path, addr: u64| {
-        format!("loader,file={},addr={addr:#x},force-raw=on", file.display())
-    };
-    let mut cmd = Command::new(QEMU);
-    cmd.args([
-        "-M",
-        "virt,secure=on,virtualization=on,gic-version=3",
-        "-cpu",
-        "max,x-rme=on",
-        "-smp",
-        &opts.smp.to_string(),
-        "-m",
-        "3G",
-        "-nographic",
-        "-semihosting-config",
-        "enable=on,target=native",
-        "-bios",
-    ]);
+    let mut cmd = machine(opts.smp);
+    cmd.args(["-semihosting-config", "enable=on,target=native", "-bios"]);
     match opts.el3 {
         El3::Monitor => cmd
             .arg(&monitor)
@@ -399,6 +383,29 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         }
         None => Err(format!("QEMU ended without a status ({status})")),
     }
+}
+
+/// QEMU `virt` with RME as every run here uses it: GICv3, `-cpu max,x-rme=on`, `smp`
+/// CPUs, 3 GiB, the console on stdio. The caller adds the firmware and the images.
+pub(crate) fn machine(smp: u32) -> Command {
+    let mut cmd = Command::new(QEMU);
+    cmd.args([
+        "-M",
+        "virt,secure=on,virtualization=on,gic-version=3",
+        "-cpu",
+        "max,x-rme=on",
+        "-smp",
+        &smp.to_string(),
+        "-m",
+        "3G",
+        "-nographic",
+    ]);
+    cmd
+}
+
+/// The `-device` argument that puts `file` raw at physical address `addr`.
+pub(crate) fn loader(file: &Path, addr: u64) -> String {
+    format!("loader,file={},addr={addr:#x},force-raw=on", file.display())
 }
 
 /// Bytes of stack kept free beyond the deepest use the run measured: for paths the

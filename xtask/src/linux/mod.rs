@@ -30,7 +30,7 @@ mod initramfs;
 mod smc_table;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use rmm_conformance::linux_boot::{
@@ -416,25 +416,9 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         l.boot.initrd.ipa
     );
 
-    let loader = |file: &Path, addr: u64| {
-        format!("loader,file={},addr={addr:#x},force-raw=on", file.display())
-    };
-    let mut cmd = Command::new(qemu::QEMU);
-    cmd.args([
-        "-M",
-        "virt,secure=on,virtualization=on,gic-version=3",
-        "-cpu",
-        "max,x-rme=on",
-        "-smp",
-        "2",
-        "-m",
-        "3G",
-        "-nographic",
-        "-semihosting-config",
-        "enable=on,target=native",
-        "-bios",
-    ])
-    .arg(&monitor);
+    let mut cmd = qemu::machine(2);
+    cmd.args(["-semihosting-config", "enable=on,target=native", "-bios"])
+        .arg(&monitor);
     for (file, addr) in [
         (&rmm.img, qemu::RMM_ADDR),
         (&ns_host, qemu::NS_HOST_ADDR),
@@ -443,7 +427,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         (&dtb_path, l.boot.dtb.ns_pa),
         (&initrd_path, l.boot.initrd.ns_pa),
     ] {
-        cmd.arg("-device").arg(loader(file, addr));
+        cmd.arg("-device").arg(qemu::loader(file, addr));
     }
     cmd.args(&opts.qemu_args)
         .stdin(Stdio::null())
