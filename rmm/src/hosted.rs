@@ -1,7 +1,7 @@
 //! The RMM on the hosted simulation machine: the test API of the project.
 //!
 //! A [`Machine`] is a simulated RME system (memory with GPT, EL3, CPUs; see
-//! [`platform::sim`]) on which the real RMM core has been cold booted on CPU 0 and warm
+//! [`platform_sim`]) on which the real RMM core has been cold booted on CPU 0 and warm
 //! booted on the others, exactly as EL3 would. Tests then act as the Normal-world host:
 //! they issue SMCs on a chosen CPU with raw register values and read or write memory
 //! through the Non-secure PAS. A `Machine` is `Sync`: threads may drive different CPUs at
@@ -10,8 +10,8 @@
 use std::sync::{Arc, Mutex};
 
 use platform::el3::{BootError, ColdBootArgs};
-use platform::sim::{GpFault, SimArch, SimConfig, SimHw};
 use platform::{CpuId, Pas, PhysAddr};
+use platform_sim::{GpFault, SimArch, SimConfig, SimHw};
 use rmi_abi::fid::is_rmi_range;
 use rmi_abi::RmiFid;
 
