@@ -8,6 +8,8 @@
 //!   firmware's dependency tree reaches the hosted simulation (`deptree.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
+//! - `bench --qemu [--runs N]`: AArch64 instructions per RMI command of `rmm.img` in QEMU
+//!   under TF-A (`-icount`), less EL3's share, next to the reference's.
 //! - `fuzz [--smoke] [...]`: the stateful fuzzer of the hosted RMM (see `fuzz.rs`).
 //! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
 //!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
@@ -18,6 +20,7 @@ use std::process::{Command, ExitCode};
 
 mod a64;
 mod bench;
+mod bench_qemu;
 mod deptree;
 mod elfcheck;
 mod fuzz;
@@ -89,10 +92,11 @@ fn main() -> ExitCode {
                 .and_then(|elf| elfcheck::check(path, &elf, true)),
             None => Err("check-elf takes the path of a firmware ELF".to_string()),
         },
+        Some("bench") if args[1..].iter().any(|a| a == "--qemu") => bench_qemu::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       {}\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N]\n       {}\n       {}",
             qemu::USAGE,
             fuzz::USAGE
         )),

@@ -47,17 +47,17 @@ use object::{Object, ObjectSymbol};
 use crate::{image, workspace_root, FIXTURE_TARGET};
 
 /// Where the test host is loaded and entered.
-const NS_HOST_ADDR: u64 = 0x6000_0000;
+pub(crate) const NS_HOST_ADDR: u64 = 0x6000_0000;
 /// Where `rmm.img` is loaded.
-const RMM_ADDR: u64 = 0x4010_0000;
+pub(crate) const RMM_ADDR: u64 = 0x4010_0000;
 /// Where the test host finds the realm payload (`tests/qemu/ns-host/src/params.rs`),
 /// linked at IPA [`REALM_IPA`].
-const REALM_IMAGE_ADDR: u64 = 0x5F00_0000;
+pub(crate) const REALM_IMAGE_ADDR: u64 = 0x5F00_0000;
 const REALM_IPA: u64 = 0x8_0000;
 /// Where the test host reads its parameters (see `tests/qemu/ns-host/src/params.rs`).
-const PARAMS_ADDR: u64 = 0x5FFF_F000;
+pub(crate) const PARAMS_ADDR: u64 = 0x5FFF_F000;
 const PARAMS_MAGIC: &[u8; 8] = b"RMMQEMU1";
-const QEMU: &str = "qemu-system-aarch64";
+pub(crate) const QEMU: &str = "qemu-system-aarch64";
 
 /// Which EL3 firmware boots the RMM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,15 +133,25 @@ fn parse(args: &[String]) -> Result<Options, String> {
 pub const USAGE: &str = "cargo xtask run [--el3 monitor|tf-a] [--smp N] [--suite [-]PREFIX[,...]] \
                          [--timeout SECS] [--stack-overflow-test] [-- QEMU-ARGS...]";
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds the fixtures (release, bare metal) and returns their flat images: the EL3
-/// monitor, the test host, the realm payload.
-fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+/// The QEMU fixtures' flat images.
+pub(crate) struct Fixtures {
+    /// The EL3 test monitor.
+    pub monitor: PathBuf,
+    /// The Normal-world test host.
+    pub ns_host: PathBuf,
+    /// The realm payload.
+    pub realm: PathBuf,
+}
+
+/// Builds the fixtures (release, bare metal: the EL3 monitor, the test host, the realm
+/// payload and the bench's RMM stub) and returns the flat images of the first three.
+pub(crate) fn build_fixtures(root: &Path, out: &Path) -> Result<Fixtures, String> {
     crate::ensure_targets(&[FIXTURE_TARGET])?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -157,42 +167,54 @@ fn build_fixtures(root: &Path, out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)
             "rmm-test-ns-host",
             "-p",
             "rmm-test-realm",
+            "-p",
+            "rmm-test-rmm-stub",
         ])
         .status()
         .map_err(|e| format!("running cargo: {e}"))?;
     if !status.success() {
         return Err(format!("fixture build failed ({status})"));
     }
-    let elf_dir = target_dir(root).join(FIXTURE_TARGET).join("release");
-    let flat = |name: &str, want_addr: u64| -> Result<PathBuf, String> {
-        let elf_path = elf_dir.join(name);
-        let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
-        let img = image::flatten(&elf)?;
-        if img.load_addr != want_addr {
-            return Err(format!(
-                "{name}: load address {:#x}, expected {want_addr:#x}",
-                img.load_addr
-            ));
-        }
-        let path = out.join(format!("{name}.bin"));
-        std::fs::write(&path, &img.bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!(
-            "{name}.bin: {} bytes at {:#x} ({})",
-            img.bytes.len(),
-            img.load_addr,
-            path.display()
-        );
-        Ok(path)
-    };
-    Ok((
-        flat("rmm-test-el3-monitor", 0)?,
-        flat("rmm-test-ns-host", NS_HOST_ADDR)?,
-        flat("rmm-test-realm", REALM_IPA)?,
-    ))
+    Ok(Fixtures {
+        monitor: fixture_image(root, out, "rmm-test-el3-monitor", 0)?,
+        ns_host: fixture_image(root, out, "rmm-test-ns-host", NS_HOST_ADDR)?,
+        realm: fixture_image(root, out, "rmm-test-realm", REALM_IPA)?,
+    })
+}
+
+/// The flat image `out/NAME.bin` of the fixture `name` that [`build_fixtures`] built,
+/// which must load at `want_addr`.
+pub(crate) fn fixture_image(
+    root: &Path,
+    out: &Path,
+    name: &str,
+    want_addr: u64,
+) -> Result<PathBuf, String> {
+    let elf_path = target_dir(root)
+        .join(FIXTURE_TARGET)
+        .join("release")
+        .join(name);
+    let elf = std::fs::read(&elf_path).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let img = image::flatten(&elf)?;
+    if img.load_addr != want_addr {
+        return Err(format!(
+            "{name}: load address {:#x}, expected {want_addr:#x}",
+            img.load_addr
+        ));
+    }
+    let path = out.join(format!("{name}.bin"));
+    std::fs::write(&path, &img.bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "{name}.bin: {} bytes at {:#x} ({})",
+        img.bytes.len(),
+        img.load_addr,
+        path.display()
+    );
+    Ok(path)
 }
 
 /// The parameter block the test host reads at [`PARAMS_ADDR`].
-fn params_block(suite: &str) -> Vec<u8> {
+pub(crate) fn params_block(suite: &str) -> Vec<u8> {
     let mut b = PARAMS_MAGIC.to_vec();
     b.extend_from_slice(&(suite.len() as u32).to_le_bytes());
     b.extend_from_slice(suite.as_bytes());
@@ -201,7 +223,7 @@ fn params_block(suite: &str) -> Vec<u8> {
 
 /// Makes sure QEMU is there, installing it on Debian if it is missing
 /// (`.ci/install-qemu`, the one place that knows how).
-fn check_qemu() -> Result<(), String> {
+pub(crate) fn check_qemu() -> Result<(), String> {
     if !qemu_present() {
         let script = crate::workspace_root().join(".ci/install-qemu");
         eprintln!(
@@ -265,7 +287,11 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
     let rmm = crate::build(false, crate::Platform::Qemu, variant)?;
     let out = target_dir(&root).join("qemu");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let (monitor, ns_host, realm) = build_fixtures(&root, &out)?;
+    let Fixtures {
+        monitor,
+        ns_host,
+        realm,
+    } = build_fixtures(&root, &out)?;
     let params = out.join("params.bin");
     std::fs::write(&params, params_block(&opts.suite))
         .map_err(|e| format!("{}: {e}", params.display()))?;
@@ -412,7 +438,7 @@ fn check_attestation(lines: &[String]) -> Result<String, String> {
 
 /// A high-water mark report of the firmware (`platform::aarch64::stack`):
 /// `stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
-fn parse_high_water(line: &str) -> Option<(u64, u64, u64)> {
+pub(crate) fn parse_high_water(line: &str) -> Option<(u64, u64, u64)> {
     let rest = line.split("stack high-water mark: CPU ").nth(1)?;
     let (cpu, rest) = rest.split_once(": ")?;
     let (used, rest) = rest.split_once(" of ")?;
@@ -444,12 +470,12 @@ fn check_stack_budget(lines: &[String]) -> Result<String, String> {
 
 /// QEMU's console, line by line: each line is echoed to standard output as it comes
 /// and handed to the checks.
-struct Console {
+pub(crate) struct Console {
     lines: mpsc::Receiver<String>,
 }
 
 impl Console {
-    fn attach(child: &mut Child) -> Console {
+    pub(crate) fn attach(child: &mut Child) -> Console {
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("QEMU's stdout is piped");
         std::thread::spawn(move || {
@@ -487,7 +513,7 @@ impl Console {
 
 /// Waits for QEMU to exit (killing it after `timeout`); returns its status and the
 /// console.
-fn wait(
+pub(crate) fn wait(
     child: &mut Child,
     console: &Console,
     timeout: Duration,

@@ -81,8 +81,16 @@ pub fn flash_image(target: &Path, rmm: &Path, bl33: &Path) -> Result<PathBuf, St
     let build_dir = base
         .join(&version)
         .join(format!("build-{:016x}", fnv1a(&args.join(" "))));
-    build(&src, &build_dir, &args, rmm, bl33)?;
     let release = build_dir.join("qemu").join("release");
+    // make repacks the FIP only when an input is newer than it: a different RMM or BL33
+    // that happens to be older (another image built earlier) would be left out.
+    match std::fs::remove_file(release.join("fip.bin")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("removing the old FIP: {e}"))
+        }
+        _ => {}
+    }
+    build(&src, &build_dir, &args, rmm, bl33)?;
     let path = base.join(&version).join("flash.bin");
     make_flash(&release.join("bl1.bin"), &release.join("fip.bin"), &path)?;
     println!("TF-A {version} (Debian {SUITE}): {}", path.display());

@@ -204,6 +204,51 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
     [r0, r1, r2, r3, r4]
 }
 
+/// [`smc`] timed by the generic counter: `mrs cntpct_el0; smc #0; mrs cntpct_el0` with
+/// nothing else between the reads, for the QEMU path-length bench (`crate::bench`),
+/// where `-icount shift=0` advances the counter once per instruction executed on any
+/// EL. Returns x0..x4 and the difference of the two reads.
+pub fn timed_smc(fid: u64, args: [u64; 6]) -> ([u64; 5], u64) {
+    let (r0, r1, r2, r3, r4, t0, t1): (u64, u64, u64, u64, u64, u64, u64);
+    // SAFETY: as for `smc`; the counter reads have no side effect. `t0` and `t1` get
+    // registers outside x0..x17 (all of those are operands here), which SMCCC requires
+    // EL3 to preserve, so the first read survives the call.
+    unsafe {
+        asm!(
+            "mrs {t0}, cntpct_el0",
+            "smc #0",
+            "mrs {t1}, cntpct_el0",
+            t0 = out(reg) t0, t1 = out(reg) t1,
+            inout("x0") fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
+            inout("x3") args[2] => r3, inout("x4") args[3] => r4,
+            inout("x5") args[4] => _, inout("x6") args[5] => _,
+            out("x7") _, out("x8") _, out("x9") _, out("x10") _, out("x11") _,
+            out("x12") _, out("x13") _, out("x14") _, out("x15") _, out("x16") _,
+            out("x17") _,
+            options(nostack),
+        );
+    }
+    ([r0, r1, r2, r3, r4], t1.wrapping_sub(t0))
+}
+
+/// The same two counter reads around a `nop`: what [`timed_smc`]'s difference holds
+/// besides the SMC's round trip (2 under `-icount shift=0`: the first read and the
+/// `nop`).
+pub fn timed_nop() -> u64 {
+    let (t0, t1): (u64, u64);
+    // SAFETY: counter reads and a `nop` have no side effect.
+    unsafe {
+        asm!(
+            "mrs {t0}, cntpct_el0",
+            "nop",
+            "mrs {t1}, cntpct_el0",
+            t0 = out(reg) t0, t1 = out(reg) t1,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    t1.wrapping_sub(t0)
+}
+
 /// ID_AA64MMFR0_EL1 (PARange, the translation granule fields).
 pub fn id_aa64mmfr0() -> u64 {
     let v: u64;

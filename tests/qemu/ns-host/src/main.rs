@@ -26,6 +26,8 @@ mod asm;
 #[cfg(target_os = "none")]
 mod attest_token;
 #[cfg(target_os = "none")]
+mod bench;
+#[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
 mod fp_check;

@@ -3,12 +3,24 @@
 //! [`PARAMS_ADDR`]: the magic `RMMQEMU1`, a little-endian u32 length, then
 //! that many bytes of UTF-8: a comma-separated list of test-name prefixes. A test runs
 //! if its name starts with one of the plain prefixes (or there are none) and with none
-//! of the prefixes written `-prefix`.
+//! of the prefixes written `-prefix`. Instead of a list, `mode:bench` or
+//! `mode:bench-el3` runs the path-length bench ([`Mode`]).
 
 /// Where the parameter block is loaded (Non-secure DRAM just below the test host).
 pub const PARAMS_ADDR: u64 = 0x5FFF_F000;
 const MAGIC: &[u8; 8] = b"RMMQEMU1";
 const MAX_LEN: usize = 4096 - 12;
+
+/// What the test host does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Runs the tests the filter selects.
+    Suite,
+    /// `mode:bench`: the path-length bench against the RMM (`crate::bench`).
+    Bench,
+    /// `mode:bench-el3`: the bench's EL3 share, with the RMM stub as the RMM.
+    BenchEl3,
+}
 
 /// The tests to run.
 #[derive(Clone, Copy, Debug)]
@@ -35,6 +47,15 @@ impl Params {
         })();
         Params {
             filter: filter.unwrap_or("").trim(),
+        }
+    }
+
+    /// The mode the block asks for.
+    pub fn mode(&self) -> Mode {
+        match self.filter {
+            "mode:bench" => Mode::Bench,
+            "mode:bench-el3" => Mode::BenchEl3,
+            _ => Mode::Suite,
         }
     }
 

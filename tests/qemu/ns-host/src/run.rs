@@ -5,9 +5,11 @@ use core::fmt::Write;
 use rmm_conformance::{check, suites, TestDef};
 
 use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
-use crate::params::Params;
+use crate::params::{Mode, Params};
 use crate::uart::Uart;
-use crate::{asm, attest_token, fp_check, gpt_check, leaks, realm_run, realm_switch, smc_check};
+use crate::{
+    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_run, realm_switch, smc_check,
+};
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
 const TEST_EXIT: u64 = 0xC200_0100;
@@ -46,6 +48,9 @@ pub fn exit(status: u32) -> ! {
 pub extern "C" fn ns_main() -> ! {
     let mut out = Uart;
     let params = Params::read();
+    if params.mode() != Mode::Suite {
+        bench::run(params.mode());
+    }
     let _ = writeln!(
         out,
         "NS test host at NS-EL2: RMI through SMC, test granules from {NS_POOL_BASE:#x}, \
