@@ -172,16 +172,16 @@ impl Machine {
             .map(Granule::state)
     }
 
-    /// The `n`th granule of the first extra DRAM bank at or above 2^48
-    /// ([`SimConfig::extra_dram`]), among its first [`HIGH_POOL_GRANULES`]; `None` if the
-    /// machine has no such bank.
+    /// The `n`th granule of the first extra DRAM bank ([`SimConfig::extra_dram`]) at or
+    /// above 2^48, the end of what a realm without LPA2 may use, among its first
+    /// [`HIGH_POOL_GRANULES`]; `None` if the machine has no such bank.
     pub fn high_ns_granule(&self, n: usize) -> Option<u64> {
         let bank = self
             .hw
             .config()
             .extra_dram
             .iter()
-            .filter(|b| b.base >= 1 << 48)
+            .filter(|b| b.base >= crate::rmi::PA_LIMIT_NO_LPA2)
             .min_by_key(|b| b.base)?;
         let granules = (bank.size / 4096).min(HIGH_POOL_GRANULES as u64);
         (n < granules as usize).then(|| bank.base + n as u64 * 4096)
