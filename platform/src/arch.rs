@@ -13,6 +13,7 @@ use core::ops::{Deref, DerefMut};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::addr::{PhysAddr, GRANULE_SIZE};
+use crate::sha::{Block256, Block512};
 use crate::sysreg::SysReg;
 
 /// A physical address space (Arm RME): the granule protection table assigns one to
@@ -105,6 +106,18 @@ impl FpRegs {
 
 const _: () = assert!(core::mem::size_of::<FpRegs>() == 528 && FpRegs::FPCR_OFFSET == 512);
 const _: () = assert!(core::mem::offset_of!(FpRegs, fpsr) == 520);
+
+/// How much of each vector register holds state that a routine borrowing the SIMD&FP
+/// registers must put back ([`Arch::sha256_blocks`], [`Arch::sha512_blocks`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LiveVectors {
+    /// V0..V31, 128 bits each: a CPU without FEAT_SVE.
+    V128,
+    /// The Z registers in full (FEAT_SVE): a write of a V register zeroes, or may zero,
+    /// the bits of its Z register above 127 (Arm ARM, "SIMD&FP and SVE registers"),
+    /// which SMCCC 1.3 requires an SMC without the SVE hint to preserve.
+    SveZ,
+}
 
 /// How a realm run ended: the exception taken to EL2. For `Sync`, ESR_EL2, FAR_EL2
 /// and HPFAR_EL2 hold the syndrome.
@@ -285,6 +298,20 @@ pub trait Arch: Sync {
     /// Puts back the Z registers [`Arch::save_host_sve`] kept (after the low 128 bits
     /// were loaded with [`Arch::load_fp`]).
     fn restore_host_sve(&self, cpu: CpuId);
+
+    /// Compresses `blocks`, in order, into the SHA-256 hash `state` (FIPS 180-4, 6.2.2
+    /// steps 1-4 per block) with the SHA-256 instructions (FEAT_SHA256) of the CPU the
+    /// caller runs on.
+    /// Only called on a CPU whose ID_AA64ISAR0_EL1 reports them
+    /// ([`crate::sha::Sha2Isa`]), with `live` [`LiveVectors::SveZ`] on a CPU with
+    /// FEAT_SVE. The SIMD&FP registers it borrows are put back bit-exact (`live` says
+    /// how much of them), with FPCR and FPSR unchanged: neither the Normal world's nor a
+    /// realm's FP/SIMD state changes.
+    fn sha256_blocks(&self, live: LiveVectors, state: &mut [u32; 8], blocks: &[Block256]);
+
+    /// [`Arch::sha256_blocks`] for SHA-512 (FIPS 180-4, 6.4.2), with the SHA-512
+    /// instructions (FEAT_SHA512).
+    fn sha512_blocks(&self, live: LiveVectors, state: &mut [u64; 8], blocks: &[Block512]);
 
     /// Reads a system register of CPU `cpu` (on hardware: of the current CPU, which is
     /// `cpu`).

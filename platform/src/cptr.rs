@@ -12,7 +12,7 @@ pub const TFP: u64 = 1 << 10;
 /// RES1 bit 9.
 const RES1_9: u64 = 1 << 9;
 /// TZ \[8\]: traps SVE (RES1 without FEAT_SVE).
-const TZ: u64 = 1 << 8;
+pub const TZ: u64 = 1 << 8;
 /// RES1 bits 7:0.
 const RES1_7_0: u64 = 0xff;
 /// TTA \[20\]: traps EL1 and EL0 accesses to the trace unit's System registers.

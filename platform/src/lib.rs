@@ -6,6 +6,7 @@
 //! - [`el3`]: the RMM-EL3 interface (SMC identifiers, error codes, boot arguments).
 //! - [`manifest`]: the boot manifest EL3 places in the shared buffer.
 //! - [`layout`]: the physical memory layouts of the supported platforms.
+//! - [`sha`]: SHA-256/512 constants (FIPS 180-4) and the portable block compression.
 //! - `aarch64` (firmware builds only): the hardware implementation of [`Arch`]: SMC to
 //!   EL3, system registers, granule access, the console. All of the platform's `unsafe`
 //!   code and inline assembly lives there.
@@ -23,6 +24,7 @@ pub mod cptr;
 pub mod el3;
 pub mod layout;
 pub mod manifest;
+pub mod sha;
 #[macro_use]
 pub mod sysreg;
 
@@ -36,7 +38,7 @@ mod aarch64_map;
 
 pub use addr::{GranuleIdx, PhysAddr};
 pub use arch::{
-    Arch, CpuId, FpRegs, GranuleMem, NsFault, OwnedGranule, Pas, PinnedRealmGranule, RealmRegs,
-    RealmTrap, Stage2Scope,
+    Arch, CpuId, FpRegs, GranuleMem, LiveVectors, NsFault, OwnedGranule, Pas, PinnedRealmGranule,
+    RealmRegs, RealmTrap, Stage2Scope,
 };
 pub use sysreg::{SysReg, SysRegEncoding};

@@ -31,6 +31,18 @@ const_assert_eq!(offset_of!(RmiRecEnter, gprs), 0x200);
 const_assert_eq!(offset_of!(RmiRecEnter, gicv3_hcr), 0x300);
 const_assert_eq!(offset_of!(RmiRecEnter, gicv3_lrs), 0x308);
 
+impl RmiRecEnter {
+    /// Bytes from the start of the structure that hold every field DEN0137 1.0
+    /// defines (to the end of `gicv3_lrs`); the rest is reserved, and a reader need not
+    /// copy it.
+    pub const DEFINED_LEN: usize = 0x388;
+}
+
+const_assert_eq!(
+    RmiRecEnter::DEFINED_LEN,
+    offset_of!(RmiRecEnter, gicv3_lrs) + size_of::<[u64; REC_GIC_NUM_LRS]>()
+);
+
 impl Default for RmiRecEnter {
     /// All zero.
     fn default() -> Self {

@@ -173,7 +173,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             log::error!("GIC virtual CPU interface of CPU {}: {e:?}", cpu.0);
             BootError::Unknown
         })?;
-        let features = CpuFeatures::read(arch, cpu);
+        let mut features = CpuFeatures::read(arch, cpu);
+        features.sha2 = crate::hash::choose(arch, &features);
         pmu_boot(arch, cpu, &features);
         // Parsed where EL3 wrote it: the shared buffer is the RMM's own memory, which only
         // EL3 (now waiting for RMM_BOOT_COMPLETE) also writes.

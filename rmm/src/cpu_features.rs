@@ -1,6 +1,7 @@
 //! Features of the CPU the RMM runs on, read once at boot from the ID registers, and
 //! what the RMM offers realms on top of them (RMI_FEATURES register 0).
 
+use platform::sha::Sha2Isa;
 use platform::{Arch, CpuId, SysReg};
 use rmi_abi::features::FeatureReg0;
 
@@ -44,6 +45,10 @@ pub struct CpuFeatures {
     /// 0b0100 PMUv3p1, 0b0101 PMUv3p4, 0b0110 PMUv3p5 and later, 0xF an IMPLEMENTATION
     /// DEFINED PMU (not PMUv3).
     pub pmuver: u8,
+    /// The SHA-2 instructions the RMM hashes with: ID_AA64ISAR0_EL1.SHA2 \[15:12\]
+    /// ([`Sha2Isa::from_isar0`]), set to none at cold boot if they fail the known
+    /// answers ([`crate::hash::choose`]).
+    pub sha2: Sha2Isa,
 }
 
 /// Whether the 4 KiB granule at stage 2 supports 52-bit input and output addresses
@@ -106,6 +111,7 @@ impl CpuFeatures {
             sve: field(pfr0, 32),
             lpa2: lpa2_at_stage2(mmfr0),
             pmuver: ((dfr0 >> 8) & 0xF) as u8,
+            sha2: Sha2Isa::from_isar0(arch.read_sysreg(cpu, SysReg::ID_AA64ISAR0_EL1)),
         }
     }
 
@@ -197,6 +203,7 @@ mod tests {
             sve: false,
             lpa2: false,
             pmuver: 0b0111,
+            sha2: Sha2Isa::None,
         };
         let r = f.feature_reg0();
         assert_eq!(r.s2sz, 48, "capped without LPA2");

@@ -134,7 +134,7 @@ impl Machine {
         match &self.rmm {
             Ok(rmm) if is_rmi_range(fid) && rmm.has_cpu(CpuId(cpu)) && self.booted[cpu] => {
                 let w0 = u64::from(rmi_abi::fid::w0(fid));
-                rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), w0, args)
+                rmm.handle_rmi(&mut PerCpu::new(CpuId(cpu), &mut scratch), w0, &args)
             }
             _ => [SMC_NOT_SUPPORTED, 0, 0, 0, args[3]],
         }

@@ -12,6 +12,7 @@ pub mod attest;
 pub mod boot;
 pub mod cpu_features;
 pub mod granule;
+pub mod hash;
 pub mod measurement;
 pub mod percpu;
 pub mod realm;
@@ -85,6 +86,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// The CPU features read at boot.
     pub fn features(&self) -> &CpuFeatures {
         &self.features
+    }
+
+    /// The compression function of the RMM's SHA-256/512 hashes: the CPU's SHA-2
+    /// instructions chosen at cold boot ([`hash::choose`]), else software.
+    pub fn sha2(&self) -> hash::Engine<'_, A> {
+        hash::Engine::new(&self.arch, &self.features)
     }
 
     /// The attestation material obtained from EL3 at cold boot.

@@ -64,11 +64,17 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     // SAFETY: the UART on QEMU virt is a PL011 at this address, reachable with the MMU
     // off, and only the console module drives it.
     unsafe { console::init(PLATFORM.uart) };
-    console::init_logger(log::LevelFilter::Info);
+    console::init_logger(log::STATIC_MAX_LEVEL);
     log::info!(
         "RMM for Arm CCA (DEN0137 1.0), {} {}",
         env!("CARGO_PKG_VERSION"),
         PLATFORM.name
+    );
+    // Every copy the RMM makes goes through these: checked before the first one that
+    // matters.
+    assert!(
+        platform::aarch64::memops::self_test(),
+        "memcpy/memset self test failed"
     );
     #[cfg(feature = "stack-overflow-test")]
     entry::stack_overflow_test();
@@ -118,7 +124,7 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 /// The RMI loop of one CPU.
 fn serve(rmm: &Rmm<Hw, Statics>, mut cpu: PerCpu<'static>, mut req: RmiRequest) -> ! {
     loop {
-        let result = rmm.handle_rmi(&mut cpu, req.fid, req.args);
+        let result = rmm.handle_rmi(&mut cpu, req.fid, &req.args);
         platform::aarch64::stack::note_rmi_call(cpu.id());
         req = rmm.rmi_complete(cpu.id(), result);
     }

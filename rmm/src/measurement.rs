@@ -17,15 +17,17 @@
 //!
 //! Descriptor fields are little-endian, as are all DEN0137 concrete types.
 //!
-//! Hashing uses the portable `sha2` implementation, which on the firmware
-//! (`aarch64-unknown-none-softfloat`) compiles to integer code only: the FP/SIMD and
-//! SHA instructions are not used (see `docs/firmware.md`, FP/SIMD policy).
+//! Hashing goes through [`crate::hash`]: the CPU's SHA-2 instructions where it has them
+//! (chosen at boot), else portable code; every function here takes the compression
+//! function to use (`c`: [`crate::hash::Engine`] in the RMM, [`crate::hash::Software`]
+//! in tests).
 
 use core::mem::{offset_of, size_of};
 
 use rmi_abi::{RmiDataFlags, RmiHashAlgorithm, RmiRealmParams, RmiRecParams, GRANULE_SIZE};
 use rsi_abi::MAX_MEASUREMENT_SIZE;
-use sha2::{Digest, Sha256, Sha512};
+
+use crate::hash::{Compress, Hasher};
 use static_assertions::const_assert_eq;
 use zerocopy::byteorder::little_endian::U64;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -126,8 +128,12 @@ impl Measurement {
     /// `RmiRealmParams` (B4.4.12) in which only `flags`, `s2sz`, `sve_vl`, `num_bps`,
     /// `num_wps`, `pmu_num_ctrs` and `hash_algo` are kept and every other byte is zero.
     /// This is a hash, not an extension: no previous RIM enters it.
-    pub fn realm_initial(params: &RmiRealmParams, algo: MeasurementAlgo) -> Self {
-        hash_sparse(algo, GRANULE_SIZE, &params.measured_fields())
+    pub fn realm_initial(
+        c: &impl Compress,
+        params: &RmiRealmParams,
+        algo: MeasurementAlgo,
+    ) -> Self {
+        hash_sparse(c, algo, GRANULE_SIZE, &params.measured_fields())
     }
 
     /// The RHA of this measurement (DEN0137 1.0, A7.1, `RmmRealm.hash_algo`).
@@ -172,6 +178,7 @@ impl Measurement {
     /// measured as a zero content hash.
     pub fn extend_data(
         &mut self,
+        c: &impl Compress,
         ipa: u64,
         flags: RmiDataFlags,
         content: Option<&[u8; GRANULE_SIZE]>,
@@ -179,12 +186,12 @@ impl Measurement {
         let content_hash = match flags {
             RmiDataFlags::MeasureContent => {
                 debug_assert!(content.is_some(), "MEASURE_CONTENT without contents");
-                content.map(|c| hash(self.algo, &[c]))
+                content.map(|page| hash(c, self.algo, &[page]))
             }
             RmiDataFlags::NoMeasureContent => None,
         };
         let desc = MeasurementDescriptorData::new(self, ipa, flags, content_hash.as_ref());
-        *self = hash(self.algo, &[desc.as_bytes()]);
+        *self = hash(c, self.algo, &[desc.as_bytes()]);
     }
 
     /// Extends this RIM with a runnable REC (DEN0137 1.0, B4.3.12.4 "RMI_REC_CREATE
@@ -195,10 +202,10 @@ impl Measurement {
     ///
     /// The spec extends the RIM only "if the new REC is runnable"; that check is the
     /// caller's.
-    pub fn extend_rec(&mut self, params: &RmiRecParams) {
-        let content = hash_sparse(self.algo, GRANULE_SIZE, &params.measured_fields());
+    pub fn extend_rec(&mut self, c: &impl Compress, params: &RmiRecParams) {
+        let content = hash_sparse(c, self.algo, GRANULE_SIZE, &params.measured_fields());
         let desc = MeasurementDescriptorRec::new(self, &content);
-        *self = hash(self.algo, &[desc.as_bytes()]);
+        *self = hash(c, self.algo, &[desc.as_bytes()]);
     }
 
     /// Extends this RIM with the RIPAS change of one RTT entry (DEN0137 1.0, B4.3.18.4
@@ -209,9 +216,9 @@ impl Measurement {
     /// RMI_RTT_INIT_RIPAS calls this once per RTT entry it processes, in ascending IPA
     /// order, with `base` the IPA of the entry and `top` = Min(entry IPA + entry size,
     /// command `top`) (B3.46 `RimExtendRipas`).
-    pub fn extend_ripas(&mut self, base: u64, top: u64) {
+    pub fn extend_ripas(&mut self, c: &impl Compress, base: u64, top: u64) {
         let desc = MeasurementDescriptorRipas::new(self, base, top);
-        *self = hash(self.algo, &[desc.as_bytes()]);
+        *self = hash(c, self.algo, &[desc.as_bytes()]);
     }
 
     /// Extends this REM (DEN0137 1.0, B5.3.7 RSI_MEASUREMENT_EXTEND, B3.42 `RemExtend`):
@@ -220,76 +227,50 @@ impl Measurement {
     ///
     /// RSI_MEASUREMENT_EXTEND rejects `size` > 64 (`size_bound`) before calling this;
     /// longer `data` is a caller bug (asserted in debug builds) and is hashed whole.
-    pub fn extend_rem(&mut self, data: &[u8]) {
+    pub fn extend_rem(&mut self, c: &impl Compress, data: &[u8]) {
         debug_assert!(
             data.len() <= MEASUREMENT_SIZE,
             "REM extension over 64 bytes"
         );
-        *self = hash(self.algo, &[self.digest(), data]);
+        *self = hash(c, self.algo, &[self.digest(), data]);
     }
 }
-
-/// Zero bytes fed to a hash in chunks, so that no image of mostly zeros is ever built.
-static ZEROS: [u8; 256] = [0; 256];
 
 /// Hashes a `len`-byte image that is zero except for `fields` ((offset, bytes), in
 /// ascending offset order, not overlapping), without building the image: the fields
 /// and the zero runs between them are fed to the hash in order.
-fn hash_sparse(algo: MeasurementAlgo, len: usize, fields: &[(usize, &[u8])]) -> Measurement {
-    fn zeros(h: &mut impl Digest, mut n: usize) {
-        while n > 0 {
-            let k = n.min(ZEROS.len());
-            h.update(&ZEROS[..k]);
-            n -= k;
-        }
+fn hash_sparse(
+    c: &impl Compress,
+    algo: MeasurementAlgo,
+    len: usize,
+    fields: &[(usize, &[u8])],
+) -> Measurement {
+    let mut h = Hasher::new(c, algo);
+    let mut at = 0;
+    for &(off, bytes) in fields {
+        debug_assert!(off >= at && off + bytes.len() <= len, "fields out of order");
+        h.update_zeros(off - at);
+        h.update(bytes);
+        at = off + bytes.len();
     }
-    fn feed(h: &mut impl Digest, len: usize, fields: &[(usize, &[u8])]) {
-        let mut at = 0;
-        for &(off, bytes) in fields {
-            debug_assert!(off >= at && off + bytes.len() <= len, "fields out of order");
-            zeros(h, off - at);
-            h.update(bytes);
-            at = off + bytes.len();
-        }
-        zeros(h, len - at);
+    h.update_zeros(len - at);
+    Measurement {
+        bytes: h.finalize(),
+        algo,
     }
-    let mut bytes = [0u8; MEASUREMENT_SIZE];
-    match algo {
-        MeasurementAlgo::Sha256 => {
-            let mut h = Sha256::new();
-            feed(&mut h, len, fields);
-            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
-        }
-        MeasurementAlgo::Sha512 => {
-            let mut h = Sha512::new();
-            feed(&mut h, len, fields);
-            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
-        }
-    }
-    Measurement { bytes, algo }
 }
 
 /// Hashes the concatenation of `parts` with the RHA `algo`, giving a 512-bit
 /// measurement zero-filled past the digest (DEN0137 1.0, A7.1).
-fn hash(algo: MeasurementAlgo, parts: &[&[u8]]) -> Measurement {
-    let mut bytes = [0u8; MEASUREMENT_SIZE];
-    match algo {
-        MeasurementAlgo::Sha256 => {
-            let mut h = Sha256::new();
-            for part in parts {
-                h.update(part);
-            }
-            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
-        }
-        MeasurementAlgo::Sha512 => {
-            let mut h = Sha512::new();
-            for part in parts {
-                h.update(part);
-            }
-            bytes[..algo.digest_size()].copy_from_slice(&h.finalize());
-        }
+fn hash(c: &impl Compress, algo: MeasurementAlgo, parts: &[&[u8]]) -> Measurement {
+    let mut h = Hasher::new(c, algo);
+    for part in parts {
+        h.update(part);
     }
-    Measurement { bytes, algo }
+    Measurement {
+        bytes: h.finalize(),
+        algo,
+    }
 }
 
 /// DEN0137 1.0, C1.11 `RmmMeasurementDescriptorData` (256 bytes): the input hashed by
@@ -438,6 +419,8 @@ impl MeasurementDescriptorRipas {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::hash::Software;
+    use sha2::{Digest, Sha256, Sha512};
     use std::vec::Vec;
     use zerocopy::FromZeros;
 
@@ -485,7 +468,7 @@ mod tests {
     /// A seed RIM with a non-trivial value, so descriptors carry real `rim` bytes.
     fn seed(algo: MeasurementAlgo) -> Measurement {
         let mut m = Measurement::zero(algo);
-        m.extend_rem(b"seed");
+        m.extend_rem(&Software, b"seed");
         m
     }
 
@@ -533,7 +516,7 @@ mod tests {
             img[0x020] = 6; // num_wps
             img[0x028] = 9; // pmu_num_ctrs
             img[0x030] = algo.rmi().raw(); // hash_algo
-            assert_hash_of(&Measurement::realm_initial(&p, algo), algo, &img);
+            assert_hash_of(&Measurement::realm_initial(&Software, &p, algo), algo, &img);
         }
     }
 
@@ -558,7 +541,12 @@ mod tests {
         for algo in ALGOS {
             let old = seed(algo);
             let mut m = old;
-            m.extend_data(0x8000_3000, RmiDataFlags::MeasureContent, Some(&page));
+            m.extend_data(
+                &Software,
+                0x8000_3000,
+                RmiDataFlags::MeasureContent,
+                Some(&page),
+            );
             let d = data_desc(&old, 0x8000_3000, 1, &sha(algo, &page));
             assert_hash_of(&m, algo, &d);
         }
@@ -573,7 +561,12 @@ mod tests {
             // The page must not be measured, whether or not it is passed.
             for content in [None, Some(&page)] {
                 let mut m = old;
-                m.extend_data(0x4000_0000, RmiDataFlags::NoMeasureContent, content);
+                m.extend_data(
+                    &Software,
+                    0x4000_0000,
+                    RmiDataFlags::NoMeasureContent,
+                    content,
+                );
                 assert_hash_of(&m, algo, &d);
             }
         }
@@ -604,7 +597,7 @@ mod tests {
 
             let old = seed(algo);
             let mut m = old;
-            m.extend_rec(&p);
+            m.extend_rec(&Software, &p);
 
             let mut d = [0u8; 256];
             d[0x00] = 0x1;
@@ -620,7 +613,7 @@ mod tests {
         for algo in ALGOS {
             let old = seed(algo);
             let mut m = old;
-            m.extend_ripas(0x4020_0000, 0x4040_0000);
+            m.extend_ripas(&Software, 0x4020_0000, 0x4040_0000);
 
             let mut d = [0u8; 256];
             d[0x00] = 0x2;
@@ -632,7 +625,7 @@ mod tests {
 
             // A second entry chains from the first.
             let mid = m;
-            m.extend_ripas(0x4040_0000, 0x4040_5000);
+            m.extend_ripas(&Software, 0x4040_0000, 0x4040_5000);
             let mut d2 = d;
             put(&mut d2, 0x10, &field64(mid.digest()));
             put_u64(&mut d2, 0x50, 0x4040_0000);
@@ -648,7 +641,7 @@ mod tests {
             // From zero: the old value contributes digest-size zero bytes.
             for len in [0usize, 1, 32, 64] {
                 let mut m = Measurement::zero(algo);
-                m.extend_rem(&data[..len]);
+                m.extend_rem(&Software, &data[..len]);
                 let mut input = std::vec![0u8; algo.digest_size()];
                 input.extend_from_slice(&data[..len]);
                 assert_hash_of(&m, algo, &input);
@@ -657,7 +650,7 @@ mod tests {
             for len in [0usize, 1, 32, 64] {
                 let old = seed(algo);
                 let mut m = old;
-                m.extend_rem(&data[..len]);
+                m.extend_rem(&Software, &data[..len]);
                 let mut input = old.digest().to_vec();
                 input.extend_from_slice(&data[..len]);
                 assert_hash_of(&m, algo, &input);
@@ -669,16 +662,16 @@ mod tests {
     fn sha256_upper_bytes_stay_zero() {
         let algo = MeasurementAlgo::Sha256;
         let page = [0x11u8; GRANULE_SIZE];
-        let mut m = Measurement::realm_initial(&busy_realm_params(algo), algo);
+        let mut m = Measurement::realm_initial(&Software, &busy_realm_params(algo), algo);
         assert!(m.as_bytes()[32..].iter().all(|&b| b == 0));
         assert!(m.as_bytes()[..32].iter().any(|&b| b != 0));
-        m.extend_data(0x1000, RmiDataFlags::MeasureContent, Some(&page));
+        m.extend_data(&Software, 0x1000, RmiDataFlags::MeasureContent, Some(&page));
         assert!(m.as_bytes()[32..].iter().all(|&b| b == 0));
-        m.extend_rec(&RmiRecParams::new_zeroed());
+        m.extend_rec(&Software, &RmiRecParams::new_zeroed());
         assert!(m.as_bytes()[32..].iter().all(|&b| b == 0));
-        m.extend_ripas(0, 0x1000);
+        m.extend_ripas(&Software, 0, 0x1000);
         assert!(m.as_bytes()[32..].iter().all(|&b| b == 0));
-        m.extend_rem(&[0xFF; 64]);
+        m.extend_rem(&Software, &[0xFF; 64]);
         assert!(m.as_bytes()[32..].iter().all(|&b| b == 0));
         assert_eq!(m.digest().len(), 32);
         assert_eq!(
@@ -707,7 +700,7 @@ mod tests {
     fn descriptor_structs_match_hand_layout() {
         let algo = MeasurementAlgo::Sha512;
         let rim = seed(algo);
-        let content = hash(algo, &[b"content"]);
+        let content = hash(&Software, algo, &[b"content"]);
         let d = MeasurementDescriptorData::new(
             &rim,
             0xABCD_0000,
@@ -761,10 +754,11 @@ mod tests {
             let mut p = RmiRealmParams::default();
             p.s2sz = 48;
             p.hash_algo = algo.rmi().raw();
-            let mut m = Measurement::realm_initial(&p, algo);
+            let mut m = Measurement::realm_initial(&Software, &p, algo);
             assert_eq!(m.as_bytes(), &field64(&hex(rim_hex)), "RIM {algo:?}");
 
             m.extend_data(
+                &Software,
                 0x1000,
                 RmiDataFlags::MeasureContent,
                 Some(&[0xAB; GRANULE_SIZE]),
@@ -772,7 +766,7 @@ mod tests {
             assert_eq!(m.as_bytes(), &field64(&hex(data_hex)), "DATA {algo:?}");
 
             let mut rem = Measurement::zero(algo);
-            rem.extend_rem(&[0x5A; 32]);
+            rem.extend_rem(&Software, &[0x5A; 32]);
             assert_eq!(rem.as_bytes(), &field64(&hex(rem_hex)), "REM {algo:?}");
         }
     }

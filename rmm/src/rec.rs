@@ -5,6 +5,8 @@ use platform::{FpRegs, GranuleMem, SysReg};
 use rmi_abi::rec_params::REC_PARAMS_AUX_GRANULES_MAX;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use crate::rsi::counts::SmcCounts;
+
 /// The realm EL1 (and EL0) system registers the RMM saves on REC exit and restores on
 /// REC entry, in the order of [`Rec::el1`].
 pub const EL1_REGS: [SysReg; 28] = [
@@ -134,6 +136,8 @@ pub struct Rec {
     pub num_aux: u64,
     /// Auxiliary granules.
     pub aux: [u64; REC_PARAMS_AUX_GRANULES_MAX],
+    /// The SMCs the REC's realm made, by kind (reported at RMI_REC_DESTROY).
+    pub smc_calls: SmcCounts,
 }
 
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable)]
@@ -171,5 +175,6 @@ impl Rec {
         self.psci_pending = 0;
         self.host_call_pending = 0;
         self.ripas_pending = 0;
+        self.smc_calls = SmcCounts::default();
     }
 }

@@ -38,6 +38,24 @@ impl crate::Host for Machine {
         self.hw().num_cpus()
     }
 
+    /// The SMC on a thread of its own (the machine is `Sync`: CPUs run in parallel).
+    fn smc_during(
+        &self,
+        cpu: usize,
+        fid: u64,
+        args: [u64; 6],
+        during: &mut dyn FnMut(),
+    ) -> Option<[u64; 5]> {
+        if cpu == 0 || cpu >= self.hw().num_cpus() {
+            return None;
+        }
+        Some(std::thread::scope(|s| {
+            let call = s.spawn(|| Machine::smc(self, cpu, fid, args));
+            during();
+            call.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        }))
+    }
+
     fn realm_code(
         &self,
         program: &'static crate::program::Program,
@@ -118,6 +136,15 @@ impl crate::realm::RealmEnv for platform_sim::realm::RealmCpu {
         self.read_sysreg(platform::SysReg::CNTV_CTL_EL0)
     }
 
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        self.write_sysreg(platform::SysReg::CNTP_CVAL_EL0, cval);
+        self.write_sysreg(platform::SysReg::CNTP_CTL_EL0, ctl);
+    }
+
+    fn physical_timer_ctl(&mut self) -> u64 {
+        self.read_sysreg(platform::SysReg::CNTP_CTL_EL0)
+    }
+
     fn gic_enable_group1(&mut self) {
         self.gic(|g| {
             g.set_priority_mask(0xFF);
@@ -132,6 +159,33 @@ impl crate::realm::RealmEnv for platform_sim::realm::RealmCpu {
 
     fn gic_eoi(&mut self, intid: u64) {
         self.gic(|g| g.eoi(vgic::sim::Group::Group1, intid as u32));
+    }
+
+    /// A read of MPIDR_EL1 at EL1 returns VMPIDR_EL2 (Arm ARM, MPIDR_EL1).
+    fn mpidr(&mut self) -> u64 {
+        self.read_sysreg(platform::SysReg::VMPIDR_EL2)
+    }
+
+    /// The simulation fetches (stage 2, with its instruction aborts) but does not
+    /// execute: the word fetched is [`crate::realm::RET`], which returns, or the zero
+    /// word (`UDF #0`, an Undefined Instruction exception); realm programs use only
+    /// those two.
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        platform_sim::realm::RealmCpu::fetch(self, ipa).map_err(|e| e.esr)?;
+        let mut word = [0u8; 4];
+        platform_sim::realm::RealmCpu::read(self, ipa, &mut word).map_err(|e| e.esr)?;
+        match u32::from_le_bytes(word) {
+            crate::realm::RET => Ok(()),
+            0 => Err(crate::realm::UDF_ESR),
+            other => panic!("realm program fetched {other:#010x}: neither RET nor zero"),
+        }
+    }
+
+    /// `MSR <reg>, x3`, trapped to EL2 (EC 0x18, IL) as HCR_EL2.IMO/FMO make it.
+    fn gic_write_sgi(&mut self, reg: crate::realm::SgiRegister, value: u64) {
+        const RT: u64 = 3;
+        self.set_gpr(RT as usize, value);
+        let _ = self.trapped(0x18 << 26 | 1 << 25 | reg.iss() | RT << 5);
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod builder;
 pub mod check;
+pub mod linux_boot;
 pub mod payload;
 pub mod program;
 pub mod realm;
@@ -54,6 +55,23 @@ pub trait Host {
 
     /// Number of CPUs the host may issue calls on.
     fn num_cpus(&self) -> usize;
+
+    /// Issues an SMC on CPU `cpu` (not CPU 0, where the tests run) and, while it is in
+    /// progress there, runs `during` on CPU 0; returns the SMC's x0..x4 once both have
+    /// finished. `during` may start before the SMC reaches EL3: a test that needs it
+    /// under way waits for a sign of it (a realm it runs writing shared memory). `None`
+    /// if this host cannot (no such CPU; tests that need two CPUs at once are then
+    /// skipped).
+    fn smc_during(
+        &self,
+        cpu: usize,
+        fid: u64,
+        args: [u64; 6],
+        during: &mut dyn FnMut(),
+    ) -> Option<[u64; 5]> {
+        let _ = (cpu, fid, args, during);
+        None
+    }
 
     /// The VMID width of the platform (8, or 16 with FEAT_VMID16): what
     /// `VmidIsValid` depends on, and RMI does not report.

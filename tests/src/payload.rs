@@ -28,6 +28,10 @@ pub const HEADER_MAGIC: u64 = u64::from_le_bytes(*b"RMMREALM");
 /// ([`crate::program`]).
 pub const PROGRAM_MAGIC: u64 = u64::from_le_bytes(*b"RMMPROG\0");
 
+/// The context id (x0) a realm program passes in PSCI_CPU_ON for another REC to run the
+/// same program: the payload's entry then runs the program REC 0 was started with.
+pub const PROGRAM_CPU_ON_MAGIC: u64 = u64::from_le_bytes(*b"RMMPRON\0");
+
 /// The first host call, and each later one asking for a command.
 pub const IMM_READY: u16 = 0x100;
 /// A command's results in `gprs`, asking for the next command.
@@ -100,6 +104,11 @@ pub mod cmd {
     /// RSI_MEASUREMENT_READ of index `args[1]`: results its status, then the 64
     /// measurement bytes (eight little-endian words).
     pub const MEASUREMENT_READ: u64 = 15;
+    /// RSI_MEASUREMENT_EXTEND of index `args[1]` with `args[2]` bytes (at most 64) from
+    /// the eight little-endian words `args[3..11]`, then RSI_MEASUREMENT_READ of the
+    /// same index: results the extension's status, the read's status, then the 64
+    /// measurement bytes read (eight little-endian words).
+    pub const MEASUREMENT_EXTEND: u64 = 16;
 }
 
 /// The accesses of [`cmd::DEBUG_REGS`], in order.

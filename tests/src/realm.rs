@@ -40,6 +40,17 @@ pub trait RealmEnv {
         u64::MAX
     }
 
+    /// The EL1 physical timer: CNTP_CVAL_EL0 = `cval`, then CNTP_CTL_EL0 = `ctl`. (The
+    /// default does nothing.)
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        let _ = (ctl, cval);
+    }
+
+    /// CNTP_CTL_EL0 (ISTATUS [2], IMASK [1], ENABLE [0]); the default reads all ones.
+    fn physical_timer_ctl(&mut self) -> u64 {
+        u64::MAX
+    }
+
     /// Enables virtual group 1 interrupts at the GIC CPU interface: ICC_PMR_EL1 = 0xFF,
     /// ICC_IGRPEN1_EL1 = 1 (the ICV_* registers, HCR_EL2.IMO being set). The default
     /// does nothing.
@@ -54,6 +65,63 @@ pub trait RealmEnv {
     /// ICC_EOIR1_EL1 = `intid`. The default does nothing.
     fn gic_eoi(&mut self, intid: u64) {
         let _ = intid;
+    }
+
+    /// MPIDR_EL1 as the realm reads it (VMPIDR_EL2: the REC's MPIDR, bit 31 RES1); the
+    /// default is REC 0's.
+    fn mpidr(&mut self) -> u64 {
+        1 << 31
+    }
+
+    /// Branches to `ipa` (the MMU off: VA = IPA) with the return address in x30 and
+    /// runs the one instruction there, which realm programs make a RET ([`RET`]):
+    /// `Ok` when it returned, else the ESR_EL1 of the exception the fetch or the
+    /// instruction took (the realm then resumes after the branch). The default has no
+    /// such environment: `Err(u64::MAX)`.
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        let _ = ipa;
+        Err(u64::MAX)
+    }
+
+    /// MSR of `value` to the SGI generation register `reg` (HCR_EL2.IMO/FMO trap it to
+    /// EL2). The default does nothing.
+    fn gic_write_sgi(&mut self, reg: SgiRegister, value: u64) {
+        let _ = (reg, value);
+    }
+}
+
+/// A64 `RET` (RET X30), the instruction [`RealmEnv::fetch`] runs.
+pub const RET: u32 = 0xD65F_03C0;
+/// The ESR_EL1 of an Undefined Instruction exception from the all-zero word (A64
+/// `UDF #0`, permanently undefined): EC 0x00, IL 1.
+pub const UDF_ESR: u64 = 1 << 25;
+
+/// The GICv3 CPU interface's SGI generation registers (write-only; GICv3 architecture,
+/// ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1): S3_0_C12_C11_<op2>.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SgiRegister {
+    /// ICC_SGI1R_EL1 (op2 5): a Group 1 SGI for the current Security state.
+    Sgi1r,
+    /// ICC_ASGI1R_EL1 (op2 6): a Group 1 SGI for the other Security state.
+    Asgi1r,
+    /// ICC_SGI0R_EL1 (op2 7): a Group 0 SGI.
+    Sgi0r,
+}
+
+impl SgiRegister {
+    /// The register's op2 (op0 3, op1 0, CRn 12, CRm 11).
+    pub const fn op2(self) -> u64 {
+        match self {
+            SgiRegister::Sgi1r => 5,
+            SgiRegister::Asgi1r => 6,
+            SgiRegister::Sgi0r => 7,
+        }
+    }
+
+    /// The register in the ISS of a trapped MSR/MRS (Arm ARM, ESR_ELx.ISS for EC 0x18:
+    /// Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1]), Rt 0, a write.
+    pub const fn iss(self) -> u64 {
+        3 << 20 | self.op2() << 17 | 12 << 10 | 11 << 1
     }
 }
 

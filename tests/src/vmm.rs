@@ -75,7 +75,7 @@ pub fn build(
         gprs: [0; 8],
         pages: &[],
     };
-    build_inner(h, pool, c, image, &code, false)
+    build_inner(h, pool, c, image, &code, false, false)
 }
 
 /// [`build`] for a realm that runs a suite's realm program the way the host says
@@ -89,7 +89,20 @@ pub fn build_code(
     image: &RealmImage<'_>,
     code: &RealmCode,
 ) -> Result<Vm, Failure> {
-    build_inner(h, pool, c, image, code, true)
+    build_inner(h, pool, c, image, code, true, false)
+}
+
+/// [`build_code`] for a program every REC runs: each REC starts runnable at
+/// `code.entry` with `code.gprs` (the program tells them apart by MPIDR_EL1,
+/// [`crate::realm::RealmEnv::mpidr`]).
+pub fn build_code_all_runnable(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    image: &RealmImage<'_>,
+    code: &RealmCode,
+) -> Result<Vm, Failure> {
+    build_inner(h, pool, c, image, code, true, true)
 }
 
 fn build_inner(
@@ -99,6 +112,7 @@ fn build_inner(
     image: &RealmImage<'_>,
     code: &RealmCode,
     load_code: bool,
+    all_runnable: bool,
 ) -> Result<Vm, Failure> {
     let realm = create_realm(h, pool, c, image.spec)?;
     map_low_ipa_from(h, pool, c, realm.rd, image.spec.start_level, image.ram_top)?;
@@ -135,7 +149,9 @@ fn build_inner(
     };
     for i in 0..image.recs {
         let mut params = rec_params(i as u64, code.entry);
-        if i == 0 {
+        if i == 0 || all_runnable {
+            params.flags = 1;
+            params.pc = code.entry;
             params.gprs = code.gprs;
         }
         vm.recs[i] = create_rec(h, pool, c, realm.rd, params)?;

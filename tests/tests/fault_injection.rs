@@ -429,9 +429,10 @@ fn a_rec_run_page_delegated_while_rec_enter_reads_it_fails_cleanly() {
 fn a_rec_run_page_rewritten_mid_copy_is_used_as_copied() {
     let (t, run) = running_case();
     // List register 0 rewritten to all-ones (State pending and active with HW set
-    // and reserved bits: invalid for any implementation) once the copy has passed
-    // the list registers (0x308..0x388): the copy holds the zero LR it read.
-    let gate = t.m.hw().gate_ns(PhysAddr(run), 0x388);
+    // and reserved bits: invalid for any implementation) once the copy has passed it
+    // (0x308..0x310; the copy ends with the last defined field, gicv3_lrs[15], at
+    // 0x388): the copy holds the zero LR it read.
+    let gate = t.m.hw().gate_ns(PhysAddr(run), 0x310);
     let x0 = race(
         &gate,
         || t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run])[0],

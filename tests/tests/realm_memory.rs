@@ -4,9 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use platform::{Pas, PhysAddr, Stage2Scope};
+use platform::{Pas, PhysAddr, Stage2Scope, SysReg};
 use platform_sim::realm::RealmCpu;
 use platform_sim::s2walk::{self, Access, S2Config, S2FaultKind, MEMATTR_FWB_NORMAL_WB};
+use platform_sim::{SimConfig, SysRegDefaults};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;
@@ -227,11 +228,18 @@ fn hash(algo: u8, parts: &[&[u8]]) -> [u8; 64] {
 }
 
 /// RIM after REALM_CREATE, DATA_CREATE and RTT_INIT_RIPAS equals a hash of descriptor
-/// bytes laid out here from the specification (C1.11, C1.13).
+/// bytes laid out here from the specification (C1.11, C1.13), whichever SHA-2
+/// instructions ID_AA64ISAR0_EL1.SHA2 \[15:12\] reports: SHA-256 and SHA-512 (the RMM
+/// hashes through `Arch::sha256_blocks`/`sha512_blocks`), SHA-256 only (SHA-512 in
+/// software), none (software only).
 #[test]
 fn rim_matches_independent_computation() {
-    for algo in [0u8, 1] {
-        let m = Machine::with_defaults();
+    let isar0s = [0b0010u64 << 12, 0b0001 << 12, 0];
+    for (algo, isar0) in [0u8, 1].into_iter().flat_map(|a| isar0s.map(|i| (a, i))) {
+        let m = Machine::new(SimConfig {
+            sysregs: SysRegDefaults::default().with(SysReg::ID_AA64ISAR0_EL1, isar0),
+            ..SimConfig::default()
+        });
         let pool = Pool::new(&m);
         let r = new_realm(
             &m,

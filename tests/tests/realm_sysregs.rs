@@ -631,3 +631,61 @@ fn host_sve_state_preserved_unless_the_hint_says_none_is_live() {
         "V0..V31, FPCR, FPSR (hint set)"
     );
 }
+
+/// The Normal world's FP/SIMD and SVE state across the RMI commands that hash, which
+/// the RMM computes with the CPU's SHA-2 instructions (in the SIMD&FP registers):
+/// REALM_CREATE, RTT_INIT_RIPAS, DATA_CREATE with content measured and a runnable
+/// REC_CREATE, for a SHA-256 and a SHA-512 realm, on a CPU with FEAT_SVE, FEAT_SHA256
+/// and FEAT_SHA512. SMCCC 1.3 (SVE hint clear): V0..V31, FPCR, FPSR and the Z
+/// registers' bits above 127 are back bit-exact after each. The simulation zeroes those
+/// bits when the RMM's routine keeps only the V registers on an SVE CPU (as a write of
+/// a V register does), so this fails if the RMM does not ask for the Z registers in
+/// full there.
+#[test]
+fn measured_commands_keep_the_host_fp_and_sve_state() {
+    let m = Machine::new(SimConfig {
+        // ID_AA64PFR0_EL1.SVE [35:32] = 1, with the default's EL2, EL3, GIC, RME;
+        // ID_AA64ISAR0_EL1.SHA2 0b0010 (the default).
+        sysregs: SysRegDefaults::default().with(
+            SysReg::ID_AA64PFR0_EL1,
+            1 << 8 | 1 << 12 | 1 << 24 | 1 << 52 | 1 << 32,
+        ),
+        ..SimConfig::default()
+    });
+    let cpu0 = m.hw().cpu(CpuId(0));
+    cpu0.set_fp(&fp_pattern(0x5348));
+    cpu0.set_z_hi(&z_hi_pattern(0x5348));
+    let unchanged = |what: &str| {
+        assert_eq!(
+            cpu0.fp(),
+            fp_pattern(0x5348),
+            "V0..V31, FPCR, FPSR after {what}"
+        );
+        assert_eq!(
+            cpu0.z_hi(),
+            z_hi_pattern(0x5348),
+            "Z bits 255..128 after {what}"
+        );
+    };
+    let pool = Pool::new(&m);
+    let mut c = Checks::new();
+    for (hash_algo, vmid) in [(0u8, 1), (1, 2)] {
+        let spec = RealmSpec {
+            hash_algo,
+            vmid,
+            ..RealmSpec::default()
+        };
+        let realm = create_realm(&m, &pool, &mut c, spec).unwrap();
+        unchanged("REALM_CREATE");
+        map_low_ipa(&m, &pool, &mut c, realm.rd, 0x4000).unwrap();
+        unchanged("RTT_INIT_RIPAS");
+        let src = pool.ns();
+        m.host_write(src, &[0xA5; 4096]).unwrap();
+        let data = pool.delegated(&mut c).unwrap();
+        let x0 = m.rmi(0, RmiFid::DataCreate, &[realm.rd, data, 0x1000, src, 1])[0];
+        assert_eq!(x0, 0, "DATA_CREATE, content measured");
+        unchanged("DATA_CREATE");
+        create_rec(&m, &pool, &mut c, realm.rd, rec_params(0, ENTRY)).unwrap();
+        unchanged("REC_CREATE");
+    }
+}

@@ -17,12 +17,17 @@ use crate::a64;
 
 /// Symbols (demangled, without hash) whose code may use FP/SIMD instructions: the
 /// explicit FP/SIMD save/restore routines (`platform::aarch64::fp`), which clear
-/// CPTR_EL2.TFP only around their own loads and stores.
+/// CPTR_EL2.TFP only around their own loads and stores, and the SHA-256/512 block
+/// routines (`platform::aarch64::sha`), each one save/restore region: TFP (and TZ with
+/// SVE) cleared, the vector registers it uses saved, the blocks compressed with the
+/// SHA-2 instructions, the registers and CPTR_EL2 put back.
 pub const FP_SIMD_ALLOWED: &[&str] = &[
     "platform_fp_save",
     "platform_fp_load",
     "platform_sve_save_z",
     "platform_sve_load_z",
+    "platform_sha256_blocks",
+    "platform_sha512_blocks",
 ];
 
 /// The largest stack frame a function may reserve, in bytes.

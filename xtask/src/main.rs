@@ -14,6 +14,8 @@
 //! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
 //!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
 //!   TF-A built from Debian's source package (see `qemu.rs`, `tfa.rs`).
+//! - `linux [--smp N] [--mem MIB]`: Debian's arm64 Linux kernel booted to userspace in a
+//!   realm on `rmm.img` by the test host's VMM (see `linux/mod.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -25,6 +27,7 @@ mod deptree;
 mod elfcheck;
 mod fuzz;
 mod image;
+mod linux;
 mod qemu;
 mod tfa;
 mod token;
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
             }
         }
         Some("run") => return qemu::run(&args[1..]),
+        Some("linux") => return linux::run(&args[1..]),
         Some("check-elf") => match args.get(1) {
             Some(path) => std::fs::read(path)
                 .map_err(|e| format!("{path}: {e}"))
@@ -96,8 +100,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N]\n       {}\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N]\n       {}\n       {}\n       {}",
             qemu::USAGE,
+            linux::USAGE,
             fuzz::USAGE
         )),
     };

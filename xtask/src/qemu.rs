@@ -34,7 +34,10 @@
 //! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size;
 //! 9 the tests passed but the RMM did not report its attestation key and platform token
 //! from EL3 at cold boot ([`ATTEST_READY`]); 10 the tests passed but the attestation
-//! token a realm got, as the test host printed it, does not verify (`token.rs`).
+//! token a realm got, as the test host printed it, does not verify (`token.rs`); 11 the
+//! tests passed but the RMM did not report at cold boot that the CPU's SHA-2
+//! instructions pass its known answers and that it hashes with them
+//! ([`SHA2_HARDWARE`]: QEMU's `max` CPU has FEAT_SHA256 and FEAT_SHA512).
 
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -352,6 +355,11 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Ok(msg) => println!("xtask run: {msg}"),
         Err(msg) => eprintln!("xtask run: {msg}"),
     }
+    let sha2 = check_sha2(&lines);
+    match &sha2 {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     let platform = match opts.el3 {
         El3::Monitor => crate::token::Platform::TestMonitor,
         El3::TfA => crate::token::Platform::TfASample,
@@ -380,6 +388,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Some(0) if stack.is_err() => Ok(ExitCode::from(STACK_BUDGET_EXCEEDED)),
         Some(0) if attest.is_err() => Ok(ExitCode::from(ATTESTATION_UNAVAILABLE)),
         Some(0) if token.is_err() => Ok(ExitCode::from(TOKEN_NOT_VERIFIED)),
+        Some(0) if sha2.is_err() => Ok(ExitCode::from(SHA2_NOT_IN_HARDWARE)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -407,6 +416,25 @@ const ATTESTATION_UNAVAILABLE: u8 = 9;
 /// Exit status of a run whose tests passed but whose realm's attestation token, as
 /// the test host printed it, does not verify (or was not printed): `token.rs`.
 const TOKEN_NOT_VERIFIED: u8 = 10;
+
+/// Exit status of a run whose tests passed but whose RMM does not hash with the CPU's
+/// SHA-2 instructions after checking them against its known answers.
+const SHA2_NOT_IN_HARDWARE: u8 = 11;
+
+/// What the RMM logs at cold boot when FEAT_SHA256 and FEAT_SHA512 pass its FIPS 180-4
+/// known answers on the real instructions and it hashes with them
+/// (`rmm::hash::SHA2_INSTRUCTIONS_OK`, then the features).
+const SHA2_HARDWARE: &str = "SHA-2: the CPU's instructions pass the FIPS 180-4 known answers; hashing with FEAT_SHA256 and FEAT_SHA512";
+
+/// Whether the console shows the RMM hashing with the SHA-2 instructions.
+fn check_sha2(lines: &[String]) -> Result<String, String> {
+    match lines.iter().find(|l| l.contains(SHA2_HARDWARE)) {
+        Some(_) => Ok("SHA-2: FEAT_SHA256 and FEAT_SHA512 pass the known answers at boot; the RMM hashes with them".into()),
+        None => Err(format!(
+            "SHA-2: the RMM did not report `{SHA2_HARDWARE}` at boot (see its `SHA-2:` line)"
+        )),
+    }
+}
 
 /// Whether the test host runs test `name` with the `--suite` filter `filter` (the
 /// rule of `tests/qemu/ns-host/src/params.rs`: a plain prefix includes, `-prefix`

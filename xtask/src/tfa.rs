@@ -167,7 +167,7 @@ fn ensure_tools() -> Result<(), String> {
     apt(&install)
 }
 
-fn run_logged(cmd: &mut Command, what: &str, log: &Path) -> Result<(), String> {
+pub(crate) fn run_logged(cmd: &mut Command, what: &str, log: &Path) -> Result<(), String> {
     let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let err = file.try_clone().map_err(|e| e.to_string())?;
     let status = cmd

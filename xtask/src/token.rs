@@ -117,7 +117,17 @@ pub fn check(
     }
     let t = Token::decode(&p.token).map_err(|e| format!("attestation token: {e}"))?;
     realm_claims(&t, &p).map_err(|e| format!("attestation token: {e}"))?;
-    let platform_report = match platform {
+    let platform_report = platform_check(&t, platform, root)?;
+    Ok(format!(
+        "attestation token: {} bytes verified: realm token signed by the RAK, challenge, \
+         RPV, RIM and REM0..3 as the realm read them, profile {REALM_PROFILE}; {platform_report}",
+        p.token.len()
+    ))
+}
+
+/// The platform token of `t` as `platform` makes it: the report, or why it fails.
+fn platform_check(t: &Token, platform: Platform, root: &Path) -> Result<String, String> {
+    Ok(match platform {
         Platform::TestMonitor => {
             let path = root.join("tests/qemu/el3-monitor/attest/iak-public.bin");
             let iak = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -159,11 +169,40 @@ pub fn check(
                 t.platform_profile
             )
         }
-    };
+    })
+}
+
+/// Verifies the token Linux got through its TSM report interface (configfs, the
+/// `arm-cca-guest` provider) for `challenge` (`cargo xtask linux`), under the EL3 test
+/// monitor: the realm token's signature under the RAK of its own claim, the challenge
+/// (freshness: the xtask chose it for this run), the realm profile and hash algorithms,
+/// and the platform token's signature under the test IAK and binding to the RAK. The
+/// measurements are reported, not compared: nothing in the run reads them independently.
+pub fn check_linux(token: &[u8], challenge: &[u8], root: &Path) -> Result<String, String> {
+    let t = Token::decode(token).map_err(|e| format!("attestation token: {e}"))?;
+    let r = &t.realm;
+    if r.challenge != challenge {
+        return Err(format!(
+            "attestation token: challenge {}, expected {}",
+            hex(&r.challenge),
+            hex(challenge)
+        ));
+    }
+    if r.profile != REALM_PROFILE {
+        return Err(format!("attestation token: realm profile `{}`", r.profile));
+    }
+    if r.hash_algo != "sha-256" || r.rak_hash_algo != "sha-256" {
+        return Err(format!(
+            "attestation token: hash algorithms `{}` and `{}`, expected sha-256 and sha-256",
+            r.hash_algo, r.rak_hash_algo
+        ));
+    }
+    let platform_report = platform_check(&t, Platform::TestMonitor, root)?;
     Ok(format!(
-        "attestation token: {} bytes verified: realm token signed by the RAK, challenge, \
-         RPV, RIM and REM0..3 as the realm read them, profile {REALM_PROFILE}; {platform_report}",
-        p.token.len()
+        "attestation token: {} bytes verified: realm token signed by the RAK, the run's \
+         challenge, profile {REALM_PROFILE}, RIM {}; {platform_report}",
+        token.len(),
+        hex(&r.rim)
     ))
 }
 
@@ -289,6 +328,19 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[test]
+    fn check_linux_wants_the_runs_challenge_and_the_signatures() {
+        let p = parse(&recorded()).unwrap().unwrap();
+        let report = check_linux(&p.token, &p.challenge, root()).unwrap();
+        assert!(report.contains("bound to the RAK"), "{report}");
+        let mut other = p.challenge.clone();
+        other[0] ^= 1;
+        assert!(check_linux(&p.token, &other, root()).is_err());
+        let mut flipped = p.token.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(check_linux(&flipped, &p.challenge, root()).is_err());
     }
 
     #[test]

@@ -34,9 +34,12 @@ pub mod tlb;
 use std::sync::Arc;
 
 use platform::addr::PhysAddr;
-use platform::arch::{Arch, CpuId, NsFault, OwnedGranule, Pas, PinnedRealmGranule, Stage2Scope};
+use platform::arch::{
+    Arch, CpuId, LiveVectors, NsFault, OwnedGranule, Pas, PinnedRealmGranule, Stage2Scope,
+};
 use platform::layout::{Layout, QEMU_VIRT};
 use platform::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
+use platform::sha::{Block256, Block512, Sha2Isa};
 use platform::sysreg::SysReg;
 
 pub use cpu::{SysRegDefaults, SysRegFile};
@@ -283,6 +286,36 @@ impl SimHw {
     /// Takes the pending physical FIQ of `cpu`, if any.
     pub fn take_fiq(&self, cpu: CpuId) -> bool {
         self.fiqs[cpu.0].swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// What borrowing the SIMD&FP registers for a SHA-2 instruction routine does
+    /// (Arch::sha256_blocks). The routine runs on the caller's CPU, which the
+    /// simulation does not track, so each rule holds for every CPU (they are alike): the
+    /// instruction (`insn`) must exist (`has`, from ID_AA64ISAR0_EL1.SHA2) or it is
+    /// UNDEFINED, and so must the Z registers when the routine keeps them in full
+    /// (`LiveVectors::SveZ` without FEAT_SVE: STR (vector) is UNDEFINED). The routine
+    /// puts back what it saved: with FEAT_SVE and only the V registers kept, the Z
+    /// registers' bits above 127 are lost (zeroed, as a write of a V register does), here
+    /// on every CPU.
+    fn borrow_vectors(&self, live: LiveVectors, has: fn(Sha2Isa) -> bool, insn: &str) {
+        for (i, regs) in self.cpus.iter().enumerate() {
+            let isa = Sha2Isa::from_isar0(regs.read(SysReg::ID_AA64ISAR0_EL1));
+            assert!(
+                has(isa),
+                "{insn} on CPU {i} without it ({isa:?}): UNDEFINED"
+            );
+            match live {
+                LiveVectors::SveZ => assert!(
+                    regs.has_sve(),
+                    "Z registers saved on CPU {i} without FEAT_SVE: UNDEFINED"
+                ),
+                LiveVectors::V128 => {
+                    if regs.has_sve() {
+                        regs.set_z_hi(&[[0; 2]; 32]);
+                    }
+                }
+            }
+        }
     }
 
     /// Makes an SError with syndrome `esr` pending on CPU `cpu`.
@@ -641,6 +674,16 @@ impl Arch for SimArch {
     #[inline(never)]
     fn load_fp(&self, cpu: CpuId, from: &platform::arch::FpRegs) {
         self.0.cpu(cpu).set_fp(from);
+    }
+
+    fn sha256_blocks(&self, live: LiveVectors, state: &mut [u32; 8], blocks: &[Block256]) {
+        self.0.borrow_vectors(live, Sha2Isa::sha256, "SHA256H");
+        platform::sha::compress256(state, blocks);
+    }
+
+    fn sha512_blocks(&self, live: LiveVectors, state: &mut [u64; 8], blocks: &[Block512]) {
+        self.0.borrow_vectors(live, Sha2Isa::sha512, "SHA512H");
+        platform::sha::compress512(state, blocks);
     }
 
     #[inline(never)]

@@ -6,6 +6,7 @@
 //! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`] (through `aarch64-cpu` where it
 //!   has the register);
 //! - [`mem`]: access to granules by physical address;
+//! - [`memops`]: the firmware's `memcpy` and `memset`, with their boot-time self test;
 //! - [`tlb`]: TLB maintenance;
 //! - [`map`]: the layout of the RMM's memory (stacks, guard pages) and each page's
 //!   stage-1 permissions (pure, unit-tested on the host);
@@ -13,14 +14,18 @@
 //! - [`stack`]: the per-CPU stacks at run time;
 //! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
 //! - [`world`]: the world switch to a realm at R-EL1 and back;
-//! - [`fp`]: the FP/SIMD register save and load (the RMM's only FP/SIMD code);
+//! - [`fp`]: the FP/SIMD register save and load;
+//! - [`sha`]: SHA-256/512 block compression with the SHA-2 instructions (with [`fp`],
+//!   the RMM's only FP/SIMD code);
 //! - [`console`]: the PL011 console and the logger.
 
 pub mod console;
 pub mod fp;
 pub mod map;
 pub mod mem;
+pub mod memops;
 pub mod mmu;
+pub mod sha;
 pub mod smc;
 pub mod stack;
 pub mod sysreg;
@@ -30,9 +35,10 @@ pub mod world;
 
 use crate::addr::PhysAddr;
 use crate::arch::{
-    Arch, CpuId, FpRegs, NsFault, OwnedGranule, PinnedRealmGranule, RealmRegs, RealmTrap,
-    Stage2Scope,
+    Arch, CpuId, FpRegs, LiveVectors, NsFault, OwnedGranule, PinnedRealmGranule, RealmRegs,
+    RealmTrap, Stage2Scope,
 };
+use crate::sha::{Block256, Block512};
 use crate::sysreg::SysReg;
 
 /// The hardware. Zero-sized: the CPU's own registers and memory are the state.
@@ -42,6 +48,7 @@ pub struct Hw;
 impl Arch for Hw {
     type Mapped<'a> = mem::Mapped<'a>;
 
+    #[inline(always)]
     fn el3_call(&self, _cpu: CpuId, fid: u32, args: &[u64]) -> [u64; 8] {
         smc::smc(fid, args)
     }
@@ -109,6 +116,14 @@ impl Arch for Hw {
 
     fn restore_host_sve(&self, cpu: CpuId) {
         fp::restore_host_z(cpu)
+    }
+
+    fn sha256_blocks(&self, live: LiveVectors, state: &mut [u32; 8], blocks: &[Block256]) {
+        sha::sha256_blocks(live, state, blocks)
+    }
+
+    fn sha512_blocks(&self, live: LiveVectors, state: &mut [u64; 8], blocks: &[Block512]) {
+        sha::sha512_blocks(live, state, blocks)
     }
 
     fn invalidate_stage2(&self, vmid: u16, scope: Stage2Scope) {

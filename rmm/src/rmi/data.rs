@@ -85,7 +85,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             let d = rd_mut(&mut m);
             let mut rim = Measurement::from_raw(realm.hash_algo.into(), d.measurements[0]);
             let measured = (flags == RmiDataFlags::MeasureContent).then_some(&content.0);
-            rim.extend_data(ipa, flags, measured);
+            rim.extend_data(&self.sha2(), ipa, flags, measured);
             d.measurements[0] = *rim.as_bytes();
         }
         data_lock.transition::<DataKind>();

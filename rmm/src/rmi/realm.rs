@@ -178,7 +178,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             d.lpa2 = format.is_lpa2() as u8;
             d.rec_index = 0;
             d.measurements = [[0; 64]; 5];
-            d.measurements[0] = *Measurement::realm_initial(p, algo).as_bytes();
+            d.measurements[0] = *Measurement::realm_initial(&self.sha2(), p, algo).as_bytes();
             d.rpv = p.rpv;
         }
         for rtt in rtts.into_iter().flatten() {

@@ -146,7 +146,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         }
         if flags.runnable() {
             let mut rim = Measurement::from_raw(d.info().hash_algo.into(), d.measurements[0]);
-            rim.extend_rec(p);
+            rim.extend_rec(&self.sha2(), p);
             d.measurements[0] = *rim.as_bytes();
         }
         d.rec_index += 1;
@@ -162,18 +162,22 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// DEN0137 1.0, RMI_REC_DESTROY (x1 REC). Failure conditions: rec_align, rec_bound,
     /// rec_gran_state (ERROR_INPUT); rec_state: the REC is running (ERROR_REC). The REC
-    /// and its auxiliary granules are scrubbed and return to DELEGATED.
+    /// and its auxiliary granules are scrubbed and return to DELEGATED. The SMCs its realm
+    /// made are logged by kind first ([`crate::rsi::counts`]; a diagnostic, no result).
     pub(super) fn rec_destroy(&self, rec: PhysAddr) -> Result<(), RmiError> {
         let mut rec_lock = self.granules.lock_as::<RecKind>(rec)?;
         // rec_state: a running REC holds a reference on its granule.
         if rec_lock.granule().refcount() != 0 {
             return Err(RmiError::Rec);
         }
-        let (rd, aux, num_aux) = {
+        let (rd, aux, num_aux, calls) = {
             let mut m = self.arch.map_realm(&mut rec_lock);
             let r = rec_mut(&mut m);
-            (PhysAddr(r.rd), r.aux, r.num_aux as usize)
+            (PhysAddr(r.rd), r.aux, r.num_aux as usize, r.smc_calls)
         };
+        if !calls.is_empty() {
+            log::info!("REC {rec} destroyed; SMCs from its realm: {calls}");
+        }
         for &a in &aux[..num_aux.min(aux.len())] {
             let a = PhysAddr(a);
             let g = self

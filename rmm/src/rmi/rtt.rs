@@ -12,7 +12,7 @@ use super::PA_LIMIT_NO_LPA2;
 use crate::granule::{DelegatedKind, Locked, RdKind, RttKind};
 use crate::measurement::Measurement;
 use crate::realm::{rd_mut, RealmInfo};
-use crate::rtt::entry::{is_valid_for_unprotected, UnprotectedDesc};
+use crate::rtt::entry::{is_valid_for_unprotected, unfold, UnprotectedDesc};
 use crate::rtt::geometry::{entry_index, entry_size, is_level_aligned, Level, ENTRIES, PAGE_LEVEL};
 use crate::rtt::walk::{entries_mut, read_entry, walk};
 use crate::rtt::Rtte;
@@ -99,28 +99,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Err(RmiError::Rtt(w.level()));
         }
         // Unfold the parent entry into the new table.
-        let child_size = entry_size(level);
-        let format = realm.geometry.format;
-        let mut live = 0u16;
-        {
+        let live = {
             let mut m = self.arch.map_realm(&mut rtt_lock);
-            for (i, e) in entries_mut(&mut m).iter_mut().enumerate() {
-                let off = i as u64 * child_size;
-                let child = match w.entry() {
-                    Rtte::Assigned { pa, ripas } => Rtte::Assigned {
-                        pa: pa + off,
-                        ripas,
-                    },
-                    Rtte::AssignedNs { pa, attrs } => Rtte::AssignedNs {
-                        pa: pa + off,
-                        attrs,
-                    },
-                    other => other,
-                };
-                live += crate::rtt::walk::counts(child) as u16;
-                *e = child.encode(level, format);
-            }
-        }
+            unfold(w.entry(), level, realm.geometry.format, entries_mut(&mut m))
+        };
         let rtt_lock = rtt_lock.transition::<RttKind>();
         if live != 0 {
             let ok = rtt_lock.granule().try_get(live);
@@ -401,6 +383,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Measurement::from_raw(realm.hash_algo.into(), rd_mut(&mut m).measurements[0])
         };
         let n = ((walk_top - base) / size) as usize;
+        let sha2 = self.sha2();
         for i in first..first + n {
             let ipa = base + (i - first) as u64 * size;
             let new = match w.read_entry(&self.arch, i) {
@@ -411,7 +394,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 _ => Rtte::Unassigned(RmiRipas::Ram),
             };
             w.write_entry(&self.arch, i, new);
-            rim.extend_ripas(ipa, ipa + size);
+            rim.extend_ripas(&sha2, ipa, ipa + size);
         }
         rd_mut(&mut self.arch.map_realm(&mut rd_lock)).measurements[0] = *rim.as_bytes();
         Ok([walk_top])

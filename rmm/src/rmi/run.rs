@@ -5,7 +5,7 @@ use crate::Storage;
 use platform::{Arch, CpuId, PhysAddr};
 use rmi_abi::enums::RmiRealmState;
 use rmi_abi::flags::RmiRecEnterFlags;
-use rmi_abi::RmiError;
+use rmi_abi::{RmiError, RmiRecEnter};
 use zerocopy::IntoBytes;
 
 use crate::granule::{RdKind, RecKind};
@@ -46,8 +46,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             rec: r,
             host_fp,
         } = scratch.rec_run();
-        // run_align, run_bound, run_pas
-        self.read_host_granule_part(run, enter.as_mut_bytes())?;
+        // run_align, run_bound, run_pas. Only the defined fields are copied: the RMM
+        // reads nothing of the reserved rest, which keeps what the buffer last held.
+        self.read_host_granule_part(run, &mut enter.as_mut_bytes()[..RmiRecEnter::DEFINED_LEN])?;
         // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
         // granules, so they are locked together in address order (holding the REC while
         // waiting for the RD would deadlock against a command locking the pair).

@@ -40,9 +40,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             chunk.copy_from_slice(&ctx.arg(3 + i).to_le_bytes());
         }
         let algo = ctx.realm.hash_algo.into();
+        let sha2 = self.sha2();
         self.with_rd(ctx, |d| {
             let mut m = Measurement::from_raw(algo, d.measurements[index as usize]);
-            m.extend_rem(&data[..size as usize]);
+            m.extend_rem(&sha2, &data[..size as usize]);
             d.measurements[index as usize] = *m.as_bytes();
         });
         ctx.ret_status(RsiStatus::Success)

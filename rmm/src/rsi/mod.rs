@@ -4,6 +4,7 @@
 
 mod attest;
 mod config;
+pub mod counts;
 mod host_call;
 pub(crate) mod ipa_state;
 mod measurement;
@@ -15,6 +16,8 @@ use platform::Arch;
 use rsi_abi::fid::RSI_RESULT_REGS;
 use rsi_abi::RSI_ABI_VERSION;
 use rsi_abi::{AbiVersion, RsiFid, RsiStatus};
+
+use self::counts::SmcKind;
 
 use crate::run::{RunCtx, Step};
 use crate::Rmm;
@@ -48,14 +51,18 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // SMCCC (DEN0028) 2.5: the function identifier is W0.
         let fid = u64::from(rsi_abi::fid::w0(ctx.arg(0)));
         if fid == smccc::arch::SMCCC_VERSION as u64 {
+            ctx.rec.smc_calls.count(SmcKind::SmcccVersion);
             return ctx.ret(SMCCC_VERSION_1_2);
         }
         if let Some(step) = self.handle_psci(ctx, fid) {
+            ctx.rec.smc_calls.count(SmcKind::Psci);
             return step;
         }
         let Some(cmd) = RsiFid::decode(fid) else {
+            ctx.rec.smc_calls.count(SmcKind::NotSupported);
             return ctx.ret(SMCCC_NOT_SUPPORTED);
         };
+        ctx.rec.smc_calls.count(SmcKind::Rsi(cmd));
         let pc = ctx.regs.pc;
         let step = match cmd {
             RsiFid::Version => self.rsi_version(ctx),

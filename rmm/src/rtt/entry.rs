@@ -24,7 +24,7 @@
 
 use rmi_abi::enums::{RmiRipas, RmiRttEntryState};
 
-use super::geometry::{Level, PAGE_LEVEL};
+use super::geometry::{entry_size, Level, ENTRIES, PAGE_LEVEL};
 
 const VALID: u64 = 1 << 0;
 const TABLE_OR_PAGE: u64 = 1 << 1;
@@ -240,6 +240,23 @@ impl Rtte {
         matches!(self, Rtte::Assigned { .. } | Rtte::Table(_))
     }
 
+    /// This entry's child at byte offset `off` of its range, when the entry is unfolded
+    /// into an RTT one level down (DEN0137 1.0, RMI_RTT_CREATE: a block's children map
+    /// consecutive parts of its output range; every other entry is copied).
+    pub fn child_at(self, off: u64) -> Self {
+        match self {
+            Rtte::Assigned { pa, ripas } => Rtte::Assigned {
+                pa: pa + off,
+                ripas,
+            },
+            Rtte::AssignedNs { pa, attrs } => Rtte::AssignedNs {
+                pa: pa + off,
+                attrs,
+            },
+            other => other,
+        }
+    }
+
     /// The values RMI_RTT_READ_ENTRY reports: state, descriptor, RIPAS (DEN0137 1.0,
     /// B4.3.20; `RttEntryState` folds the NS states into UNASSIGNED / ASSIGNED). The
     /// descriptor is in the realm's layout `fmt`, as the host passes one to
@@ -258,6 +275,44 @@ impl Rtte {
             Rtte::Table(pa) => (RmiRttEntryState::Table, fmt.addr_field(pa), RmiRipas::Empty),
         }
     }
+}
+
+/// Fills `entries`, a new level `level` RTT, with the unfolding of its parent entry
+/// `parent` (DEN0137 1.0, RMI_RTT_CREATE: entry `i` is [`Rtte::child_at`] offset `i`
+/// entries), in the layout `fmt`; returns how many of them make the RTT live.
+///
+/// Children differ only in their output address, whose descriptor field is the address
+/// itself (OA\[51:50\] with LPA2 never change inside an aligned block), so the first
+/// child's descriptor plus `i` entry sizes is child `i`'s: one encode, not 512.
+pub fn unfold(parent: Rtte, level: Level, fmt: DescFormat, entries: &mut [u64; ENTRIES]) -> u16 {
+    let first = parent.child_at(0);
+    let desc = first.encode(level, fmt);
+    let step = match first {
+        Rtte::Assigned { .. } | Rtte::AssignedNs { .. } => entry_size(level),
+        _ => 0,
+    };
+    let live = if first.makes_rtt_live() {
+        ENTRIES as u16
+    } else {
+        0
+    };
+    if step == 0 {
+        // One descriptor everywhere: eight entries per iteration, four paired stores.
+        for eight in entries.chunks_exact_mut(8) {
+            eight.fill(desc);
+        }
+        return live;
+    }
+    // Four entries per iteration: two paired stores and no multiplication.
+    let mut d = desc;
+    for four in entries.chunks_exact_mut(4) {
+        four[0] = d;
+        four[1] = d + step;
+        four[2] = d + 2 * step;
+        four[3] = d + 3 * step;
+        d += 4 * step;
+    }
+    live
 }
 
 /// Whether a host MemAttr[2:0] (FEAT_S2FWB encoding) is cacheable Normal memory.
@@ -543,5 +598,64 @@ mod tests {
                 attrs: 0b110 << 2 | 3 << 6
             }
         );
+    }
+
+    /// `unfold` against the definition: every child encoded on its own.
+    #[test]
+    fn unfold_matches_children_encoded_one_by_one() {
+        let parents = [
+            Rtte::Unassigned(RmiRipas::Empty),
+            Rtte::Unassigned(RmiRipas::Ram),
+            Rtte::Unassigned(RmiRipas::Destroyed),
+            Rtte::UnassignedNs,
+            Rtte::Assigned {
+                pa: 0x000D_0000_4000_0000,
+                ripas: RmiRipas::Ram,
+            },
+            Rtte::Assigned {
+                pa: 0x8000_0000,
+                ripas: RmiRipas::Empty,
+            },
+            Rtte::Assigned {
+                pa: 0x000F_FFFF_C000_0000,
+                ripas: RmiRipas::Destroyed,
+            },
+            ns(0x0003_0000_4000_0000 | 0b10 << 8 | 0b101 << 2 | 1 << 6),
+            ns(0x7FC0_0000 | 0b111 << 2 | 3 << 6),
+        ];
+        for fmt in [P48, LPA2] {
+            for level in [2, 3] {
+                for parent in parents {
+                    let oa = parent.read_entry(LPA2).1;
+                    if fmt == P48 && (oa >> 48 != 0 || oa & (3 << 8) != 0) {
+                        continue; // an output address above 48 bits needs LPA2
+                    }
+                    let parent = match parent {
+                        Rtte::Assigned { pa, ripas } => Rtte::Assigned {
+                            pa: pa & !(entry_size(level - 1) - 1),
+                            ripas,
+                        },
+                        Rtte::AssignedNs { pa, attrs } => Rtte::AssignedNs {
+                            pa: pa & !(entry_size(level - 1) - 1),
+                            attrs,
+                        },
+                        other => other,
+                    };
+                    let mut entries = [0u64; ENTRIES];
+                    let live = unfold(parent, level, fmt, &mut entries);
+                    for (i, &d) in entries.iter().enumerate() {
+                        let child = parent.child_at(i as u64 * entry_size(level));
+                        assert_eq!(
+                            d,
+                            child.encode(level, fmt),
+                            "{parent:?} {fmt:?} L{level} [{i}]"
+                        );
+                        assert_eq!(Rtte::decode(d, level, fmt), Some(child));
+                    }
+                    let expect = if parent.makes_rtt_live() { 512 } else { 0 };
+                    assert_eq!(live, expect, "{parent:?}");
+                }
+            }
+        }
     }
 }

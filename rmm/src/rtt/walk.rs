@@ -167,7 +167,7 @@ impl<'g> Walk<'g> {
         arch: &impl Arch,
         ipa: u64,
         top: u64,
-        stop: impl FnMut(Rtte) -> bool,
+        stop: impl Fn(Rtte) -> bool,
     ) -> u64 {
         let level = self.level;
         scan_entries(arch, &mut self.rtt, level, self.format, ipa, top, stop)
@@ -239,7 +239,7 @@ pub fn scan_entries<A: Arch>(
     fmt: DescFormat,
     ipa: u64,
     top: u64,
-    mut stop: impl FnMut(Rtte) -> bool,
+    stop: impl Fn(Rtte) -> bool,
 ) -> u64 {
     let size = entry_size(level);
     let n = entries_at(level);
@@ -248,14 +248,25 @@ pub fn scan_entries<A: Arch>(
     let pa = rtt.pa();
     let mut m = arch.map_realm(rtt);
     let entries = entries_mut(&mut m);
-    for (i, &desc) in entries.iter().enumerate().take(n).skip(first) {
-        let at = table_base + i as u64 * size;
-        if at >= top {
-            return top;
-        }
+    // Only entries below `top` are scanned; the result without a stop is the end of
+    // the table or `top`, whichever is lower, however the scan ended.
+    let end = match top.checked_sub(table_base) {
+        Some(d) => n.min(usize::try_from(d.div_ceil(size)).unwrap_or(n)),
+        None => 0,
+    };
+    // `stop` is a function of the entry alone, so a descriptor equal to the last one
+    // that did not stop does not stop either: runs of identical entries (the
+    // unassigned bulk of most tables) cost a compare each, not a decode.
+    let mut i = first;
+    while i < end {
+        let desc = entries[i];
         let entry = Rtte::decode(desc, level, fmt).unwrap_or_else(|| corrupt(pa, i, desc));
         if stop(entry) {
-            return at;
+            return table_base + i as u64 * size;
+        }
+        i += 1;
+        while i < end && entries[i] == desc {
+            i += 1;
         }
     }
     (table_base + n as u64 * size).min(top)

@@ -208,6 +208,7 @@ mod tests {
             pauth: false,
             sve: false,
             lpa2: false,
+            sha2: platform::sha::Sha2Isa::None,
         }
     }
 

@@ -7,10 +7,18 @@ mod features;
 mod granule;
 mod lpa2;
 mod psci;
+mod psci_realm;
 mod realm;
 mod rec;
+mod rec_enter;
 mod rec_exit;
+mod rec_exit_fetch;
+mod rec_exit_sgi;
+mod rec_exit_timer;
+mod rec_smp;
 mod ripas;
+mod ripas_change;
+mod rsi;
 pub mod rtt;
 mod version;
 
@@ -31,7 +39,15 @@ pub const ALL: &[&[TestDef]] = &[
     ripas::TESTS,
     psci::TESTS,
     attest::TESTS,
+    rec_enter::TESTS,
     rec_exit::TESTS,
+    rec_exit_timer::TESTS,
+    rec_exit_sgi::TESTS,
+    rec_exit_fetch::TESTS,
+    rsi::TESTS,
+    ripas_change::TESTS,
+    psci_realm::TESTS,
+    rec_smp::TESTS,
 ];
 
 /// Iterates over every test.
@@ -46,5 +62,21 @@ pub const PROGRAMS: &[&Program] = &[
     rec_exit::PROGRAMS[0],
     rec_exit::PROGRAMS[1],
     rec_exit::PROGRAMS[2],
-    rec_exit::PROGRAMS[3],
+    &rec_smp::PROGRAM,
+    &rec_enter::PROGRAM,
+    rsi::PROGRAMS[0],
+    rsi::PROGRAMS[1],
+    rsi::PROGRAMS[2],
+    rsi::PROGRAMS[3],
+    psci_realm::PROGRAMS[0],
+    psci_realm::PROGRAMS[1],
+    psci_realm::PROGRAMS[2],
+    psci_realm::PROGRAMS[3],
+    ripas_change::PROGRAMS[0],
+    ripas_change::PROGRAMS[1],
+    ripas_change::PROGRAMS[2],
+    &rec_exit_sgi::PROGRAM,
+    &rec_exit_fetch::PROGRAM,
+    rec_exit_timer::PROGRAMS[0],
+    rec_exit_timer::PROGRAMS[1],
 ];

@@ -1,6 +1,6 @@
-//! Realms running: what a REC does on an abort, a realm timer, a RIPAS change and a
-//! PSCI request the host refuses (DEN0137 1.0, A4.3 REC exits, A5.2 realm memory
-//! accesses, A6.2 timers, A5.4 RIPAS change, A4.3.7/B5.3 PSCI). Each test's realm side
+//! Realms running: what a REC does on an abort, a RIPAS change and a PSCI request the
+//! host refuses (DEN0137 1.0, A4.3 REC exits, A5.2 realm memory accesses, A5.4 RIPAS
+//! change, A4.3.7 PSCI); the realm timers are in `rec_exit_timer`. Each test's realm side
 //! is a [`Program`] ([`crate::program`]): the simulation runs it hosted, the realm
 //! payload at R-EL1 in QEMU, with the same checks. The realm reports what it saw in one
 //! host call at the end; the host checks every exit record on the way.
@@ -22,10 +22,6 @@ pub const TESTS: &[TestDef] = &[
         run: aborts,
     },
     TestDef {
-        name: "rec_exit_virtual_timer_through_a_list_register",
-        run: virtual_timer,
-    },
-    TestDef {
         name: "rsi_ipa_state_set_accepted_and_rejected",
         run: ripas_change,
     },
@@ -36,14 +32,10 @@ pub const TESTS: &[TestDef] = &[
 ];
 
 /// The realm programs of this module.
-pub(super) const PROGRAMS: [&Program; 4] = [
+pub(super) const PROGRAMS: [&Program; 3] = [
     &Program {
         name: "rec_exit_aborts_inject_sea_or_exit",
         run: aborts_realm,
-    },
-    &Program {
-        name: "rec_exit_virtual_timer_through_a_list_register",
-        run: virtual_timer_realm,
     },
     &Program {
         name: "rsi_ipa_state_set_accepted_and_rejected",
@@ -56,10 +48,10 @@ pub(super) const PROGRAMS: [&Program; 4] = [
 ];
 
 /// The host call structure of the realm's report.
-const CALL: u64 = 0x3000;
+pub(super) const CALL: u64 = 0x3000;
 /// RIPAS RAM on [0, RAM_TOP) (the realm's level-3 RTT covers it; a level-2 RTT covers
 /// the first GiB).
-const RAM_TOP: u64 = 0x20_0000;
+pub(super) const RAM_TOP: u64 = 0x20_0000;
 /// A protected IPA with RIPAS EMPTY (past RAM_TOP).
 const EMPTY_IPA: u64 = 0x40_0000;
 /// A protected IPA with RIPAS RAM and nothing mapped (UNASSIGNED).
@@ -73,7 +65,6 @@ const BEYOND_IPA_WIDTH: u64 = 1 << 40;
 
 /// RmiRecExitReason (DEN0137 1.0, B4.4.19).
 const EXIT_SYNC: u64 = 0;
-const EXIT_IRQ: u64 = 1;
 const EXIT_PSCI: u64 = 3;
 const EXIT_RIPAS_CHANGE: u64 = 4;
 const EXIT_HOST_CALL: u64 = 5;
@@ -113,7 +104,7 @@ const ACCEPT: u64 = 0;
 const REJECT: u64 = 1;
 
 /// The realm's report: `values` in x0.. of a host call (immediate 0) from [`CALL`].
-fn report(r: &mut dyn RealmEnv, values: &[u64]) {
+pub(super) fn report(r: &mut dyn RealmEnv, values: &[u64]) {
     let mut gprs = [0u64; 31];
     gprs[..values.len()].copy_from_slice(values);
     let mut call = [0u8; 256];
@@ -126,28 +117,47 @@ fn report(r: &mut dyn RealmEnv, values: &[u64]) {
 }
 
 /// 0 for `Ok`, the ESR_EL1 of the exception for `Err`.
-fn esr_of<T>(r: Result<T, u64>) -> u64 {
+pub(super) fn esr_of<T>(r: Result<T, u64>) -> u64 {
     r.err().unwrap_or(0)
 }
 
-static ZERO: [u8; 4096] = [0; 4096];
+pub(super) static ZERO: [u8; 4096] = [0; 4096];
 
 /// A realm of `recs` RECs running `program` the host's way, with the report page and
 /// the page at [`DESTROYED_IPA`] loaded; `None` (skipped) where the host runs no realm
 /// code.
-fn start(
+pub(super) fn start(
     h: &dyn Host,
     pool: &Pool<'_>,
     c: &mut Checks,
     program: &'static Program,
     recs: usize,
 ) -> Result<(Vm, RealmCode), Outcome> {
+    start_with(
+        h,
+        pool,
+        c,
+        program,
+        recs,
+        &[(CALL, &ZERO), (DESTROYED_IPA, &ZERO)],
+    )
+}
+
+/// [`start`] with `pages` (zero pages at their IPAs, below [`RAM_TOP`]) loaded instead.
+pub(super) fn start_with(
+    h: &dyn Host,
+    pool: &Pool<'_>,
+    c: &mut Checks,
+    program: &'static Program,
+    recs: usize,
+    pages: &[(u64, &[u8; 4096])],
+) -> Result<(Vm, RealmCode), Outcome> {
     let Some(code) = h.realm_code(program) else {
         return Err(Outcome::Skipped("this host cannot run realm code"));
     };
     let image = RealmImage {
         spec: RealmSpec::default(),
-        pages: &[(CALL, &ZERO), (DESTROYED_IPA, &ZERO)],
+        pages,
         ram_top: RAM_TOP,
         entry: code.entry,
         recs,
@@ -157,7 +167,7 @@ fn start(
 
 /// RMI_REC_ENTER of REC `i` with `flags` (and `edit` applied to the RecEnter page),
 /// expected to succeed: the exit record.
-fn enter(
+pub(super) fn enter(
     h: &dyn Host,
     vm: &Vm,
     c: &mut Checks,
@@ -189,7 +199,7 @@ fn abort_exit(
 }
 
 /// The realm's report: a host call exit with immediate 0; its registers.
-fn report_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
+pub(super) fn report_exit(c: &mut Checks, exit: &RmiRecExit) -> Result<[u64; 31], Failure> {
     c.eq(
         "exit reason: host call",
         exit.exit_reason.into(),
@@ -287,63 +297,6 @@ fn aborts(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     Ok(teardown(h, &pool, c, &[rd], &vm.recs[..1])?)
 }
 
-/// The virtual timer's PPI.
-const VTIMER_INTID: u64 = 27;
-
-fn virtual_timer_realm(r: &mut dyn RealmEnv) {
-    r.gic_enable_group1();
-    // ENABLE with CVAL 0: the timer condition holds at once.
-    r.set_virtual_timer(1, 0);
-    let version = r.smc(fid::RSI_VERSION as u64, &[0x1_0000])[0];
-    let ctl = r.virtual_timer_ctl();
-    let intid = r.gic_acknowledge();
-    // The handler stops the timer and completes the interrupt.
-    r.set_virtual_timer(0, 0);
-    r.gic_eoi(intid);
-    let after = r.gic_acknowledge();
-    report(r, &[version, ctl, intid, after]);
-    r.wfi();
-}
-
-/// DEN0137 1.0, A6.2 and A4.3.2: a realm virtual timer that starts asserting exits the
-/// REC with reason IRQ, ESR, FAR, HPFAR zero and the timer's state (CNTV_CTL ENABLE |
-/// ISTATUS, CNTV_CVAL); the host injects the timer's interrupt (vINTID 27) through a
-/// list register, the RMM keeps the timer's output masked so the realm runs, and the
-/// realm acknowledges INTID 27 (ICC_IAR1_EL1), sees ISTATUS still set, stops the timer
-/// and EOIs it; nothing else is pending (1023). The exit's list register is then
-/// invalid with vINTID 27 and the timer reported stopped.
-fn virtual_timer(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
-    let pool = Pool::new(h);
-    let (vm, _) = start(h, &pool, c, PROGRAMS[1], 1)?;
-    let exit = enter(h, &vm, c, 0, TRAP_WFI, |_| {})?;
-    c.eq("exit reason: IRQ", exit.exit_reason.into(), EXIT_IRQ)?;
-    c.eq("esr", exit.esr, 0)?;
-    c.eq("far", exit.far, 0)?;
-    c.eq("hpfar", exit.hpfar, 0)?;
-    c.eq("cntv_ctl: ENABLE | ISTATUS", exit.cntv_ctl, 0b101)?;
-    c.eq("cntv_cval", exit.cntv_cval, 0)?;
-    // ICH_LR<n>_EL2: State pending [63:62] 0b01, Group 1 [60], Priority [55:48].
-    let lr = 1 << 62 | 1 << 60 | 0xA0 << 48 | VTIMER_INTID;
-    let exit = enter(h, &vm, c, 0, TRAP_WFI, |e| e.gicv3_lrs[0] = lr)?;
-    let r = report_exit(c, &exit)?;
-    c.eq("RSI_VERSION status with the timer asserted", r[0], 0)?;
-    c.eq("the realm's CNTV_CTL_EL0: ENABLE | ISTATUS", r[1], 0b101)?;
-    c.eq("ICC_IAR1_EL1: the timer's vINTID", r[2], VTIMER_INTID)?;
-    c.eq("ICC_IAR1_EL1 after EOI: spurious 1023", r[3], 1023)?;
-    c.eq(
-        "exit LR0: invalid (acknowledged, EOId)",
-        exit.gicv3_lrs[0] >> 62,
-        0,
-    )?;
-    c.eq(
-        "exit LR0: vINTID 27",
-        exit.gicv3_lrs[0] & 0xFFFF_FFFF,
-        VTIMER_INTID,
-    )?;
-    c.eq("exit cntv_ctl: stopped", exit.cntv_ctl, 0)?;
-    Ok(teardown(h, &pool, c, &[vm.realm.rd], &vm.recs[..1])?)
-}
-
 fn ripas_change_realm(r: &mut dyn RealmEnv) {
     let mut out = [0u64; 18];
     let mut put = |i: usize, v: (u64, u64, u64)| {
@@ -361,7 +314,7 @@ fn ripas_change_realm(r: &mut dyn RealmEnv) {
 
 /// A RIPAS change exit (A4.3.8): reason RIPAS_CHANGE, the region and RIPAS, no
 /// syndrome.
-fn ripas_exit(
+pub(super) fn ripas_exit(
     c: &mut Checks,
     exit: &RmiRecExit,
     base: u64,
@@ -379,7 +332,7 @@ fn ripas_exit(
     c.eq("ripas_value", exit.ripas_value.into(), ripas)
 }
 
-/// DEN0137 1.0, A5.4 and B5.3.11: RSI_IPA_STATE_SET to RAM of a 2 MiB UNASSIGNED
+/// DEN0137 1.0, A5.4 and B5.3.6: RSI_IPA_STATE_SET to RAM of a 2 MiB UNASSIGNED
 /// block, which the host applies with RMI_RTT_SET_RIPAS and accepts: SUCCESS, new_base
 /// = top, ACCEPT, RAM after; another the host rejects without applying: new_base =
 /// base, REJECT, still EMPTY; to EMPTY, which the host cannot refuse: its REJECT is no
@@ -387,7 +340,7 @@ fn ripas_exit(
 /// the region stays RAM. RTT entries as the host left them.
 fn ripas_change(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let pool = Pool::new(h);
-    let (vm, _) = start(h, &pool, c, PROGRAMS[2], 1)?;
+    let (vm, _) = start(h, &pool, c, PROGRAMS[1], 1)?;
     let (rd, rec) = (vm.realm.rd, vm.recs[0]);
     let exit = enter(h, &vm, c, 0, TRAP_WFI, |_| {})?;
     ripas_exit(c, &exit, 0x40_0000, 0x60_0000, RAM)?;
@@ -457,7 +410,7 @@ fn cpu_on_denied_realm(r: &mut dyn RealmEnv) {
     r.wfi();
 }
 
-/// PSCI 1.1 and DEN0137 1.0, A4.3.7, B5.3.x: PSCI_CPU_ON that the RMM answers itself
+/// PSCI 1.1 and DEN0137 1.0, A4.3.7: PSCI_CPU_ON that the RMM answers itself
 /// (an entry point outside the protected space: INVALID_ADDRESS; no REC with that
 /// MPIDR: INVALID_PARAMETERS; the caller itself: ALREADY_ON), then one it forwards: a
 /// PSCI exit with the function and its three arguments, REC_ENTER of the caller
@@ -467,7 +420,7 @@ fn cpu_on_denied_realm(r: &mut dyn RealmEnv) {
 /// of the target is refused).
 fn cpu_on_denied(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let pool = Pool::new(h);
-    let (vm, _) = start(h, &pool, c, PROGRAMS[3], 2)?;
+    let (vm, _) = start(h, &pool, c, PROGRAMS[2], 2)?;
     let (r0, r1) = (vm.recs[0], vm.recs[1]);
     let exit = enter(h, &vm, c, 0, TRAP_WFI, |_| {})?;
     c.eq("exit reason: PSCI", exit.exit_reason.into(), EXIT_PSCI)?;

@@ -7,8 +7,9 @@
 //! `RMM_BOOT_COMPLETE` with success, CPU 0 releases the secondaries (which have been
 //! waiting in the pen since reset); each enables the GPT on itself and enters the RMM
 //! with the warm-boot arguments (x0 = its index, x1..x3 = 0), reports
-//! `RMM_BOOT_COMPLETE` and parks in EL3 for good. Once all have reported, CPU 0 starts
-//! the test host at NS-EL2. A boot failure stops the run with the RMM's error code.
+//! `RMM_BOOT_COMPLETE` and waits in EL3, powered off, until the Normal world turns it
+//! on with PSCI `CPU_ON` ([`crate::psci`]). Once all have reported, CPU 0 starts the
+//! test host at NS-EL2. A boot failure stops the run with the RMM's error code.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -20,7 +21,7 @@ use crate::percpu::{self, PerCpu, World};
 use crate::rmm_el3::{self, boot_error_name, IFC_VERSION};
 use crate::sysreg::{self, Features};
 use crate::uart::println;
-use crate::{asm, gpt, mem, semihost, world};
+use crate::{asm, gic, gpt, mem, semihost, world};
 
 /// Secondaries that have left the pen.
 static ARRIVED: AtomicU32 = AtomicU32::new(0);
@@ -39,8 +40,9 @@ const PEN_GRACE_MS: u64 = 10;
 /// How long CPU 0 waits for the secondaries' warm boots.
 const WARM_BOOT_TIMEOUT_MS: u64 = 10_000;
 
-/// EL3 set-up every CPU does: SVE allowed below EL3 at the largest vector length, GIC
-/// system register interface enabled at EL3 with lower-EL access to ICC_SRE_EL2.
+/// EL3 set-up every CPU does (with [`gic::init_redistributor`]): SVE allowed below EL3
+/// at the largest vector length, GIC system register interface enabled at EL3 with
+/// lower-EL access to ICC_SRE_EL2.
 fn cpu_setup(f: &Features) {
     const CPTR_EZ: u64 = 1 << 8;
     if f.sve {
@@ -78,6 +80,8 @@ pub extern "C" fn primary_main(_cpu: u64) -> ! {
     let f = Features::detect();
     println!("CPU features: {f}");
     cpu_setup(&f);
+    gic::init_distributor();
+    gic::init_redistributor(sysreg::mpidr_el1());
     asm::open_pen();
     write_manifest();
     gpt::build();
@@ -119,6 +123,7 @@ pub extern "C" fn secondary_main(id: u64) -> ! {
     if let Err(e) = gpt::enable(&f) {
         fatal(e, semihost::EXIT_MONITOR_ERROR);
     }
+    gic::init_redistributor(sysreg::mpidr_el1());
     let cpu = percpu::init(id as usize, f);
     world::init_contexts(cpu, RMM_BASE, [id, 0, 0, 0], NS_HOST_ENTRY);
     world::enter(cpu, World::Realm)
@@ -126,18 +131,23 @@ pub extern "C" fn secondary_main(id: u64) -> ! {
 
 /// `RMM_BOOT_COMPLETE` with `status` from the RMM on `cpu`. On CPU 0 (cold boot)
 /// success warm boots the secondaries and switches CPU 0 to the Normal world; on a
-/// secondary the CPU parks for good.
+/// secondary success waits for a PSCI `CPU_ON` and switches to the Normal world, and a
+/// failure parks the CPU for good.
 pub fn rmm_boot_complete(cpu: &mut PerCpu, status: u64) {
     if cpu.id != 0 {
-        if status == 0 {
-            WARM_OK.fetch_add(1, Ordering::AcqRel);
-        } else {
+        if status != 0 {
             WARM_STATUS.store(status, Ordering::Release);
             WARM_FAILED.fetch_add(1, Ordering::AcqRel);
+            loop {
+                sysreg::wfi();
+            }
         }
-        loop {
-            sysreg::wfi();
-        }
+        // OFF until the Normal world powers it on (before CPU 0 can start the Normal
+        // world); the RMM waits for its first RMI request meanwhile.
+        crate::psci::powered_off(cpu.id);
+        WARM_OK.fetch_add(1, Ordering::AcqRel);
+        crate::psci::wait_for_cpu_on(cpu);
+        return;
     }
     if COLD_DONE.swap(true, Ordering::AcqRel) {
         fatal(
@@ -157,6 +167,7 @@ pub fn rmm_boot_complete(cpu: &mut PerCpu, status: u64) {
     println!("RMM cold boot complete on CPU 0");
     warm_boot_secondaries();
     println!("starting the Normal-world test host at NS-EL2 {NS_HOST_ENTRY:#x} on CPU 0");
+    crate::psci::boot_cpu_on();
     world::switch(cpu, World::NonSecure);
 }
 
@@ -191,5 +202,5 @@ fn warm_boot_secondaries() {
         );
         semihost::exit(semihost::EXIT_RMM_BOOT_FAILED);
     }
-    println!("RMM warm boot complete on {n} secondary CPU(s); they stay parked in EL3");
+    println!("RMM warm boot complete on {n} secondary CPU(s); they wait in EL3 for PSCI CPU_ON");
 }

@@ -13,13 +13,16 @@
 //!   4 KiB granularity ([`gpt`]);
 //! - the RMM is entered at R-EL2 at 0x4010_0000 with the cold-boot arguments; once it
 //!   reports `RMM_BOOT_COMPLETE` the secondaries warm boot it, then CPU 0 starts the
-//!   Normal-world test host at NS-EL2 at 0x6000_0000 ([`boot`]);
+//!   Normal-world test host at NS-EL2 at 0x6000_0000 ([`boot`]); the secondaries then
+//!   wait until the test host powers them on with PSCI `CPU_ON` ([`psci`]);
 //! - SMCs are served per world ([`smc`]): GTSI delegation, the attestation key and
 //!   platform token ([`attest`]), RMI forwarding and completion, and a test-exit call that ends QEMU through semihosting ([`semihost`]);
-//! - a world switch saves and restores the EL2 state of each world ([`world`]).
+//! - a world switch saves and restores the EL2 state of each world ([`world`]);
+//! - the GIC's Secure configuration lets the Normal world take its interrupts
+//!   ([`gic`]).
 //!
 //! All `unsafe` code and assembly lives in [`asm`], [`sysreg`], [`uart`], [`gpt`],
-//! [`mem`], [`percpu`] and [`semihost`].
+//! [`gic`], [`mem`], [`percpu`] and [`semihost`].
 //!
 //! On the host this crate builds to a stub that says what it is, so that the workspace
 //! builds and lints everywhere.
@@ -36,6 +39,8 @@ mod boot;
 #[cfg(target_os = "none")]
 mod fault;
 #[cfg(target_os = "none")]
+mod gic;
+#[cfg(target_os = "none")]
 mod gpt;
 #[cfg(target_os = "none")]
 mod layout;
@@ -43,6 +48,8 @@ mod layout;
 mod mem;
 #[cfg(target_os = "none")]
 mod percpu;
+#[cfg(target_os = "none")]
+mod psci;
 #[cfg(target_os = "none")]
 mod rmm_el3;
 #[cfg(target_os = "none")]

@@ -15,6 +15,8 @@
 //!   function identifier is W0, and TF-A's RMMD forwards only that) and the host's
 //!   x1..x7;
 //! - `SMCCC_VERSION`: 1.2;
+//! - PSCI `PSCI_VERSION`, `PSCI_FEATURES`, `CPU_ON`, `AFFINITY_INFO`: see
+//!   [`crate::psci`];
 //! - PSCI `SYSTEM_OFF`: QEMU exits with status 0;
 //! - [`TEST_EXIT`] (x1 = status): QEMU exits with that status;
 //! - anything else: x0 = SMCCC `NOT_SUPPORTED` (-1).
@@ -28,13 +30,12 @@ use crate::rmm_el3::{
 
 use crate::gpt::{self, Gpi};
 use crate::percpu::{PerCpu, World};
+use crate::psci::{self, SYSTEM_OFF as PSCI_SYSTEM_OFF};
 use crate::uart::println;
 use crate::{attest, boot, fault, semihost, sysreg, world};
 
 /// `SMCCC_VERSION`.
 pub const SMCCC_VERSION: u32 = 0x8000_0000;
-/// PSCI `SYSTEM_OFF`.
-pub const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
 /// The monitor's own call for the test host (SiP service, SMC64 fast call): x1 = the
 /// status QEMU exits with.
 pub const TEST_EXIT: u32 = 0xC200_0100;
@@ -121,6 +122,11 @@ fn from_ns(cpu: &mut PerCpu, fid: u32, x: &[u64; 31]) {
         realm.x[..8].copy_from_slice(&x[..8]);
         realm.x[0] = u64::from(fid);
         world::switch(cpu, World::Realm);
+        return;
+    }
+    if psci::handles(fid) {
+        let r = psci::call(fid, x);
+        set_x0(cpu, r);
         return;
     }
     match fid {

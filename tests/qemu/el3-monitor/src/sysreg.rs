@@ -36,6 +36,8 @@ macro_rules! readers {
 }
 
 readers! {
+    /// Multiprocessor affinity (the CPU's MPIDR).
+    mpidr_el1 = "S3_0_C0_C0_5";
     /// Processor feature register 0 (SVE, RME).
     id_aa64pfr0_el1 = "S3_0_C0_C4_0";
     /// Memory model feature register 0 (PARange, FGT, ECV).

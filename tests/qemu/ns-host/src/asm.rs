@@ -75,6 +75,7 @@ global_asm!(
 global_asm!(
     ".section .text.vectors, \"ax\"",
     ".balign 2048",
+    ".global ns_vectors",
     "ns_vectors:",
     ".irp idx, 0, 1, 2, 3",
     ".balign 128",
@@ -788,10 +789,10 @@ pub fn sve_disable() {
     }
 }
 
-/// `smc #0` (x0 = `fid`, x1 = `x1`, x2 = `x2`) with Z0..Z31 and P0..P15 loaded from
-/// `load` right before it and stored in `store` right after it, in one block: no code
-/// of this program runs in between. Needs [`sve_enable`]. Returns x0.
-pub fn smc_with_sve(fid: u64, x1: u64, x2: u64, load: &SveRegs, store: &mut SveRegs) -> u64 {
+/// `smc #0` (x0 = `fid`, x1..x5 = `args`) with Z0..Z31 and P0..P15 loaded from `load`
+/// right before it and stored in `store` right after it, in one block: no code of this
+/// program runs in between. Needs [`sve_enable`]. Returns x0.
+pub fn smc_with_sve(fid: u64, args: [u64; 5], load: &SveRegs, store: &mut SveRegs) -> u64 {
     let r0;
     // SAFETY: x9 and x10 point at SveRegs (32 Z slots of the largest vector length,
     // then 16 P slots), readable and writable respectively; every V/Z register is
@@ -820,8 +821,9 @@ pub fn smc_with_sve(fid: u64, x1: u64, x2: u64, load: &SveRegs, store: &mut SveR
             "    add x11, x11, #32",
             ".endr",
             ".arch_extension nosve",
-            inout("x0") fid => r0, inout("x1") x1 => _, inout("x2") x2 => _,
-            out("x3") _, out("x4") _, out("x5") _, out("x6") _, out("x7") _, out("x8") _,
+            inout("x0") fid => r0, inout("x1") args[0] => _, inout("x2") args[1] => _,
+            inout("x3") args[2] => _, inout("x4") args[3] => _, inout("x5") args[4] => _,
+            out("x6") _, out("x7") _, out("x8") _,
             in("x9") load as *const SveRegs, in("x10") store as *mut SveRegs,
             out("x11") _, out("x12") _, out("x13") _, out("x14") _, out("x15") _,
             out("x16") _, out("x17") _,

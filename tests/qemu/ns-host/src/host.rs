@@ -5,7 +5,7 @@ use rmm_conformance::payload::{BASE_IPA, PROGRAM_MAGIC};
 use rmm_conformance::program::{Program, RealmCode};
 use rmm_conformance::Host;
 
-use crate::asm;
+use crate::{asm, smp};
 
 /// Start of the pool of granules the tests draw from: Non-secure DRAM, well above the
 /// test host's image.
@@ -20,8 +20,9 @@ pub const RMM_CARVEOUT: u64 = 0x4010_0000;
 /// SMCCC `NOT_SUPPORTED`.
 const SMCCC_NOT_SUPPORTED: u64 = -1i64 as u64;
 
-/// The Normal world of QEMU `virt`, CPU 0 only. `ns_granule(n)` is the `n`th granule
-/// from `pool_base`.
+/// The Normal world of QEMU `virt`: the tests run on CPU 0, and make calls on CPU 1
+/// through its mailbox ([`crate::smp`]) once it is online. `ns_granule(n)` is the `n`th
+/// granule from `pool_base`.
 #[derive(Clone, Copy, Debug)]
 pub struct QemuHost {
     pool_base: u64,
@@ -46,12 +47,28 @@ impl QemuHost {
 
 impl Host for QemuHost {
     fn smc(&self, cpu: usize, fid: u64, args: [u64; 6]) -> [u64; 5] {
-        if cpu != 0 {
-            // Only CPU 0 runs the Normal world; `num_cpus` says so.
-            return [SMCCC_NOT_SUPPORTED, 0, 0, 0, 0];
+        match cpu {
+            // Every SMC checks that the FP/SIMD state survives it (see `fp_check`).
+            0 => crate::fp_check::smc(fid, args),
+            smp::CPU if smp::online() => smp::call(fid, args),
+            // No such CPU in the Normal world; `num_cpus` says so.
+            _ => [SMCCC_NOT_SUPPORTED, 0, 0, 0, 0],
         }
-        // Every SMC checks that the FP/SIMD state survives it (see `fp_check`).
-        crate::fp_check::smc(fid, args)
+    }
+
+    fn smc_during(
+        &self,
+        cpu: usize,
+        fid: u64,
+        args: [u64; 6],
+        during: &mut dyn FnMut(),
+    ) -> Option<[u64; 5]> {
+        if cpu != smp::CPU || !smp::online() {
+            return None;
+        }
+        let pending = smp::post(fid, args);
+        during();
+        Some(smp::wait(pending))
     }
 
     fn write_ns(&self, pa: u64, data: &[u8]) -> bool {
@@ -81,7 +98,7 @@ impl Host for QemuHost {
     }
 
     fn num_cpus(&self) -> usize {
-        1
+        1 + usize::from(smp::online())
     }
 
     /// The realm payload (`tests/qemu/realm`) at its base IPA, told by REC 0's x0 and x1

@@ -646,7 +646,7 @@ fn host_sve_rounds(
         e.gprs[0] = cmd::RSI_VERSION;
         c.holds("write the RecEnter page", h.write_ns(run, e.as_bytes()))?;
         let fid = RmiFid::RecEnter.id() as u64 | if round == 1 { SVE_HINT } else { 0 };
-        let x0 = asm::smc_with_sve(fid, p.vm.recs[0], run, load, store);
+        let x0 = asm::smc_with_sve(fid, [p.vm.recs[0], run, 0, 0, 0], load, store);
         c.status("rec enter", x0, Ok(()))?;
         let mut page = [0u8; 0x800];
         c.holds("read the RecExit page", h.read_ns(run + 0x800, &mut page))?;

@@ -8,7 +8,8 @@ use crate::host::{QemuHost, NON_MEMORY_ADDR, NS_POOL_BASE, RMM_CARVEOUT};
 use crate::params::{Mode, Params};
 use crate::uart::Uart;
 use crate::{
-    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_run, realm_switch, smc_check,
+    asm, attest_token, bench, fp_check, gpt_check, leaks, realm_irq, realm_run, realm_switch,
+    sha_check, smc_check, smp,
 };
 
 /// The EL3 test monitor's exit call (SiP service): x1 = QEMU's exit status.
@@ -46,15 +47,26 @@ pub fn exit(status: u32) -> ! {
 
 /// Entry from [`crate::asm`] with `.bss` zeroed and the stack set.
 pub extern "C" fn ns_main() -> ! {
+    if let Some(boot) = crate::vmm::boot_block() {
+        exit(crate::vmm::boot_linux(&boot));
+    }
     let mut out = Uart;
     let params = Params::read();
     if params.mode() != Mode::Suite {
         bench::run(params.mode());
     }
+    let cpus = match smp::start() {
+        Ok(()) => 2,
+        Err(why) => {
+            let _ = writeln!(out, "NS test host: {why}; the tests run on CPU 0 only");
+            1
+        }
+    };
     let _ = writeln!(
         out,
         "NS test host at NS-EL2: RMI through SMC, test granules from {NS_POOL_BASE:#x}, \
-         non-memory address {NON_MEMORY_ADDR:#x}, RMM carve-out {RMM_CARVEOUT:#x}, 1 CPU"
+         non-memory address {NON_MEMORY_ADDR:#x}, RMM carve-out {RMM_CARVEOUT:#x}, \
+         {cpus} CPU(s) (tests on CPU 0, calls on CPU 1 through a mailbox)"
     );
     let filter = params.filter();
     let _ = writeln!(
@@ -62,7 +74,7 @@ pub extern "C" fn ns_main() -> ! {
         "tests: {}",
         if filter.is_empty() { "all" } else { filter }
     );
-    let fixture_checks = [&gpt_check::TEST, &smc_check::TEST];
+    let fixture_checks = [&gpt_check::TEST, &smc_check::TEST, &smp::TEST];
     // The FP/SIMD check reports on every SMC made before it, so it runs last.
     let tests = fixture_checks
         .into_iter()
@@ -71,7 +83,13 @@ pub extern "C" fn ns_main() -> ! {
             realm_run::TESTS
                 .iter()
                 .chain(realm_switch::TESTS)
-                .chain([&attest_token::TEST])
+                .chain([
+                    &attest_token::TEST,
+                    &realm_irq::TEST,
+                    &sha_check::MEASURED,
+                    &sha_check::SVE,
+                    &sha_check::REM,
+                ])
                 .filter(|t: &&TestDef| params.selected(t.name)),
         )
         .chain([&fp_check::TEST]);

@@ -6,7 +6,10 @@
 //! hence `strict-align` code): enable FP/SIMD at EL1 (CPACR_EL1.FPEN), store V0..V31,
 //! FPCR and FPSR as the REC's first entry found them ([`INITIAL_FP`]), install the
 //! vectors, zero `.bss`, take the stack and call [`crate::commands::main`] with the
-//! x0 and x1 the REC started with.
+//! x0 and x1 the REC started with. Another REC of the realm (MPIDR_EL1.Aff0 from 1 to
+//! [`RECS`] - 1) only installs the vectors and takes a stack of its own (below REC 0's)
+//! before it calls `main`: it runs a suite's program at the same time as REC 0, and
+//! the exception catcher ([`expect`]) keeps its state per REC.
 //!
 //! Exceptions: every vector saves the caller-saved registers and calls
 //! [`crate::commands::exception`] with the vector index; if it returns (an exception
@@ -53,6 +56,10 @@ global_asm!(
     "    mov x0, #{fpen}",
     "    msr cpacr_el1, x0",
     "    isb",
+    // RECs other than REC 0 (MPIDR_EL1.Aff0) start at 5: below.
+    "    mrs x21, mpidr_el1",
+    "    and x21, x21, #0xff",
+    "    cbnz x21, 5f",
     "    adrp x0, {initial}",
     "    add x0, x0, :lo12:{initial}",
     "    stp q0, q1, [x0, #0]",
@@ -90,12 +97,28 @@ global_asm!(
     "3:  adrp x0, __stack_top",
     "    add x0, x0, :lo12:__stack_top",
     "    mov sp, x0",
-    "    mov x0, x19",
+    "4:  mov x0, x19",
     "    mov x1, x20",
     "    bl {main}",
     "1:  wfi",
     "    b 1b",
+    // Another REC (x21 = its index): the vectors, its own stack below REC 0's, no
+    // `.bss` zeroing (REC 0 did it, and may run meanwhile). Beyond the stacks: WFI.
+    "5:  cmp x21, #{recs}",
+    "    b.hs 1b",
+    "    adrp x0, realm_vectors",
+    "    add x0, x0, :lo12:realm_vectors",
+    "    msr vbar_el1, x0",
+    "    isb",
+    "    adrp x0, __stack_top",
+    "    add x0, x0, :lo12:__stack_top",
+    "    mov x1, #{stack_size}",
+    "    msub x0, x21, x1, x0",
+    "    mov sp, x0",
+    "    b 4b",
     magic = const HEADER_MAGIC,
+    recs = const RECS,
+    stack_size = const STACK_SIZE,
     fpen = const CPACR_FPEN,
     initial = sym INITIAL_FP,
     main = sym crate::commands::main,
@@ -142,10 +165,34 @@ global_asm!(
     handler = sym crate::commands::exception,
 );
 
-/// Whether an exception is expected (set by [`expect`], cleared by the handler).
-static EXPECTING: AtomicU64 = AtomicU64::new(0);
-/// ESR_EL1 and ELR_EL1 of the expected exception (0 if none was taken).
-static CAUGHT: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// How many RECs can run the payload at once (each has a stack: `REALM_RECS` in the
+/// link script).
+pub const RECS: usize = 2;
+/// Each REC's stack (`REALM_STACK_SIZE` in the link script).
+const STACK_SIZE: usize = 0x4000;
+
+/// Per REC (index = MPIDR_EL1.Aff0): whether an exception is expected (set by
+/// [`expect`], cleared by the handler). In `.data`, so that REC 0's `.bss` zeroing
+/// cannot clear another REC's.
+#[unsafe(link_section = ".data")]
+static EXPECTING: [AtomicU64; RECS] = [const { AtomicU64::new(0) }; RECS];
+/// Per REC: ESR_EL1 and ELR_EL1 of the expected exception (0 if none was taken).
+#[unsafe(link_section = ".data")]
+static CAUGHT: [[AtomicU64; 2]; RECS] = [const { [AtomicU64::new(0), AtomicU64::new(0)] }; RECS];
+
+/// This REC's index (MPIDR_EL1.Aff0; below [`RECS`], or the entry would not have run
+/// the payload).
+fn rec() -> usize {
+    (mpidr() & 0xFF) as usize % RECS
+}
+
+/// MPIDR_EL1 (the REC's MPIDR, from VMPIDR_EL2).
+pub fn mpidr() -> u64 {
+    let v: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effect.
+    unsafe { asm!("mrs {}, mpidr_el1", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    v
+}
 
 /// ESR_EL1, ELR_EL1, FAR_EL1, SPSR_EL1 (in the exception handler).
 pub fn exception_regs() -> [u64; 4] {
@@ -161,34 +208,74 @@ pub fn exception_regs() -> [u64; 4] {
     [esr, elr, far, spsr]
 }
 
+/// Per REC: where [`fetch`] resumes after an exception (0: after the instruction).
+#[unsafe(link_section = ".data")]
+static RESUME: [AtomicU64; RECS] = [const { AtomicU64::new(0) }; RECS];
+
 /// In the exception handler: if an exception was expected, records it and returns
-/// true (the handler then resumes after the instruction).
+/// true (the handler then resumes after the instruction, or where [`fetch`] asked).
 pub fn take_expected() -> bool {
-    if EXPECTING.load(Ordering::Relaxed) == 0 {
+    let (expecting, caught) = (&EXPECTING[rec()], &CAUGHT[rec()]);
+    if expecting.load(Ordering::Relaxed) == 0 {
         return false;
     }
-    EXPECTING.store(0, Ordering::Relaxed);
+    expecting.store(0, Ordering::Relaxed);
     let r = exception_regs();
-    CAUGHT[0].store(r[0], Ordering::Relaxed);
-    CAUGHT[1].store(r[1], Ordering::Relaxed);
+    caught[0].store(r[0], Ordering::Relaxed);
+    caught[1].store(r[1], Ordering::Relaxed);
+    let resume = RESUME[rec()].load(Ordering::Relaxed);
+    if resume != 0 {
+        // The handler adds 4 to ELR_EL1 before it returns.
+        // SAFETY: ELR_EL1 is the handler's own return address; it now returns to the
+        // instruction after `fetch`'s branch, with the registers `fetch` declared.
+        unsafe { asm!("msr elr_el1, {}", in(reg) resume - 4, options(nomem, nostack)) }
+    }
     true
+}
+
+/// Branches to `ipa` with x30 = the instruction after the branch, under [`expect`]:
+/// the code there returns (a RET), or the fetch or that instruction takes an
+/// exception and the handler resumes after the branch. Returns ESR_EL1 of it, 0 if
+/// none.
+pub fn fetch(ipa: u64) -> u64 {
+    let resume = &RESUME[rec()];
+    let (esr, _) = expect(|| {
+        // SAFETY: the code at `ipa` is a RET (back to label 2 with nothing changed) or
+        // faults; either way execution continues at label 2 with only x30 (declared)
+        // and the flags-free registers the handler restores.
+        unsafe {
+            asm!(
+                "adr x30, 2f",
+                "str x30, [{resume}]",
+                "br {target}",
+                "2:",
+                resume = in(reg) resume.as_ptr(),
+                target = in(reg) ipa,
+                out("x30") _,
+                options(nostack),
+            )
+        }
+    });
+    resume.store(0, Ordering::Relaxed);
+    esr
 }
 
 /// Runs `f` expecting at most one synchronous exception at the instruction it
 /// executes; returns (ESR_EL1, ELR_EL1) of it, or zeros if none was taken.
 pub fn expect(f: impl FnOnce()) -> (u64, u64) {
-    CAUGHT[0].store(0, Ordering::Relaxed);
-    CAUGHT[1].store(0, Ordering::Relaxed);
-    EXPECTING.store(1, Ordering::Relaxed);
+    let (expecting, caught) = (&EXPECTING[rec()], &CAUGHT[rec()]);
+    caught[0].store(0, Ordering::Relaxed);
+    caught[1].store(0, Ordering::Relaxed);
+    expecting.store(1, Ordering::Relaxed);
     // The access in `f` stays between the two stores (the exception handler runs on
     // this CPU: a compiler fence is enough).
     compiler_fence(Ordering::SeqCst);
     f();
     compiler_fence(Ordering::SeqCst);
-    EXPECTING.store(0, Ordering::Relaxed);
+    expecting.store(0, Ordering::Relaxed);
     (
-        CAUGHT[0].load(Ordering::Relaxed),
-        CAUGHT[1].load(Ordering::Relaxed),
+        caught[0].load(Ordering::Relaxed),
+        caught[1].load(Ordering::Relaxed),
     )
 }
 
@@ -490,6 +577,19 @@ pub mod gic {
         // SAFETY: as above.
         unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid, options(nomem, nostack)) }
     }
+
+    /// ICC_SGI1R_EL1 (`op2` 5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1 (7) = `v`.
+    pub fn sgi(op2: u64, v: u64) {
+        // SAFETY: as above (HCR_EL2.IMO/FMO trap the write to the RMM, which makes it a
+        // REC exit; no SGI is sent).
+        unsafe {
+            match op2 {
+                5 => asm!("msr S3_0_C12_C11_5, {}", "isb", in(reg) v, options(nomem, nostack)),
+                6 => asm!("msr S3_0_C12_C11_6, {}", "isb", in(reg) v, options(nomem, nostack)),
+                _ => asm!("msr S3_0_C12_C11_7, {}", "isb", in(reg) v, options(nomem, nostack)),
+            }
+        }
+    }
 }
 
 /// Executes instruction `n` of `payload::undef` once (under [`expect`]); returns its
@@ -552,6 +652,26 @@ pub fn set_cntv(ctl: u64, cval: u64) {
             v = in(reg) cval, c = in(reg) ctl, options(nomem, nostack),
         )
     }
+}
+
+/// The EL1 physical timer: CNTP_CVAL_EL0 = `cval`, CNTP_CTL_EL0 = `ctl`.
+pub fn set_cntp(ctl: u64, cval: u64) {
+    // SAFETY: as for `set_cntv` (the RMM lets EL1 reach the physical timer,
+    // CNTHCTL_EL2.EL1PCEN).
+    unsafe {
+        asm!(
+            "msr cntp_cval_el0, {v}", "msr cntp_ctl_el0, {c}", "isb",
+            v = in(reg) cval, c = in(reg) ctl, options(nomem, nostack),
+        )
+    }
+}
+
+/// CNTP_CTL_EL0.
+pub fn cntp_ctl() -> u64 {
+    let v: u64;
+    // SAFETY: reading a timer register has no side effect.
+    unsafe { asm!("mrs {}, cntp_ctl_el0", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
 }
 
 /// CPACR_EL1 = `v`.

@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use rmm_conformance::payload::{
     cmd, leak_page, undef, HEADER_MAGIC, IMM_ECHO, IMM_FAULT, IMM_READY, IMM_RESULT, IMM_TOKEN,
-    LEAK_PAGE_IPA, PROGRAM_MAGIC, TOKEN_CHUNK,
+    LEAK_PAGE_IPA, PROGRAM_CPU_ON_MAGIC, PROGRAM_MAGIC, TOKEN_CHUNK,
 };
 use rmm_conformance::realm::{self, RealmEnv};
 use rsi_abi::fid;
@@ -86,13 +86,27 @@ enum Next {
     ResultsFromFilledFp([u64; 31]),
 }
 
+/// The index of the realm program REC 0 runs, for RECs that PSCI_CPU_ON starts with
+/// [`PROGRAM_CPU_ON_MAGIC`] (in `.data`: not zeroed by a later entry's `.bss` zeroing).
+#[unsafe(link_section = ".data")]
+static PROGRAM_INDEX: AtomicU64 = AtomicU64::new(u64::MAX);
+
 /// The payload's Rust entry, on its stack with `.bss` zeroed, with the x0 and x1 the
 /// REC started with: [`PROGRAM_MAGIC`] and an index runs that realm program of the
-/// suites (`rmm_conformance::program`), then WFI for ever; anything else runs the
-/// command loop.
+/// suites (`rmm_conformance::program`), then WFI for ever; [`PROGRAM_CPU_ON_MAGIC`]
+/// (a REC a program turned on with PSCI_CPU_ON) runs the program REC 0 runs; anything
+/// else runs the command loop.
 pub extern "C" fn main(x0: u64, x1: u64) -> ! {
-    if x0 == PROGRAM_MAGIC {
-        if let Some(p) = rmm_conformance::suites::PROGRAMS.get(x1 as usize) {
+    let program = match x0 {
+        PROGRAM_MAGIC => {
+            PROGRAM_INDEX.store(x1, Ordering::Relaxed);
+            Some(x1)
+        }
+        PROGRAM_CPU_ON_MAGIC => Some(PROGRAM_INDEX.load(Ordering::Relaxed)),
+        _ => None,
+    };
+    if let Some(index) = program {
+        if let Some(p) = rmm_conformance::suites::PROGRAMS.get(index as usize) {
             (p.run)(&mut Env);
         }
         loop {
@@ -202,6 +216,19 @@ fn run(env: &mut Env, a: &[u64; 31]) -> Next {
             let (status, m) = realm::measurement_read(env, a[1]);
             r[0] = status;
             for (w, b) in r[1..9].iter_mut().zip(m.chunks_exact(8)) {
+                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+        }
+        cmd::MEASUREMENT_EXTEND => {
+            let mut data = [0u8; 64];
+            for (b, w) in data.chunks_exact_mut(8).zip(&a[3..11]) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            let size = (a[2] as usize).min(64);
+            r[0] = realm::measurement_extend(env, a[1], &data[..size]);
+            let (status, m) = realm::measurement_read(env, a[1]);
+            r[1] = status;
+            for (w, b) in r[2..10].iter_mut().zip(m.chunks_exact(8)) {
                 *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
             }
         }

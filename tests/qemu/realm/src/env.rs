@@ -67,6 +67,14 @@ impl RealmEnv for Env {
         asm::read_el1()[22]
     }
 
+    fn set_physical_timer(&mut self, ctl: u64, cval: u64) {
+        asm::set_cntp(ctl, cval);
+    }
+
+    fn physical_timer_ctl(&mut self) -> u64 {
+        asm::cntp_ctl()
+    }
+
     fn gic_enable_group1(&mut self) {
         asm::gic::set_pmr(0xFF);
         asm::gic::set_igrpen1(1);
@@ -78,5 +86,20 @@ impl RealmEnv for Env {
 
     fn gic_eoi(&mut self, intid: u64) {
         asm::gic::eoir1(intid);
+    }
+
+    fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
+        match asm::fetch(ipa) {
+            0 => Ok(()),
+            esr => Err(esr),
+        }
+    }
+
+    fn gic_write_sgi(&mut self, reg: rmm_conformance::realm::SgiRegister, value: u64) {
+        asm::gic::sgi(reg.op2(), value);
+    }
+
+    fn mpidr(&mut self) -> u64 {
+        asm::mpidr()
     }
 }

@@ -1,0 +1,179 @@
+//! `memcpy` and `memset` for the firmware, replacing `compiler_builtins`' portable
+//! ones: those move one 8-byte word per six instructions, and the RMM's copies are
+//! mostly large and 16-byte aligned (granules, `RecRun` halves, REC state), where
+//! paired loads and stores move 64 bytes per dozen instructions (measured with
+//! `cargo xtask bench --qemu`, docs/benchmarks.md).
+//!
+//! With the MMU off (SCTLR_EL2.M = 0: every access is to Device memory, where an
+//! unaligned access faults) only aligned accesses are made: 16-byte pairs when both
+//! addresses are 16-byte aligned, then words when both are 8-byte aligned, then bytes.
+//! With it on, the RMM's memory is Normal and SCTLR_EL2.A is 0 (`mmu`), where the
+//! Arm ARM permits unaligned loads and stores: then the pairs are used at any
+//! alignment, and only the last bytes are copied one by one. The routines use only
+//! x0-x11 (caller-saved in AAPCS64) and no FP/SIMD register. [`self_test`] checks them
+//! against byte-by-byte volatile copies at cold boot, with the MMU on.
+
+core::arch::global_asm!(
+    ".section .text.memcpy, \"ax\"",
+    ".global memcpy",
+    ".balign 16",
+    "memcpy:",
+    "    mov x3, x0",
+    "    orr x4, x0, x1",
+    "    tst x4, #15",
+    "    b.eq 1f",
+    "    mrs x4, sctlr_el2",
+    "    tbz x4, #0, 6f",
+    "1:  subs x2, x2, #64",
+    "    b.lo 2f",
+    "    ldp x4, x5, [x1]",
+    "    ldp x6, x7, [x1, #16]",
+    "    ldp x8, x9, [x1, #32]",
+    "    ldp x10, x11, [x1, #48]",
+    "    add x1, x1, #64",
+    "    stp x4, x5, [x3]",
+    "    stp x6, x7, [x3, #16]",
+    "    stp x8, x9, [x3, #32]",
+    "    stp x10, x11, [x3, #48]",
+    "    add x3, x3, #64",
+    "    b 1b",
+    "2:  add x2, x2, #64",
+    "3:  subs x2, x2, #16",
+    "    b.lo 4f",
+    "    ldp x4, x5, [x1], #16",
+    "    stp x4, x5, [x3], #16",
+    "    b 3b",
+    "4:  add x2, x2, #16",
+    "6:  orr x4, x3, x1",
+    "    tst x4, #7",
+    "    b.ne 8f",
+    "7:  subs x2, x2, #8",
+    "    b.lo 5f",
+    "    ldr x4, [x1], #8",
+    "    str x4, [x3], #8",
+    "    b 7b",
+    "5:  add x2, x2, #8",
+    "8:  cbz x2, 9f",
+    "    ldrb w4, [x1], #1",
+    "    strb w4, [x3], #1",
+    "    sub x2, x2, #1",
+    "    b 8b",
+    "9:  ret",
+    "",
+    ".section .text.memset, \"ax\"",
+    ".global memset",
+    ".balign 16",
+    "memset:",
+    "    mov x3, x0",
+    "    and x1, x1, #0xff",
+    "    orr x1, x1, x1, lsl #8",
+    "    orr x1, x1, x1, lsl #16",
+    "    orr x1, x1, x1, lsl #32",
+    "    tst x3, #15",
+    "    b.eq 1f",
+    "    mrs x4, sctlr_el2",
+    "    tbz x4, #0, 6f",
+    "1:  subs x2, x2, #64",
+    "    b.lo 2f",
+    "    stp x1, x1, [x3]",
+    "    stp x1, x1, [x3, #16]",
+    "    stp x1, x1, [x3, #32]",
+    "    stp x1, x1, [x3, #48]",
+    "    add x3, x3, #64",
+    "    b 1b",
+    "2:  add x2, x2, #64",
+    "3:  subs x2, x2, #16",
+    "    b.lo 4f",
+    "    stp x1, x1, [x3], #16",
+    "    b 3b",
+    "4:  add x2, x2, #16",
+    "6:  tst x3, #7",
+    "    b.ne 8f",
+    "7:  subs x2, x2, #8",
+    "    b.lo 5f",
+    "    str x1, [x3], #8",
+    "    b 7b",
+    "5:  add x2, x2, #8",
+    "8:  cbz x2, 9f",
+    "    strb w1, [x3], #1",
+    "    sub x2, x2, #1",
+    "    b 8b",
+    "9:  ret",
+);
+
+/// Lengths the self test copies and fills: around each of the routines' strides.
+const LENGTHS: [usize; 14] = [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 128, 143];
+/// Bytes of each test buffer.
+const BUF: usize = 192;
+/// What the destination holds outside the range written.
+const GUARD: u8 = 0xEE;
+
+fn pattern(i: usize) -> u8 {
+    (i as u8).wrapping_mul(37).wrapping_add(11)
+}
+
+/// Checks `memcpy` and `memset` at every source and destination offset 0..16 (mod 16)
+/// and the [`LENGTHS`]: the bytes written, and none outside. Volatile accesses for the
+/// expectations, so that the compiler does not turn them into the routines under test.
+pub fn self_test() -> bool {
+    #[repr(C, align(16))]
+    struct Buf([u8; BUF]);
+    let mut src = Buf([0; BUF]);
+    let mut dst = Buf([0; BUF]);
+    for (i, b) in src.0.iter_mut().enumerate() {
+        // SAFETY: `b` is a valid, exclusive reference.
+        unsafe { core::ptr::write_volatile(b, pattern(i)) };
+    }
+    let byte = |buf: &Buf, i: usize| {
+        // SAFETY: `i < BUF`, a valid index of the buffer.
+        unsafe { core::ptr::read_volatile(buf.0.as_ptr().add(i)) }
+    };
+    let reset = |buf: &mut Buf| {
+        for b in buf.0.iter_mut() {
+            // SAFETY: `b` is a valid, exclusive reference.
+            unsafe { core::ptr::write_volatile(b, GUARD) };
+        }
+    };
+    for len in LENGTHS {
+        // Not a constant: every copy calls the routines, none is inlined.
+        let len = core::hint::black_box(len);
+        for d in 0..16 {
+            for s in 0..16 {
+                reset(&mut dst);
+                // SAFETY: `s + len` and `d + len` are at most 15 + 143 < BUF: both ranges
+                // lie inside their buffers, which do not overlap.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        src.0.as_ptr().add(s),
+                        dst.0.as_mut_ptr().add(d),
+                        len,
+                    )
+                };
+                for i in 0..BUF {
+                    let want = if (d..d + len).contains(&i) {
+                        pattern(i - d + s)
+                    } else {
+                        GUARD
+                    };
+                    if byte(&dst, i) != want {
+                        return false;
+                    }
+                }
+            }
+            reset(&mut dst);
+            // SAFETY: `d + len < BUF`: the range lies inside the buffer.
+            unsafe { core::ptr::write_bytes(dst.0.as_mut_ptr().add(d), 0x5A, len) };
+            for i in 0..BUF {
+                let want = if (d..d + len).contains(&i) {
+                    0x5A
+                } else {
+                    GUARD
+                };
+                if byte(&dst, i) != want {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
