@@ -3,7 +3,7 @@
 //! It is deliberately narrow: calls to EL3, access to a granule of physical memory in a
 //! given physical address space (PAS), and the system registers of the CPU the RMM runs
 //! on. There are two implementations, chosen at compile time: the firmware one
-//! (AArch64, `aarch64-unknown-none`) and the hosted simulation ([`crate::sim`]).
+//! (AArch64, `aarch64-unknown-none`) and the hosted simulation (the `platform-sim` crate).
 //!
 //! The RMM core is generic over [`Arch`] (static dispatch; no trait objects), which lets a
 //! test process hold several independent simulated machines at once.

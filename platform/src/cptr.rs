@@ -1,6 +1,6 @@
 //! CPTR_EL2, in its layout for HCR_EL2.E2H = 0 (Arm ARM, D24.2 "CPTR_EL2"): the values
 //! the world switch writes while the RMM runs and while a realm runs. The firmware's
-//! world switch (`aarch64::world`) and the simulation's (`sim`) both write these, so
+//! world switch (`aarch64::world`) and the simulation's (`platform-sim`) both write these, so
 //! the hosted tests see the traps the firmware sets.
 
 /// RES1 bit 13.

@@ -7,12 +7,15 @@
 //! - [`manifest`]: the boot manifest EL3 places in the shared buffer.
 //! - [`layout`]: the physical memory layouts of the supported platforms.
 //! - [`sha`]: SHA-256/512 constants (FIPS 180-4) and the portable block compression.
-//! - [`sim`] (feature `sim`): the hosted simulation machine used by `cargo test`.
 //! - `aarch64` (firmware builds only): the hardware implementation of [`Arch`]: SMC to
 //!   EL3, system registers, granule access, the console. All of the platform's `unsafe`
 //!   code and inline assembly lives there.
+//!
+//! This crate is what ships in `rmm.img`. The hosted simulation that implements [`Arch`]
+//! for `cargo test` is the separate crate `platform-sim` (`platform/sim/`), which no
+//! firmware build depends on.
 
-#![cfg_attr(not(any(test, feature = "sim")), no_std)]
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod addr;
@@ -24,9 +27,6 @@ pub mod manifest;
 pub mod sha;
 #[macro_use]
 pub mod sysreg;
-
-#[cfg(feature = "sim")]
-pub mod sim;
 
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod aarch64;

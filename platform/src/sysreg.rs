@@ -1,7 +1,8 @@
 //! The system registers the RMM reads or writes through [`crate::Arch`].
 //!
-//! One enum names them all, so that the firmware accessor (an `mrs`/`msr` per register)
-//! and the simulated register file (an array per CPU) are generated from one list.
+//! One enum names them all: the firmware's accessors (`aarch64/sysreg.rs`, through
+//! `aarch64-cpu` where it has the register, its `match`es exhaustive over the enum) and
+//! the simulated register file (an array per CPU) are both built on it.
 //! The GIC virtual CPU interface registers (`ICH_*_EL2` other than `ICH_VTR_EL2`) are
 //! handled by the `vgic` crate's own interface; `ICC_SRE_EL2`, which enables them, is
 //! here. Each entry gives the register's name
@@ -55,7 +56,7 @@ macro_rules! define_sysreg_enum {
 }
 
 /// Invokes `$callback!` with the register list (doc comments, variant name, assembler
-/// name), so that the enum and each implementation's accessors come from one list.
+/// name, generic encoding).
 macro_rules! with_sysreg_list {
     ($callback:ident) => {
         $callback! {

@@ -1,7 +1,7 @@
 //! The RMM on the hosted simulation machine: the test API of the project.
 //!
 //! A [`Machine`] is a simulated RME system (memory with GPT, EL3, CPUs; see
-//! [`platform::sim`]) on which the real RMM core has been cold booted on CPU 0 and warm
+//! [`platform_sim`]) on which the real RMM core has been cold booted on CPU 0 and warm
 //! booted on the others, exactly as EL3 would. Tests then act as the Normal-world host:
 //! they issue SMCs on a chosen CPU with raw register values and read or write memory
 //! through the Non-secure PAS. A `Machine` is `Sync`: threads may drive different CPUs at
@@ -10,8 +10,8 @@
 use std::sync::{Arc, Mutex};
 
 use platform::el3::{BootError, ColdBootArgs};
-use platform::sim::{GpFault, SimArch, SimConfig, SimHw};
 use platform::{CpuId, Pas, PhysAddr};
+use platform_sim::{GpFault, SimArch, SimConfig, SimHw};
 use rmi_abi::fid::is_rmi_range;
 use rmi_abi::RmiFid;
 
@@ -172,16 +172,16 @@ impl Machine {
             .map(Granule::state)
     }
 
-    /// The `n`th granule of the first extra DRAM bank at or above 2^48
-    /// ([`SimConfig::extra_dram`]), among its first [`HIGH_POOL_GRANULES`]; `None` if the
-    /// machine has no such bank.
+    /// The `n`th granule of the first extra DRAM bank ([`SimConfig::extra_dram`]) at or
+    /// above 2^48, the end of what a realm without LPA2 may use, among its first
+    /// [`HIGH_POOL_GRANULES`]; `None` if the machine has no such bank.
     pub fn high_ns_granule(&self, n: usize) -> Option<u64> {
         let bank = self
             .hw
             .config()
             .extra_dram
             .iter()
-            .filter(|b| b.base >= 1 << 48)
+            .filter(|b| b.base >= crate::rmi::PA_LIMIT_NO_LPA2)
             .min_by_key(|b| b.base)?;
         let granules = (bank.size / 4096).min(HIGH_POOL_GRANULES as u64);
         (n < granules as usize).then(|| bank.base + n as u64 * 4096)

@@ -64,7 +64,7 @@ impl crate::Host for Machine {
         let run = program.run;
         self.hw().register_realm_program(
             entry,
-            std::sync::Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| run(cpu)),
+            std::sync::Arc::new(move |cpu: &mut platform_sim::realm::RealmCpu| run(cpu)),
         );
         Some(crate::program::RealmCode {
             entry,
@@ -98,21 +98,21 @@ impl crate::Host for Machine {
     }
 }
 
-impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
+impl crate::realm::RealmEnv for platform_sim::realm::RealmCpu {
     fn smc(&mut self, fid: u64, args: &[u64]) -> [u64; 31] {
-        platform::sim::realm::RealmCpu::smc(self, fid, args)
+        platform_sim::realm::RealmCpu::smc(self, fid, args)
     }
 
     fn read(&mut self, ipa: u64, buf: &mut [u8]) -> Result<(), u64> {
-        platform::sim::realm::RealmCpu::read(self, ipa, buf).map_err(|e| e.esr)
+        platform_sim::realm::RealmCpu::read(self, ipa, buf).map_err(|e| e.esr)
     }
 
     fn write(&mut self, ipa: u64, buf: &[u8]) -> Result<(), u64> {
-        platform::sim::realm::RealmCpu::write(self, ipa, buf).map_err(|e| e.esr)
+        platform_sim::realm::RealmCpu::write(self, ipa, buf).map_err(|e| e.esr)
     }
 
     fn wfi(&mut self) {
-        platform::sim::realm::RealmCpu::wfi(self)
+        platform_sim::realm::RealmCpu::wfi(self)
     }
 
     /// The load a realm would use: LDRB/LDRH/LDR into W0 (SF 0) for 1, 2 and 4 bytes,
@@ -171,9 +171,9 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
     /// word (`UDF #0`, an Undefined Instruction exception); realm programs use only
     /// those two.
     fn fetch(&mut self, ipa: u64) -> Result<(), u64> {
-        platform::sim::realm::RealmCpu::fetch(self, ipa).map_err(|e| e.esr)?;
+        platform_sim::realm::RealmCpu::fetch(self, ipa).map_err(|e| e.esr)?;
         let mut word = [0u8; 4];
-        platform::sim::realm::RealmCpu::read(self, ipa, &mut word).map_err(|e| e.esr)?;
+        platform_sim::realm::RealmCpu::read(self, ipa, &mut word).map_err(|e| e.esr)?;
         match u32::from_le_bytes(word) {
             crate::realm::RET => Ok(()),
             0 => Err(crate::realm::UDF_ESR),
@@ -189,8 +189,8 @@ impl crate::realm::RealmEnv for platform::sim::realm::RealmCpu {
     }
 }
 
-fn access_size(size: usize) -> platform::sim::realm::AccessSize {
-    use platform::sim::realm::AccessSize;
+fn access_size(size: usize) -> platform_sim::realm::AccessSize {
+    use platform_sim::realm::AccessSize;
     match size {
         1 => AccessSize::B1,
         2 => AccessSize::B2,

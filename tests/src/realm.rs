@@ -2,7 +2,7 @@
 //! wrappers for the RSI and PSCI calls it makes.
 //!
 //! A realm program is written once against [`RealmEnv`]. On the hosted simulation the
-//! environment is `platform::sim::realm::RealmCpu` (the realm runs on a thread and every
+//! environment is `platform_sim::realm::RealmCpu` (the realm runs on a thread and every
 //! call below becomes an exception to the RMM); a payload at R-EL1 in QEMU implements
 //! the same trait with real `smc`, loads and stores.
 

@@ -15,8 +15,8 @@ use zerocopy::FromBytes;
 
 use p384::ecdsa::SigningKey;
 use platform::el3::{RMM_ATTEST_GET_PLAT_TOKEN, RMM_ATTEST_GET_REALM_KEY};
-use platform::sim::el3::{El3Attest, SIM_REALM_KEY};
-use platform::sim::SimConfig;
+use platform_sim::el3::{El3Attest, SIM_REALM_KEY};
+use platform_sim::SimConfig;
 use rmi_abi::RmiFid;
 use rmm::hosted::Machine;
 use sha2::{Digest, Sha256};
@@ -71,7 +71,7 @@ fn cold_boot_gets_the_realm_key_and_the_platform_token_for_the_rak_hash() {
     assert_eq!(&data.rak_public()[..], &sim_rak_cose_key()[..]);
     assert_eq!(
         data.platform_token(),
-        &platform::sim::attest::platform_token(&challenge)[..],
+        &platform_sim::attest::platform_token(&challenge)[..],
         "the platform token EL3 signed for the hash of the RAK's COSE_Key"
     );
     // The private key was cleared from the shared buffer.
@@ -140,8 +140,8 @@ fn challenge() -> [u8; 64] {
 /// abandons it, starts the token it then gets (`chunk` bytes per CONTINUE), and hands
 /// the measurements and the token over. A host call after the INIT lets the host act
 /// before the signature's steps.
-fn token_program(seen: Arc<Mutex<Seen>>, chunk: u64) -> platform::sim::realm::RealmProgram {
-    Arc::new(move |cpu: &mut platform::sim::realm::RealmCpu| {
+fn token_program(seen: Arc<Mutex<Seen>>, chunk: u64) -> platform_sim::realm::RealmProgram {
+    Arc::new(move |cpu: &mut platform_sim::realm::RealmCpu| {
         assert_eq!(realm::measurement_extend(cpu, 1, b"kernel"), 0);
         assert_eq!(realm::measurement_extend(cpu, 4, &[0xEE; 64]), 0);
         let measurements: Vec<[u8; 64]> = (0..5)
@@ -185,7 +185,7 @@ fn token_program(seen: Arc<Mutex<Seen>>, chunk: u64) -> platform::sim::realm::Re
 /// The host side of the realm's host call: optionally arms an interrupt to become
 /// pending while the RMM is inside the next RSI call that maps the token state.
 struct Host {
-    hw: Arc<platform::sim::SimHw>,
+    hw: Arc<platform_sim::SimHw>,
     aux0: u64,
     irq_during_signing: bool,
     armed: Option<std::thread::JoinHandle<bool>>,
@@ -218,7 +218,7 @@ impl Devices for Host {
 /// machine, the host and the REC's exits until its final WFI.
 fn run_realm(
     spec: RealmSpec,
-    program: platform::sim::realm::RealmProgram,
+    program: platform_sim::realm::RealmProgram,
     irq_during_signing: bool,
 ) -> (Machine, Vec<rmi_abi::RmiRecExit>) {
     run_realm_on(
@@ -235,7 +235,7 @@ fn run_realm(
 fn run_realm_on(
     m: Machine,
     spec: RealmSpec,
-    program: platform::sim::realm::RealmProgram,
+    program: platform_sim::realm::RealmProgram,
     irq_during_signing: bool,
     mut on_exit: impl FnMut(&Machine, &Pool<'_>, &mut Checks, &vmm::Vm, &rmi_abi::RmiRecExit) -> bool,
 ) -> (Machine, Vec<rmi_abi::RmiRecExit>) {
@@ -300,7 +300,7 @@ fn check_token(seen: &Seen, spec: &RealmSpec) -> Vec<u8> {
         .clone()
         .expect("the realm got a token")
         .expect("status");
-    let v = verify::verify(&token, &platform::sim::attest::iak_public_sec1())
+    let v = verify::verify(&token, &platform_sim::attest::iak_public_sec1())
         .unwrap_or_else(|e| panic!("the token does not verify: {e}"));
     let size = if spec.hash_algo == 0 { 32 } else { 64 };
     assert_eq!(v.realm.challenge, challenge());
@@ -367,7 +367,7 @@ fn a_flipped_byte_fails_verification() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     run_realm(spec, token_program(seen.clone(), 4096), false);
     let token = check_token(&seen.lock().unwrap(), &spec);
-    let iak = platform::sim::attest::iak_public_sec1();
+    let iak = platform_sim::attest::iak_public_sec1();
     // Every 5th byte, and every byte of the realm token's signature (the end).
     let n = token.len();
     for i in (0..n).filter(|&i| i % 5 == 0 || i >= n - 98) {
@@ -387,7 +387,7 @@ type Calls = Arc<Mutex<Vec<(u64, u64)>>>;
 fn without_an_attestation_key_continue_is_error_unknown() {
     let calls: Calls = Arc::default();
     let seen = calls.clone();
-    let program: platform::sim::realm::RealmProgram = Arc::new(move |cpu| {
+    let program: platform_sim::realm::RealmProgram = Arc::new(move |cpu| {
         let v = vec![
             realm::attest_token_init(cpu, &challenge()),
             realm::attest_token_continue(cpu, TOKEN_BUF + 8, 0, 8),
@@ -421,7 +421,7 @@ fn an_empty_buffer_is_error_input_and_an_unmapped_one_a_stage_2_exit() {
     const UNMAPPED: u64 = 0x18_0000; // RIPAS RAM, no granule yet
     let calls: Calls = Arc::default();
     let seen = calls.clone();
-    let program: platform::sim::realm::RealmProgram = Arc::new(move |cpu| {
+    let program: platform_sim::realm::RealmProgram = Arc::new(move |cpu| {
         let mut v = vec![realm::attest_token_init(cpu, &challenge())];
         // Signing steps do not touch the buffer; the first copy does.
         let mut r = (3, 0);
@@ -485,8 +485,8 @@ fn an_empty_buffer_is_error_input_and_an_unmapped_one_a_stage_2_exit() {
 fn the_el3_monitor_s_attestation_material_is_the_simulation_s() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("qemu/el3-monitor/attest");
     let challenge: [u8; 32] = Sha256::digest(sim_rak_cose_key()).into();
-    let token = platform::sim::attest::platform_token(&challenge);
-    let iak = platform::sim::attest::iak_public_sec1();
+    let token = platform_sim::attest::platform_token(&challenge);
+    let iak = platform_sim::attest::iak_public_sec1();
     let files: [(&str, &[u8]); 4] = [
         ("realm-key.bin", &SIM_REALM_KEY),
         ("challenge.bin", &challenge),

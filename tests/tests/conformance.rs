@@ -3,7 +3,7 @@
 //! FEAT_LPA2), once on a machine with FEAT_LPA2, a 52-bit PA and memory above 2^48
 //! (`SimConfig::lpa2`).
 
-use platform::sim::SimConfig;
+use platform_sim::SimConfig;
 use rmm::hosted::Machine;
 use rmm_conformance::{check, suites};
 

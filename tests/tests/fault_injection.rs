@@ -19,8 +19,8 @@ use platform::el3::{
     El3Error, RMM_ATTEST_GET_PLAT_TOKEN, RMM_ATTEST_GET_REALM_KEY, RMM_GTSI_DELEGATE,
     RMM_GTSI_UNDELEGATE,
 };
-use platform::sim::{SimConfig, SimHw};
 use platform::{CpuId, Pas, PhysAddr};
+use platform_sim::{SimConfig, SimHw};
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;
@@ -135,7 +135,7 @@ fn failed_attestation_calls_at_boot_leave_the_boot_complete_and_rmi_served() {
 /// Runs `rmm_side` on CPU 0's thread; when the RMM stops at `gate`, runs `host_side`,
 /// holds the gate for [`WINDOW`] and lets the RMM go. Returns what `rmm_side` returned.
 fn race<R: Send>(
-    gate: &platform::sim::gate::MapGate,
+    gate: &platform_sim::gate::MapGate,
     rmm_side: impl FnOnce() -> R + Send,
     host_side: impl FnOnce() + Send,
 ) -> R {
@@ -282,7 +282,7 @@ impl RecCase {
         let m = Machine::with_defaults();
         m.hw().register_realm_program(
             ENTRY,
-            Arc::new(|cpu: &mut platform::sim::realm::RealmCpu| loop {
+            Arc::new(|cpu: &mut platform_sim::realm::RealmCpu| loop {
                 // Host call (RSI_HOST_CALL with a RAM buffer), then WFI.
                 let _ = cpu.smc(rsi_abi::fid::RSI_HOST_CALL as u64, &[0x1000]);
                 cpu.wfi();

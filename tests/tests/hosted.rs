@@ -5,8 +5,8 @@ use platform::el3::{
     BootError, ColdBootArgs, RMM_ATTEST_GET_PLAT_TOKEN, RMM_ATTEST_GET_REALM_KEY,
     RMM_BOOT_COMPLETE, RMM_GTSI_DELEGATE, RMM_GTSI_UNDELEGATE,
 };
-use platform::sim::{SimConfig, SimHw};
 use platform::{CpuId, Pas, PhysAddr, SysReg};
+use platform_sim::{SimConfig, SimHw};
 use rmi_abi::{RmiError, RmiFid};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;
@@ -133,7 +133,7 @@ fn a_cpu_without_a_gic_virtual_interface_fails_cold_boot() {
 fn a_warm_booted_cpu_with_another_gic_interface_fails_its_boot() {
     let hw = SimHw::new(SimConfig::default());
     hw.cpu(CpuId(2))
-        .force(SysReg::ICH_VTR_EL2, platform::sim::cpu::ich_vtr(4, 5, 5));
+        .force(SysReg::ICH_VTR_EL2, platform_sim::cpu::ich_vtr(4, 5, 5));
     let args = hw.cold_boot_args(CpuId(0));
     let m = Machine::boot(hw, args);
     assert!(m.rmm().is_ok());
@@ -266,7 +266,7 @@ fn features_reflect_the_simulated_cpu() {
     let mut config = SimConfig::default();
     config.sysregs.set(
         platform::SysReg::ICH_VTR_EL2,
-        platform::sim::cpu::ich_vtr(4, 5, 5),
+        platform_sim::cpu::ich_vtr(4, 5, 5),
     );
     config
         .sysregs

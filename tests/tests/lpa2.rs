@@ -7,11 +7,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use platform::sim::realm::RealmCpu;
-use platform::sim::s2walk::{self, Access, S2Config, MEMATTR_FWB_NORMAL_WB, SH_FROM_VTCR};
-use platform::sim::tlb::stage2_regs;
-use platform::sim::SimConfig;
 use platform::{CpuId, Pas, PhysAddr, SysReg};
+use platform_sim::realm::RealmCpu;
+use platform_sim::s2walk::{self, Access, S2Config, MEMATTR_FWB_NORMAL_WB, SH_FROM_VTCR};
+use platform_sim::tlb::stage2_regs;
+use platform_sim::SimConfig;
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{create_rec, rec_params, Pool, RealmSpec};

@@ -15,8 +15,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::sim::realm::RealmCpu;
 use platform::{Pas, PhysAddr};
+use platform_sim::realm::RealmCpu;
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{

@@ -4,10 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use platform::sim::realm::RealmCpu;
-use platform::sim::s2walk::{self, Access, S2Config, S2FaultKind, MEMATTR_FWB_NORMAL_WB};
-use platform::sim::{SimConfig, SysRegDefaults};
 use platform::{Pas, PhysAddr, Stage2Scope, SysReg};
+use platform_sim::realm::RealmCpu;
+use platform_sim::s2walk::{self, Access, S2Config, S2FaultKind, MEMATTR_FWB_NORMAL_WB};
+use platform_sim::{SimConfig, SysRegDefaults};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::granule::GranuleState;
 use rmm::hosted::Machine;

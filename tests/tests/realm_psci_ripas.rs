@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use platform::sim::realm::{RealmCpu, RealmProgram};
 use platform::SysReg;
+use platform_sim::realm::{RealmCpu, RealmProgram};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
@@ -256,7 +256,7 @@ fn assert_wfi_exit(exit: &RmiRecExit) {
 }
 
 /// A synchronous external abort the RMM injected (DFSC 0b010000).
-fn assert_sea(e: platform::sim::realm::RealmException) {
+fn assert_sea(e: platform_sim::realm::RealmException) {
     assert_eq!(e.esr & 0x3F, 0b01_0000, "SEA, esr {:#x}", e.esr);
 }
 

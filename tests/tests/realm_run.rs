@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use platform::sim::realm::{AccessSize, RealmCpu};
 use platform::{CpuId, SysReg};
+use platform_sim::realm::{AccessSize, RealmCpu};
 use rmi_abi::{RmiError, RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
@@ -831,7 +831,7 @@ fn injected_aborts_use_the_vector_and_syndrome_of_the_realm_el() {
 /// SCTLR_EL1.DSSBS, TCO set; UAO, BTYPE, SS and IL cleared; N, Z, C, V kept.
 #[test]
 fn injected_exception_entry_pstate_follows_the_architecture() {
-    let mut config = platform::sim::SimConfig::default();
+    let mut config = platform_sim::SimConfig::default();
     // ID_AA64MMFR1_EL1.PAN [23:20] = 1; ID_AA64PFR1_EL1.SSBS [7:4] = 1, MTE [11:8] = 2.
     config.sysregs.set(SysReg::ID_AA64MMFR1_EL1, 1 << 20);
     config.sysregs.set(SysReg::ID_AA64PFR1_EL1, 1 << 4 | 2 << 8);
@@ -1044,7 +1044,7 @@ fn t32_instructions_step_by_their_length() {
     /// SCTLR_EL1.nTWI: EL0's WFI does not trap to the realm's EL1.
     const SCTLR_NTWI: u64 = 1 << 16;
     const CODE: u64 = 0x2000;
-    let mut config = platform::sim::SimConfig::default();
+    let mut config = platform_sim::SimConfig::default();
     // ID_AA64PFR0_EL1.EL0 [3:0] = 0b0010: EL0 in AArch64 and AArch32.
     let pfr0 = config.sysregs.get(SysReg::ID_AA64PFR0_EL1);
     config

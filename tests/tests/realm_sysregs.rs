@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use platform::sim::realm::RealmCpu;
-use platform::sim::{SimConfig, SysRegDefaults};
 use platform::{CpuId, SysReg, SysRegEncoding};
+use platform_sim::realm::RealmCpu;
+use platform_sim::{SimConfig, SysRegDefaults};
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
@@ -436,7 +436,7 @@ fn debug_registers_are_raz_wi_for_the_realm() {
         // Linux's CPU set-up: MDSCR_EL1 = TDCC; clear the OS lock and double lock.
         let ok = |x: Result<(), _>| {
             x.map(|()| 0)
-                .unwrap_or_else(|e: platform::sim::realm::RealmException| e.esr)
+                .unwrap_or_else(|e: platform_sim::realm::RealmException| e.esr)
         };
         let v = ok(cpu.msr(enc(MDSCR_EL1), 1, 1 << 12));
         put(&mut r, v);

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use platform::sim::pmu::{self, filter};
-use platform::sim::realm::{RealmCpu, RealmException};
-use platform::sim::SimConfig;
 use platform::{CpuId, SysReg, SysRegEncoding};
+use platform_sim::pmu::{self, filter};
+use platform_sim::realm::{RealmCpu, RealmException};
+use platform_sim::SimConfig;
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{
@@ -35,7 +35,7 @@ impl World {
         Self::with_recs(m, 1, Arc::new(program))
     }
 
-    fn with_recs(m: Machine, n: u64, program: platform::sim::realm::RealmProgram) -> Self {
+    fn with_recs(m: Machine, n: u64, program: platform_sim::realm::RealmProgram) -> Self {
         m.hw().register_realm_program(ENTRY, program);
         let (recs, run) = {
             let pool = Pool::new(&m);

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use platform::sim::realm::RealmCpu;
+use platform_sim::realm::RealmCpu;
 use rmi_abi::{RmiFid, RmiRecEnter, RmiRecExit};
 use rmm::hosted::Machine;
 use rmm_conformance::builder::{

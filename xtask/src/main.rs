@@ -4,7 +4,8 @@
 //!   `aarch64-unknown-none-softfloat` (no FP/SIMD code, see `docs/firmware.md`) and writes the flat image `rmm.img` (QEMU `virt`, the default)
 //!   or `rmm-fvp.img` (FVP Base RevC), entry at offset 0, with the ELF beside it, in the
 //!   target directory (`target/`, or `$CARGO_TARGET_DIR`). The build fails if the ELF
-//!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`).
+//!   has FP/SIMD code or a stack frame over the limit (`elfcheck.rs`), or if the
+//!   firmware's dependency tree reaches the hosted simulation (`deptree.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
 //! - `bench --qemu [--runs N]`: AArch64 instructions per RMI command of `rmm.img` in QEMU
@@ -22,6 +23,7 @@ use std::process::{Command, ExitCode};
 mod a64;
 mod bench;
 mod bench_qemu;
+mod deptree;
 mod elfcheck;
 mod fuzz;
 mod image;
@@ -154,7 +156,14 @@ fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, Str
     ensure_targets(&[FIRMWARE_TARGET])?;
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let features = match (platform, variant) {
+        (Platform::Fvp, Variant::Normal) => "firmware,fvp",
+        (Platform::Fvp, Variant::StackOverflowTest) => "firmware,fvp,stack-overflow-test",
+        (Platform::Qemu, Variant::Normal) => "firmware",
+        (Platform::Qemu, Variant::StackOverflowTest) => "firmware,stack-overflow-test",
+    };
+    deptree::check_firmware_tree(&root, &cargo, features, FIRMWARE_TARGET)?;
+    let mut cmd = Command::new(&cargo);
     cmd.current_dir(&root).args([
         "build",
         "-p",
@@ -162,12 +171,7 @@ fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, Str
         "--bin",
         "rmm",
         "--features",
-        match (platform, variant) {
-            (Platform::Fvp, Variant::Normal) => "firmware,fvp",
-            (Platform::Fvp, Variant::StackOverflowTest) => "firmware,fvp,stack-overflow-test",
-            (Platform::Qemu, Variant::Normal) => "firmware",
-            (Platform::Qemu, Variant::StackOverflowTest) => "firmware,stack-overflow-test",
-        },
+        features,
         "--target",
         FIRMWARE_TARGET,
     ]);

@@ -3,7 +3,8 @@
 //! Every `unsafe` block and every line of inline assembly of the platform crate is in
 //! this module's children, each with its `SAFETY` argument:
 //! - [`smc`]: SMC to EL3;
-//! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`];
+//! - [`sysreg`]: `mrs`/`msr` for each [`crate::SysReg`] (through `aarch64-cpu` where it
+//!   has the register);
 //! - [`mem`]: access to granules by physical address;
 //! - [`memops`]: the firmware's `memcpy` and `memset`, with their boot-time self test;
 //! - [`tlb`]: TLB maintenance;

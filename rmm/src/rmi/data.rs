@@ -16,7 +16,7 @@ use crate::rtt::walk::walk;
 use crate::rtt::Rtte;
 use crate::Rmm;
 
-use super::realm::PA_LIMIT_NO_LPA2;
+use super::PA_LIMIT_NO_LPA2;
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// Locks the DATA (DELEGATED) and RD granules in address order; reports the first

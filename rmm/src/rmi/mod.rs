@@ -16,6 +16,7 @@ mod rtt;
 mod run;
 mod version;
 
+pub(crate) use realm::PA_LIMIT_NO_LPA2;
 pub use realm::REC_AUX_COUNT;
 
 use crate::Storage;

@@ -7,8 +7,8 @@ use platform::{Arch, PhysAddr};
 use rmi_abi::enums::{RmiRealmState, RmiRipas};
 use rmi_abi::RmiError;
 
-use super::realm::PA_LIMIT_NO_LPA2;
 use super::Completion;
+use super::PA_LIMIT_NO_LPA2;
 use crate::granule::{DelegatedKind, Locked, RdKind, RttKind};
 use crate::measurement::Measurement;
 use crate::realm::{rd_mut, RealmInfo};

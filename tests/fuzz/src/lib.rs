@@ -34,7 +34,7 @@ pub mod watchdog;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use platform::sim::SimConfig;
+use platform_sim::SimConfig;
 use rmm::hosted::Machine;
 
 /// The number of pool granules the fuzzer uses (the first of the host's Non-secure

@@ -7,7 +7,7 @@
 //! into an SMC argument or a store to an unprotected IPA): a realm sentinel that shows
 //! up in Non-secure memory is then the RMM's leak, not the program's choice.
 
-use platform::sim::realm::{AccessSize, RealmCpu};
+use platform_sim::realm::{AccessSize, RealmCpu};
 use rand_core::{Rng, SeedableRng};
 use rand_xorshift::XorShiftRng;
 use rsi_abi::fid;

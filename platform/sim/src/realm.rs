@@ -3,7 +3,7 @@
 //! A realm program is ordinary Rust code (`Fn(&mut RealmCpu)`) registered under an
 //! entry address; a REC created with that PC runs it. Each REC's program runs on a
 //! thread of its own that hands control back and forth with the RMM: the RMM's
-//! [`crate::Arch::run_realm`] resumes the program with the realm's registers, and the
+//! [`platform::Arch::run_realm`] resumes the program with the realm's registers, and the
 //! program runs until it does something that takes an exception to EL2 (an SMC, a
 //! trapped WFI, a stage-2 fault, a pending physical interrupt), which returns control
 //! with the syndrome in ESR_EL2/FAR_EL2/HPFAR_EL2.
@@ -23,9 +23,9 @@ use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::addr::PhysAddr;
-use crate::arch::{CpuId, RealmRegs, RealmTrap};
-use crate::sysreg::{SysReg, SysRegEncoding};
+use platform::addr::PhysAddr;
+use platform::arch::{CpuId, RealmRegs, RealmTrap};
+use platform::sysreg::{SysReg, SysRegEncoding};
 
 use super::el2_traps::{el1_access, El1Access};
 use super::s2walk::{Access, AccessFault, S2Config};
@@ -761,12 +761,12 @@ impl RealmCpu {
 
     /// The FP/SIMD registers (V0..V31, FPCR, FPSR) as the realm sees them: those of the
     /// CPU it runs on.
-    pub fn fp(&self) -> crate::arch::FpRegs {
+    pub fn fp(&self) -> platform::arch::FpRegs {
         self.hw().cpu(self.cpu).fp()
     }
 
     /// Writes the realm's FP/SIMD registers (FP/SIMD instructions of the realm).
-    pub fn set_fp(&mut self, value: &crate::arch::FpRegs) {
+    pub fn set_fp(&mut self, value: &platform::arch::FpRegs) {
         self.hw().cpu(self.cpu).set_fp(value)
     }
 

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::arch::FpRegs;
-use crate::sysreg::{is_read_only, SysReg, SysRegEncoding};
+use platform::arch::FpRegs;
+use platform::sysreg::{is_read_only, SysReg, SysRegEncoding};
 
 /// Initial register values for every simulated CPU. `MPIDR_EL1` is derived per CPU.
 #[derive(Clone, Debug)]

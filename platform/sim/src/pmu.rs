@@ -18,7 +18,7 @@
 //! - its filter (PMCCFILTR_EL0, PMEVTYPER<n>_EL0) counts the EL in Realm state: EL1
 //!   when P and RLK are 0, EL0 when U and RLU are 0, EL2 when NSH is 1 and RLH 0.
 
-use crate::sysreg::{SysReg, SysRegEncoding};
+use platform::sysreg::{SysReg, SysRegEncoding};
 
 use super::cpu::SysRegFile;
 
@@ -132,7 +132,7 @@ pub fn tick(cpu: &SysRegFile, el: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::SysRegDefaults;
+    use crate::SysRegDefaults;
 
     #[test]
     fn filters_and_prohibition() {

@@ -41,8 +41,8 @@
 use std::fmt;
 
 use super::memory::{GpFault, PhysMem};
-use crate::addr::{PhysAddr, GRANULE_SHIFT};
-use crate::arch::Pas;
+use platform::addr::{PhysAddr, GRANULE_SHIFT};
+use platform::arch::Pas;
 
 /// The level of a page descriptor, the last level of a walk (`FINAL_LEVEL` in the Arm ARM
 /// pseudocode).

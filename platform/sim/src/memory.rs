@@ -15,8 +15,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::addr::{PhysAddr, GRANULE_SHIFT, GRANULE_SIZE};
-use crate::arch::{GranuleMem, Pas};
+use platform::addr::{PhysAddr, GRANULE_SHIFT, GRANULE_SIZE};
+use platform::arch::{GranuleMem, Pas};
 
 /// A granule protection fault (or an access outside simulated memory).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

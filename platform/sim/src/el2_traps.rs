@@ -2,9 +2,9 @@
 //! RMM programmed: a model of the Arm ARM's access pseudocode for the registers the
 //! simulated realm reaches with [`super::realm::RealmCpu::mrs`] and
 //! [`super::realm::RealmCpu::msr`] (at EL1, HCR_EL2.TGE 0, E2H 0, EL3 trapping nothing),
-//! CPTR_EL2 as the world switch writes it for the realm ([`crate::cptr::realm`]).
+//! CPTR_EL2 as the world switch writes it for the realm ([`platform::cptr::realm`]).
 
-use crate::sysreg::{SysReg, SysRegEncoding};
+use platform::sysreg::{SysReg, SysRegEncoding};
 
 use super::cpu::SysRegFile;
 
@@ -42,9 +42,9 @@ const MDCR_TDOSA: u64 = 1 << 10;
 /// MDCR_EL2.TDRA: trap MDRAR_EL1.
 const MDCR_TDRA: u64 = 1 << 11;
 /// CPTR_EL2.TTA: trap the trace unit's System registers.
-const CPTR_TTA: u64 = crate::cptr::TTA;
+const CPTR_TTA: u64 = platform::cptr::TTA;
 /// CPTR_EL2.TAM: trap the activity monitors' registers (FEAT_AMUv1).
-const CPTR_TAM: u64 = crate::cptr::TAM;
+const CPTR_TAM: u64 = platform::cptr::TAM;
 
 /// Whether the CPU implements FEAT_PAuth (ID_AA64ISAR1_EL1.APA [7:4], API [11:8], GPA
 /// [27:24], GPI [31:28]; ID_AA64ISAR2_EL1.GPA3 [11:8], APA3 [15:12]).
@@ -132,7 +132,7 @@ pub fn el1_access(cpu: &SysRegFile, enc: SysRegEncoding, read: bool) -> El1Acces
         // AMCGCR_EL0, AMUSERENR_EL0, AMCNTEN*, AMEVCNTR*, AMEVTYPER*): UNDEFINED without
         // FEAT_AMUv1 (ID_AA64PFR0_EL1.AMU [47:44] 0), else trapped with CPTR_EL2.TAM.
         (3, 3, 13, 2..=7, _) => {
-            if crate::cptr::has_amu(cpu.read(SysReg::ID_AA64PFR0_EL1)) {
+            if platform::cptr::has_amu(cpu.read(SysReg::ID_AA64PFR0_EL1)) {
                 trap(cptr & CPTR_TAM != 0)
             } else {
                 El1Access::Undefined

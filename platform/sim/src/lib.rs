@@ -12,8 +12,13 @@
 //!   invalidations panic).
 //! - [`realm`]: realm programs, run by the RMM's `run_realm`.
 //!
-//! [`SimHw`] puts them together and implements [`crate::Arch`], so the RMM core runs on
+//! [`SimHw`] puts them together and implements [`platform::Arch`], so the RMM core runs on
 //! it unchanged. It is `Sync`: several threads may drive several simulated CPUs at once.
+//!
+//! Only tests, the fuzzer and the benches depend on this crate; the firmware never does
+//! (`cargo xtask build` checks its dependency tree).
+
+#![forbid(unsafe_code)]
 
 pub mod attest;
 pub mod cpu;
@@ -28,14 +33,14 @@ pub mod tlb;
 
 use std::sync::Arc;
 
-use crate::addr::PhysAddr;
-use crate::arch::{
+use platform::addr::PhysAddr;
+use platform::arch::{
     Arch, CpuId, LiveVectors, NsFault, OwnedGranule, Pas, PinnedRealmGranule, Stage2Scope,
 };
-use crate::layout::{Layout, QEMU_VIRT};
-use crate::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
-use crate::sha::{Block256, Block512, Sha2Isa};
-use crate::sysreg::SysReg;
+use platform::layout::{Layout, QEMU_VIRT};
+use platform::manifest::{ConsoleInfo, DramBank, QEMU_PL011};
+use platform::sha::{Block256, Block512, Sha2Isa};
+use platform::sysreg::SysReg;
 
 pub use cpu::{SysRegDefaults, SysRegFile};
 pub use el3::SimEl3;
@@ -62,7 +67,7 @@ pub struct SimConfig {
     pub consoles: Vec<ConsoleInfo>,
     /// The RMM-EL3 interface version EL3 passes at cold boot (TF-A v2.12: 0.4).
     pub ifc_version: rmi_abi::AbiVersion,
-    /// Whether the machine can run realms ([`crate::Arch::runs_realms`]); `false` stands
+    /// Whether the machine can run realms ([`platform::Arch::runs_realms`]); `false` stands
     /// for a platform without a world switch to R-EL1.
     pub runs_realms: bool,
     /// How EL3 answers the attestation calls.
@@ -490,8 +495,8 @@ impl SimHw {
     }
 
     /// The cold-boot arguments EL3 passes to the RMM on `cpu` (x0..=x3).
-    pub fn cold_boot_args(&self, cpu: CpuId) -> crate::el3::ColdBootArgs {
-        crate::el3::ColdBootArgs {
+    pub fn cold_boot_args(&self, cpu: CpuId) -> platform::el3::ColdBootArgs {
+        platform::el3::ColdBootArgs {
             cpu_id: cpu.0 as u64,
             ifc_version: self.config.ifc_version.encode(),
             num_cpus: self.config.boot_num_cpus as u64,
@@ -524,7 +529,7 @@ impl Arch for SimArch {
         let n = args.len().min(4);
         a[..n].copy_from_slice(&args[..n]);
         let [x0, x1, x2, x3] = self.0.el3.call(&self.0.mem, cpu, fid, a);
-        if fid == crate::el3::RMM_GTSI_UNDELEGATE && x0 == 0 {
+        if fid == platform::el3::RMM_GTSI_UNDELEGATE && x0 == 0 {
             // The granule leaves the Realm PAS: nothing cached may still reach it.
             self.0
                 .tlb
@@ -635,7 +640,11 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
-    fn run_realm(&self, cpu: CpuId, regs: &mut crate::arch::RealmRegs) -> crate::arch::RealmTrap {
+    fn run_realm(
+        &self,
+        cpu: CpuId,
+        regs: &mut platform::arch::RealmRegs,
+    ) -> platform::arch::RealmTrap {
         assert!(
             self.0.config.runs_realms,
             "the RMM ran a realm on a machine that says it cannot"
@@ -646,10 +655,10 @@ impl Arch for SimArch {
         self.0.tlb.prefetch(&self.0.mem, &cfg, vmid);
         // The world switch's CPTR_EL2 for the realm, and the RMM's after it (as the
         // firmware's `aarch64::world` writes them).
-        let amu = crate::cptr::has_amu(sys.read(SysReg::ID_AA64PFR0_EL1));
-        sys.write(SysReg::CPTR_EL2, crate::cptr::realm(amu));
+        let amu = platform::cptr::has_amu(sys.read(SysReg::ID_AA64PFR0_EL1));
+        sys.write(SysReg::CPTR_EL2, platform::cptr::realm(amu));
         let trap = self.0.realms.run(&self.0, cpu, regs);
-        self.0.cpu(cpu).write(SysReg::CPTR_EL2, crate::cptr::RMM);
+        self.0.cpu(cpu).write(SysReg::CPTR_EL2, platform::cptr::RMM);
         // The lower-EL vector's Error Synchronization Barrier (as the firmware's
         // `aarch64::vectors` has): an SError pending at the exit is deferred into
         // DISR_EL1 (with FEAT_RAS).
@@ -658,23 +667,23 @@ impl Arch for SimArch {
     }
 
     #[inline(never)]
-    fn save_fp(&self, cpu: CpuId, into: &mut crate::arch::FpRegs) {
+    fn save_fp(&self, cpu: CpuId, into: &mut platform::arch::FpRegs) {
         *into = self.0.cpu(cpu).fp();
     }
 
     #[inline(never)]
-    fn load_fp(&self, cpu: CpuId, from: &crate::arch::FpRegs) {
+    fn load_fp(&self, cpu: CpuId, from: &platform::arch::FpRegs) {
         self.0.cpu(cpu).set_fp(from);
     }
 
     fn sha256_blocks(&self, live: LiveVectors, state: &mut [u32; 8], blocks: &[Block256]) {
         self.0.borrow_vectors(live, Sha2Isa::sha256, "SHA256H");
-        crate::sha::compress256(state, blocks);
+        platform::sha::compress256(state, blocks);
     }
 
     fn sha512_blocks(&self, live: LiveVectors, state: &mut [u64; 8], blocks: &[Block512]) {
         self.0.borrow_vectors(live, Sha2Isa::sha512, "SHA512H");
-        crate::sha::compress512(state, blocks);
+        platform::sha::compress512(state, blocks);
     }
 
     #[inline(never)]

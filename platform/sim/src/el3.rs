@@ -7,10 +7,10 @@
 
 use std::sync::Mutex;
 
-use crate::addr::{PhysAddr, GRANULE_SIZE};
-use crate::arch::{CpuId, Pas};
-use crate::el3::*;
-use crate::manifest;
+use platform::addr::{PhysAddr, GRANULE_SIZE};
+use platform::arch::{CpuId, Pas};
+use platform::el3::*;
+use platform::manifest;
 
 use super::memory::PhysMem;
 use super::SimConfig;
@@ -282,7 +282,7 @@ fn gtsi(mem: &PhysMem, pa: u64, from: Pas, to: Pas) -> Result<(), El3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{SimConfig, SimHw};
+    use crate::{SimConfig, SimHw};
 
     fn hw() -> std::sync::Arc<SimHw> {
         SimHw::new(SimConfig::default())
@@ -389,7 +389,7 @@ mod tests {
             );
         }
         assert!(token.len() > SIM_PLAT_TOKEN_HUNK, "more than one hunk");
-        assert_eq!(token, crate::sim::attest::platform_token(&challenge));
+        assert_eq!(token, crate::attest::platform_token(&challenge));
         // COSE_Sign1_Tagged: tag 18, array of 4, protected header {1: -35}.
         assert_eq!(&token[..7], &[0xD2, 0x84, 0x44, 0xA1, 0x01, 0x38, 0x22]);
     }

@@ -2,14 +2,12 @@
 //! descriptor, from the Arm ARM's VMSAv8-64 formats (4 KiB granule). Every expected value
 //! is a literal, computed by hand, so a walker that decodes a field wrongly fails.
 
-#![cfg(feature = "sim")]
-
-use platform::sim::s2walk::{
+use platform::{Pas, PhysAddr};
+use platform_sim::s2walk::{
     access, output_address, read_entry, read_ipa, walk, write_ipa, Access, AccessFault, S2Config,
     S2ConfigError, S2Fault, S2FaultKind, Translation, SH_FROM_VTCR,
 };
-use platform::sim::{GpFault, PhysMem};
-use platform::{Pas, PhysAddr};
+use platform_sim::{GpFault, PhysMem};
 
 /// Base of the small simulated DRAM (4 MiB: 1024 granules).
 const BASE: u64 = 0x8000_0000;

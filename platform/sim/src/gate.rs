@@ -3,7 +3,7 @@
 //! The same gate stops a copy from or to host memory part-way ([`super::SimHw::gate_ns`]).
 //!
 //! A test arms a gate on a physical address ([`super::SimHw::gate_map`]); the next time
-//! the RMM maps that granule ([`crate::Arch::map_realm`]), the simulated CPU doing so
+//! the RMM maps that granule ([`platform::Arch::map_realm`]), the simulated CPU doing so
 //! stops before the access is made (and before the GPT is checked), says so, and waits
 //! until the test releases it. Meanwhile the test drives other CPUs. Whatever locks the
 //! RMM holds at that point stay held, exactly as if that CPU were slow.
@@ -11,7 +11,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::addr::PhysAddr;
+use platform::addr::PhysAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

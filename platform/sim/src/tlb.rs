@@ -42,7 +42,7 @@
 //!   invalidation did not happen. Checked at each use of an entry and, for every entry
 //!   of the VMID, at each invalidation.
 //! - **A translation outliving its granule**: when the RMM scrubs a granule
-//!   ([`crate::Arch::zero_granule`], on every path back to DELEGATED) or EL3
+//!   ([`platform::Arch::zero_granule`], on every path back to DELEGATED) or EL3
 //!   undelegates one, no cached entry (of any VMID) may have been walked through it,
 //!   continue into it (a table entry whose next-level table it is) or output to it in
 //!   the Realm PAS.
@@ -62,8 +62,8 @@ use super::s2walk::{
     self, decode_type, leaf_translation, level_shift, output_address, Access, AccessFault,
     DescType, S2Config, S2Fault, Translation, WalkPath, WalkStep, FINAL_LEVEL,
 };
-use crate::addr::{PhysAddr, GRANULE_SIZE};
-use crate::arch::{Pas, Stage2Scope};
+use platform::addr::{PhysAddr, GRANULE_SIZE};
+use platform::arch::{Pas, Stage2Scope};
 
 /// The stage-2 configuration and VMID a CPU's `VTCR_EL2` and `VTTBR_EL2` select (Arm
 /// ARM D8.2 and D24.2, `VTCR_EL2` and `VTTBR_EL2`), 4 KiB granule:

@@ -5,16 +5,14 @@
 //! breaks it and stays silent on the correct sequence, also when a realm translates
 //! concurrently.
 
-#![cfg(feature = "sim")]
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use platform::el3::RMM_GTSI_UNDELEGATE;
-use platform::sim::s2walk::{Access, S2Config, S2Fault, S2FaultKind};
-use platform::sim::tlb::{stage2_regs, Tlb};
-use platform::sim::{PhysMem, SimArch, SimConfig, SimHw};
 use platform::{Arch, CpuId, OwnedGranule, Pas, PhysAddr, Stage2Scope};
+use platform_sim::s2walk::{Access, S2Config, S2Fault, S2FaultKind};
+use platform_sim::tlb::{stage2_regs, Tlb};
+use platform_sim::{PhysMem, SimArch, SimConfig, SimHw};
 
 /// Inside the default simulated DRAM (0x4000_0000, 256 MiB).
 const BASE: u64 = 0x4800_0000;
