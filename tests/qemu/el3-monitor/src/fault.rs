@@ -3,10 +3,13 @@
 
 use core::fmt::Write;
 
+use rmm_test_support::fault::Syndrome;
+use rmm_test_support::pl011::ConsoleGuard;
+
 use crate::percpu::{PerCpu, World};
 use crate::semihost::{self, EXIT_EL3_FAULT, EXIT_LOWER_EL_FAULT};
 use crate::sysreg;
-use crate::uart::Console;
+use crate::uart;
 
 /// ESR_EL3.EC of a granule protection check exception.
 const EC_GPC: u64 = 0x1E;
@@ -30,19 +33,15 @@ const VECTORS: [&str; 16] = [
     "SError, lower EL (AArch32)",
 ];
 
-fn syndrome(c: &mut Console) {
-    let esr = sysreg::esr_el3();
+fn syndrome(c: &mut ConsoleGuard<'_>) {
+    let s = Syndrome::el3();
     let _ = writeln!(
         c,
-        "EL3:   ESR_EL3 = {:#x} (EC {:#x}), ELR_EL3 = {:#x}, FAR_EL3 = {:#x}, SPSR_EL3 = {:#x}, SCR_EL3 = {:#x}",
-        esr,
-        (esr >> 26) & 0x3F,
-        sysreg::elr_el3(),
-        sysreg::far_el3(),
-        sysreg::spsr_el3(),
+        "EL3:   {s}, SPSR_EL3 = {:#x}, SCR_EL3 = {:#x}",
+        s.spsr,
         sysreg::scr_el3()
     );
-    if (esr >> 26) & 0x3F == EC_GPC {
+    if s.ec() == EC_GPC {
         let _ = writeln!(c, "EL3:   MFAR_EL3 = {:#x}", sysreg::mfar_el3());
     }
 }
@@ -50,7 +49,7 @@ fn syndrome(c: &mut Console) {
 /// An exception taken by the vector with index `vector` that the monitor does not
 /// handle (from [`crate::asm`]).
 pub extern "C" fn el3_exception(vector: u64) -> ! {
-    let mut c = Console::force();
+    let mut c = uart::force();
     let what = VECTORS.get(vector as usize).copied().unwrap_or("?");
     let _ = writeln!(c, "\nEL3: FATAL: unexpected exception ({what})");
     syndrome(&mut c);
@@ -61,7 +60,7 @@ pub extern "C" fn el3_exception(vector: u64) -> ! {
 /// A synchronous exception from a lower EL that is not an SMC (e.g. a trapped system
 /// register, or a GPT walk fault).
 pub fn lower_el(cpu: &PerCpu, esr: u64) -> ! {
-    let mut c = Console::force();
+    let mut c = uart::force();
     let world = match cpu.world {
         World::Realm => "Realm",
         World::NonSecure => "Non-secure",
@@ -79,7 +78,7 @@ pub fn lower_el(cpu: &PerCpu, esr: u64) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut c = Console::force();
+    let mut c = uart::force();
     let _ = writeln!(c, "\nEL3: PANIC: {info}");
     drop(c);
     semihost::exit(EXIT_EL3_FAULT)

@@ -58,12 +58,6 @@ readers! {
     cntfrq_el0 = "S3_3_C14_C0_0";
     /// Syndrome of the exception taken to EL3.
     esr_el3 = "S3_6_C5_C2_0";
-    /// Return address of the exception taken to EL3.
-    elr_el3 = "S3_6_C4_C0_1";
-    /// Saved PSTATE of the exception taken to EL3.
-    spsr_el3 = "S3_6_C4_C0_0";
-    /// Fault address of the exception taken to EL3.
-    far_el3 = "S3_6_C6_C0_0";
     /// Physical fault address of a granule protection check exception.
     mfar_el3 = "S3_6_C6_C0_5";
     /// Secure configuration.

@@ -46,19 +46,9 @@ global_asm!(
     "    mov x0, #{cptr}",
     "    msr cptr_el2, x0",
     "    isb",
-    "    adrp x0, ns_vectors",
-    "    add x0, x0, :lo12:ns_vectors",
-    "    msr vbar_el2, x0",
-    "    isb",
-    "    adrp x0, __bss_start",
-    "    add x0, x0, :lo12:__bss_start",
-    "    adrp x1, __bss_end",
-    "    add x1, x1, :lo12:__bss_end",
-    "1:  cmp x0, x1",
-    "    b.hs 2f",
-    "    stp xzr, xzr, [x0], #16",
-    "    b 1b",
-    "2:  adrp x0, {stack}",
+    rmm_test_support::set_vbar!("2", "ns_vectors"),
+    rmm_test_support::zero_bss!("x0", "x1"),
+    "    adrp x0, {stack}",
     "    add x0, x0, :lo12:{stack}",
     "    mov x1, #{stack_size}",
     "    add x0, x0, x1",
@@ -74,22 +64,8 @@ global_asm!(
 
 global_asm!(
     ".section .text.vectors, \"ax\"",
-    ".balign 2048",
-    ".global ns_vectors",
-    "ns_vectors:",
-    ".irp idx, 0, 1, 2, 3",
-    ".balign 128",
-    "    mov x0, #\\idx",
-    "    b ns_fatal",
-    ".endr",
-    // Current EL with SP_EL2, synchronous: the only exception expected.
-    ".balign 128",
-    "    b ns_sync_spx",
-    ".irp idx, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15",
-    ".balign 128",
-    "    mov x0, #\\idx",
-    "    b ns_fatal",
-    ".endr",
+    // Current EL with SP_EL2, synchronous (entry 4): the only exception expected.
+    rmm_test_support::vector_table!("ns_vectors", 4 => "ns_sync_spx", others => "ns_fatal"),
     "ns_sync_spx:",
     "    mrs x9, esr_el2",
     "    lsr x10, x9, #26",
@@ -278,22 +254,6 @@ pub fn cntpct() -> u64 {
         asm!("isb", "mrs {}, cntpct_el0", out(reg) v, options(nomem, nostack, preserves_flags))
     }
     v
-}
-
-/// ESR_EL2, ELR_EL2 and FAR_EL2 (for fatal exception reports).
-pub fn exception_regs() -> (u64, u64, u64) {
-    let (esr, elr, far): (u64, u64, u64);
-    // SAFETY: reading EL2 syndrome registers at EL2 has no side effect.
-    unsafe {
-        asm!(
-            "mrs {}, esr_el2",
-            "mrs {}, elr_el2",
-            "mrs {}, far_el2",
-            out(reg) esr, out(reg) elr, out(reg) far,
-            options(nomem, nostack, preserves_flags),
-        );
-    }
-    (esr, elr, far)
 }
 
 /// Issues `smc #0` with x0 = `fid`, x1 = `x1`, x2 = x3 = 0 and a distinct pattern in

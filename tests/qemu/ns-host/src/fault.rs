@@ -3,19 +3,18 @@
 
 use core::fmt::Write;
 
-use crate::asm;
+use rmm_test_support::fault::Syndrome;
+
 use crate::run::{exit, EXIT_NS_FAULT, EXIT_NS_PANIC};
 use crate::uart::Uart;
 
 /// An exception other than a fixed-up data abort (from the vector code, with the
 /// vector index).
 pub extern "C" fn unexpected(vector: u64) -> ! {
-    let (esr, elr, far) = asm::exception_regs();
+    let s = Syndrome::el2();
     let _ = writeln!(
         Uart,
-        "\nNS host: FATAL: unexpected exception (vector {vector}) at NS-EL2: \
-         ESR_EL2 = {esr:#x} (EC {:#x}), ELR_EL2 = {elr:#x}, FAR_EL2 = {far:#x}",
-        (esr >> 26) & 0x3F
+        "\nNS host: FATAL: unexpected exception (vector {vector}) at NS-EL2: {s}"
     );
     exit(EXIT_NS_FAULT)
 }

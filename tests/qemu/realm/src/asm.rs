@@ -82,19 +82,9 @@ global_asm!(
     "    mrs x2, fpsr",
     "    add x0, x0, #512",
     "    stp x1, x2, [x0]",
-    "    adrp x0, realm_vectors",
-    "    add x0, x0, :lo12:realm_vectors",
-    "    msr vbar_el1, x0",
-    "    isb",
-    "    adrp x0, __bss_start",
-    "    add x0, x0, :lo12:__bss_start",
-    "    adrp x1, __bss_end",
-    "    add x1, x1, :lo12:__bss_end",
-    "2:  cmp x0, x1",
-    "    b.hs 3f",
-    "    stp xzr, xzr, [x0], #16",
-    "    b 2b",
-    "3:  adrp x0, __stack_top",
+    rmm_test_support::set_vbar!("1", "realm_vectors"),
+    rmm_test_support::zero_bss!("x0", "x1"),
+    "    adrp x0, __stack_top",
     "    add x0, x0, :lo12:__stack_top",
     "    mov sp, x0",
     "4:  mov x0, x19",
@@ -106,10 +96,7 @@ global_asm!(
     // `.bss` zeroing (REC 0 did it, and may run meanwhile). Beyond the stacks: WFI.
     "5:  cmp x21, #{recs}",
     "    b.hs 1b",
-    "    adrp x0, realm_vectors",
-    "    add x0, x0, :lo12:realm_vectors",
-    "    msr vbar_el1, x0",
-    "    isb",
+    rmm_test_support::set_vbar!("1", "realm_vectors"),
     "    adrp x0, __stack_top",
     "    add x0, x0, :lo12:__stack_top",
     "    mov x1, #{stack_size}",
@@ -196,16 +183,8 @@ pub fn mpidr() -> u64 {
 
 /// ESR_EL1, ELR_EL1, FAR_EL1, SPSR_EL1 (in the exception handler).
 pub fn exception_regs() -> [u64; 4] {
-    let (esr, elr, far, spsr): (u64, u64, u64, u64);
-    // SAFETY: reading EL1 syndrome registers has no side effect.
-    unsafe {
-        asm!(
-            "mrs {}, esr_el1", "mrs {}, elr_el1", "mrs {}, far_el1", "mrs {}, spsr_el1",
-            out(reg) esr, out(reg) elr, out(reg) far, out(reg) spsr,
-            options(nomem, nostack, preserves_flags),
-        );
-    }
-    [esr, elr, far, spsr]
+    let s = rmm_test_support::fault::Syndrome::el1();
+    [s.esr, s.elr, s.far, s.spsr]
 }
 
 /// Per REC: where [`fetch`] resumes after an exception (0: after the instruction).
