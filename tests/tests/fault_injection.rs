@@ -401,23 +401,38 @@ fn exit_of(m: &Machine, run: u64) -> RmiRecExit {
     RmiRecExit::read_from_bytes(&b[0x800..]).unwrap()
 }
 
-#[test]
-fn a_rec_run_page_delegated_while_rec_enter_reads_it_fails_cleanly() {
-    let (t, run) = running_case();
-    // Stop inside the copy of RmiRecEnter, before the GIC list registers.
-    let gate = t.m.hw().gate_ns(PhysAddr(run), 0x308);
-    let x0 = race(
+/// RMI_REC_ENTER of the case's REC with `run`, raced against `host_side` when the
+/// RMM's copy of the page reaches byte `at`: the call's x0.
+fn rec_enter_racing(t: &RecCase, run: u64, at: usize, host_side: impl FnOnce() + Send) -> u64 {
+    let gate = t.m.hw().gate_ns(PhysAddr(run), at);
+    race(
         &gate,
         || t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run])[0],
-        || assert_eq!(t.m.rmi(1, RmiFid::GranuleDelegate, &[run])[0], 0),
-    );
-    assert_eq!(x0, ERROR_INPUT, "run_pas");
-    // The REC never ran: it is idle and can be entered with a good page.
+        host_side,
+    )
+}
+
+/// A second RecRun page (flags: trap WFI), and RMI_REC_ENTER of the case's REC with
+/// it: the call's x0 and the page.
+fn rec_enter_with_a_fresh_page(t: &RecCase) -> (u64, u64) {
     let run2 = t.m.ns_granule(43);
     let mut enter = RmiRecEnter::new_zeroed();
     enter.flags = 1 << 2;
     t.m.host_write(run2, enter.as_bytes()).unwrap();
-    assert_eq!(t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run2])[0], 0);
+    (t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run2])[0], run2)
+}
+
+#[test]
+fn a_rec_run_page_delegated_while_rec_enter_reads_it_fails_cleanly() {
+    let (t, run) = running_case();
+    // Stop inside the copy of RmiRecEnter, before the GIC list registers.
+    let x0 = rec_enter_racing(&t, run, 0x308, || {
+        assert_eq!(t.m.rmi(1, RmiFid::GranuleDelegate, &[run])[0], 0)
+    });
+    assert_eq!(x0, ERROR_INPUT, "run_pas");
+    // The REC never ran: it is idle and can be entered with a good page.
+    let (x0, run2) = rec_enter_with_a_fresh_page(&t);
+    assert_eq!(x0, 0);
     assert_eq!(
         exit_of(&t.m, run2).exit_reason,
         5,
@@ -432,28 +447,16 @@ fn a_rec_run_page_rewritten_mid_copy_is_used_as_copied() {
     // and reserved bits: invalid for any implementation) once the copy has passed it
     // (0x308..0x310; the copy ends with the last defined field, gicv3_lrs[15], at
     // 0x388): the copy holds the zero LR it read.
-    let gate = t.m.hw().gate_ns(PhysAddr(run), 0x310);
-    let x0 = race(
-        &gate,
-        || t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run])[0],
-        || {
-            t.m.host_write(run + 0x308, &u64::MAX.to_le_bytes())
-                .unwrap()
-        },
-    );
+    let bad_lr0 = || {
+        t.m.host_write(run + 0x308, &u64::MAX.to_le_bytes())
+            .unwrap()
+    };
+    let x0 = rec_enter_racing(&t, run, 0x310, bad_lr0);
     // gicv3_lrs[0] was copied before the gate: the REC ran on the valid copy.
     assert_eq!(x0, 0);
     assert_eq!(exit_of(&t.m, run).exit_reason, 5);
     // Rewritten before the copy: rec_gicv3.
-    let gate = t.m.hw().gate_ns(PhysAddr(run), 0x300);
-    let x0 = race(
-        &gate,
-        || t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run])[0],
-        || {
-            t.m.host_write(run + 0x308, &u64::MAX.to_le_bytes())
-                .unwrap()
-        },
-    );
+    let x0 = rec_enter_racing(&t, run, 0x300, bad_lr0);
     assert_eq!(
         x0, 3,
         "ERROR_REC: rec_gicv3 on the copy that holds the bad LR"
@@ -465,12 +468,9 @@ fn a_rec_run_page_delegated_while_the_exit_is_written_leaves_the_rec_usable() {
     let (t, run) = running_case();
     // Stop inside the write of the exit record (RmiRecExit at 0x800), after its
     // exit_reason and before the gprs.
-    let gate = t.m.hw().gate_ns(PhysAddr(run), 0xA00);
-    let x0 = race(
-        &gate,
-        || t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run])[0],
-        || assert_eq!(t.m.rmi(1, RmiFid::GranuleDelegate, &[run])[0], 0),
-    );
+    let x0 = rec_enter_racing(&t, run, 0xA00, || {
+        assert_eq!(t.m.rmi(1, RmiFid::GranuleDelegate, &[run])[0], 0)
+    });
     // The realm ran (that cannot be undone); the exit could not be reported.
     assert_eq!(x0, ERROR_INPUT);
     // Nothing of the exit record reached the page now in the Realm PAS (the
@@ -478,11 +478,7 @@ fn a_rec_run_page_delegated_while_the_exit_is_written_leaves_the_rec_usable() {
     assert!(page(&t.m, run).iter().all(|&b| b == 0));
     // The REC is not left running: it can be entered again (its next exit: WFI) and
     // destroyed.
-    let run2 = t.m.ns_granule(43);
-    let mut enter = RmiRecEnter::new_zeroed();
-    enter.flags = 1 << 2;
-    t.m.host_write(run2, enter.as_bytes()).unwrap();
-    assert_eq!(t.m.rmi(0, RmiFid::RecEnter, &[t.rec, run2])[0], 0);
+    assert_eq!(rec_enter_with_a_fresh_page(&t).0, 0);
     assert_eq!(t.m.rmi(0, RmiFid::RecDestroy, &[t.rec])[0], 0);
 }
 
