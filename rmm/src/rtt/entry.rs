@@ -284,7 +284,16 @@ impl Rtte {
 /// Children differ only in their output address, whose descriptor field is the address
 /// itself (OA\[51:50\] with LPA2 never change inside an aligned block), so the first
 /// child's descriptor plus `i` entry sizes is child `i`'s: one encode, not 512.
+///
+/// `entries` must be all zero on entry: the new RTT is a DELEGATED granule, and a
+/// DELEGATED granule is all zero (`Rmm::scrub`, RMI_GRANULE_DELEGATE). Entries
+/// whose descriptor is zero (children UNASSIGNED with RIPAS EMPTY, the state of every
+/// IPA of a new realm) are therefore not written at all.
 pub fn unfold(parent: Rtte, level: Level, fmt: DescFormat, entries: &mut [u64; ENTRIES]) -> u16 {
+    debug_assert!(
+        entries.iter().all(|&e| e == 0),
+        "unfold into a non-zero table"
+    );
     let first = parent.child_at(0);
     let desc = first.encode(level, fmt);
     let step = match first {
@@ -297,6 +306,9 @@ pub fn unfold(parent: Rtte, level: Level, fmt: DescFormat, entries: &mut [u64; E
         0
     };
     if step == 0 {
+        if desc == 0 {
+            return live;
+        }
         // One descriptor everywhere: eight entries per iteration, four paired stores.
         for eight in entries.chunks_exact_mut(8) {
             eight.fill(desc);
