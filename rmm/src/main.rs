@@ -59,6 +59,9 @@ static RMM: spin::Once<Rmm<Hw, Statics>> = spin::Once::new();
 #[unsafe(no_mangle)]
 extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     vectors::install();
+    // The copies of the MMU-off path (aligned accesses only) are checked before the
+    // first of them, the stage-1 tables' set-up; reported once the console is up.
+    let memops_mmu_off = platform::aarch64::memops::self_test();
     mmu::build(entry::image_layout());
     mmu::enable();
     // SAFETY: the UART on QEMU virt is a PL011 at this address, reachable with the MMU
@@ -73,8 +76,12 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     // Every copy the RMM makes goes through these: checked before the first one that
     // matters.
     assert!(
+        memops_mmu_off,
+        "memcpy/memset self test failed with the MMU off"
+    );
+    assert!(
         platform::aarch64::memops::self_test(),
-        "memcpy/memset self test failed"
+        "memcpy/memset self test failed with the MMU on"
     );
     #[cfg(feature = "stack-overflow-test")]
     entry::stack_overflow_test();
