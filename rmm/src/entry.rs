@@ -56,7 +56,7 @@ global_asm!(
     "    madd x9, x10, x11, x9",
     "    mov sp, x9",
     // Paint the stack [sp - STACK_SIZE, sp) for the high-water mark
-    // (platform::aarch64::stack), before any code uses it.
+    // (read from memory after a run: `xtask/src/stacks.rs`), before any code uses it.
     "    movz x12, #{paint0}",
     "    movk x12, #{paint1}, lsl #16",
     "    movk x12, #{paint2}, lsl #32",

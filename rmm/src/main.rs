@@ -132,7 +132,6 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 fn serve(rmm: &Rmm<Hw, Statics>, mut cpu: PerCpu<'static>, mut req: RmiRequest) -> ! {
     loop {
         let result = rmm.handle_rmi(&mut cpu, req.fid, &req.args);
-        platform::aarch64::stack::note_rmi_call(cpu.id());
         req = rmm.rmi_complete(cpu.id(), result);
     }
 }

@@ -23,6 +23,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::qemu;
+use crate::stacks::StackProbe;
 
 /// The C reference's own instructions per call (TF-RMM v0.6.0 release under TF-A
 /// v2.12.0 release, QEMU 10.0, same method; the shared measurement notes), and the
@@ -120,7 +121,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     )?;
 
     let mut el3 = BTreeMap::new();
-    let stub_lines = boot(&out, &flash_stub, &fixtures.realm, "mode:bench-el3")?;
+    let stub_lines = boot(&out, &flash_stub, &fixtures.realm, "mode:bench-el3", None)?;
     for l in &stub_lines {
         if let Some((name, total, own)) = parse_el3_sample(l) {
             el3.entry(name)
@@ -131,7 +132,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut boots: Vec<Samples> = Vec::new();
     let mut hwm = None;
     for _ in 0..opts.runs {
-        let lines = boot(&out, &flash_rmm, &fixtures.realm, "mode:bench")?;
+        let lines = boot(
+            &out,
+            &flash_rmm,
+            &fixtures.realm,
+            "mode:bench",
+            Some(&rmm.elf),
+        )?;
         let mut samples = Samples::new();
         for l in &lines {
             if let Some((name, n)) = parse_sample(l) {
@@ -156,8 +163,15 @@ fn flash(target: &Path, rmm: &Path, bl33: &Path, to: &Path) -> Result<PathBuf, S
 }
 
 /// Boots QEMU with `flash` and the parameter block `mode`, `-icount shift=0 -smp 1`;
-/// returns the console once the test host has ended the run with status 0.
-fn boot(out: &Path, flash: &Path, realm: &Path, mode: &str) -> Result<Vec<String>, String> {
+/// returns the console once the test host has ended the run with status 0. With `elf`
+/// (the RMM's), the console has the RMM's stack high-water mark read after the run.
+fn boot(
+    out: &Path,
+    flash: &Path,
+    realm: &Path,
+    mode: &str,
+    elf: Option<&Path>,
+) -> Result<Vec<String>, String> {
     let params = out.join(format!("params-{}.bin", mode.replace(':', "-")));
     std::fs::write(&params, qemu::params_block(mode))
         .map_err(|e| format!("{}: {e}", params.display()))?;
@@ -168,12 +182,18 @@ fn boot(out: &Path, flash: &Path, realm: &Path, mode: &str) -> Result<Vec<String
         .arg(qemu::loader(&params, qemu::PARAMS_ADDR))
         .arg("-device")
         .arg(qemu::loader(realm, qemu::REALM_IMAGE_ADDR))
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped());
+    let probe = elf
+        .map(|elf| StackProbe::attach(&mut cmd, out, elf, 1))
+        .transpose()?;
     println!("running: {cmd:?}");
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("starting QEMU: {e}"))?;
-    let console = qemu::Console::attach(&mut child);
+    let mut console = qemu::Console::attach(&mut child);
+    if let Some(probe) = probe {
+        console = console.with_probe(probe);
+    }
     let (_, lines) = qemu::wait(&mut child, &console, TIMEOUT)?;
     println!(
         "bench: boot with {mode} took {:.1} s",

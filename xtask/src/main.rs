@@ -29,6 +29,7 @@ mod fuzz;
 mod image;
 mod linux;
 mod qemu;
+mod stacks;
 mod tfa;
 mod token;
 

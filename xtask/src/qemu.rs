@@ -31,7 +31,8 @@
 //! failure; 3 unexpected exception from a lower EL at EL3; 4 exception or panic in the
 //! monitor; 5 monitor set-up error; 6/7 unexpected exception/panic in the test host;
 //! 8 the tests passed but the stack budget did not: the largest stack high-water mark
-//! the firmware reported over the run, plus [`STACK_MARGIN`], exceeds the stack size;
+//! read from memory after the run (`stacks.rs`), plus [`STACK_MARGIN`], exceeds the
+//! stack size;
 //! 9 the tests passed but the RMM did not report its attestation key and platform token
 //! from EL3 at cold boot ([`ATTEST_READY`]); 10 the tests passed but the attestation
 //! token a realm got, as the test host printed it, does not verify (`token.rs`); 11 the
@@ -39,14 +40,16 @@
 //! instructions pass its known answers and that it hashes with them
 //! ([`SHA2_HARDWARE`]: QEMU's `max` CPU has FEAT_SHA256 and FEAT_SHA512).
 
+use std::cell::RefCell;
 use std::io::{BufRead, ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use object::{Object, ObjectSymbol};
 
+use crate::stacks::{self, StackProbe};
 use crate::{image, workspace_root, FIXTURE_TARGET};
 
 /// Where the test host is loaded and entered.
@@ -320,14 +323,25 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         .arg("-device")
         .arg(loader(&realm, REALM_IMAGE_ADDR))
         .args(&opts.qemu_args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped());
+    let probe = if opts.stack_overflow_test {
+        None
+    } else {
+        Some(StackProbe::attach(
+            &mut cmd,
+            &out,
+            &rmm.elf,
+            u64::from(opts.smp),
+        )?)
+    };
     println!("running: {cmd:?}");
     let mut child = cmd.spawn().map_err(|e| format!("starting {QEMU}: {e}"))?;
     let console = Console::attach(&mut child);
-    if opts.stack_overflow_test {
+    let Some(probe) = probe else {
         return stack_overflow_test(child, console, &rmm.elf, opts.timeout);
-    }
+    };
+    let console = console.with_probe(probe);
     let (status, lines) = wait(&mut child, &console, opts.timeout)?;
     let stack = check_stack_budget(&lines);
     match &stack {
@@ -409,9 +423,8 @@ pub(crate) fn loader(file: &Path, addr: u64) -> String {
 }
 
 /// Bytes of stack kept free beyond the deepest use the run measured: for paths the
-/// suite does not reach (e.g. the realm world switch, not written yet), for frames that
-/// reserve space they never write (invisible to painting), and for growth between the
-/// firmware's periodic scans. A quarter of the 16 KiB stack.
+/// suite does not reach and for frames that reserve space they never write (invisible
+/// to painting). A quarter of the 16 KiB stack.
 const STACK_MARGIN: u64 = 4096;
 /// Exit status of a run whose tests passed but whose stack high-water mark plus
 /// [`STACK_MARGIN`] exceeds the stack size (or that reported no mark).
@@ -471,8 +484,8 @@ fn check_attestation(lines: &[String]) -> Result<String, String> {
     }
 }
 
-/// A high-water mark report of the firmware (`platform::aarch64::stack`):
-/// `stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
+/// A high-water mark line (`stacks::report_line`):
+/// `... stack high-water mark: CPU n: USED of SIZE bytes`; returns (cpu, used, size).
 pub(crate) fn parse_high_water(line: &str) -> Option<(u64, u64, u64)> {
     let rest = line.split("stack high-water mark: CPU ").nth(1)?;
     let (cpu, rest) = rest.split_once(": ")?;
@@ -489,7 +502,7 @@ fn check_stack_budget(lines: &[String]) -> Result<String, String> {
         .filter_map(|l| parse_high_water(l))
         .max_by_key(|m| m.1)
     else {
-        return Err("stack budget: the firmware reported no stack high-water mark".into());
+        return Err("stack budget: no stack high-water mark was read after the run".into());
     };
     let msg = format!(
         "stack budget: high-water mark {used} bytes (CPU {cpu}) + margin {STACK_MARGIN} = {} \
@@ -503,14 +516,24 @@ fn check_stack_budget(lines: &[String]) -> Result<String, String> {
     }
 }
 
+/// What the test host prints when its run is over and the RMM's stacks may be read
+/// (`tests/qemu/ns-host/src/run.rs`, `STACKS_READABLE_LINE`); it then waits for a byte
+/// on the console.
+pub(crate) const STACKS_READABLE_LINE: &str = "NS test host: done; the RMM's stacks may be read";
+
 /// QEMU's console, line by line: each line is echoed to standard output as it comes
-/// and handed to the checks.
+/// and handed to the checks. With QEMU's standard input piped, [`wait`] answers the test
+/// host's [`STACKS_READABLE_LINE`], after reading the RMM's stacks if the console has a
+/// [`StackProbe`].
 pub(crate) struct Console {
     lines: mpsc::Receiver<String>,
+    stdin: RefCell<Option<ChildStdin>>,
+    probe: Option<StackProbe>,
 }
 
 impl Console {
     pub(crate) fn attach(child: &mut Child) -> Console {
+        let stdin = RefCell::new(child.stdin.take());
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("QEMU's stdout is piped");
         std::thread::spawn(move || {
@@ -535,7 +558,44 @@ impl Console {
                 }
             }
         });
-        Console { lines: rx }
+        Console {
+            lines: rx,
+            stdin,
+            probe: None,
+        }
+    }
+
+    /// The same console, reading the RMM's stacks with `probe` when the run is over.
+    pub(crate) fn with_probe(self, probe: StackProbe) -> Console {
+        Console {
+            probe: Some(probe),
+            ..self
+        }
+    }
+
+    /// On the test host's [`STACKS_READABLE_LINE`]: the stacks' high-water marks (as
+    /// console lines that [`parse_high_water`] reads) if there is a probe, then the
+    /// byte that lets the host end its run.
+    fn stacks_readable(&self, into: &mut Vec<String>) {
+        if let Some(probe) = &self.probe {
+            match probe.read() {
+                Ok(marks) => {
+                    for (cpu, used) in marks.into_iter().enumerate() {
+                        let line = stacks::report_line(cpu as u64, used);
+                        println!("{line}");
+                        into.push(line);
+                    }
+                }
+                Err(e) => {
+                    let line = format!("xtask: reading the RMM's stacks failed: {e}");
+                    eprintln!("{line}");
+                    into.push(line);
+                }
+            }
+        }
+        if let Some(stdin) = self.stdin.borrow_mut().as_mut() {
+            let _ = stdin.write_all(b"\n").and_then(|()| stdin.flush());
+        }
     }
 
     /// The lines that have arrived by now.
@@ -555,8 +615,17 @@ pub(crate) fn wait(
 ) -> Result<(ExitStatus, Vec<String>), String> {
     let deadline = Instant::now() + timeout;
     let mut lines = Vec::new();
+    let mut seen = 0;
     let status = loop {
         console.drain(&mut lines);
+        let readable = lines[seen..]
+            .iter()
+            .any(|l| l.trim_end() == STACKS_READABLE_LINE);
+        seen = lines.len();
+        if readable {
+            console.stacks_readable(&mut lines);
+            seen = lines.len();
+        }
         match child.try_wait().map_err(|e| e.to_string())? {
             Some(status) => break status,
             None if Instant::now() >= deadline => {

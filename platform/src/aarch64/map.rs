@@ -31,7 +31,8 @@ pub const GUARD_SIZE: u64 = 0x1000;
 /// Distance between two CPUs' stack slots (guard and stack).
 pub const STACK_STRIDE: u64 = GUARD_SIZE + STACK_SIZE;
 /// The word `rmm_entry` fills each CPU's stack with before any code uses it, for the
-/// high-water mark ([`super::stack`]): "STKPAINT" read as a little-endian word.
+/// high-water mark, read from memory after a run (`cargo xtask run`): "STKPAINT" read
+/// as a little-endian word.
 pub const STACK_PAINT: u64 = u64::from_le_bytes(*b"STKPAINT");
 
 /// Bytes of each CPU's emergency stack, used only to report an unexpected exception.

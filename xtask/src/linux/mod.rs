@@ -430,14 +430,15 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         cmd.arg("-device").arg(qemu::loader(file, addr));
     }
     cmd.args(&opts.qemu_args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped());
+    let probe = crate::stacks::StackProbe::attach(&mut cmd, &out, &rmm.elf, 2)?;
     println!("running: {cmd:?}");
     let boot_start = Instant::now();
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("starting {}: {e}", qemu::QEMU))?;
-    let console = qemu::Console::attach(&mut child);
+    let console = qemu::Console::attach(&mut child).with_probe(probe);
     let waited = qemu::wait(&mut child, &console, opts.timeout);
     let secs = boot_start.elapsed().as_secs_f64();
     let (status, lines) = match waited {

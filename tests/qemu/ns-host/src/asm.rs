@@ -256,6 +256,14 @@ pub fn cntpct() -> u64 {
     v
 }
 
+/// CNTFRQ_EL0, the counter's frequency in Hz.
+pub fn cntfrq() -> u64 {
+    let v: u64;
+    // SAFETY: reading the frequency register has no side effect.
+    unsafe { asm!("mrs {}, cntfrq_el0", out(reg) v, options(nomem, nostack, preserves_flags)) }
+    v
+}
+
 /// Issues `smc #0` with x0 = `fid`, x1 = `x1`, x2 = x3 = 0 and a distinct pattern in
 /// x4..x17 and x20..x28; returns x0 and the registers among those that came back
 /// changed, as a bit mask (bit n = xn).

@@ -29,11 +29,25 @@ pub const EXIT_NS_FAULT: u32 = 6;
 /// Exit status: the test host panicked.
 pub const EXIT_NS_PANIC: u32 = 7;
 
-/// Ends the run. Under the EL3 test monitor, [`TEST_EXIT`] ends QEMU with `status`.
+/// Printed when the run is over, before [`exit`] ends it: the RMM is idle, so the xtask
+/// may read the RMM's stacks from memory now (their high-water mark,
+/// `docs/firmware.md`). It answers with a byte on the console when it has; the host
+/// waits for that byte at most [`STACKS_WAIT_SECONDS`].
+pub const STACKS_READABLE_LINE: &str = "NS test host: done; the RMM's stacks may be read";
+/// How long [`exit`] waits for the xtask's byte (counter time).
+const STACKS_WAIT_SECONDS: u64 = 5;
+
+/// Ends the run: prints [`STACKS_READABLE_LINE`] and waits for the answer, then ends
+/// it. Under the EL3 test monitor, [`TEST_EXIT`] ends QEMU with `status`.
 /// TF-A does not know that call (it returns SMCCC NOT_SUPPORTED): then the status is
 /// printed ([`EXIT_STATUS_LINE`]) and the machine powered off with PSCI `SYSTEM_OFF`
 /// (TF-A's QEMU port: the secure GPIO power-off line, QEMU exits with 0).
 pub fn exit(status: u32) -> ! {
+    let _ = writeln!(Uart, "{STACKS_READABLE_LINE}");
+    let deadline = asm::cntpct() + STACKS_WAIT_SECONDS * asm::cntfrq();
+    while crate::uart::try_get_byte().is_none() && asm::cntpct() < deadline {
+        core::hint::spin_loop();
+    }
     asm::smc(TEST_EXIT, [status as u64, 0, 0, 0, 0, 0]);
     let _ = writeln!(
         Uart,

@@ -1,11 +1,17 @@
 //! Console output on UART0 (PL011), which the EL3 monitor has configured: a byte-poll
-//! writer (`rmm_test_support::pl011`), without a lock.
+//! writer (`rmm_test_support::pl011`), without a lock, and polled input.
 
 use core::fmt;
 
 use rmm_test_support::pl011::Pl011;
 
 const UART0_BASE: usize = 0x0900_0000;
+
+/// One byte received on UART0, if one has arrived.
+pub fn try_get_byte() -> Option<u8> {
+    // SAFETY: as for `Uart`'s output; the host is UART0's only reader.
+    unsafe { Pl011::new(UART0_BASE) }.try_get_byte()
+}
 
 /// UART0 as a [`fmt::Write`]; `\n` is sent as `\r\n`.
 #[derive(Clone, Copy, Debug, Default)]

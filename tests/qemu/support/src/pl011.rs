@@ -25,6 +25,8 @@ const IMSC: usize = 0x38;
 /// UARTICR, the interrupt clear register.
 const ICR: usize = 0x44;
 
+/// UARTFR.RXFE: the receive FIFO is empty.
+const FR_RXFE: u32 = 1 << 4;
 /// UARTFR.TXFF: the transmit FIFO is full.
 const FR_TXFF: u32 = 1 << 5;
 /// UARTFR.BUSY: the UART is still sending.
@@ -94,6 +96,11 @@ impl Pl011 {
             }
             self.put_byte(b);
         }
+    }
+
+    /// Takes one received byte (UARTDR's data bits), if the receive FIFO holds one.
+    pub fn try_get_byte(&self) -> Option<u8> {
+        (self.read_reg(FR) & FR_RXFE == 0).then(|| self.read_reg(DR) as u8)
     }
 
     /// Waits until everything written has left the UART.
