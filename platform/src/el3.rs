@@ -71,14 +71,24 @@ impl El3Error {
     /// Decodes `x0` of an EL3 call: `Ok(())` for 0 (E_RMM_OK), the error for a known
     /// code, `Err(Unknown)` for anything else.
     pub const fn check(x0: u64) -> Result<(), El3Error> {
+        if x0 == 0 {
+            Ok(())
+        } else {
+            Err(Self::decode(x0))
+        }
+    }
+
+    /// The error of a non-zero `x0`; out of the success path.
+    #[cold]
+    #[inline(never)]
+    const fn decode(x0: u64) -> El3Error {
         match x0 as i64 {
-            0 => Ok(()),
-            -2 => Err(El3Error::BadAddr),
-            -3 => Err(El3Error::BadPas),
-            -4 => Err(El3Error::NoMem),
-            -5 => Err(El3Error::Inval),
-            -6 => Err(El3Error::Again),
-            _ => Err(El3Error::Unknown),
+            -2 => El3Error::BadAddr,
+            -3 => El3Error::BadPas,
+            -4 => El3Error::NoMem,
+            -5 => El3Error::Inval,
+            -6 => El3Error::Again,
+            _ => El3Error::Unknown,
         }
     }
 }

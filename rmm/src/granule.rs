@@ -188,6 +188,28 @@ impl GranuleGuard<'_> {
             .update(|w| w & !STATE_MASK | (state as u16) << STATE_SHIFT);
     }
 
+    /// Whether the granule is in `state` (a compare of the state field, without
+    /// decoding it).
+    pub fn is(&self, state: GranuleState) -> bool {
+        self.granule.0.load(Ordering::Relaxed) & STATE_MASK == (state as u16) << STATE_SHIFT
+    }
+
+    /// Changes the state and releases the lock in one atomic update of the word (one
+    /// read-modify-write instead of two): the release of the lock publishes the new
+    /// state and everything written under the lock, as dropping the guard does.
+    ///
+    /// While the lock is held only its holder changes the state and lock bits, so their
+    /// values are known: one exclusive-or flips them to the new state and unlocked, and
+    /// leaves the reference count, which other CPUs may change meanwhile, as it is.
+    pub fn set_state_and_unlock(self, state: GranuleState) {
+        let granule = self.granule;
+        core::mem::forget(self);
+        let held = granule.0.load(Ordering::Relaxed) & (STATE_MASK | LOCK);
+        debug_assert!(held & LOCK != 0, "unlocking a granule that is not locked");
+        let new = (state as u16) << STATE_SHIFT;
+        granule.0.fetch_xor(held ^ new, Ordering::Release);
+    }
+
     /// The metadata word, for reference-count updates.
     pub fn granule(&self) -> &Granule {
         self.granule
@@ -311,7 +333,8 @@ impl<K: MappedByOwnLock> OwnedGranule for Locked<'_, K> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Region {
     base: u64,
-    end: u64,
+    /// Bytes (0 for an unused entry, which then contains nothing).
+    size: u64,
     first: usize,
 }
 
@@ -349,14 +372,14 @@ impl<S: crate::Storage> GranuleTable<S> {
         }
         let mut regions = [Region {
             base: 0,
-            end: 0,
+            size: 0,
             first: 0,
         }; MAX_REGIONS];
         let mut next = 0usize;
         for (r, b) in regions.iter_mut().zip(banks) {
             *r = Region {
                 base: b.base,
-                end: b.base + b.size,
+                size: b.size,
                 first: next,
             };
             next += (b.size >> GRANULE_SHIFT) as usize;
@@ -377,9 +400,10 @@ impl<S: crate::Storage> GranuleTable<S> {
     /// The index of the granule at `pa` (granule aligned), or `None` if `pa` is not
     /// tracked memory.
     pub fn index(&self, pa: PhysAddr) -> Option<GranuleIdx> {
+        // `base <= pa < base + size` as one unsigned compare: below `base` wraps high.
         self.regions[..self.num_regions]
             .iter()
-            .find(|r| r.base <= pa.0 && pa.0 < r.end)
+            .find(|r| pa.0.wrapping_sub(r.base) < r.size)
             .map(|r| GranuleIdx(r.first + ((pa.0 - r.base) >> GRANULE_SHIFT) as usize))
     }
 
@@ -438,7 +462,7 @@ impl<S: crate::Storage> GranuleTable<S> {
     pub fn len(&self) -> usize {
         self.regions[..self.num_regions]
             .iter()
-            .map(|r| ((r.end - r.base) >> GRANULE_SHIFT) as usize)
+            .map(|r| (r.size >> GRANULE_SHIFT) as usize)
             .sum()
     }
 

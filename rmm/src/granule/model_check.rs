@@ -147,6 +147,44 @@ fn delegate_against_undelegate() {
     });
 }
 
+/// UNDELEGATE's state change fused with the unlock, against a reference-count update
+/// made without the lock and another CPU waiting for the lock: no update is lost, and
+/// the waiter, once it has the lock, sees the new state and what was written under the
+/// lock before it.
+#[test]
+fn set_state_and_unlock_against_refcount_and_waiter() {
+    model(|| {
+        let w = World::new(&[GranuleState::Delegated]);
+        let w1 = w.clone();
+        let w2 = w.clone();
+        let holder = thread::spawn(move || {
+            let g = w1.table.lock(pa(0)).expect("tracked");
+            w1.bump(0);
+            g.set_state_and_unlock(GranuleState::Ns);
+        });
+        let counter = thread::spawn(move || {
+            assert!(w2.table.get(pa(0)).expect("tracked").try_get(1));
+        });
+        {
+            let g = w.table.lock(pa(0)).expect("tracked");
+            match g.state() {
+                GranuleState::Ns => assert_eq!(w.read(0), 1, "the write under the lock"),
+                GranuleState::Delegated => assert_eq!(w.read(0), 0, "holder not yet run"),
+                s => panic!("state {s:?}"),
+            }
+        }
+        holder.join().expect("no panic");
+        counter.join().expect("no panic");
+        assert_eq!(w.state(0), GranuleState::Ns);
+        assert_eq!(w.refcount(0), 1);
+        drop(
+            w.table
+                .lock(pa(0))
+                .expect("unlocked: the lock can be taken again"),
+        );
+    });
+}
+
 /// Granules of the REC models.
 const RD: u64 = 0;
 const REC_A: u64 = 1;

@@ -54,9 +54,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             return Err(RmiError::Input);
         }
         // gran_bound
-        let mut g = self.granules.lock(addr).ok_or(RmiError::Input)?;
+        let g = self.granules.lock(addr).ok_or(RmiError::Input)?;
         // gran_state
-        if g.state() != GranuleState::Delegated {
+        if !g.is(GranuleState::Delegated) {
             return Err(RmiError::Input);
         }
         let [x0, ..] = self.arch.el3_call(cpu, RMM_GTSI_UNDELEGATE, &[addr.0]);
@@ -66,7 +66,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             log::error!("GTSI undelegate {addr} refused by EL3: {e:?}");
             return Err(RmiError::Input);
         }
-        g.set_state(GranuleState::Ns);
+        g.set_state_and_unlock(GranuleState::Ns);
         Ok(())
     }
 }
