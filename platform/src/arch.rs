@@ -317,6 +317,15 @@ pub trait Arch: Sync {
     /// `cpu`).
     fn read_sysreg(&self, cpu: CpuId, reg: SysReg) -> u64;
 
+    /// Marks that the current CPU has reached `phase` of an RMI call: in a `phases`
+    /// build of the firmware, a read of the generic counter kept for the bench's
+    /// breakdown ([`crate::phase`]). Nothing by default; the RMM calls it only through
+    /// its `phase!` macro, which compiles to nothing without its `phases` feature.
+    #[inline(always)]
+    fn mark_phase(&self, phase: crate::phase::Phase) {
+        let _ = phase;
+    }
+
     /// Writes a system register of CPU `cpu`. A write to ICC_SRE_EL2 is synchronised
     /// (on hardware, followed by an ISB), so that the GIC system register accesses
     /// after it see its effect.

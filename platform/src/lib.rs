@@ -6,6 +6,7 @@
 //! - [`el3`]: the RMM-EL3 interface (SMC identifiers, error codes, boot arguments).
 //! - [`manifest`]: the boot manifest EL3 places in the shared buffer.
 //! - [`layout`]: the physical memory layouts of the supported platforms.
+//! - [`phase`]: the points of an RMI call a `phases` build marks for the bench.
 //! - [`sha`]: SHA-256/512 constants (FIPS 180-4) and the portable block compression.
 //! - `aarch64` (firmware builds only): the hardware implementation of [`Arch`]: SMC to
 //!   EL3, system registers, granule access, the console. All of the platform's `unsafe`
@@ -24,6 +25,7 @@ pub mod cptr;
 pub mod el3;
 pub mod layout;
 pub mod manifest;
+pub mod phase;
 pub mod sha;
 #[macro_use]
 pub mod sysreg;

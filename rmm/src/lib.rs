@@ -8,6 +8,9 @@
 #![cfg_attr(not(any(test, feature = "sim")), no_std)]
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod phase;
+
 pub mod attest;
 pub mod boot;
 pub mod cpu_features;

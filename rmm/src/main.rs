@@ -12,9 +12,10 @@
 mod cpus;
 mod entry;
 
-use platform::aarch64::{console, mmu, vectors, Hw};
+use platform::aarch64::{console, mmu, phase, vectors, Hw};
 use platform::el3::ColdBootArgs;
 use platform::layout::PLATFORM;
+use platform::phase::Phase;
 use platform::CpuId;
 use rmm::attest::AttestStore;
 use rmm::boot::RmiRequest;
@@ -85,6 +86,8 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     );
     #[cfg(feature = "stack-overflow-test")]
     entry::stack_overflow_test();
+    // The `phases` build's cost of one mark, for the bench (nothing in rmm.img).
+    phase::calibrate();
     let args = ColdBootArgs {
         cpu_id: x0,
         ifc_version: x1,
@@ -131,7 +134,10 @@ extern "C" fn rmm_warm_boot(x0: u64) -> ! {
 /// The RMI loop of one CPU.
 fn serve(rmm: &Rmm<Hw, Statics>, mut cpu: PerCpu<'static>, mut req: RmiRequest) -> ! {
     loop {
+        phase::mark(Phase::Entry);
         let result = rmm.handle_rmi(&mut cpu, req.fid, &req.args);
+        phase::mark(Phase::Complete);
+        phase::report(req.fid);
         req = rmm.rmi_complete(cpu.id(), result);
     }
 }

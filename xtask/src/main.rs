@@ -8,8 +8,10 @@
 //!   firmware's dependency tree reaches the hosted simulation (`deptree.rs`).
 //! - `check-elf ELF`: the same checks on any firmware ELF (e.g. an older build).
 //! - `bench [N]`: instructions per RMI command (callgrind) next to the reference's.
-//! - `bench --qemu [--runs N]`: AArch64 instructions per RMI command of `rmm.img` in QEMU
-//!   under TF-A (`-icount`), less EL3's share, next to the reference's.
+//! - `bench --qemu [--runs N] [--phases]`: AArch64 instructions per RMI command of
+//!   `rmm.img` in QEMU under TF-A (`-icount`), less EL3's share, next to the reference's;
+//!   with `--phases`, also where each command's instructions go, from a bench build with
+//!   phase marks.
 //! - `fuzz [--smoke] [...]`: the stateful fuzzer of the hosted RMM (see `fuzz.rs`).
 //! - `run [--el3 monitor|tf-a] [--smp N] [--suite ...]`: builds `rmm.img` and the QEMU
 //!   test fixtures and runs them in QEMU, under the project's EL3 test monitor or under
@@ -101,7 +103,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => Err(format!(
-            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N]\n       {}\n       {}\n       {}",
+            "usage: cargo xtask build [--debug] [--platform qemu|fvp]\n       cargo xtask check-elf ELF\n       cargo xtask bench [ITERATIONS]\n       cargo xtask bench --qemu [--runs N] [--phases]\n       {}\n       {}\n       {}",
             qemu::USAGE,
             linux::USAGE,
             fuzz::USAGE
@@ -141,6 +143,9 @@ pub enum Variant {
     /// `stack-overflow-test`): `rmm-stack-overflow-test.img`, for
     /// `cargo xtask run --stack-overflow-test` only.
     StackOverflowTest,
+    /// The bench image with phase marks (feature `phases`): `rmm-phases.img`, for
+    /// `cargo xtask bench --qemu --phases` only.
+    Phases,
 }
 
 /// A built firmware image.
@@ -162,6 +167,8 @@ fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, Str
         (Platform::Fvp, Variant::StackOverflowTest) => "firmware,fvp,stack-overflow-test",
         (Platform::Qemu, Variant::Normal) => "firmware",
         (Platform::Qemu, Variant::StackOverflowTest) => "firmware,stack-overflow-test",
+        (Platform::Fvp, Variant::Phases) => "firmware,fvp,phases",
+        (Platform::Qemu, Variant::Phases) => "firmware,phases",
     };
     deptree::check_firmware_tree(&root, &cargo, features, FIRMWARE_TARGET)?;
     let mut cmd = Command::new(&cargo);
@@ -196,6 +203,8 @@ fn build(debug: bool, platform: Platform, variant: Variant) -> Result<Built, Str
         (Platform::Fvp, Variant::StackOverflowTest) => "rmm-fvp-stack-overflow-test",
         (Platform::Qemu, Variant::Normal) => "rmm",
         (Platform::Qemu, Variant::StackOverflowTest) => "rmm-stack-overflow-test",
+        (Platform::Fvp, Variant::Phases) => "rmm-fvp-phases",
+        (Platform::Qemu, Variant::Phases) => "rmm-phases",
     };
     let elf_out = out.join(format!("{name}.elf"));
     std::fs::write(&elf_out, &elf).map_err(|e| e.to_string())?;

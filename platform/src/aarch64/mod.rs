@@ -12,6 +12,7 @@
 //!   stage-1 permissions (pure, unit-tested on the host);
 //! - [`mmu`]: the RMM's stage-1 translation;
 //! - [`stack`]: the per-CPU stacks at run time;
+//! - [`phase`]: the counter reads of the `phases` build (the bench's breakdown);
 //! - [`vectors`]: exception vectors and the fault-tolerant Non-secure copy;
 //! - [`world`]: the world switch to a realm at R-EL1 and back;
 //! - [`fp`]: the FP/SIMD register save and load;
@@ -25,6 +26,7 @@ pub mod map;
 pub mod mem;
 pub mod memops;
 pub mod mmu;
+pub mod phase;
 pub mod sha;
 pub mod smc;
 pub mod stack;
@@ -132,6 +134,11 @@ impl Arch for Hw {
 
     fn read_sysreg(&self, _cpu: CpuId, reg: SysReg) -> u64 {
         sysreg::read(reg)
+    }
+
+    #[inline(always)]
+    fn mark_phase(&self, p: crate::phase::Phase) {
+        phase::mark(p)
     }
 
     fn write_sysreg(&self, _cpu: CpuId, reg: SysReg, value: u64) {

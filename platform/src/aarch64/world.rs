@@ -171,6 +171,7 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
     );
     let pfr0 = super::sysreg::read(crate::SysReg::ID_AA64PFR0_EL1);
     let cptr = crate::cptr::realm(crate::cptr::has_amu(pfr0));
+    super::phase::mark(crate::phase::Phase::RealmEnter);
     // SAFETY: `platform_realm_enter` follows AAPCS64: it saves and restores x19..x30
     // and returns with SP as it found it (SP_EL2 is out of the realm's reach, so the
     // exception that ends the realm's run finds the frame it pushed); it writes only
@@ -183,6 +184,7 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
     // enabled for the realm only between the `eret` and the exit, which writes
     // CPTR_EL2_RMM back before any RMM code runs.
     let kind = unsafe { platform_realm_enter(regs, cptr) };
+    super::phase::mark(crate::phase::Phase::RealmExit);
     match kind {
         TRAP_SYNC => RealmTrap::Sync,
         TRAP_IRQ => RealmTrap::Irq,

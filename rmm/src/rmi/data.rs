@@ -61,6 +61,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // src_align, src_bound, src_pas
         let content = scratch.page();
         self.read_host_granule(src, &mut content.0)?;
+        phase!(self.arch, HostRead);
         let (mut data_lock, mut rd_lock) = self.lock_data_and_rd(data, rd)?;
         let realm = self.realm_info(&mut rd_lock);
         // ipa_align, ipa_bound
@@ -76,10 +77,12 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if w.level() < PAGE_LEVEL || !matches!(w.entry(), Rtte::Unassigned(_)) {
             return Err(RmiError::Rtt(w.level()));
         }
+        phase!(self.arch, Checked);
         self.arch
             .map_realm(&mut data_lock)
             .0
             .copy_from_slice(&content.0);
+        phase!(self.arch, Copied);
         {
             let mut m = self.arch.map_realm(&mut rd_lock);
             let d = rd_mut(&mut m);
@@ -88,6 +91,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             rim.extend_data(&self.sha2(), ipa, flags, measured);
             d.measurements[0] = *rim.as_bytes();
         }
+        phase!(self.arch, Measured);
         data_lock.transition::<DataKind>();
         w.set(
             &self.arch,

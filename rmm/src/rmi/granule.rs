@@ -28,7 +28,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // gran_bound, gran_state
         let g = self.granules.lock_as::<NsKind>(addr)?;
         // gran_gpt
+        phase!(self.arch, El3Call);
         let [x0, ..] = self.arch.el3_call(cpu, RMM_GTSI_DELEGATE, &[addr.0]);
+        phase!(self.arch, El3Done);
         if let Err(e) = El3Error::check(x0) {
             log::debug!("GTSI delegate {addr} refused: {e:?}");
             return Err(RmiError::Input);
@@ -59,7 +61,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if !g.is(GranuleState::Delegated) {
             return Err(RmiError::Input);
         }
+        phase!(self.arch, El3Call);
         let [x0, ..] = self.arch.el3_call(cpu, RMM_GTSI_UNDELEGATE, &[addr.0]);
+        phase!(self.arch, El3Done);
         if let Err(e) = El3Error::check(x0) {
             // EL3 delegated this granule for us; refusing it back is an EL3 fault. The
             // granule stays DELEGATED (and zero), and the host is told its input failed.

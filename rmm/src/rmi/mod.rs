@@ -91,6 +91,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Some(fid) => self.dispatch(cpu, fid, args, sve_hint),
             None => None,
         };
+        phase!(self.arch, HandlerDone);
         match done {
             Some(regs) => {
                 log::trace!("RMI {x0:#x} {:x?} -> {:#x?}", args, regs);
@@ -114,6 +115,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         sve_hint: bool,
     ) -> Option<[u64; 5]> {
         let (cpu, scratch) = cpu.split();
+        phase!(self.arch, Handler);
         if fid == RmiFid::RecEnter && !self.arch.runs_realms() {
             return None;
         }

@@ -98,11 +98,13 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if let Rtte::Table(_) = w.entry() {
             return Err(RmiError::Rtt(w.level()));
         }
+        phase!(self.arch, Checked);
         // Unfold the parent entry into the new table.
         let live = {
             let mut m = self.arch.map_realm(&mut rtt_lock);
             unfold(w.entry(), level, realm.geometry.format, entries_mut(&mut m))
         };
+        phase!(self.arch, Filled);
         let rtt_lock = rtt_lock.transition::<RttKind>();
         if live != 0 {
             let ok = rtt_lock.granule().try_get(live);

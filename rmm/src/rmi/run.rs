@@ -104,6 +104,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Ok(gic)
         };
         let gic = check()?;
+        phase!(self.arch, RecChecked);
         // The REC is running: other CPUs see a reference on it.
         let ok = rec_lock.granule().try_get(1);
         debug_assert!(ok);
@@ -132,9 +133,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             }
             Err(e) => panic!("running REC {rec} is no longer a REC ({e:?})"),
         }
-        self.arch
-            .write_ns(run, REC_EXIT_OFFSET, exit.as_bytes())
-            .map_err(|_| RmiError::Input)
+        let written = self.arch.write_ns(run, REC_EXIT_OFFSET, exit.as_bytes());
+        phase!(self.arch, ExitWritten);
+        written.map_err(|_| RmiError::Input)
     }
 
     /// Copies the start of a host granule (`*_align`, `*_bound`, `*_pas`).

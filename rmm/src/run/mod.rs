@@ -229,6 +229,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let host_gic = vgic::HostGicState::save(&mut self.arch.gic(cpu, self.gic));
         ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
+        phase!(self.arch, RecLoaded);
 
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
             loop {
@@ -274,6 +275,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         if host_sve_live {
             self.arch.restore_host_sve(cpu);
         }
+        phase!(self.arch, RecSaved);
         self.finish_exit(&mut ctx);
     }
 

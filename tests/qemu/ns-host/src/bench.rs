@@ -21,8 +21,9 @@
 //! 0, the host-call page unmeasured at 0x1000, DATA_CREATE_UNKNOWN at 0x2000; a REC with
 //! the auxiliary granules RMI_REC_AUX_COUNT asks for; REALM_ACTIVATE; REC_ENTER (the
 //! realm runs `loop: HOST_CALL; RSI_VERSION; HOST_CALL; b loop` at EL1, MMU off, so
-//! entries alternate between "RSI_VERSION + host call" and "host call only"); then
-//! every destroy. Every status is checked; a failure ends the run with a message.
+//! entries alternate between "RSI_VERSION + host call" and "host call only"); REC_ENTER
+//! round trips that end in an IRQ exit, with no valid list register and with every
+//! implemented one valid ([`irq_exits`]); then every destroy. Every status is checked; a failure ends the run with a message.
 
 use core::fmt::Write;
 
@@ -35,6 +36,7 @@ use crate::asm;
 use crate::host::QemuHost;
 use crate::params::Mode;
 use crate::uart::Uart;
+use crate::{gic, realm_irq};
 
 /// Samples of each command in one boot, after the warm-up.
 const LIFECYCLES: usize = 2;
@@ -47,6 +49,8 @@ const RMI_ABI_1_0: u64 = 1 << 16;
 const MEASURE_CONTENT: u64 = 1;
 /// RMI_EXIT_HOST_CALL (DEN0137 1.0, B4.4.17).
 const EXIT_HOST_CALL: u8 = 5;
+/// RMI_EXIT_IRQ (DEN0137 1.0, B4.4.17).
+const EXIT_IRQ: u8 = 1;
 /// The realm's host-call structure (RsiHostCall, immediate 0): the page at this IPA.
 const HOST_CALL_IPA: u64 = 0x1000;
 /// Where the bench puts its DATA_CREATE_UNKNOWN.
@@ -107,7 +111,7 @@ struct Bench {
 
 impl Bench {
     /// `fid(args)`, timed; must return `RMI_SUCCESS`. Prints the sample as `name`.
-    fn call(&self, name: &str, fid: RmiFid, args: &[u64]) -> [u64; 5] {
+    fn call(&self, name: impl core::fmt::Display, fid: RmiFid, args: &[u64]) -> [u64; 5] {
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
         let (r, delta) = asm::timed_smc(fid.id() as u64, a);
@@ -148,6 +152,9 @@ pub fn run(mode: Mode) -> ! {
     );
     let host = QemuHost::new();
     let stub = mode == Mode::BenchEl3;
+    // The IRQ exits' interrupt reaches the CPU only with Group 1 enabled at the
+    // distributor (the suite's SMP start does this; the bench does not start CPU 1).
+    gic::init_distributor();
     let mut bench = Bench {
         nop,
         print: false,
@@ -276,11 +283,22 @@ fn lifecycle(b: &Bench, h: &QemuHost, c: &mut Checks, hash_algo: u8, enters: usi
     b.call("realm_activate", RmiFid::RealmActivate, &[rd]);
     // The entries: the first runs to the first host call; then the two kinds alternate.
     let run = pool.ns();
-    let enter = |what: &str| {
-        if !h.write_ns(run, RmiRecEnter::new_zeroed().as_bytes()) {
+    // REC_ENTER with `enter` as RecEnter, timed as `what` (untimed without), which must
+    // end in an exit with `reason`; the exit record.
+    let enter = |what: Option<&dyn core::fmt::Display>, e: &RmiRecEnter, reason: u8| {
+        if !h.write_ns(run, e.as_bytes()) {
             fail(format_args!("writing RecEnter"));
         }
-        b.call(what, RmiFid::RecEnter, &[rec, run]);
+        match what {
+            Some(what) => {
+                b.call(what, RmiFid::RecEnter, &[rec, run]);
+            }
+            None => {
+                if h.rmi(RmiFid::RecEnter, &[rec, run])[0] != 0 {
+                    fail(format_args!("an untimed REC_ENTER failed"));
+                }
+            }
+        }
         let mut page = [0u8; 0x800];
         let exit = if h.read_ns(run + 0x800, &mut page) {
             RmiRecExit::read_from_bytes(&page[..]).ok()
@@ -288,18 +306,24 @@ fn lifecycle(b: &Bench, h: &QemuHost, c: &mut Checks, hash_algo: u8, enters: usi
             None
         };
         match exit {
-            Some(e) if e.exit_reason == EXIT_HOST_CALL => {}
-            e => fail(format_args!(
-                "{what}: exit reason {:?}, not a host call",
-                e.map(|e| e.exit_reason)
+            Some(x) if x.exit_reason == reason => x,
+            x => fail(format_args!(
+                "REC_ENTER: exit reason {:?}, not {reason}",
+                x.map(|x| x.exit_reason)
             )),
         }
     };
-    enter("rec_enter_first");
+    let plain = RmiRecEnter::new_zeroed();
+    enter(Some(&"rec_enter_first"), &plain, EXIT_HOST_CALL);
     for _ in 0..enters {
-        enter("rec_enter_rsi_version_host_call");
-        enter("rec_enter_host_call");
+        enter(
+            Some(&"rec_enter_rsi_version_host_call"),
+            &plain,
+            EXIT_HOST_CALL,
+        );
+        enter(Some(&"rec_enter_host_call"), &plain, EXIT_HOST_CALL);
     }
+    irq_exits(&enter, enters);
     // Teardown: every destroy timed once per lifecycle.
     b.call("rec_destroy", RmiFid::RecDestroy, &[rec]);
     // The first page's `top` output is the next page; the last one's is the end of the
@@ -317,4 +341,77 @@ fn lifecycle(b: &Bench, h: &QemuHost, c: &mut Checks, hash_algo: u8, enters: usi
     if pool.release(c).is_err() {
         fail(format_args!("undelegating the lifecycle's granules"));
     }
+}
+
+/// A REC_ENTER of the lifecycle's REC: timed as the name given (untimed without one),
+/// with this RecEnter, expecting this exit reason; returns the exit record.
+type EnterFn<'a> = dyn Fn(Option<&dyn core::fmt::Display>, &RmiRecEnter, u8) -> RmiRecExit + 'a;
+
+/// REC_ENTER round trips that end in an IRQ exit (DEN0137 1.0, A4.3.5), `n` of each
+/// kind: with no valid list register, and with every implemented one valid (ICH_VTR_EL2;
+/// QEMU's GICv3 implements 4), each holding a pending virtual interrupt (vINTID 32..,
+/// priority 0xA0, Group 1) and RecEnter.gicv3_hcr = UIE, as the reference's workload
+/// did (its second figure is for 16). The exit is made deterministic: the host's own
+/// EL2 physical timer (CNTHP, PPI 26) is set with its compare value in the past, so its
+/// interrupt is pending at the CPU before the SMC (the host runs with PSTATE.I masked
+/// and does not take it); neither EL3 nor R-EL2 takes it, and with HCR_EL2.IMO set for
+/// the realm it is taken to R-EL2 as soon as the realm is entered, before the realm
+/// executes an instruction. Each exit must be IRQ, report the list registers as they
+/// went in (DEN0137 1.0, RmiRecExit: gicv3_lrs are the values the RMM saved
+/// at the exit; nothing in the realm acknowledged them) and the host's UIE in
+/// gicv3_hcr. The first entry completes the previous host
+/// call and is not timed, so every timed entry follows an IRQ exit. The timer is
+/// stopped and its interrupt cleared after.
+fn irq_exits(enter: &EnterFn<'_>, n: usize) {
+    /// ICH_LR<n>_EL2: State [63:62] = pending (0b01), Group [60], Priority [55:48],
+    /// vINTID [31:0] (GICv3 architecture, IHI 0069).
+    fn pending_lr(vintid: u64) -> u64 {
+        1 << 62 | 1 << 60 | 0xA0 << 48 | vintid
+    }
+    /// ICH_HCR_EL2.UIE [1].
+    const HCR_UIE: u64 = 1 << 1;
+    let lrs = gic::list_registers().min(rmi_abi::REC_GIC_NUM_LRS);
+    let no_lrs = RmiRecEnter::new_zeroed();
+    let mut all_lrs = RmiRecEnter::new_zeroed();
+    all_lrs.gicv3_hcr = HCR_UIE;
+    for (i, lr) in all_lrs.gicv3_lrs.iter_mut().take(lrs).enumerate() {
+        *lr = pending_lr(32 + i as u64);
+    }
+    gic::enable_cpu_if();
+    gic::enable(gic::CNTHP_PPI);
+    realm_irq::set_cnthp(realm_irq::CTL_ENABLE, 0);
+    struct Lrs(usize);
+    impl core::fmt::Display for Lrs {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "rec_enter_irq_{}_lrs", self.0)
+        }
+    }
+    let check = |what: &str, e: &RmiRecEnter, x: &RmiRecExit| {
+        if x.esr != 0 || x.far != 0 || x.hpfar != 0 {
+            fail(format_args!("{what}: IRQ exit with a syndrome"));
+        }
+        if x.gicv3_lrs[..lrs] != e.gicv3_lrs[..lrs] {
+            fail(format_args!(
+                "{what}: exit list registers {:x?}, entered with {:x?}",
+                &x.gicv3_lrs[..lrs],
+                &e.gicv3_lrs[..lrs]
+            ));
+        }
+        if x.gicv3_hcr & HCR_UIE != e.gicv3_hcr & HCR_UIE {
+            fail(format_args!("{what}: exit gicv3_hcr {:#x}", x.gicv3_hcr));
+        }
+    };
+    let x = enter(None, &no_lrs, EXIT_IRQ);
+    check("rec_enter_irq (untimed)", &no_lrs, &x);
+    for _ in 0..n {
+        let x = enter(Some(&"rec_enter_irq"), &no_lrs, EXIT_IRQ);
+        check("rec_enter_irq", &no_lrs, &x);
+    }
+    for _ in 0..n {
+        let x = enter(Some(&Lrs(lrs)), &all_lrs, EXIT_IRQ);
+        check("rec_enter_irq_n_lrs", &all_lrs, &x);
+    }
+    realm_irq::set_cnthp(0, 0);
+    gic::disable(gic::CNTHP_PPI);
+    gic::disable_cpu_if();
 }

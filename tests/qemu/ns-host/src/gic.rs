@@ -86,6 +86,15 @@ fn read32(addr: usize) -> u32 {
     unsafe { core::ptr::read_volatile(addr as *const u32) }
 }
 
+/// The list registers this CPU's GIC virtual CPU interface implements:
+/// ICH_VTR_EL2.ListRegs \[4:0\] + 1 (GICv3 architecture, IHI 0069, ICH_VTR_EL2).
+pub fn list_registers() -> usize {
+    let v: u64;
+    // SAFETY: reading ICH_VTR_EL2 at EL2 has no side effect.
+    unsafe { asm!("mrs {}, S3_4_C12_C11_1", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    (v & 0x1F) as usize + 1
+}
+
 /// Enables Non-secure Group 1 interrupts at the distributor (affinity routing on),
 /// once, before any CPU waits for one.
 pub fn init_distributor() {

@@ -36,7 +36,7 @@ const EXIT_IRQ: u64 = 1;
 /// comes.
 const DELAY_MS: u64 = 20;
 /// CNTHP_CTL_EL2: ENABLE [0], IMASK [1], ISTATUS [2].
-const CTL_ENABLE: u64 = 1 << 0;
+pub(crate) const CTL_ENABLE: u64 = 1 << 0;
 const CTL_ISTATUS: u64 = 1 << 2;
 
 fn cntfrq() -> u64 {
@@ -47,8 +47,9 @@ fn cntfrq() -> u64 {
 }
 
 /// CNTHP_CVAL_EL2 = `cval`, then CNTHP_CTL_EL2 = `ctl` (the Non-secure EL2 physical
-/// timer, the host's own).
-fn set_cnthp(ctl: u64, cval: u64) {
+/// timer, the host's own). Also the path-length bench's interrupt source
+/// ([`crate::bench`]).
+pub(crate) fn set_cnthp(ctl: u64, cval: u64) {
     // SAFETY: programming the EL2 physical timer at EL2 has no effect on memory; its
     // interrupt is taken nowhere (PSTATE.I stays masked at NS-EL2).
     unsafe {
