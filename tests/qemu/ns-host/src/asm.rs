@@ -159,17 +159,18 @@ pub fn last_fault() -> (u64, u64) {
     )
 }
 
-/// `smc #0` with x0 = `fid`, x1..x6 = `args`; returns x0..x4. x5..x17 are treated as
-/// clobbered (SMCCC 1.2 allows results there).
-pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
-    let (r0, r1, r2, r3, r4);
-    // SAFETY: the EL3 monitor returns to the next instruction with results in x0..x4
-    // and every other register preserved or, at worst, x5..x17 changed, which the asm
-    // declares; the call touches no memory of this program.
-    unsafe {
+/// The RMI call's `asm!`: `$template` (which contains `smc #0`), x0 = `$fid`, x1..x6 =
+/// `$args`, x0..x4 into the results, x5..x17 clobbered (SMCCC 1.2 allows results
+/// there), and `$named` operands of the template; evaluates to x0..x4. [`smc`] and
+/// [`timed_smc`] differ only by the counter reads around the SMC.
+macro_rules! rmi_smc_asm {
+    ($fid:expr, $args:expr, [$($template:literal),+], $($named:tt)*) => {{
+        let (r0, r1, r2, r3, r4): (u64, u64, u64, u64, u64);
+        let args: [u64; 6] = $args;
         asm!(
-            "smc #0",
-            inout("x0") fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
+            $($template),+,
+            $($named)*
+            inout("x0") $fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
             inout("x3") args[2] => r3, inout("x4") args[3] => r4,
             inout("x5") args[4] => _, inout("x6") args[5] => _,
             out("x7") _, out("x8") _, out("x9") _, out("x10") _, out("x11") _,
@@ -177,8 +178,17 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
             out("x17") _,
             options(nostack),
         );
-    }
-    [r0, r1, r2, r3, r4]
+        [r0, r1, r2, r3, r4]
+    }};
+}
+
+/// `smc #0` with x0 = `fid`, x1..x6 = `args`; returns x0..x4. x5..x17 are treated as
+/// clobbered (SMCCC 1.2 allows results there).
+pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
+    // SAFETY: the EL3 monitor returns to the next instruction with results in x0..x4
+    // and every other register preserved or, at worst, x5..x17 changed, which the asm
+    // declares; the call touches no memory of this program.
+    unsafe { rmi_smc_asm!(fid, args, ["smc #0"],) }
 }
 
 /// [`smc`] timed by the generic counter: `mrs cntpct_el0; smc #0; mrs cntpct_el0` with
@@ -186,26 +196,19 @@ pub fn smc(fid: u64, args: [u64; 6]) -> [u64; 5] {
 /// where `-icount shift=0` advances the counter once per instruction executed on any
 /// EL. Returns x0..x4 and the difference of the two reads.
 pub fn timed_smc(fid: u64, args: [u64; 6]) -> ([u64; 5], u64) {
-    let (r0, r1, r2, r3, r4, t0, t1): (u64, u64, u64, u64, u64, u64, u64);
+    let (t0, t1): (u64, u64);
     // SAFETY: as for `smc`; the counter reads have no side effect. `t0` and `t1` get
     // registers outside x0..x17 (all of those are operands here), which SMCCC requires
     // EL3 to preserve, so the first read survives the call.
-    unsafe {
-        asm!(
-            "mrs {t0}, cntpct_el0",
-            "smc #0",
-            "mrs {t1}, cntpct_el0",
+    let r = unsafe {
+        rmi_smc_asm!(
+            fid,
+            args,
+            ["mrs {t0}, cntpct_el0", "smc #0", "mrs {t1}, cntpct_el0"],
             t0 = out(reg) t0, t1 = out(reg) t1,
-            inout("x0") fid => r0, inout("x1") args[0] => r1, inout("x2") args[1] => r2,
-            inout("x3") args[2] => r3, inout("x4") args[3] => r4,
-            inout("x5") args[4] => _, inout("x6") args[5] => _,
-            out("x7") _, out("x8") _, out("x9") _, out("x10") _, out("x11") _,
-            out("x12") _, out("x13") _, out("x14") _, out("x15") _, out("x16") _,
-            out("x17") _,
-            options(nostack),
-        );
-    }
-    ([r0, r1, r2, r3, r4], t1.wrapping_sub(t0))
+        )
+    };
+    (r, t1.wrapping_sub(t0))
 }
 
 /// The same two counter reads around a `nop`: what [`timed_smc`]'s difference holds
