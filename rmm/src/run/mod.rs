@@ -24,8 +24,6 @@ use crate::Storage;
 use platform::{Arch, CpuId, FpRegs, PhysAddr, RealmRegs, SysReg};
 use rmi_abi::flags::RmiRecEnterFlags;
 use rmi_abi::{RmiRecEnter, RmiRecExit};
-use vgic::ValidatedState;
-use zerocopy::FromZeros;
 
 use crate::realm::RealmInfo;
 use crate::rec::{Rec, EL1_REGS};
@@ -62,8 +60,6 @@ pub struct Entry<'a> {
     pub enter: &'a RmiRecEnter,
     /// Its flags.
     pub flags: RmiRecEnterFlags,
-    /// Its GIC state, validated.
-    pub gic: ValidatedState,
     /// Whether the Normal world's SVE state must be preserved in full: the CPU has
     /// FEAT_SVE and the call's SMCCC SVE hint bit is clear (SMCCC 1.3: the hint says
     /// the caller has no live state in the Z registers above bit 127, P0..P15 and FFR;
@@ -165,7 +161,6 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let Entry {
             enter,
             flags,
-            gic,
             host_sve_live,
         } = entry;
         let regs = RealmRegs {
@@ -173,7 +168,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             pc: rec.pc,
             pstate: rec.pstate,
         };
-        exit.zero();
+        exit::clear(exit);
         let mut ctx = RunCtx {
             cpu,
             rec,
@@ -226,8 +221,8 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
         // The Normal world's own ICH_* state out (EL3 switches none of the list and
         // active-priority registers), the REC's in.
+        // (The host's validated values are in the REC already: RMI_REC_ENTER loaded them.)
         let host_gic = vgic::HostGicState::save(&mut self.arch.gic(cpu, self.gic));
-        ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
