@@ -226,6 +226,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
 
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
+            // The timer masks for the outputs the host last saw: the realm is only ever
+            // entered while its timers still show those (check_timers), so they hold
+            // for every entry of this run.
+            self.mask_timers(&ctx);
             loop {
                 if let Step::Exit = self.check_timers(&mut ctx) {
                     break;
@@ -374,6 +378,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// while the host delivers its virtual interrupt; if a timer's output differs from
     /// what the host last saw, the REC exits (IRQ) so that the host can update the
     /// virtual interrupt.
+    ///
+    /// This is the check before each entry; the masks, which depend only on what the
+    /// host last saw, are set once per run ([`Rmm::mask_timers`]).
     fn check_timers(&self, ctx: &mut RunCtx<'_>) -> Step {
         let v = self.arch.read_sysreg(ctx.cpu, SysReg::CNTV_CTL_EL0);
         let p = self.arch.read_sysreg(ctx.cpu, SysReg::CNTP_CTL_EL0);
@@ -382,11 +389,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             ctx.exit_interrupt(false);
             return Step::Exit;
         }
-        let mask = (now as u64 & 1) << CNTHCTL_CNTVMASK_SHIFT
-            | (now as u64 >> 1) << CNTHCTL_CNTPMASK_SHIFT;
+        Step::Resume
+    }
+
+    /// CNTHCTL_EL2 for the run: EL1 access to the physical counter and timer, and the
+    /// mask of each EL1 timer whose output the host last saw asserted (A6.2).
+    fn mask_timers(&self, ctx: &RunCtx<'_>) {
+        let seen = ctx.rec.timer_asserted as u64;
+        let mask = (seen & 1) << CNTHCTL_CNTVMASK_SHIFT | (seen >> 1 & 1) << CNTHCTL_CNTPMASK_SHIFT;
         self.arch
             .write_sysreg(ctx.cpu, SysReg::CNTHCTL_EL2, CNTHCTL_EL1_ACCESS | mask);
-        Step::Resume
     }
 
     /// Fields every exit carries: the GIC report and the timers; saves the registers.
