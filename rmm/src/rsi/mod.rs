@@ -118,8 +118,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 /// RSI command has ([`RsiFid::output_regs`]), each clearing ranges of constant length
 /// of at most eight registers, which the firmware's target (strict alignment, no
 /// FP/SIMD) stores inline; a longer range becomes a call to `memset`, a third of an
-/// RSI_VERSION handled in the RMM. The `black_box` between the two halves only keeps
-/// the compiler from merging them back into one such call.
+/// RSI_VERSION handled in the RMM. The empty `black_box` between the two halves only
+/// keeps the compiler from merging them back into one such call (it may touch memory
+/// whose address has escaped, as the registers' has to the world switch).
 fn clear_non_outputs(gprs: &mut [u64; 31], outputs: usize) {
     const N: usize = RSI_RESULT_REGS;
     const HALF: usize = 9;
@@ -138,7 +139,7 @@ fn clear_non_outputs(gprs: &mut [u64; 31], outputs: usize) {
         }
         n => n.min(N),
     };
-    let gprs = core::hint::black_box(gprs);
+    core::hint::black_box(());
     if from == HALF {
         gprs[HALF..N].fill(0);
     } else {
