@@ -1,7 +1,7 @@
 //! `memcpy` and `memset` for the firmware, replacing `compiler_builtins`' portable
 //! ones: those move one 8-byte word per six instructions, and the RMM's copies are
 //! mostly large and 16-byte aligned (granules, `RecRun` halves, REC state), where
-//! paired loads and stores move 64 bytes per dozen instructions (measured with
+//! paired loads and stores move 64 bytes per ten instructions (measured with
 //! `cargo xtask bench --qemu`, docs/benchmarks.md).
 //!
 //! With the MMU off (SCTLR_EL2.M = 0: every access is to Device memory, where an
@@ -26,17 +26,18 @@ core::arch::global_asm!(
     "    tbz x4, #0, 6f",
     "1:  subs x2, x2, #64",
     "    b.lo 2f",
-    "    ldp x4, x5, [x1]",
-    "    ldp x6, x7, [x1, #16]",
-    "    ldp x8, x9, [x1, #32]",
-    "    ldp x10, x11, [x1, #48]",
-    "    add x1, x1, #64",
-    "    stp x4, x5, [x3]",
-    "    stp x6, x7, [x3, #16]",
-    "    stp x8, x9, [x3, #32]",
-    "    stp x10, x11, [x3, #48]",
-    "    add x3, x3, #64",
-    "    b 1b",
+    // 64 bytes per iteration: the first pair of each side post-indexed (no separate
+    // pointer increments), the test at the bottom.
+    "10: ldp x4, x5, [x1], #64",
+    "    ldp x6, x7, [x1, #-48]",
+    "    ldp x8, x9, [x1, #-32]",
+    "    ldp x10, x11, [x1, #-16]",
+    "    stp x4, x5, [x3], #64",
+    "    stp x6, x7, [x3, #-48]",
+    "    stp x8, x9, [x3, #-32]",
+    "    stp x10, x11, [x3, #-16]",
+    "    subs x2, x2, #64",
+    "    b.hs 10b",
     "2:  add x2, x2, #64",
     "3:  subs x2, x2, #16",
     "    b.lo 4f",
@@ -75,12 +76,12 @@ core::arch::global_asm!(
     "    tbz x4, #0, 6f",
     "1:  subs x2, x2, #64",
     "    b.lo 2f",
-    "    stp x1, x1, [x3]",
-    "    stp x1, x1, [x3, #16]",
-    "    stp x1, x1, [x3, #32]",
-    "    stp x1, x1, [x3, #48]",
-    "    add x3, x3, #64",
-    "    b 1b",
+    "10: stp x1, x1, [x3], #64",
+    "    stp x1, x1, [x3, #-48]",
+    "    stp x1, x1, [x3, #-32]",
+    "    stp x1, x1, [x3, #-16]",
+    "    subs x2, x2, #64",
+    "    b.hs 10b",
     "2:  add x2, x2, #64",
     "3:  subs x2, x2, #16",
     "    b.lo 4f",

@@ -149,6 +149,13 @@ const HCR_VM: u64 = 1;
 /// HCR_EL2.TGE: EL1&0 exceptions go to EL2 as if EL1 did not exist.
 const HCR_TGE: u64 = 1 << 27;
 
+/// The report of [`run`]'s HCR_EL2 check.
+#[cold]
+#[inline(never)]
+fn bad_hcr(hcr: u64) -> ! {
+    panic!("realm entry with HCR_EL2 {hcr:#x}: stage 2 off or TGE set")
+}
+
 /// Runs the realm from `regs` until it takes an exception to R-EL2; `regs` then holds
 /// its registers, PC and PSTATE at that point. The realm's EL1 system registers,
 /// stage 2, GIC state and FP/SIMD registers must already be loaded.
@@ -165,10 +172,11 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
         regs.pstate
     );
     let hcr = super::sysreg::read(crate::SysReg::HCR_EL2);
-    assert!(
-        hcr & (HCR_VM | HCR_TGE) == HCR_VM,
-        "realm entry with HCR_EL2 {hcr:#x}: stage 2 off or TGE set"
-    );
+    // The report out of line, so that the check on every entry (RSI calls the RMM
+    // completes included) spills nothing for it.
+    if hcr & (HCR_VM | HCR_TGE) != HCR_VM {
+        bad_hcr(hcr);
+    }
     let pfr0 = super::sysreg::read(crate::SysReg::ID_AA64PFR0_EL1);
     let cptr = crate::cptr::realm(crate::cptr::has_amu(pfr0));
     super::phase::mark(crate::phase::Phase::RealmEnter);
@@ -185,7 +193,8 @@ pub fn run(regs: &mut RealmRegs) -> RealmTrap {
     // CPTR_EL2_RMM back before any RMM code runs.
     let kind = unsafe { platform_realm_enter(regs, cptr) };
     super::phase::mark(crate::phase::Phase::RealmExit);
-    match kind {
+    // The vector entries pass only the four kinds: the two low bits are the kind.
+    match kind & 3 {
         TRAP_SYNC => RealmTrap::Sync,
         TRAP_IRQ => RealmTrap::Irq,
         TRAP_FIQ => RealmTrap::Fiq,

@@ -16,6 +16,13 @@ use crate::Rmm;
 
 /// Offset of the exit half of RmiRecRun.
 const REC_EXIT_OFFSET: usize = 0x800;
+/// RmiRecEnter: `flags` is its first 8 bytes.
+const ENTER_FLAGS_LEN: usize = 8;
+/// RmiRecEnter: offset of `gprs`, followed by `gicv3_hcr` and `gicv3_lrs`.
+const ENTER_GPRS_OFFSET: usize = core::mem::offset_of!(RmiRecEnter, gprs);
+/// RmiRecEnter: offset of `gicv3_lrs`.
+const ENTER_LRS_OFFSET: usize = core::mem::offset_of!(RmiRecEnter, gicv3_lrs);
+const _: () = assert!(ENTER_LRS_OFFSET + 8 * vgic::MAX_LRS == RmiRecEnter::DEFINED_LEN);
 
 impl<A: Arch, S: Storage> Rmm<A, S> {
     /// DEN0137 1.0, RMI_REC_ENTER (x1 REC, x2 RecRun).
@@ -46,9 +53,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             rec: r,
             host_fp,
         } = scratch.rec_run();
-        // run_align, run_bound, run_pas. Only the defined fields are copied: the RMM
-        // reads nothing of the reserved rest, which keeps what the buffer last held.
-        self.read_host_granule_part(run, &mut enter.as_mut_bytes()[..RmiRecEnter::DEFINED_LEN])?;
+        // run_align, run_bound, run_pas. Only the fields the RMM uses are copied: flags,
+        // then gprs, gicv3_hcr and the List registers this CPU implements (validation
+        // and loading look at no other: vgic::validate, rule 2). The rest of the copy
+        // keeps what the buffer last held and is never read.
+        let bytes = enter.as_mut_bytes();
+        self.read_host_granule_part(run, &mut bytes[..ENTER_FLAGS_LEN])?;
+        let used = ENTER_GPRS_OFFSET..ENTER_LRS_OFFSET + 8 * self.gic.num_lrs().min(vgic::MAX_LRS);
+        self.arch
+            .read_ns(run, used.start, &mut bytes[used])
+            .map_err(|_| RmiError::Input)?;
         // rec_align, rec_bound, rec_gran_state. The REC names its RD; both are external
         // granules, so they are locked together in address order (holding the REC while
         // waiting for the RD would deadlock against a command locking the pair).
@@ -75,35 +89,36 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         };
         let flags = RmiRecEnterFlags::decode(enter.flags & RmiRecEnterFlags::DEFINED)
             .unwrap_or(RmiRecEnterFlags::ZERO);
-        let check = || {
-            // realm_new, system_off
-            match realm.state {
-                RmiRealmState::New => return Err(RmiError::Realm(0)),
-                RmiRealmState::SystemOff => return Err(RmiError::Realm(1)),
-                RmiRealmState::Active => {}
-            }
-            // rec_state: running on another CPU
-            if rec_lock.granule().refcount() != 0 {
-                return Err(RmiError::Rec);
-            }
-            // rec_runnable
-            if r.runnable == 0 {
-                return Err(RmiError::Rec);
-            }
-            // rec_mmio
-            if flags.emul_mmio() && r.last_exit() != LastExit::EmulatableAbort {
-                return Err(RmiError::Rec);
-            }
-            // rec_gicv3
-            let gic = vgic::validate(&self.gic, enter.gicv3_hcr, &enter.gicv3_lrs)
-                .map_err(|_| RmiError::Rec)?;
-            // rec_psci
-            if r.psci_pending != 0 {
-                return Err(RmiError::Rec);
-            }
-            Ok(gic)
+        // realm_new, system_off
+        match realm.state {
+            RmiRealmState::New => return Err(RmiError::Realm(0)),
+            RmiRealmState::SystemOff => return Err(RmiError::Realm(1)),
+            RmiRealmState::Active => {}
+        }
+        // rec_state: running on another CPU
+        if rec_lock.granule().refcount() != 0 {
+            return Err(RmiError::Rec);
+        }
+        // rec_runnable
+        if r.runnable == 0 {
+            return Err(RmiError::Rec);
+        }
+        // rec_mmio
+        if flags.emul_mmio() && r.last_exit() != LastExit::EmulatableAbort {
+            return Err(RmiError::Rec);
+        }
+        // rec_gicv3 (matched in place: the validated List registers are not moved
+        // through a chain of results on their way into the REC)
+        let gic = match vgic::validate(&self.gic, enter.gicv3_hcr, &enter.gicv3_lrs) {
+            Ok(gic) => gic,
+            Err(_) => return Err(RmiError::Rec),
         };
-        let gic = check()?;
+        // rec_psci
+        if r.psci_pending != 0 {
+            return Err(RmiError::Rec);
+        }
+        // Every check passed: the host's GIC values go into the working copy.
+        r.vgic.load(gic);
         phase!(self.arch, RecChecked);
         // The REC is running: other CPUs see a reference on it.
         let ok = rec_lock.granule().try_get(1);
@@ -120,7 +135,6 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             Entry {
                 enter,
                 flags,
-                gic,
                 host_sve_live: self.features.sve && !sve_hint,
             },
         );

@@ -50,17 +50,10 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     pub(crate) fn handle_smc(&self, ctx: &mut RunCtx<'_>) -> Step {
         // SMCCC (DEN0028) 2.5: the function identifier is W0.
         let fid = u64::from(rsi_abi::fid::w0(ctx.arg(0)));
-        if fid == smccc::arch::SMCCC_VERSION as u64 {
-            ctx.rec.smc_calls.count(SmcKind::SmcccVersion);
-            return ctx.ret(SMCCC_VERSION_1_2);
-        }
-        if let Some(step) = self.handle_psci(ctx, fid) {
-            ctx.rec.smc_calls.count(SmcKind::Psci);
-            return step;
-        }
+        // RSI first, the calls the realm makes most; no RSI identifier is SMCCC_VERSION
+        // or a PSCI function (other ranges of SMCCC's function identifiers).
         let Some(cmd) = RsiFid::decode(fid) else {
-            ctx.rec.smc_calls.count(SmcKind::NotSupported);
-            return ctx.ret(SMCCC_NOT_SUPPORTED);
+            return self.handle_other_smc(ctx, fid);
         };
         ctx.rec.smc_calls.count(SmcKind::Rsi(cmd));
         let pc = ctx.regs.pc;
@@ -86,9 +79,24 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // A command that completes on the next REC entry (HOST_CALL, IPA_STATE_SET) has
         // its inputs in the REC by now and writes only output registers then.
         if ctx.regs.pc == pc {
-            ctx.regs.gprs[cmd.output_regs()..RSI_RESULT_REGS].fill(0);
+            clear_non_outputs(&mut ctx.regs.gprs, cmd.output_regs());
         }
         step
+    }
+
+    /// An SMC that is not an RSI command: SMCCC_VERSION, PSCI, or NOT_SUPPORTED.
+    #[inline(never)]
+    fn handle_other_smc(&self, ctx: &mut RunCtx<'_>, fid: u64) -> Step {
+        if fid == smccc::arch::SMCCC_VERSION as u64 {
+            ctx.rec.smc_calls.count(SmcKind::SmcccVersion);
+            return ctx.ret(SMCCC_VERSION_1_2);
+        }
+        if let Some(step) = self.handle_psci(ctx, fid) {
+            ctx.rec.smc_calls.count(SmcKind::Psci);
+            return step;
+        }
+        ctx.rec.smc_calls.count(SmcKind::NotSupported);
+        ctx.ret(SMCCC_NOT_SUPPORTED)
     }
 
     /// DEN0137 1.0, RSI_VERSION: like RMI_VERSION, x1 = lower and x2 = higher
@@ -103,5 +111,38 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         } else {
             RsiStatus::ErrorInput
         })
+    }
+}
+
+/// Zeroes X`outputs`..X16 (DEN0137 1.0, B1.2). One arm per count of output values an
+/// RSI command has ([`RsiFid::output_regs`]), each clearing ranges of constant length
+/// of at most eight registers, which the firmware's target (strict alignment, no
+/// FP/SIMD) stores inline; a longer range becomes a call to `memset`, a third of an
+/// RSI_VERSION handled in the RMM. The empty `black_box` between the two halves only
+/// keeps the compiler from merging them back into one such call (it may touch memory
+/// whose address has escaped, as the registers' has to the world switch).
+fn clear_non_outputs(gprs: &mut [u64; 31], outputs: usize) {
+    const N: usize = RSI_RESULT_REGS;
+    const HALF: usize = 9;
+    let from = match outputs {
+        1 => {
+            gprs[1..HALF].fill(0);
+            HALF
+        }
+        2 => {
+            gprs[2..HALF].fill(0);
+            HALF
+        }
+        3 => {
+            gprs[3..HALF].fill(0);
+            HALF
+        }
+        n => n.min(N),
+    };
+    core::hint::black_box(());
+    if from == HALF {
+        gprs[HALF..N].fill(0);
+    } else {
+        gprs[from..N].fill(0);
     }
 }

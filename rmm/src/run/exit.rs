@@ -2,8 +2,45 @@
 //! says otherwise; these helpers set exactly the fields each exit allows.
 
 use rmi_abi::enums::{RmiRecExitReason, RmiRipas};
+use rmi_abi::RmiRecExit;
+use zerocopy::IntoBytes;
 
 use super::RunCtx;
+
+/// Makes `exit` an all-zero record before a run, writing only its fields.
+///
+/// The record lives in the CPU's scratch memory, which starts zeroed, and nothing in
+/// the RMM writes its reserved bytes (they are private to `rmi_abi`; the RMM only sets
+/// fields): they are still zero from the start. Of the fields, those that every run
+/// sets before the record goes to the host (the GIC and timer fields,
+/// `Rmm::finish_exit`) are not cleared here. Debug builds clear those too and check
+/// the whole record.
+pub(super) fn clear(exit: &mut RmiRecExit) {
+    exit.exit_reason = 0;
+    exit.esr = 0;
+    exit.far = 0;
+    exit.hpfar = 0;
+    exit.gprs = [0; 31];
+    exit.ripas_base = 0;
+    exit.ripas_top = 0;
+    exit.ripas_value = 0;
+    exit.imm = 0;
+    exit.pmu_ovf_status = 0;
+    if cfg!(debug_assertions) {
+        exit.gicv3_hcr = 0;
+        exit.gicv3_lrs = [0; 16];
+        exit.gicv3_misr = 0;
+        exit.gicv3_vmcr = 0;
+        exit.cntp_ctl = 0;
+        exit.cntp_cval = 0;
+        exit.cntv_ctl = 0;
+        exit.cntv_cval = 0;
+        debug_assert!(
+            exit.as_bytes().iter().all(|&b| b == 0),
+            "a reserved byte of the exit record was written"
+        );
+    }
+}
 
 /// ESR_EL2 fields (Arm ARM, ESR_EL2).
 pub mod esr {

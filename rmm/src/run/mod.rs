@@ -24,8 +24,6 @@ use crate::Storage;
 use platform::{Arch, CpuId, FpRegs, PhysAddr, RealmRegs, SysReg};
 use rmi_abi::flags::RmiRecEnterFlags;
 use rmi_abi::{RmiRecEnter, RmiRecExit};
-use vgic::ValidatedState;
-use zerocopy::FromZeros;
 
 use crate::realm::RealmInfo;
 use crate::rec::{Rec, EL1_REGS};
@@ -62,8 +60,6 @@ pub struct Entry<'a> {
     pub enter: &'a RmiRecEnter,
     /// Its flags.
     pub flags: RmiRecEnterFlags,
-    /// Its GIC state, validated.
-    pub gic: ValidatedState,
     /// Whether the Normal world's SVE state must be preserved in full: the CPU has
     /// FEAT_SVE and the call's SMCCC SVE hint bit is clear (SMCCC 1.3: the hint says
     /// the caller has no live state in the Z registers above bit 127, P0..P15 and FFR;
@@ -165,7 +161,6 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         let Entry {
             enter,
             flags,
-            gic,
             host_sve_live,
         } = entry;
         let regs = RealmRegs {
@@ -173,7 +168,7 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             pc: rec.pc,
             pstate: rec.pstate,
         };
-        exit.zero();
+        exit::clear(exit);
         let mut ctx = RunCtx {
             cpu,
             rec,
@@ -226,12 +221,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             .write_sysreg(cpu, SysReg::VMPIDR_EL2, 1 << 31 | mpidr_el1(ctx.rec.mpidr));
         // The Normal world's own ICH_* state out (EL3 switches none of the list and
         // active-priority registers), the REC's in.
+        // (The host's validated values are in the REC already: RMI_REC_ENTER loaded them.)
         let host_gic = vgic::HostGicState::save(&mut self.arch.gic(cpu, self.gic));
-        ctx.rec.vgic.load(gic);
         ctx.rec.vgic.restore(&mut self.arch.gic(cpu, self.gic));
         phase!(self.arch, RecLoaded);
 
         if let Step::Resume = self.complete_previous_exit(&mut ctx, enter, flags) {
+            // The timer masks for the outputs the host last saw: the realm is only ever
+            // entered while its timers still show those (check_timers), so they hold
+            // for every entry of this run.
+            self.mask_timers(&ctx);
             loop {
                 if let Step::Exit = self.check_timers(&mut ctx) {
                     break;
@@ -381,6 +380,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// while the host delivers its virtual interrupt; if a timer's output differs from
     /// what the host last saw, the REC exits (IRQ) so that the host can update the
     /// virtual interrupt.
+    ///
+    /// This is the check before each entry; the masks, which depend only on what the
+    /// host last saw, are set once per run ([`Rmm::mask_timers`]).
     fn check_timers(&self, ctx: &mut RunCtx<'_>) -> Step {
         let v = self.arch.read_sysreg(ctx.cpu, SysReg::CNTV_CTL_EL0);
         let p = self.arch.read_sysreg(ctx.cpu, SysReg::CNTP_CTL_EL0);
@@ -389,11 +391,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
             ctx.exit_interrupt(false);
             return Step::Exit;
         }
-        let mask = (now as u64 & 1) << CNTHCTL_CNTVMASK_SHIFT
-            | (now as u64 >> 1) << CNTHCTL_CNTPMASK_SHIFT;
+        Step::Resume
+    }
+
+    /// CNTHCTL_EL2 for the run: EL1 access to the physical counter and timer, and the
+    /// mask of each EL1 timer whose output the host last saw asserted (A6.2).
+    fn mask_timers(&self, ctx: &RunCtx<'_>) {
+        let seen = ctx.rec.timer_asserted as u64;
+        let mask = (seen & 1) << CNTHCTL_CNTVMASK_SHIFT | (seen >> 1 & 1) << CNTHCTL_CNTPMASK_SHIFT;
         self.arch
             .write_sysreg(ctx.cpu, SysReg::CNTHCTL_EL2, CNTHCTL_EL1_ACCESS | mask);
-        Step::Resume
     }
 
     /// Fields every exit carries: the GIC report and the timers; saves the registers.

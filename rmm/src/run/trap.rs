@@ -158,17 +158,27 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     fn handle_sync(&self, ctx: &mut RunCtx<'_>) -> Step {
         let e = self.arch.read_sysreg(ctx.cpu, SysReg::ESR_EL2);
-        match (e & esr::EC_MASK) >> 26 {
-            ec::SMC64 => {
-                // A trapped SMC returns to the instruction itself: step over it.
-                ctx.step_over(e);
-                if e & SMC_IMM_MASK != 0 {
-                    // SMCCC calls use SMC #0; no function is reached through another
-                    // immediate.
-                    return ctx.ret(crate::rsi::SMCCC_NOT_SUPPORTED);
-                }
-                self.handle_smc(ctx)
+        let class = (e & esr::EC_MASK) >> 26;
+        // The SMC first: the exception class of every RSI call.
+        if class == ec::SMC64 {
+            // A trapped SMC returns to the instruction itself: step over it. EC 0x17 is
+            // taken from AArch64 state only, so the SMC is an A64 instruction (IL 1).
+            ctx.regs.pc = ctx.regs.pc.wrapping_add(A64_INSN_SIZE);
+            if e & SMC_IMM_MASK != 0 {
+                // SMCCC calls use SMC #0; no function is reached through another
+                // immediate.
+                return ctx.ret(crate::rsi::SMCCC_NOT_SUPPORTED);
             }
+            return self.handle_smc(ctx);
+        }
+        self.handle_other_sync(ctx, e, class)
+    }
+
+    /// A synchronous exception other than an SMC. Out of line, so that the SMC's test
+    /// stays one compare instead of joining this decision tree.
+    #[inline(never)]
+    fn handle_other_sync(&self, ctx: &mut RunCtx<'_>, e: u64, class: u64) -> Step {
+        match class {
             ec::WFX => {
                 ctx.step_over(e);
                 ctx.exit_wfx(e);
