@@ -8,7 +8,7 @@ use rmi_abi::RmiError;
 
 use super::Completion;
 use crate::granule::{DataKind, DelegatedKind, Locked, RdKind};
-use crate::measurement::Measurement;
+use crate::measurement::extend_data_field;
 use crate::realm::rd_mut;
 use crate::rtt::geometry::PAGE_LEVEL;
 use crate::rtt::walk::walk;
@@ -75,34 +75,38 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         // src_pas
         let copied = self
             .arch
-            .read_ns(src, 0, &mut self.arch.map_realm(&mut data_lock).0)
-            .map_err(|_| RmiError::Input);
-        // realm_state, rtt_walk, rtte_state
-        let checked = copied.and_then(|()| {
-            if realm.state != RmiRealmState::New {
-                return Err(RmiError::Realm(0));
-            }
-            let w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
-            if w.level() < PAGE_LEVEL || !matches!(w.entry(), Rtte::Unassigned(_)) {
-                return Err(RmiError::Rtt(w.level()));
-            }
-            Ok(w)
-        });
-        let mut w = match checked {
-            Ok(w) => w,
-            Err(e) => {
-                self.scrub(data_lock);
-                return Err(e);
-            }
-        };
+            .read_ns(src, 0, &mut self.arch.map_realm(&mut data_lock).0);
+        if copied.is_err() {
+            self.scrub(data_lock);
+            return Err(RmiError::Input);
+        }
+        // realm_state
+        if realm.state != RmiRealmState::New {
+            self.scrub(data_lock);
+            return Err(RmiError::Realm(0));
+        }
+        let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
+        // rtt_walk, rtte_state
+        if w.level() < PAGE_LEVEL || !matches!(w.entry(), Rtte::Unassigned(_)) {
+            let level = w.level();
+            drop(w);
+            self.scrub(data_lock);
+            return Err(RmiError::Rtt(level));
+        }
         {
             let page = self.arch.map_realm(&mut data_lock);
             let mut m = self.arch.map_realm(&mut rd_lock);
-            let d = rd_mut(&mut m);
-            let mut rim = Measurement::from_raw(realm.hash_algo.into(), d.measurements[0]);
             let measured = (flags == RmiDataFlags::MeasureContent).then_some(&page.0);
-            rim.extend_data(&self.sha2(), ipa, flags, measured);
-            d.measurements[0] = *rim.as_bytes();
+            // The RD's RIM field is only ever written with a measurement of the realm's
+            // algorithm: zero past its digest.
+            extend_data_field(
+                &mut rd_mut(&mut m).measurements[0],
+                realm.hash_algo.into(),
+                &self.sha2(),
+                ipa,
+                flags,
+                measured,
+            );
         }
         data_lock.transition::<DataKind>();
         w.set(
