@@ -74,7 +74,7 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     // matters.
     assert!(
         platform::aarch64::memops::self_test(),
-        "memcpy/memset self test failed"
+        "memcpy/memset/ns_copy self test failed"
     );
     #[cfg(feature = "stack-overflow-test")]
     entry::stack_overflow_test();

@@ -112,10 +112,27 @@ fn pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(37).wrapping_add(11)
 }
 
-/// Checks `memcpy` and `memset` at every source and destination offset 0..16 (mod 16)
-/// and the [`LENGTHS`]: the bytes written, and none outside. Volatile accesses for the
-/// expectations, so that the compiler does not turn them into the routines under test.
+/// Checks `memcpy`, `memset` and the fault-tolerant Non-secure copy
+/// ([`super::vectors::ns_copy`], here between two buffers of the RMM's own) at every
+/// source and destination offset 0..16 (mod 16) and the [`LENGTHS`]: the bytes written,
+/// and none outside. Volatile accesses for the expectations, so that the compiler does
+/// not turn them into the routines under test.
 pub fn self_test() -> bool {
+    check(|d, s, len| {
+        // SAFETY: `check` passes ranges inside two distinct buffers of its own, valid
+        // for `len` bytes.
+        unsafe { core::ptr::copy_nonoverlapping(s, d, len) };
+        true
+    }) && check(|d, s, len| {
+        // SAFETY: as above; the copy is between the RMM's own buffers, which do not
+        // fault (it returns `true`).
+        unsafe { super::vectors::ns_copy(d, s, len) }
+    })
+}
+
+/// [`self_test`] with `copy(dst, src, len)` as the copy under test (`false`: it
+/// reported a fault).
+fn check(copy: impl Fn(*mut u8, *const u8, usize) -> bool) -> bool {
     #[repr(C, align(16))]
     struct Buf([u8; BUF]);
     let mut src = Buf([0; BUF]);
@@ -140,15 +157,15 @@ pub fn self_test() -> bool {
         for d in 0..16 {
             for s in 0..16 {
                 reset(&mut dst);
-                // SAFETY: `s + len` and `d + len` are at most 15 + 143 < BUF: both ranges
-                // lie inside their buffers, which do not overlap.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        src.0.as_ptr().add(s),
-                        dst.0.as_mut_ptr().add(d),
-                        len,
-                    )
-                };
+                // `s + len` and `d + len` are at most 15 + 143 < BUF: both ranges lie
+                // inside their buffers, which do not overlap.
+                if !copy(
+                    dst.0.as_mut_ptr().wrapping_add(d),
+                    src.0.as_ptr().wrapping_add(s),
+                    len,
+                ) {
+                    return false;
+                }
                 for i in 0..BUF {
                     let want = if (d..d + len).contains(&i) {
                         pattern(i - d + s)

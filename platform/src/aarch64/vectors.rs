@@ -117,23 +117,25 @@ global_asm!(
     ".global platform_ns_copy",
     "platform_ns_copy:",
     // 64 bytes per iteration in register pairs while both sides are 16-byte aligned
-    // (granules, RecRun), then words while 8-byte aligned, then bytes.
+    // (granules, RecRun): the first pair of each side post-indexed, so that the
+    // pointers move without an ADD, and the count tested where the loop branches
+    // back (ten instructions per 64 bytes). Then words while 8-byte aligned, then
+    // bytes.
     "    orr x3, x0, x1",
     "    tst x3, #15",
     "    b.ne 6f",
-    "1:  subs x2, x2, #64",
+    "    subs x2, x2, #64",
     "    b.lo 2f",
-    "    ldp x3, x4, [x1]",
-    "    ldp x5, x6, [x1, #16]",
-    "    ldp x7, x8, [x1, #32]",
-    "    ldp x9, x10, [x1, #48]",
-    "    add x1, x1, #64",
-    "    stp x3, x4, [x0]",
-    "    stp x5, x6, [x0, #16]",
-    "    stp x7, x8, [x0, #32]",
-    "    stp x9, x10, [x0, #48]",
-    "    add x0, x0, #64",
-    "    b 1b",
+    "1:  ldp x3, x4, [x1], #64",
+    "    ldp x5, x6, [x1, #-48]",
+    "    ldp x7, x8, [x1, #-32]",
+    "    ldp x9, x10, [x1, #-16]",
+    "    stp x3, x4, [x0], #64",
+    "    stp x5, x6, [x0, #-48]",
+    "    stp x7, x8, [x0, #-32]",
+    "    stp x9, x10, [x0, #-16]",
+    "    subs x2, x2, #64",
+    "    b.hs 1b",
     "2:  add x2, x2, #64",
     "6:  orr x3, x0, x1",
     "    tst x3, #7",
