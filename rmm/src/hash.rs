@@ -11,7 +11,6 @@
 
 use platform::sha::{Block256, Block512, Sha2Isa, H256, H512};
 use platform::{Arch, LiveVectors};
-use zerocopy::byteorder::big_endian::{U32, U64};
 
 use crate::cpu_features::CpuFeatures;
 use crate::measurement::MeasurementAlgo;
@@ -202,7 +201,7 @@ impl<'c, C: Compress> Hasher<'c, C> {
         self.buf[self.buf_len..bs - 8].fill(0);
         self.buf[bs - 8..bs].copy_from_slice(&bits.to_be_bytes());
         self.flush();
-        output(&self.state)
+        output(&self.state).0
     }
 }
 
@@ -223,19 +222,30 @@ fn compress<C: Compress>(c: &C, state: &mut State, data: &[u8]) {
     }
 }
 
+/// A hash value as the bytes of a 64-byte `RmmRealmMeasurement` field, zero past the
+/// digest, 8-byte aligned: the firmware's target has strict alignment, where stores
+/// to a byte array the compiler cannot prove aligned are single bytes.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+pub struct Digest(pub [u8; 64]);
+
 /// The hash value H(N) as bytes (FIPS 180-4, 5.2: the words big-endian), in a 64-byte
 /// field zero past the digest (32 bytes for SHA-256).
-fn output(state: &State) -> [u8; 64] {
+fn output(state: &State) -> Digest {
+    let mut out = Digest([0; 64]);
     match state {
         State::Sha256(s) => {
-            let mut out = [U32::ZERO; 16];
-            for (o, &w) in out.iter_mut().zip(s) {
-                *o = U32::new(w);
+            for (o, w) in out.0.chunks_exact_mut(4).zip(s) {
+                o.copy_from_slice(&w.to_be_bytes());
             }
-            zerocopy::transmute!(out)
         }
-        State::Sha512(s) => zerocopy::transmute!(s.map(U64::new)),
+        State::Sha512(s) => {
+            for (o, w) in out.0.chunks_exact_mut(8).zip(s) {
+                o.copy_from_slice(&w.to_be_bytes());
+            }
+        }
     }
+    out
 }
 
 /// Bytes [`digest_padded`] needs after the message: one SHA-512 block, which holds
@@ -254,7 +264,7 @@ pub fn digest_padded<C: Compress>(
     algo: MeasurementAlgo,
     buf: &mut [u8],
     len: usize,
-) -> [u8; 64] {
+) -> Digest {
     assert!(len.is_multiple_of(PAD_ROOM) && buf.len() >= len + PAD_ROOM);
     let bs = block_size(algo);
     let padded = &mut buf[..len + bs];
@@ -534,7 +544,7 @@ mod tests {
                 let mut buf = msg.clone();
                 buf.resize(len + PAD_ROOM, 0xA5);
                 let c = Counting(core::cell::Cell::new(0));
-                let got = digest_padded(&c, algo, &mut buf, len);
+                let got = digest_padded(&c, algo, &mut buf, len).0;
                 assert_eq!(&got[..want.len()], &want[..], "{algo:?} {len}");
                 assert!(got[want.len()..].iter().all(|&b| b == 0));
                 assert_eq!(c.0.get(), 1, "{algo:?} {len}: one compression call");

@@ -336,7 +336,7 @@ impl PaddedDescriptor {
 
     /// The hash of the descriptor with the RHA `algo`, zero-filled past the digest.
     fn digest(&mut self, c: &impl Compress, algo: MeasurementAlgo) -> [u8; MEASUREMENT_SIZE] {
-        digest_padded(c, algo, self.as_mut_bytes(), MEASUREMENT_DESCRIPTOR_SIZE)
+        digest_padded(c, algo, self.as_mut_bytes(), MEASUREMENT_DESCRIPTOR_SIZE).0
     }
 }
 

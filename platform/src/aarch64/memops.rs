@@ -102,9 +102,11 @@ core::arch::global_asm!(
 );
 
 /// Lengths the self test copies and fills: around each of the routines' strides.
-const LENGTHS: [usize; 14] = [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 128, 143];
+const LENGTHS: [usize; 16] = [
+    0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 128, 143, 192, 207,
+];
 /// Bytes of each test buffer.
-const BUF: usize = 192;
+const BUF: usize = 256;
 /// What the destination holds outside the range written.
 const GUARD: u8 = 0xEE;
 
@@ -157,7 +159,7 @@ fn check(copy: impl Fn(*mut u8, *const u8, usize) -> bool) -> bool {
         for d in 0..16 {
             for s in 0..16 {
                 reset(&mut dst);
-                // `s + len` and `d + len` are at most 15 + 143 < BUF: both ranges lie
+                // `s + len` and `d + len` are at most 15 + 207 < BUF: both ranges lie
                 // inside their buffers, which do not overlap.
                 if !copy(
                     dst.0.as_mut_ptr().wrapping_add(d),
