@@ -14,8 +14,6 @@ pub enum Phase {
     Entry,
     /// The dispatcher has decoded the call and calls the command's handler.
     Handler,
-    /// DATA_CREATE: the host's page copied in from Non-secure memory.
-    HostRead,
     /// DATA_CREATE, RTT_CREATE: the failure conditions checked (locks held, the RTT
     /// walked), nothing changed yet.
     Checked,
@@ -23,7 +21,7 @@ pub enum Phase {
     El3Call,
     /// GRANULE_DELEGATE, GRANULE_UNDELEGATE: EL3 has answered the GTSI call.
     El3Done,
-    /// DATA_CREATE: the page copied into the DATA granule.
+    /// DATA_CREATE: the host's page copied into the DATA granule (src_pas checked).
     Copied,
     /// DATA_CREATE: the RIM extended (the content hashed first, if measured).
     Measured,
@@ -53,10 +51,9 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order of the discriminants.
-    pub const ALL: [Phase; 18] = [
+    pub const ALL: [Phase; 17] = [
         Phase::Entry,
         Phase::Handler,
-        Phase::HostRead,
         Phase::Checked,
         Phase::El3Call,
         Phase::El3Done,
@@ -84,7 +81,6 @@ impl Phase {
         match self {
             Phase::Entry => "entry",
             Phase::Handler => "handler",
-            Phase::HostRead => "host_read",
             Phase::Checked => "checked",
             Phase::El3Call => "el3_call",
             Phase::El3Done => "el3_done",

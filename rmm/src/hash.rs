@@ -137,25 +137,13 @@ impl<'c, C: Compress> Hasher<'c, C> {
 
     /// Compresses whole blocks of `data` (its length a multiple of the block size).
     fn blocks(&mut self, data: &[u8]) {
-        match &mut self.state {
-            State::Sha256(s) => {
-                let (blocks, rest) = data.as_chunks::<64>();
-                debug_assert!(rest.is_empty());
-                self.c.compress256(s, blocks);
-            }
-            State::Sha512(s) => {
-                let (blocks, rest) = data.as_chunks::<128>();
-                debug_assert!(rest.is_empty());
-                self.c.compress512(s, blocks);
-            }
-        }
+        compress(self.c, &mut self.state, data);
     }
 
     /// Compresses the buffered block (full).
     fn flush(&mut self) {
         let bs = block_size(self.algo());
-        let buf = self.buf;
-        self.blocks(&buf[..bs]);
+        compress(self.c, &mut self.state, &self.buf[..bs]);
         self.buf_len = 0;
     }
 
@@ -213,21 +201,84 @@ impl<'c, C: Compress> Hasher<'c, C> {
         self.buf[self.buf_len..bs - 8].fill(0);
         self.buf[bs - 8..bs].copy_from_slice(&bits.to_be_bytes());
         self.flush();
-        let mut out = [0u8; 64];
-        match self.state {
-            State::Sha256(s) => {
-                for (o, w) in out.chunks_exact_mut(4).zip(s) {
-                    o.copy_from_slice(&w.to_be_bytes());
-                }
-            }
-            State::Sha512(s) => {
-                for (o, w) in out.chunks_exact_mut(8).zip(s) {
-                    o.copy_from_slice(&w.to_be_bytes());
-                }
+        output(&self.state).0
+    }
+}
+
+/// Compresses whole blocks of `data` (its length a multiple of the block size) into
+/// `state`.
+fn compress<C: Compress>(c: &C, state: &mut State, data: &[u8]) {
+    match state {
+        State::Sha256(s) => {
+            let (blocks, rest) = data.as_chunks::<64>();
+            debug_assert!(rest.is_empty());
+            c.compress256(s, blocks);
+        }
+        State::Sha512(s) => {
+            let (blocks, rest) = data.as_chunks::<128>();
+            debug_assert!(rest.is_empty());
+            c.compress512(s, blocks);
+        }
+    }
+}
+
+/// A hash value as the bytes of a 64-byte `RmmRealmMeasurement` field, zero past the
+/// digest, 8-byte aligned: the firmware's target has strict alignment, where stores
+/// to a byte array the compiler cannot prove aligned are single bytes.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+pub struct Digest(pub [u8; 64]);
+
+/// The hash value H(N) as bytes (FIPS 180-4, 5.2: the words big-endian), in a 64-byte
+/// field zero past the digest (32 bytes for SHA-256).
+fn output(state: &State) -> Digest {
+    let mut out = Digest([0; 64]);
+    match state {
+        State::Sha256(s) => {
+            for (o, w) in out.0.chunks_exact_mut(4).zip(s) {
+                o.copy_from_slice(&w.to_be_bytes());
             }
         }
-        out
+        State::Sha512(s) => {
+            for (o, w) in out.0.chunks_exact_mut(8).zip(s) {
+                o.copy_from_slice(&w.to_be_bytes());
+            }
+        }
     }
+    out
+}
+
+/// Bytes [`digest_padded`] needs after the message: one SHA-512 block, which holds
+/// the padding of either algorithm for a message of whole blocks.
+pub const PAD_ROOM: usize = 128;
+
+/// The hash with `algo` over `c` of the first `len` bytes of `buf`, zero past the
+/// digest, in one compression call: `len` is a whole number of blocks of either
+/// algorithm (a multiple of 128 bytes), and the [`PAD_ROOM`] bytes of `buf` after the
+/// message take its padding (FIPS 180-4, 5.1.1 and 5.1.2: a message of whole blocks
+/// gets one more block, a 1 bit, zeros and the length in bits), so that the blocks of
+/// the message and the padding are compressed together, as [`Hasher`] would compress
+/// them in two calls.
+pub fn digest_padded<C: Compress>(
+    c: &C,
+    algo: MeasurementAlgo,
+    buf: &mut [u8],
+    len: usize,
+) -> Digest {
+    assert!(len.is_multiple_of(PAD_ROOM) && buf.len() >= len + PAD_ROOM);
+    let bs = block_size(algo);
+    let padded = &mut buf[..len + bs];
+    let pad = &mut padded[len..];
+    pad.fill(0);
+    pad[0] = 0x80;
+    // The length is below 2^64 bits: SHA-512's 128-bit field has its upper half zero.
+    pad[bs - 8..].copy_from_slice(&(len as u64).wrapping_mul(8).to_be_bytes());
+    let mut state = match algo {
+        MeasurementAlgo::Sha256 => State::Sha256(H256),
+        MeasurementAlgo::Sha512 => State::Sha512(H512),
+    };
+    compress(c, &mut state, padded);
+    output(&state)
 }
 
 /// The hash of `data` with `algo` over `c`, zero past the digest.
@@ -464,6 +515,39 @@ mod tests {
                         "{algo:?} len {len} by {piece}"
                     );
                 }
+            }
+        }
+    }
+
+    /// Messages of whole SHA-512 blocks with garbage in the padding room: the hash of
+    /// the message alone, against the `sha2` crate's hashers, in one compression call.
+    #[test]
+    fn digest_padded_is_the_hash_of_the_message() {
+        struct Counting(core::cell::Cell<usize>);
+        impl Compress for Counting {
+            fn compress256(&self, state: &mut [u32; 8], blocks: &[Block256]) {
+                self.0.set(self.0.get() + 1);
+                Software.compress256(state, blocks)
+            }
+            fn compress512(&self, state: &mut [u64; 8], blocks: &[Block512]) {
+                self.0.set(self.0.get() + 1);
+                Software.compress512(state, blocks)
+            }
+        }
+        for algo in ALGOS {
+            for len in [0usize, 128, 256, 384] {
+                let msg: Vec<u8> = (0..len as u32).map(|i| (i * 7 + 3) as u8).collect();
+                let want: Vec<u8> = match algo {
+                    MeasurementAlgo::Sha256 => sha2::Sha256::digest(&msg).to_vec(),
+                    MeasurementAlgo::Sha512 => sha2::Sha512::digest(&msg).to_vec(),
+                };
+                let mut buf = msg.clone();
+                buf.resize(len + PAD_ROOM, 0xA5);
+                let c = Counting(core::cell::Cell::new(0));
+                let got = digest_padded(&c, algo, &mut buf, len).0;
+                assert_eq!(&got[..want.len()], &want[..], "{algo:?} {len}");
+                assert!(got[want.len()..].iter().all(|&b| b == 0));
+                assert_eq!(c.0.get(), 1, "{algo:?} {len}: one compression call");
             }
         }
     }

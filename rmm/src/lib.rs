@@ -109,7 +109,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
 
     /// Returns a granule the RMM is done with to DELEGATED, zero-filled first: the one
     /// place that keeps the invariant "a DELEGATED granule is all zero" on every path
-    /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY).
+    /// back (REALM_DESTROY, RTT_DESTROY, RTT_FOLD, DATA_DESTROY, REC_DESTROY), and for
+    /// a DELEGATED granule written by a command that then failed (DATA_CREATE after
+    /// its copy).
     pub(crate) fn scrub<K: granule::Kind>(&self, lock: granule::Locked<'_, K>) {
         // DELEGATED while still locked, so that the proof is one of a granule whose own
         // lock guards it; nobody sees it DELEGATED before it is zero.

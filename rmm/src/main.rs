@@ -78,11 +78,11 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
     // matters.
     assert!(
         memops_mmu_off,
-        "memcpy/memset self test failed with the MMU off"
+        "memcpy/memset/ns_copy self test failed with the MMU off"
     );
     assert!(
         platform::aarch64::memops::self_test(),
-        "memcpy/memset self test failed with the MMU on"
+        "memcpy/memset/ns_copy self test failed with the MMU on"
     );
     #[cfg(feature = "stack-overflow-test")]
     entry::stack_overflow_test();

@@ -27,7 +27,7 @@ use core::mem::{offset_of, size_of};
 use rmi_abi::{RmiDataFlags, RmiHashAlgorithm, RmiRealmParams, RmiRecParams, GRANULE_SIZE};
 use rsi_abi::MAX_MEASUREMENT_SIZE;
 
-use crate::hash::{Compress, Hasher};
+use crate::hash::{digest_padded, Compress, Hasher, PAD_ROOM};
 use static_assertions::const_assert_eq;
 use zerocopy::byteorder::little_endian::U64;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -183,15 +183,7 @@ impl Measurement {
         flags: RmiDataFlags,
         content: Option<&[u8; GRANULE_SIZE]>,
     ) {
-        let content_hash = match flags {
-            RmiDataFlags::MeasureContent => {
-                debug_assert!(content.is_some(), "MEASURE_CONTENT without contents");
-                content.map(|page| hash(c, self.algo, &[page]))
-            }
-            RmiDataFlags::NoMeasureContent => None,
-        };
-        let desc = MeasurementDescriptorData::new(self, ipa, flags, content_hash.as_ref());
-        *self = hash(c, self.algo, &[desc.as_bytes()]);
+        extend_data_field(&mut self.bytes, self.algo, c, ipa, flags, content);
     }
 
     /// Extends this RIM with a runnable REC (DEN0137 1.0, B4.3.12.4 "RMI_REC_CREATE
@@ -204,8 +196,13 @@ impl Measurement {
     /// caller's.
     pub fn extend_rec(&mut self, c: &impl Compress, params: &RmiRecParams) {
         let content = hash_sparse(c, self.algo, GRANULE_SIZE, &params.measured_fields());
-        let desc = MeasurementDescriptorRec::new(self, &content);
-        *self = hash(c, self.algo, &[desc.as_bytes()]);
+        let mut p = PaddedDescriptor::zero();
+        let d = p.rec();
+        d.desc_type = DESC_TYPE_REC;
+        d.len = U64::new(MEASUREMENT_DESCRIPTOR_SIZE as u64);
+        d.rim = self.bytes;
+        d.content = content.bytes;
+        self.bytes = p.digest(c, self.algo);
     }
 
     /// Extends this RIM with the RIPAS change of one RTT entry (DEN0137 1.0, B4.3.18.4
@@ -217,8 +214,14 @@ impl Measurement {
     /// order, with `base` the IPA of the entry and `top` = Min(entry IPA + entry size,
     /// command `top`) (B3.46 `RimExtendRipas`).
     pub fn extend_ripas(&mut self, c: &impl Compress, base: u64, top: u64) {
-        let desc = MeasurementDescriptorRipas::new(self, base, top);
-        *self = hash(c, self.algo, &[desc.as_bytes()]);
+        let mut p = PaddedDescriptor::zero();
+        let d = p.ripas();
+        d.desc_type = DESC_TYPE_RIPAS;
+        d.len = U64::new(MEASUREMENT_DESCRIPTOR_SIZE as u64);
+        d.rim = self.bytes;
+        d.base = U64::new(base);
+        d.top = U64::new(top);
+        self.bytes = p.digest(c, self.algo);
     }
 
     /// Extends this REM (DEN0137 1.0, B5.3.7 RSI_MEASUREMENT_EXTEND, B3.42 `RemExtend`):
@@ -270,6 +273,70 @@ fn hash(c: &impl Compress, algo: MeasurementAlgo, parts: &[&[u8]]) -> Measuremen
     Measurement {
         bytes: h.finalize(),
         algo,
+    }
+}
+
+/// [`Measurement::extend_data`] of a RIM held as its 512-bit field (`RmmRealm`'s
+/// `measurements[0]`, DEN0137 1.0 C1.17, zero past the digest of `algo`), in place:
+/// the descriptor is built where it is hashed, the field read into it and the new RIM
+/// written back, with no other copy.
+pub fn extend_data_field(
+    field: &mut [u8; MEASUREMENT_SIZE],
+    algo: MeasurementAlgo,
+    c: &impl Compress,
+    ipa: u64,
+    flags: RmiDataFlags,
+    content: Option<&[u8; GRANULE_SIZE]>,
+) {
+    let mut p = PaddedDescriptor::zero();
+    let d = p.data();
+    d.desc_type = DESC_TYPE_DATA;
+    d.len = U64::new(MEASUREMENT_DESCRIPTOR_SIZE as u64);
+    d.rim = *field;
+    d.ipa = U64::new(ipa);
+    d.flags = U64::new(flags.into());
+    if flags == RmiDataFlags::MeasureContent {
+        debug_assert!(content.is_some(), "MEASURE_CONTENT without contents");
+        if let Some(page) = content {
+            d.content = hash(c, algo, &[page]).bytes;
+        }
+    }
+    *field = p.digest(c, algo);
+}
+
+/// A measurement descriptor (C1.11, C1.12, C1.13: 256 bytes, unused bytes zero) built
+/// in place, with room for its SHA-2 padding after it, so that hashing it is one
+/// compression call ([`crate::hash::digest_padded`]).
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[repr(C)]
+struct PaddedDescriptor {
+    desc: [u8; MEASUREMENT_DESCRIPTOR_SIZE],
+    pad: [u8; PAD_ROOM],
+}
+
+impl PaddedDescriptor {
+    fn zero() -> Self {
+        Self {
+            desc: [0; MEASUREMENT_DESCRIPTOR_SIZE],
+            pad: [0; PAD_ROOM],
+        }
+    }
+
+    fn data(&mut self) -> &mut MeasurementDescriptorData {
+        zerocopy::transmute_mut!(&mut self.desc)
+    }
+
+    fn rec(&mut self) -> &mut MeasurementDescriptorRec {
+        zerocopy::transmute_mut!(&mut self.desc)
+    }
+
+    fn ripas(&mut self) -> &mut MeasurementDescriptorRipas {
+        zerocopy::transmute_mut!(&mut self.desc)
+    }
+
+    /// The hash of the descriptor with the RHA `algo`, zero-filled past the digest.
+    fn digest(&mut self, c: &impl Compress, algo: MeasurementAlgo) -> [u8; MEASUREMENT_SIZE] {
+        digest_padded(c, algo, self.as_mut_bytes(), MEASUREMENT_DESCRIPTOR_SIZE).0
     }
 }
 

@@ -19,8 +19,7 @@ use crate::rec::{rec_mut, Rec};
 /// One CPU's scratch memory, lent to the command the CPU is serving.
 #[repr(C)]
 pub struct Scratch {
-    /// A copy of one host page: `RmiRealmParams`, `RmiRecParams` or DATA_CREATE's
-    /// source.
+    /// A copy of one host page: `RmiRealmParams` or `RmiRecParams`.
     page: GranuleMem,
     /// `RmiRecRun` of the REC_ENTER in progress: the entry half as copied in from the
     /// host, the exit half as it is built.
@@ -32,11 +31,6 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// The host page buffer.
-    pub(crate) fn page(&mut self) -> &mut GranuleMem {
-        &mut self.page
-    }
-
     /// The host page buffer as `RmiRealmParams`.
     pub(crate) fn realm_params(&mut self) -> &mut RmiRealmParams {
         zerocopy::transmute_mut!(&mut self.page)

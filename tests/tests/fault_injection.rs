@@ -501,3 +501,47 @@ fn a_data_source_delegated_mid_copy_fails_cleanly() {
     let e = t.m.rmi(0, RmiFid::RttReadEntry, &[t.rd, 0x1000, 3]);
     assert_eq!((e[0], e[2]), (0, 0), "the entry is still UNASSIGNED");
 }
+
+/// The DATA granule gets the source page as it was copied, and the RIM measures that
+/// copy: a host that rewrites the rest of the page mid-copy changes neither (DEN0137
+/// 1.0, B4.3.1.4: the content hash is over the DATA granule's contents).
+#[test]
+fn a_data_source_rewritten_mid_copy_is_measured_as_copied() {
+    use sha2::{Digest, Sha256};
+    let t = RecCase::new();
+    let src = t.m.ns_granule(41);
+    t.m.host_write(src, &[0x11; 4096]).unwrap();
+    let rim_of = |m: &Machine| {
+        rmm::realm::Rd::read_from_prefix(&m.hw().mem().inspect(PhysAddr(t.rd)).0)
+            .unwrap()
+            .0
+            .measurements[0]
+    };
+    let rim = rim_of(&t.m);
+    let gate = t.m.hw().gate_ns(PhysAddr(src), 0x800);
+    let x0 = race(
+        &gate,
+        || {
+            t.m.rmi(0, RmiFid::DataCreate, &[t.rd, t.spare, 0x1000, src, 1])[0]
+        },
+        || t.m.host_write(src, &[0x22; 4096]).unwrap(),
+    );
+    assert_eq!(x0, 0);
+    let mut copied = [0x11u8; 4096];
+    copied[0x800..].fill(0x22);
+    assert_eq!(
+        page(&t.m, t.spare),
+        copied,
+        "the DATA granule holds the copy"
+    );
+    // C1.11 descriptor over the copy (SHA-256 realm: 32-byte hashes, zero-extended).
+    let mut d = [0u8; 0x100];
+    d[0x8..0x10].copy_from_slice(&0x100u64.to_le_bytes());
+    d[0x10..0x50].copy_from_slice(&rim);
+    d[0x50..0x58].copy_from_slice(&0x1000u64.to_le_bytes());
+    d[0x58..0x60].copy_from_slice(&1u64.to_le_bytes());
+    d[0x60..0x80].copy_from_slice(&Sha256::digest(copied));
+    let mut want = [0u8; 64];
+    want[..32].copy_from_slice(&Sha256::digest(d));
+    assert_eq!(rim_of(&t.m), want, "the RIM measures the copy");
+}

@@ -865,3 +865,76 @@ fn an_unmapped_unprotected_page_is_not_reached_through_a_stale_translation() {
         seen.lock().unwrap()
     );
 }
+
+/// RMI_DATA_CREATE failing on a condition that comes after src_pas in DEN0137 1.0's
+/// order (B4.3.1.2: realm_state, rtt_walk, rtte_state), with a readable source page
+/// of non-zero bytes and MEASURE_CONTENT: the status is that condition's, and nothing
+/// changed: the DATA granule is DELEGATED and all zero (as delegation left it), the RIM
+/// and the RTT entry are as before. Then the same granule takes a DATA_CREATE that
+/// succeeds, with the source's bytes.
+#[test]
+fn a_data_create_failing_after_src_pas_leaves_the_granule_zero() {
+    let m = Machine::with_defaults();
+    let pool = Pool::new(&m);
+    let r = new_realm(&m, &pool, RealmSpec::default());
+    let mut c = Checks::new();
+    rmm_conformance::builder::map_low_ipa(&m, &pool, &mut c, r.rd, 0).unwrap();
+    let src = pool.ns();
+    m.host_write(src, &[0xC3; 4096]).unwrap();
+    let data = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[data]);
+    let unchanged = |what: &str, ipa: u64, before: [u64; 5], rim: [u8; 64]| {
+        assert_eq!(
+            m.granule_state(data),
+            Some(GranuleState::Delegated),
+            "{what}"
+        );
+        assert!(
+            m.hw()
+                .mem()
+                .inspect(PhysAddr(data))
+                .0
+                .iter()
+                .all(|&b| b == 0),
+            "{what}: the DATA granule is not zero"
+        );
+        assert_eq!(rd_of(&m, &r).measurements[0], rim, "{what}: RIM");
+        assert_eq!(
+            rmi(&m, RmiFid::RttReadEntry, &[r.rd, ipa, 3]),
+            before,
+            "{what}: RTT entry"
+        );
+    };
+    let code = |e: RmiError| rmi_abi::status::return_code::<()>(&Err(e));
+    let fail = |what: &str, ipa: u64, want: RmiError| {
+        let before = rmi(&m, RmiFid::RttReadEntry, &[r.rd, ipa, 3]);
+        let rim = rd_of(&m, &r).measurements[0];
+        assert_eq!(
+            rmi(&m, RmiFid::DataCreate, &[r.rd, data, ipa, src, 1])[0],
+            code(want),
+            "{what}"
+        );
+        unchanged(what, ipa, before, rim);
+    };
+    // rtt_walk: no level 3 table at 2 MiB (the walk ends at level 2).
+    fail("rtt_walk", 0x20_0000, RmiError::Rtt(2));
+    // rtte_state: the entry at 0x1000 is ASSIGNED.
+    let other = pool.ns();
+    ok(&m, RmiFid::GranuleDelegate, &[other]);
+    ok(&m, RmiFid::DataCreate, &[r.rd, other, 0x1000, src, 1]);
+    fail("rtte_state", 0x1000, RmiError::Rtt(3));
+    // The granule is usable: a DATA_CREATE into it succeeds with the source's bytes.
+    ok(&m, RmiFid::DataCreate, &[r.rd, data, 0x2000, src, 0]);
+    assert!(m
+        .hw()
+        .mem()
+        .inspect(PhysAddr(data))
+        .0
+        .iter()
+        .all(|&b| b == 0xC3));
+    ok(&m, RmiFid::DataDestroy, &[r.rd, 0x2000]);
+    assert_eq!(m.granule_state(data), Some(GranuleState::Delegated));
+    // realm_state: the realm is ACTIVE.
+    ok(&m, RmiFid::RealmActivate, &[r.rd]);
+    fail("realm_state", 0x3000, RmiError::Realm(0));
+}

@@ -103,14 +103,15 @@ core::arch::global_asm!(
 );
 
 /// Lengths the self test copies and fills: around each of the routines' strides.
-const LENGTHS: [usize; 14] = [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 128, 143];
+const LENGTHS: [usize; 16] = [
+    0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 128, 143, 192, 207,
+];
 /// Source and destination offsets (mod 16) the self test uses. The routines choose their
-/// path by whether both addresses are 16-byte aligned, 8-byte aligned (MMU off only) or
-/// neither: these cover each class, alone and mixed, and both ends of an unaligned
-/// 16-byte pair.
+/// path by whether both addresses are 16-byte aligned, 8-byte aligned or neither: these
+/// cover each class, alone and mixed, and both ends of an unaligned 16-byte pair.
 const OFFSETS: [usize; 6] = [0, 1, 7, 8, 9, 15];
 /// Bytes of each test buffer.
-const BUF: usize = 192;
+const BUF: usize = 256;
 /// What the destination holds outside the range written.
 const GUARD: u8 = 0xEE;
 
@@ -118,12 +119,29 @@ fn pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(37).wrapping_add(11)
 }
 
-/// Checks `memcpy` and `memset` at the source and destination [`OFFSETS`] and the
-/// [`LENGTHS`]: the bytes written, and none outside, over the whole buffer after every
-/// call. Volatile accesses for the expectations, so that the compiler does not turn them
-/// into the routines under test. The firmware runs it twice at cold boot, with the MMU
-/// off (aligned accesses only) and on (pairs at any alignment).
+/// Checks `memcpy`, `memset` and the fault-tolerant Non-secure copy
+/// ([`super::vectors::ns_copy`], here between two buffers of the RMM's own) at the
+/// source and destination [`OFFSETS`] and the [`LENGTHS`]: the bytes written, and none
+/// outside, over the whole buffer after every call. Volatile accesses for the
+/// expectations, so that the compiler does not turn them into the routines under test.
+/// The firmware runs it twice at cold boot, with the MMU off (aligned accesses only)
+/// and on (pairs at any alignment).
 pub fn self_test() -> bool {
+    check(|d, s, len| {
+        // SAFETY: `check` passes ranges inside two distinct buffers of its own, valid
+        // for `len` bytes.
+        unsafe { core::ptr::copy_nonoverlapping(s, d, len) };
+        true
+    }) && check(|d, s, len| {
+        // SAFETY: as above; the copy is between the RMM's own buffers, which do not
+        // fault (it returns `true`).
+        unsafe { super::vectors::ns_copy(d, s, len) }
+    })
+}
+
+/// [`self_test`] with `copy(dst, src, len)` as the copy under test (`false`: it
+/// reported a fault).
+fn check(copy: impl Fn(*mut u8, *const u8, usize) -> bool) -> bool {
     #[repr(C, align(16))]
     struct Buf([u8; BUF]);
     let mut src = Buf([0; BUF]);
@@ -142,7 +160,7 @@ pub fn self_test() -> bool {
     set(&mut dst, 0..BUF, &|_| GUARD);
     // The whole of `dst` holds GUARD outside `d..d + len` and `want(i)` inside; then
     // the written range is reset, so that all of `dst` is GUARD again.
-    let check = |dst: &mut Buf, d: usize, len: usize, want: &dyn Fn(usize) -> u8| {
+    let verify = |dst: &mut Buf, d: usize, len: usize, want: &dyn Fn(usize) -> u8| {
         let ok = (0..BUF).all(|i| {
             let w = if (d..d + len).contains(&i) {
                 want(i)
@@ -159,22 +177,20 @@ pub fn self_test() -> bool {
         let len = core::hint::black_box(len);
         for d in OFFSETS {
             for s in OFFSETS {
-                // SAFETY: `s + len` and `d + len` are at most 15 + 143 < BUF: both ranges
-                // lie inside their buffers, which do not overlap.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        src.0.as_ptr().add(s),
-                        dst.0.as_mut_ptr().add(d),
-                        len,
-                    )
-                };
-                if !check(&mut dst, d, len, &|i| pattern(i - d + s)) {
+                // `s + len` and `d + len` are at most 15 + 207 < BUF: both ranges lie
+                // inside their buffers, which do not overlap.
+                if !copy(
+                    dst.0.as_mut_ptr().wrapping_add(d),
+                    src.0.as_ptr().wrapping_add(s),
+                    len,
+                ) || !verify(&mut dst, d, len, &|i| pattern(i - d + s))
+                {
                     return false;
                 }
             }
             // SAFETY: `d + len < BUF`: the range lies inside the buffer.
             unsafe { core::ptr::write_bytes(dst.0.as_mut_ptr().add(d), 0x5A, len) };
-            if !check(&mut dst, d, len, &|_| 0x5A) {
+            if !verify(&mut dst, d, len, &|_| 0x5A) {
                 return false;
             }
         }

@@ -116,16 +116,38 @@ global_asm!(
     ".balign 8",
     ".global platform_ns_copy",
     "platform_ns_copy:",
-    // 64 bytes per iteration in register pairs while both sides are 16-byte aligned
-    // (granules, RecRun), then words while 8-byte aligned, then bytes.
+    // 128 bytes per iteration in register pairs while both sides are 16-byte aligned
+    // (granules, RecRun), then one 64-byte step if 64 or more bytes are left: the
+    // first pair of each side post-indexed, so that the pointers move without an ADD,
+    // and the count tested where the loop branches back (18 instructions per 128
+    // bytes). Then words while 8-byte aligned, then bytes.
     "    orr x3, x0, x1",
     "    tst x3, #15",
     "    b.ne 6f",
-    "1:  subs x2, x2, #64",
+    "    subs x2, x2, #128",
+    "    b.lo 8f",
+    "1:  ldp x3, x4, [x1], #128",
+    "    ldp x5, x6, [x1, #-112]",
+    "    ldp x7, x8, [x1, #-96]",
+    "    ldp x9, x10, [x1, #-80]",
+    "    stp x3, x4, [x0], #128",
+    "    stp x5, x6, [x0, #-112]",
+    "    stp x7, x8, [x0, #-96]",
+    "    stp x9, x10, [x0, #-80]",
+    "    ldp x3, x4, [x1, #-64]",
+    "    ldp x5, x6, [x1, #-48]",
+    "    ldp x7, x8, [x1, #-32]",
+    "    ldp x9, x10, [x1, #-16]",
+    "    stp x3, x4, [x0, #-64]",
+    "    stp x5, x6, [x0, #-48]",
+    "    stp x7, x8, [x0, #-32]",
+    "    stp x9, x10, [x0, #-16]",
+    "    subs x2, x2, #128",
+    "    b.hs 1b",
+    // x2 = what is left less 128; carry out of the ADDS: 64 or more are left.
+    "8:  adds x2, x2, #64",
     "    b.lo 2f",
-    // The first pair of each side post-indexed (no separate pointer increments), the
-    // test at the bottom: ten instructions per 64 bytes.
-    "10: ldp x3, x4, [x1], #64",
+    "    ldp x3, x4, [x1], #64",
     "    ldp x5, x6, [x1, #-48]",
     "    ldp x7, x8, [x1, #-32]",
     "    ldp x9, x10, [x1, #-16]",
@@ -133,8 +155,7 @@ global_asm!(
     "    stp x5, x6, [x0, #-48]",
     "    stp x7, x8, [x0, #-32]",
     "    stp x9, x10, [x0, #-16]",
-    "    subs x2, x2, #64",
-    "    b.hs 10b",
+    "    b 6f",
     "2:  add x2, x2, #64",
     "6:  orr x3, x0, x1",
     "    tst x3, #7",

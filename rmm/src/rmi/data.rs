@@ -8,8 +8,7 @@ use rmi_abi::RmiError;
 
 use super::Completion;
 use crate::granule::{DataKind, DelegatedKind, Locked, RdKind};
-use crate::measurement::Measurement;
-use crate::percpu::Scratch;
+use crate::measurement::extend_data_field;
 use crate::realm::rd_mut;
 use crate::rtt::geometry::PAGE_LEVEL;
 use crate::rtt::walk::walk;
@@ -46,11 +45,16 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
     /// (ERROR_RTT). Flags other than the two `RmiDataFlags` values are rejected with
     /// ERROR_INPUT before anything else (an invalid encoding of the input).
     ///
-    /// The source is copied into RMM memory once; that copy is what is measured and
-    /// what the DATA granule receives.
+    /// The source is copied once, straight into the DATA granule (locked, DELEGATED and
+    /// so zero), and what is measured is that granule's content after the copy: the
+    /// host cannot change it any more, and the realm gets exactly the bytes measured.
+    /// src_pas is the copy faulting. It is checked after the other ERROR_INPUT
+    /// conditions (the order among those is not observable: they all report the same
+    /// status) and before realm_state, rtt_walk and rtte_state, whose statuses differ.
+    /// When one of those fails, or the copy faults part-way, the granule is zeroed
+    /// before its lock drops: a DELEGATED granule is all zero.
     pub(super) fn data_create(
         &self,
-        scratch: &mut Scratch,
         rd: PhysAddr,
         data: PhysAddr,
         ipa: u64,
@@ -58,38 +62,53 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
         flags: u64,
     ) -> Result<(), RmiError> {
         let flags = RmiDataFlags::decode(flags).map_err(|_| RmiError::Input)?;
-        // src_align, src_bound, src_pas
-        let content = scratch.page();
-        self.read_host_granule(src, &mut content.0)?;
-        phase!(self.arch, HostRead);
+        // src_align, src_bound
+        if !src.is_granule_aligned() || self.granules.get(src).is_none() {
+            return Err(RmiError::Input);
+        }
         let (mut data_lock, mut rd_lock) = self.lock_data_and_rd(data, rd)?;
         let realm = self.realm_info(&mut rd_lock);
         // ipa_align, ipa_bound
         if !ipa.is_multiple_of(4096) || !realm.geometry.is_protected(ipa) {
             return Err(RmiError::Input);
         }
+        // src_pas
+        let copied = self
+            .arch
+            .read_ns(src, 0, &mut self.arch.map_realm(&mut data_lock).0);
+        if copied.is_err() {
+            self.scrub(data_lock);
+            return Err(RmiError::Input);
+        }
+        phase!(self.arch, Copied);
         // realm_state
         if realm.state != RmiRealmState::New {
+            self.scrub(data_lock);
             return Err(RmiError::Realm(0));
         }
         let mut w = walk(&self.arch, &self.granules, &realm, ipa, PAGE_LEVEL);
         // rtt_walk, rtte_state
         if w.level() < PAGE_LEVEL || !matches!(w.entry(), Rtte::Unassigned(_)) {
-            return Err(RmiError::Rtt(w.level()));
+            let level = w.level();
+            drop(w);
+            self.scrub(data_lock);
+            return Err(RmiError::Rtt(level));
         }
         phase!(self.arch, Checked);
-        self.arch
-            .map_realm(&mut data_lock)
-            .0
-            .copy_from_slice(&content.0);
-        phase!(self.arch, Copied);
         {
+            let page = self.arch.map_realm(&mut data_lock);
             let mut m = self.arch.map_realm(&mut rd_lock);
-            let d = rd_mut(&mut m);
-            let mut rim = Measurement::from_raw(realm.hash_algo.into(), d.measurements[0]);
-            let measured = (flags == RmiDataFlags::MeasureContent).then_some(&content.0);
-            rim.extend_data(&self.sha2(), ipa, flags, measured);
-            d.measurements[0] = *rim.as_bytes();
+            let measured = (flags == RmiDataFlags::MeasureContent).then_some(&page.0);
+            // The RD's RIM field is only ever written with a measurement of the realm's
+            // algorithm: zero past its digest.
+            extend_data_field(
+                &mut rd_mut(&mut m).measurements[0],
+                realm.hash_algo.into(),
+                &self.sha2(),
+                ipa,
+                flags,
+                measured,
+            );
         }
         phase!(self.arch, Measured);
         data_lock.transition::<DataKind>();

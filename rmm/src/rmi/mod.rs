@@ -184,16 +184,9 @@ impl<A: Arch, S: Storage> Rmm<A, S> {
                 self.rtt_init_ripas(PhysAddr(a[0]), a[1], a[2]).into()
             }),
             RmiFid::DataCreate => out_of_line(a[3], || {
-                self.data_create(
-                    scratch,
-                    PhysAddr(a[0]),
-                    PhysAddr(a[1]),
-                    a[2],
-                    PhysAddr(a[3]),
-                    a[4],
-                )
-                .map(|()| [])
-                .into()
+                self.data_create(PhysAddr(a[0]), PhysAddr(a[1]), a[2], PhysAddr(a[3]), a[4])
+                    .map(|()| [])
+                    .into()
             }),
             RmiFid::DataCreateUnknown => out_of_line(a[3], || {
                 self.data_create_unknown(PhysAddr(a[0]), PhysAddr(a[1]), a[2])

@@ -117,6 +117,7 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     let pool = Pool::new(h);
     let r = realm_with_l3(h, &pool, c)?;
     let src = pool.ns();
+    c.holds("write source", h.write_ns(src, &[0x5A; 4096]))?;
     let data = pool.delegated(c)?;
     let dc = |rd: u64, data: u64, ipa: u64, src: u64, flags: u64| {
         h.rmi(RmiFid::DataCreate, &[rd, data, ipa, src, flags])[0]
@@ -159,9 +160,20 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
         dc(r.rd, data, 0x4000_0000, src, 0),
         rtt_err(1),
     )?;
+    // Precedence: src_pas (ERROR_INPUT) before rtt_walk.
+    c.status(
+        "src_pas before rtt_walk",
+        dc(r.rd, data, 0x20_0000, r.rd, 1),
+        INPUT,
+    )?;
     c.status("create", dc(r.rd, data, 0x1000, src, 0), Ok(()))?;
     let data2 = pool.delegated(c)?;
     c.status("rtte_state", dc(r.rd, data2, 0x1000, src, 0), rtt_err(3))?;
+    c.status(
+        "src_pas before rtte_state",
+        dc(r.rd, data2, 0x1000, r.rd, 1),
+        INPUT,
+    )?;
     c.status("activate", h.rmi(RmiFid::RealmActivate, &[r.rd])[0], Ok(()))?;
     c.status(
         "realm_state",
@@ -176,9 +188,27 @@ fn create_failures(h: &dyn Host, c: &mut Checks) -> Result<(), Outcome> {
     )?;
     c.status(
         "realm_state before rtt_walk",
-        dc(r.rd, data2, 0x4000_0000, src, 0),
+        dc(r.rd, data2, 0x4000_0000, src, 1),
         Err(RmiError::Realm(0)),
     )?;
+    c.status(
+        "src_pas before realm_state",
+        dc(r.rd, data2, 0x2000, r.rd, 1),
+        INPUT,
+    )?;
+    // None of the failed commands changed the DATA granule (it was zero when
+    // delegated), though the source was readable in the later ones: the host sees
+    // zeros once it is back.
+    c.status(
+        "undelegate",
+        h.rmi(RmiFid::GranuleUndelegate, &[data2])[0],
+        Ok(()),
+    )?;
+    for off in (0..4096).step_by(256) {
+        let mut b = [0xFFu8; 256];
+        c.holds("read DATA", h.read_ns(data2 + off, &mut b))?;
+        c.holds("failed commands left DATA zero", b == [0; 256])?;
+    }
     teardown(h, &pool, c, &[r.rd], &[])?;
     Ok(())
 }
