@@ -8,6 +8,8 @@
 //! - [`layout`]: the physical memory layouts of the supported platforms.
 //! - [`phase`]: the points of an RMI call a `phases` build marks for the bench.
 //! - [`sha`]: SHA-256/512 constants (FIPS 180-4) and the portable block compression.
+//! - [`tlbi`]: stage-2 TLB invalidation by IPA: the CPU's instructions for it
+//!   (FEAT_TLBIRANGE) and the operands that cover a range.
 //! - `aarch64` (firmware builds only): the hardware implementation of [`Arch`]: SMC to
 //!   EL3, system registers, granule access, the console. All of the platform's `unsafe`
 //!   code and inline assembly lives there.
@@ -27,6 +29,7 @@ pub mod layout;
 pub mod manifest;
 pub mod phase;
 pub mod sha;
+pub mod tlbi;
 #[macro_use]
 pub mod sysreg;
 

@@ -16,6 +16,7 @@ use platform::aarch64::{console, mmu, phase, vectors, Hw};
 use platform::el3::ColdBootArgs;
 use platform::layout::PLATFORM;
 use platform::phase::Phase;
+use platform::tlbi::IpaTlbi;
 use platform::CpuId;
 use rmm::attest::AttestStore;
 use rmm::boot::RmiRequest;
@@ -51,6 +52,10 @@ impl Storage for Statics {
         &ATTEST
     }
 }
+
+/// What cold boot logs when the CPU has FEAT_TLBIRANGE and the RMM invalidates a
+/// range of a realm's IPAs with the range instructions (`cargo xtask run` looks for it).
+const TLBI_BY_RANGE: &str = "stage-2 TLB invalidation of a range: TLBI RIPAS2E1IS (FEAT_TLBIRANGE)";
 
 /// The RMM, once cold boot has succeeded.
 static RMM: spin::Once<Rmm<Hw, Statics>> = spin::Once::new();
@@ -95,6 +100,10 @@ extern "C" fn rmm_cold_boot(x0: u64, x1: u64, x2: u64, x3: u64) -> ! {
         shared_buf: x3,
     };
     let cpu = CpuId(x0 as usize);
+    match platform::aarch64::tlb::choose() {
+        IpaTlbi::Range => log::info!("{TLBI_BY_RANGE}"),
+        IpaTlbi::PerPage => log::info!("stage-2 TLB invalidation of a range: page by page"),
+    }
     match Rmm::cold_boot(Hw, cpu, args, PLATFORM.max_cpus, Statics) {
         Ok(rmm) => {
             let rmm = RMM.call_once(|| rmm);

@@ -38,7 +38,11 @@
 //! token a realm got, as the test host printed it, does not verify (`token.rs`); 11 the
 //! tests passed but the RMM did not report at cold boot that the CPU's SHA-2
 //! instructions pass its known answers and that it hashes with them
-//! ([`SHA2_HARDWARE`]: QEMU's `max` CPU has FEAT_SHA256 and FEAT_SHA512).
+//! ([`SHA2_HARDWARE`]: QEMU's `max` CPU has FEAT_SHA256 and FEAT_SHA512); 12 the tests
+//! passed but the RMM did not report at cold boot that it invalidates ranges of IPAs
+//! with the range TLBI instructions ([`TLBI_BY_RANGE`]: the `max` CPU has
+//! FEAT_TLBIRANGE), so the suite's RTT destroy and fold scenarios would not have
+//! exercised them.
 
 use std::cell::RefCell;
 use std::io::{BufRead, ErrorKind, Write};
@@ -358,6 +362,11 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Ok(msg) => println!("xtask run: {msg}"),
         Err(msg) => eprintln!("xtask run: {msg}"),
     }
+    let tlbi = check_tlbi_range(&lines);
+    match &tlbi {
+        Ok(msg) => println!("xtask run: {msg}"),
+        Err(msg) => eprintln!("xtask run: {msg}"),
+    }
     let platform = match opts.el3 {
         El3::Monitor => crate::token::Platform::TestMonitor,
         El3::TfA => crate::token::Platform::TfASample,
@@ -387,6 +396,7 @@ fn try_run(args: &[String]) -> Result<ExitCode, String> {
         Some(0) if attest.is_err() => Ok(ExitCode::from(ATTESTATION_UNAVAILABLE)),
         Some(0) if token.is_err() => Ok(ExitCode::from(TOKEN_NOT_VERIFIED)),
         Some(0) if sha2.is_err() => Ok(ExitCode::from(SHA2_NOT_IN_HARDWARE)),
+        Some(0) if tlbi.is_err() => Ok(ExitCode::from(TLBI_RANGE_UNUSED)),
         Some(0) => {
             println!("xtask run: QEMU exited with status 0 (pass)");
             Ok(ExitCode::SUCCESS)
@@ -453,6 +463,25 @@ fn check_sha2(lines: &[String]) -> Result<String, String> {
         None => Err(format!(
             "SHA-2: the RMM did not report `{SHA2_HARDWARE}` at boot (see its `SHA-2:` line)"
         )),
+    }
+}
+
+/// Exit status of a run whose tests passed but whose RMM does not invalidate ranges of
+/// IPAs with the range TLBI instructions.
+const TLBI_RANGE_UNUSED: u8 = 12;
+
+/// What the RMM logs at cold boot when the CPU has FEAT_TLBIRANGE and it uses it
+/// (`TLBI_BY_RANGE` of `rmm/src/main.rs`).
+const TLBI_BY_RANGE: &str = "stage-2 TLB invalidation of a range: TLBI RIPAS2E1IS (FEAT_TLBIRANGE)";
+
+/// Whether the console shows the RMM invalidating ranges with the range instructions.
+fn check_tlbi_range(lines: &[String]) -> Result<String, String> {
+    if lines.iter().any(|l| l.contains(TLBI_BY_RANGE)) {
+        Ok("TLB: the RMM invalidates ranges of IPAs with TLBI RIPAS2E1IS (FEAT_TLBIRANGE)".into())
+    } else {
+        Err(format!(
+            "TLB: the RMM did not report `{TLBI_BY_RANGE}` at boot (see its `stage-2 TLB` line)"
+        ))
     }
 }
 
