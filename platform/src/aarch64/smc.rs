@@ -28,12 +28,19 @@ pub fn smc(fid: u32, args: &[u64]) -> [u64; 8] {
     }
 }
 
+/// x0 = `fid`, x1.. = `args` (at most 7), the rest zero.
 #[inline(always)]
-fn smc_to_normal_world(fid: u32, args: &[u64]) -> [u64; 8] {
+fn registers(fid: u32, args: &[u64]) -> [u64; 8] {
     let mut r = [0u64; 8];
     r[0] = fid as u64;
     let n = args.len().min(7);
     r[1..1 + n].copy_from_slice(&args[..n]);
+    r
+}
+
+#[inline(always)]
+fn smc_to_normal_world(fid: u32, args: &[u64]) -> [u64; 8] {
+    let mut r = registers(fid, args);
     // SAFETY: an SMC transfers control to EL3, which returns to the next instruction
     // with results in x0..x17 and preserves every other register (SMCCC). The asm
     // declares x0..x7 as in/out and x8..x17 as zero inputs clobbered on return, and
@@ -76,10 +83,7 @@ fn smc_service_1(fid: u32, x1: u64) -> [u64; 8] {
 /// x8..x17 whatever.
 #[inline(always)]
 fn smc_service(fid: u32, args: &[u64]) -> [u64; 8] {
-    let mut r = [0u64; 8];
-    r[0] = fid as u64;
-    let n = args.len().min(7);
-    r[1..1 + n].copy_from_slice(&args[..n]);
+    let mut r = registers(fid, args);
     // SAFETY: as for `smc_to_normal_world`; x8..x17 are outputs only (clobbered).
     unsafe {
         asm!(
