@@ -34,8 +34,11 @@ pub const EXIT_NS_PANIC: u32 = 7;
 /// `docs/firmware.md`). It answers with a byte on the console when it has; the host
 /// waits for that byte at most [`STACKS_WAIT_SECONDS`].
 pub const STACKS_READABLE_LINE: &str = "NS test host: done; the RMM's stacks may be read";
-/// How long [`exit`] waits for the xtask's byte (counter time).
-const STACKS_WAIT_SECONDS: u64 = 5;
+/// How long [`exit`] waits for the xtask's byte (counter time): longer than the
+/// xtask may take to connect to QEMU's QMP socket and save the stacks on a loaded
+/// machine (it answers within milliseconds otherwise). A byte typed on the console
+/// ends the wait of a run started by hand.
+const STACKS_WAIT_SECONDS: u64 = 30;
 
 /// Ends the run: prints [`STACKS_READABLE_LINE`] and waits for the answer, then ends
 /// it. Under the EL3 test monitor, [`TEST_EXIT`] ends QEMU with `status`.
