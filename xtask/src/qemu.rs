@@ -51,8 +51,6 @@ use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use object::{Object, ObjectSymbol};
-
 use crate::stacks::{self, StackProbe};
 use crate::{image, workspace_root, FIXTURE_TARGET};
 
@@ -733,16 +731,10 @@ fn stack_overflow_test(
 }
 
 /// `[start, end)` of the guard page below CPU 0's stack: the first page of
-/// `__stacks_start` (see `platform::aarch64::map`).
+/// `__stacks_start` (see `platform::aarch64::map`, and [`stacks`] for the layout).
 fn guard_page_of_cpu0(elf: &Path) -> Result<(u64, u64), String> {
-    let bytes = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
-    let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
-    let start = file
-        .symbols()
-        .find(|s| s.name() == Ok("__stacks_start"))
-        .map(|s| s.address())
-        .ok_or("no __stacks_start symbol in the firmware ELF")?;
-    Ok((start, start + 0x1000))
+    let start = stacks::stacks_start(elf)?;
+    Ok((start, start + stacks::GUARD_SIZE))
 }
 
 /// Checks the console of the stack overflow test; returns the reported FAR.

@@ -24,7 +24,7 @@ use object::{Object, ObjectSymbol};
 /// Bytes of each CPU's RMI stack (docs/firmware.md, "Stack budget").
 pub(crate) const STACK_SIZE: u64 = 16 * 1024;
 /// Bytes of the unmapped guard page below each stack.
-const GUARD_SIZE: u64 = 4096;
+pub(crate) const GUARD_SIZE: u64 = 4096;
 /// The word every stack is painted with: the ASCII bytes `STKPAINT` in memory order.
 const PAINT: [u8; 8] = *b"STKPAINT";
 
@@ -103,7 +103,7 @@ fn high_water_marks(mem: &[u8], cpus: u64) -> Vec<u64> {
 }
 
 /// `__stacks_start` of the firmware ELF.
-fn stacks_start(elf: &Path) -> Result<u64, String> {
+pub(crate) fn stacks_start(elf: &Path) -> Result<u64, String> {
     let bytes = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
     let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
     file.symbols()
