@@ -122,76 +122,98 @@ fn pattern(i: usize) -> u8 {
 /// Checks `memcpy`, `memset` and the fault-tolerant Non-secure copy
 /// ([`super::vectors::ns_copy`], here between two buffers of the RMM's own) at the
 /// source and destination [`OFFSETS`] and the [`LENGTHS`]: the bytes written, and none
-/// outside, over the whole buffer after every call. Volatile accesses for the
-/// expectations, so that the compiler does not turn them into the routines under test.
-/// The firmware runs it twice at cold boot, with the MMU off (aligned accesses only)
-/// and on (pairs at any alignment).
+/// outside, over the whole buffer after every call. The expectations are built and
+/// read with volatile accesses, so that the compiler does not turn them into the
+/// routines under test. The firmware runs it twice at cold boot, with the MMU off
+/// (aligned accesses only) and on (pairs at any alignment).
 pub fn self_test() -> bool {
-    check(|d, s, len| {
-        // SAFETY: `check` passes ranges inside two distinct buffers of its own, valid
-        // for `len` bytes.
-        unsafe { core::ptr::copy_nonoverlapping(s, d, len) };
-        true
-    }) && check(|d, s, len| {
+    let copied = |s: usize, k: usize| pattern(s + k);
+    check(
+        &OFFSETS,
+        |d, s, len| {
+            // SAFETY: `check` passes ranges inside two distinct buffers of its own,
+            // valid for `len` bytes.
+            unsafe { core::ptr::copy_nonoverlapping(s, d, len) };
+            true
+        },
+        copied,
+    ) && check(
+        &OFFSETS,
         // SAFETY: as above; the copy is between the RMM's own buffers, which do not
         // fault (it returns `true`).
-        unsafe { super::vectors::ns_copy(d, s, len) }
-    })
+        |d, s, len| unsafe { super::vectors::ns_copy(d, s, len) },
+        copied,
+    ) && check(
+        &[0],
+        |d, _, len| {
+            // SAFETY: `check` passes a range inside a buffer of its own.
+            unsafe { core::ptr::write_bytes(d, 0x5A, len) };
+            true
+        },
+        |_, _| 0x5A,
+    )
 }
 
-/// [`self_test`] with `copy(dst, src, len)` as the copy under test (`false`: it
-/// reported a fault).
-fn check(copy: impl Fn(*mut u8, *const u8, usize) -> bool) -> bool {
-    #[repr(C, align(16))]
-    struct Buf([u8; BUF]);
-    let mut src = Buf([0; BUF]);
-    let mut dst = Buf([0; BUF]);
-    let byte = |buf: &Buf, i: usize| {
-        // SAFETY: `i < BUF`, a valid index of the buffer.
-        unsafe { core::ptr::read_volatile(buf.0.as_ptr().add(i)) }
-    };
-    let set = |buf: &mut Buf, range: core::ops::Range<usize>, f: &dyn Fn(usize) -> u8| {
+/// A test buffer, aligned so that it can be read in words.
+#[repr(C, align(16))]
+struct Buf([u8; BUF]);
+
+impl Buf {
+    fn filled(f: impl Fn(usize) -> u8) -> Buf {
+        let mut b = Buf([0; BUF]);
+        b.set(0..BUF, f);
+        b
+    }
+
+    /// Writes `f(i)` at every `i` of `range` (inside the buffer).
+    fn set(&mut self, range: core::ops::Range<usize>, f: impl Fn(usize) -> u8) {
         for i in range {
             // SAFETY: `i < BUF` (every range passed lies in the buffer): a valid index.
-            unsafe { core::ptr::write_volatile(buf.0.as_mut_ptr().add(i), f(i)) };
+            unsafe { core::ptr::write_volatile(self.0.as_mut_ptr().add(i), f(i)) };
         }
-    };
-    set(&mut src, 0..BUF, &pattern);
-    set(&mut dst, 0..BUF, &|_| GUARD);
-    // The whole of `dst` holds GUARD outside `d..d + len` and `want(i)` inside; then
-    // the written range is reset, so that all of `dst` is GUARD again.
-    let verify = |dst: &mut Buf, d: usize, len: usize, want: &dyn Fn(usize) -> u8| {
-        let ok = (0..BUF).all(|i| {
-            let w = if (d..d + len).contains(&i) {
-                want(i)
-            } else {
-                GUARD
-            };
-            byte(dst, i) == w
-        });
-        set(dst, d..d + len, &|_| GUARD);
-        ok
-    };
+    }
+
+    /// Word `w` (bytes `8 * w..8 * w + 8`).
+    fn word(&self, w: usize) -> u64 {
+        debug_assert!(w < BUF / 8);
+        // SAFETY: `w < BUF / 8`: an 8-byte aligned word inside the buffer (16-byte
+        // aligned).
+        unsafe { core::ptr::read_volatile(self.0.as_ptr().cast::<u64>().add(w)) }
+    }
+}
+
+/// `op(dst, src, len)` (`false`: it reported a fault) at every destination offset of
+/// [`OFFSETS`], source offset of `sources` and length of [`LENGTHS`]: afterwards the
+/// destination buffer must equal, word for word, one that holds `want(s, k)` at byte
+/// `k` of the range written and [`GUARD`] everywhere else.
+fn check(
+    sources: &[usize],
+    op: impl Fn(*mut u8, *const u8, usize) -> bool,
+    want: impl Fn(usize, usize) -> u8,
+) -> bool {
+    let src = Buf::filled(pattern);
+    let mut dst = Buf::filled(|_| GUARD);
+    let mut expected = Buf::filled(|_| GUARD);
     for len in LENGTHS {
-        // Not a constant: every copy calls the routines, none is inlined.
+        // Not a constant: every call goes to the routines, none is inlined.
         let len = core::hint::black_box(len);
         for d in OFFSETS {
-            for s in OFFSETS {
+            for &s in sources {
+                let written = d..d + len;
+                expected.set(written.clone(), |i| want(s, i - d));
                 // `s + len` and `d + len` are at most 15 + 207 < BUF: both ranges lie
                 // inside their buffers, which do not overlap.
-                if !copy(
+                let ok = op(
                     dst.0.as_mut_ptr().wrapping_add(d),
                     src.0.as_ptr().wrapping_add(s),
                     len,
-                ) || !verify(&mut dst, d, len, &|i| pattern(i - d + s))
-                {
+                ) && (0..BUF / 8).all(|w| dst.word(w) == expected.word(w));
+                if !ok {
                     return false;
                 }
-            }
-            // SAFETY: `d + len < BUF`: the range lies inside the buffer.
-            unsafe { core::ptr::write_bytes(dst.0.as_mut_ptr().add(d), 0x5A, len) };
-            if !verify(&mut dst, d, len, &|_| 0x5A) {
-                return false;
+                // Everything outside the range still holds GUARD: only the range is reset.
+                dst.set(written.clone(), |_| GUARD);
+                expected.set(written, |_| GUARD);
             }
         }
     }
